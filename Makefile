@@ -1,0 +1,78 @@
+# smtpfront: plain Makefile.  make, make check, make install, make clean.
+# CC, CFLAGS, PREFIX, DESTDIR and the library flags can be overridden.
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+WARN = -Wall -Wextra -Werror -std=c99 -D_DEFAULT_SOURCE -D_GNU_SOURCE
+# Debian puts libowfat's headers straight into /usr/include; other
+# packagings use a subdirectory: make OWFAT_CFLAGS=-I/usr/include/libowfat
+OWFAT_CFLAGS ?=
+OWFAT_LIBS ?= -Wl,-Bstatic -lowfat -Wl,-Bdynamic
+LDFLAGS ?=
+PREFIX ?= /usr/local
+DESTDIR ?=
+BINDIR = $(PREFIX)/bin
+MANDIR = $(PREFIX)/share/man
+# B is the build directory: build/ normally, build-san/ for the
+# AddressSanitizer/UndefinedBehaviorSanitizer run of the test suite.
+B ?= build
+SAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+
+ALL_CFLAGS = $(WARN) $(CFLAGS) $(OWFAT_CFLAGS) -I.
+
+CORE = client child smtp addr spool dot rules rules_table reply log
+CHECKS = checks/checks checks/helo_required checks/addr_syntax checks/size
+SF_OBJS = $(B)/smtpfront.o $(CORE:%=$(B)/%.o) $(CHECKS:%=$(B)/%.o)
+CDB_OBJS = $(B)/cdb/smtpfront-cdb.o $(B)/rules.o $(B)/rules_table.o $(B)/reply.o
+UNIT = unit-addr unit-smtp unit-dot unit-rules unit-spool
+TOOLS = t/sink
+
+PROGS = $(B)/smtpfront $(B)/smtpfront-cdb
+TESTPROGS = $(UNIT:%=$(B)/t/%) $(TOOLS:%=$(B)/%)
+
+all: $(PROGS) $(TESTPROGS)
+
+$(B)/smtpfront: $(SF_OBJS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(SF_OBJS) $(OWFAT_LIBS)
+
+$(B)/smtpfront-cdb: $(CDB_OBJS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CDB_OBJS) $(OWFAT_LIBS)
+
+$(B)/t/unit-%: t/unit-%.c $(CORE:%=$(B)/%.o) $(CHECKS:%=$(B)/%.o)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(CORE:%=$(B)/%.o) $(CHECKS:%=$(B)/%.o) $(OWFAT_LIBS)
+
+$(B)/t/sink: t/sink.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $<
+
+$(B)/%.o: %.c *.h checks/*.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+san:
+	$(MAKE) B=build-san CFLAGS="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" all
+
+# The whole test suite: deps, a normal build, then again under ASan/UBSan.
+check: deps all san
+	SF_BUILD=$(CURDIR)/build prove -v t/ > build/prove.log 2>&1 || { tail -n 150 build/prove.log; exit 1; }
+	@tail -n 3 build/prove.log
+	SF_BUILD=$(CURDIR)/build-san ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+	    prove t/
+
+deps:
+	@sh scripts/deps.sh test
+
+demo: deps all
+	sh scripts/demo.sh
+
+install: $(PROGS)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5
+	install -m 755 $(B)/smtpfront $(B)/smtpfront-cdb $(DESTDIR)$(BINDIR)/
+	install -m 644 man/smtpfront.8 man/smtpfront-cdb.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 644 man/smtpfront-rules.5 $(DESTDIR)$(MANDIR)/man5/
+
+clean:
+	rm -rf build build-san
+
+.PHONY: all san check deps demo install clean

@@ -1,0 +1,35 @@
+/*
+ * dot.h: the DATA state machine.  It reads the client's bytes after 354
+ * and finds the end of data, which is only CRLF "." CRLF (a "." CRLF line
+ * right after 354 included).  Dot-stuffing is removed; every other byte
+ * goes out unchanged.  A bare CR or a bare LF is never repaired and never
+ * ends the message: it makes dot_feed() return DOT_BAD (SMTP smuggling).
+ */
+#ifndef DOT_H
+#define DOT_H
+
+#include <stddef.h>
+
+enum { DOT_MORE, DOT_END, DOT_BAD };
+
+struct dot {
+	int	state;
+};
+
+void	dot_init(struct dot *);
+
+/*
+ * Feed n bytes.  Message bytes go to out, which must hold n + 2 bytes;
+ * *outlen is set to their count.  *used is set to the input consumed:
+ * all n for DOT_MORE, up to and including the terminating LF for DOT_END,
+ * up to and including the offending byte for DOT_BAD.
+ */
+int	dot_feed(struct dot *, const char *, size_t, size_t *, char *,
+	    size_t *);
+
+/* Dot-stuff n message bytes for the wire: like dot_feed's inverse.
+ * *bol carries "at the beginning of a line" across calls (start with 1).
+ * out must hold 2 * n bytes; returns the count written. */
+size_t	dot_stuff(const char *, size_t, int *, char *);
+
+#endif

@@ -1,0 +1,134 @@
+/*
+ * reply.c: the table of replies smtpfront writes itself.  Codes and
+ * enhanced status codes agree in class; reply_valid() enforces the same
+ * for overrides from the rules source.
+ */
+#include <string.h>
+#include "reply.h"
+
+const struct reply_default reply_table[] = {
+	{ "banner",	"220", "",	"ESMTP" },
+	{ "ok",		"250", "2.0.0", "Ok" },
+	{ "mail_ok",	"250", "2.1.0", "Sender ok" },
+	{ "data_go",	"354", "",	"End data with <CR><LF>.<CR><LF>" },
+	{ "quit",	"221", "2.0.0", "Bye" },
+	{ "vrfy",	"252", "2.5.0",
+	    "Cannot VRFY user, but will accept message and attempt delivery" },
+	{ "help",	"214", "2.0.0",
+	    "Commands: HELO EHLO MAIL RCPT DATA RSET NOOP VRFY HELP QUIT" },
+	{ "unknown",	"500", "5.5.1", "Command unrecognized" },
+	{ "not_impl",	"502", "5.5.1", "Command not implemented" },
+	{ "syntax",	"501", "5.5.4", "Syntax error in parameters or arguments" },
+	{ "line_long",	"500", "5.5.2", "Line too long" },
+	{ "nul",	"500", "5.5.2", "NUL character in command" },
+	{ "eightbit",	"500", "5.5.2", "8-bit character in command" },
+	{ "bare_lf",	"500", "5.5.2", "Command must end in CRLF" },
+	{ "sequence",	"503", "5.5.1", "Bad sequence of commands" },
+	{ "need_helo",	"503", "5.5.1", "Send HELO or EHLO first" },
+	{ "need_mail",	"503", "5.5.1", "Need MAIL command first" },
+	{ "need_rcpt",	"503", "5.5.1", "Need RCPT command first" },
+	{ "nested_mail", "503", "5.5.1", "Sender already specified" },
+	{ "sender_syntax", "553", "5.1.7", "Sender address syntax error" },
+	{ "rcpt_syntax", "553", "5.1.3", "Recipient address syntax error" },
+	{ "param",	"555", "5.5.4", "Parameter not recognized" },
+	{ "size_declared", "552", "5.3.4",
+	    "Message size exceeds fixed maximum message size" },
+	{ "size_exceeded", "552", "5.3.4",
+	    "Message size exceeds fixed maximum message size" },
+	{ "rcpt_max",	"452", "4.5.3", "Too many recipients" },
+	{ "errors_max", "421", "4.7.0", "Too many errors, closing connection" },
+	{ "timeout",	"421", "4.4.2", "Timeout, closing connection" },
+	{ "session_timeout", "421", "4.4.2",
+	    "Session time limit exceeded, closing connection" },
+	{ "bare_lf_data", "421", "4.5.2",
+	    "Bare CR or LF in message data, see RFC 5321 section 2.3.8; closing connection" },
+	{ "child_fail",	"451", "4.3.0", "Temporary failure, please try again later" },
+	{ "child_start", "421", "4.3.0",
+	    "Temporary failure, closing connection" },
+	{ "config",	"421", "4.3.0",
+	    "Temporary configuration error, closing connection" },
+	{ "nomem",	"421", "4.3.0", "Out of memory, closing connection" },
+	{ "spool_full",	"452", "4.3.1", "Insufficient system storage" },
+	{ "reject",	"550", "5.7.1", "Refused by policy" },
+	{ "defer",	"450", "4.7.1", "Refused by policy for now, try again later" },
+	{ "drop",	"421", "4.7.0", "Refused by policy, closing connection" },
+	{ NULL, NULL, NULL, NULL }
+};
+
+const struct reply_default *
+reply_find(const char *name, size_t len)
+{
+	const struct reply_default *r;
+
+	for (r = reply_table; r->name != NULL; r++)
+		if (strlen(r->name) == len && memcmp(r->name, name, len) == 0)
+			return r;
+	return NULL;
+}
+
+static int
+isdig(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static void
+seterr(char *err, size_t errlen, const char *msg)
+{
+	size_t n;
+
+	if (errlen == 0)
+		return;
+	n = strlen(msg);
+	if (n > errlen - 1)
+		n = errlen - 1;
+	memcpy(err, msg, n);
+	err[n] = '\0';
+}
+
+int
+reply_valid(const char *s, size_t len, char *err, size_t errlen)
+{
+	size_t i, j;
+
+	if (len < 5 || !isdig(s[0]) || !isdig(s[1]) || !isdig(s[2]) ||
+	    s[3] != ' ') {
+		seterr(err, errlen, "reply must start with a code and a blank");
+		return -1;
+	}
+	if (s[0] < '2' || s[0] > '5') {
+		seterr(err, errlen, "reply code must be 2xx to 5xx");
+		return -1;
+	}
+	/* enhanced status code: class.subject.detail */
+	i = 4;
+	if (i + 1 >= len || s[i] != s[0] || s[i + 1] != '.') {
+		seterr(err, errlen,
+		    "enhanced status code missing or of another class than the code");
+		return -1;
+	}
+	i += 2;
+	for (j = 0; i < len && isdig(s[i]) && j < 3; i++, j++)
+		;
+	if (j == 0 || i >= len || s[i] != '.') {
+		seterr(err, errlen, "malformed enhanced status code");
+		return -1;
+	}
+	i++;
+	for (j = 0; i < len && isdig(s[i]) && j < 3; i++, j++)
+		;
+	if (j == 0 || (i < len && s[i] != ' ')) {
+		seterr(err, errlen, "malformed enhanced status code");
+		return -1;
+	}
+	if (len - i > REPLY_TEXT_MAX) {
+		seterr(err, errlen, "reply text too long");
+		return -1;
+	}
+	for (; i < len; i++)
+		if ((unsigned char)s[i] < 32 || (unsigned char)s[i] > 126) {
+			seterr(err, errlen, "reply text must be printable ASCII");
+			return -1;
+		}
+	return 0;
+}

@@ -1,0 +1,49 @@
+/*
+ * rules_table.c: the settings and list names the rules language knows,
+ * with their types, ranges and built-in defaults.  smtpfront-cdb refuses
+ * any other name; smtpfront fills struct config from this table.
+ * man/smtpfront-rules.5 documents the same table.
+ */
+#include <stddef.h>
+#include "rules.h"
+
+#define C(f)	offsetof(struct config, f)
+
+const struct setting setting_table[] = {
+	{ "hostname", SETTING_STR, 0, 0, "", C(hostname),
+	    "name in the banner and EHLO reply; empty: $TCPLOCALHOST, else the system name" },
+	{ "size_max", SETTING_NUM, 1024, 2147483647UL, "10485760", C(size_max),
+	    "largest message in bytes, advertised with SIZE" },
+	{ "rcpt_max", SETTING_NUM, 1, 10000, "100", C(rcpt_max),
+	    "recipients per message; more get 452 4.5.3" },
+	{ "errors_max", SETTING_NUM, 1, 1000, "10", C(errors_max),
+	    "unknown or invalid commands before 421 and close" },
+	{ "timeout", SETTING_NUM, 1, 3600, "300", C(timeout),
+	    "seconds to wait for each read from the client" },
+	{ "session_timeout", SETTING_NUM, 10, 86400, "3600", C(session_timeout),
+	    "ceiling in seconds on a whole session" },
+	{ "child_timeout", SETTING_NUM, 1, 3600, "300", C(child_timeout),
+	    "seconds to wait for each reply of the MTA child" },
+	{ "spool_memory", SETTING_NUM, 0, 16777216, "131072", C(spool_memory),
+	    "bytes of a message kept in memory before it goes to a temporary file" },
+	{ "spool_dir", SETTING_STR, 0, 0, "", C(spool_dir),
+	    "directory for temporary spool files; empty: $TMPDIR, else /tmp" },
+	{ "pipelining", SETTING_BOOL, 0, 1, "yes", C(pipelining),
+	    "offer PIPELINING in the EHLO reply" },
+	{ "delay_reject", SETTING_BOOL, 0, 1, "yes", C(delay_reject),
+	    "hold refusals found before RCPT and give them at RCPT" },
+	{ "helo_required_action", SETTING_ACTION, 0, 0, "reject",
+	    C(helo_required_action),
+	    "action when MAIL comes before HELO or EHLO" },
+	{ "addr_syntax_action", SETTING_ACTION, 0, 0, "reject",
+	    C(addr_syntax_action),
+	    "action when a MAIL or RCPT path breaks the RFC 5321 grammar" },
+	{ "size_action", SETTING_ACTION, 0, 0, "reject", C(size_action),
+	    "action when MAIL declares a SIZE over size_max" },
+	{ NULL, SETTING_NUM, 0, 0, NULL, 0, NULL }
+};
+
+/* Lists are added by the checks that read them. */
+const char *const list_table[] = {
+	NULL
+};

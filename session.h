@@ -1,0 +1,110 @@
+/*
+ * session.h: the state of one SMTP session, shared by the dialogue in
+ * smtpfront.c and, read-only, by every check.
+ *
+ * Every limit on client input is a named constant here.  Nothing that the
+ * client sends grows without one of these ceilings.
+ */
+#ifndef SESSION_H
+#define SESSION_H
+
+#include <stddef.h>
+#include <time.h>
+
+#define LINE_MAX_SMTP	512	/* command line incl. CRLF, RFC 5321 4.5.3.1.4 */
+#define ADDR_MAX	256	/* a path, RFC 5321 4.5.3.1.3 */
+#define HELO_MAX	255	/* a domain or address literal */
+#define IPSTR_MAX	64	/* text of an IPv4 or IPv6 address */
+#define HOSTNAME_MAX	255	/* a host name from the environment or rules */
+#define PORTSTR_MAX	8
+#define INFO_MAX	64	/* TCPREMOTEINFO */
+#define REASON_MAX	200	/* a check's short reason, made printable */
+#define RULE_MAX	128	/* "file:line" or a rule name */
+#define WARN_MAX	8	/* warn-mode hits kept for the header */
+
+struct rules;
+struct spool;
+
+enum action {
+	ACTION_OFF,
+	ACTION_WARN,
+	ACTION_DEFER,
+	ACTION_REJECT,
+	ACTION_DROP
+};
+
+/*
+ * The settings in force for this session: rules database values, then
+ * per-client environment overrides (SMTPFRONT_NAME).  See rules_table.c.
+ */
+struct config {
+	char		 hostname[HOSTNAME_MAX + 1];
+	unsigned long	 size_max;
+	unsigned long	 rcpt_max;
+	unsigned long	 errors_max;
+	unsigned long	 timeout;
+	unsigned long	 session_timeout;
+	unsigned long	 child_timeout;
+	unsigned long	 spool_memory;
+	char		 spool_dir[HOSTNAME_MAX + 1];
+	int		 pipelining;
+	int		 delay_reject;
+	enum action	 helo_required_action;
+	enum action	 addr_syntax_action;
+	enum action	 size_action;
+};
+
+struct held {
+	int		 verdict;		/* enum verdict, VERDICT_PASS if none */
+	char		 check[32];
+	char		 reply[32];		/* reply table name */
+	char		 reason[REASON_MAX + 1];
+	char		 rule[RULE_MAX + 1];
+};
+
+struct session {
+	/* client facts */
+	char		 remote_ip[IPSTR_MAX];
+	char		 remote_port[PORTSTR_MAX];
+	char		 remote_host[HOSTNAME_MAX + 1];
+	char		 remote_info[INFO_MAX + 1];
+	char		 local_ip[IPSTR_MAX];
+	char		 local_port[PORTSTR_MAX];
+	char		 local_host[HOSTNAME_MAX + 1];
+	unsigned char	 remote_bin[16];	/* IPv6 or v4-mapped, for rules */
+	int		 remote_known;
+
+	/* dialogue */
+	int		 helo_seen;
+	int		 esmtp;
+	char		 helo[HELO_MAX + 1];
+	int		 in_txn;		/* MAIL accepted */
+	char		 sender[ADDR_MAX + 1];	/* without brackets, "" for <> */
+	unsigned long	 size_declared;		/* ESMTP SIZE=, 0 if none */
+	int		 body_8bit;
+	char		 rcpt[ADDR_MAX + 1];	/* the RCPT being checked */
+	unsigned long	 rcpts;			/* accepted in this transaction */
+	struct spool	*spool;			/* end-of-data phase only */
+
+	/* verdict state */
+	struct held	 held;			/* delayed verdict, enforced at RCPT */
+	int		 session_accept;	/* a connect-phase accept */
+	int		 txn_accept;		/* a helo/mail-phase accept */
+	int		 lookup_failed;		/* downgrade rule */
+	char		 warns[WARN_MAX][32];	/* warn-mode hits, for the header */
+	int		 nwarns;
+
+	/* counters for the summary line */
+	unsigned long	 msgs;
+	unsigned long	 rcpts_total;
+	unsigned long long bytes;
+	unsigned long	 errors;
+	time_t		 start;
+	char		 verdict[16];
+	char		 verdict_rule[RULE_MAX + 1];
+
+	struct rules	*rules;
+	struct config	 cfg;
+};
+
+#endif
