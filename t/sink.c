@@ -1,0 +1,580 @@
+/*
+ * t/sink.c: a small SMTP server for the tests, the fast stand-in for an
+ * MTA child.  It speaks SMTP on stdin/stdout (the pipes smtpfront gives
+ * its child) and records what it received under $SINK_DIR:
+ *
+ *   started.PID   created at start, so a test can tell whether a child ran
+ *   PID.log       every command line received, one a line, appended
+ *   PID.N.msg     message N exactly as received, dot-stuffing removed
+ *   PID.N.env     "MAIL FROM:<...> params" as received, then one
+ *                 "RCPT TO:<...>" line per accepted RCPT
+ *
+ * Without $SINK_DIR nothing is recorded.  $SINK_ENV_FILE names a file
+ * that gets the environment, one VAR=value a line.  $SINK_LIFETIME (in
+ * seconds) is a safety alarm that ends the sink whatever it is doing.
+ *
+ * Faults are chosen with $SINK_FAULT, a comma-separated list:
+ *   banner-garbage banner-exit banner-554 ehlo-reject mail-451
+ *   rcpt-refuse=ADDR data-exit mid-exit eod-exit eod-hang eod-garbage
+ *   eod-451 eod-554 eod-segv eod-multiline
+ * mid-exit ends the sink once the first line of the message is read.
+ * eod-hang sleeps $SINK_HANG seconds (default 3600) without replying.
+ *
+ * A message file is kept only when the sink answers 250 to it.  The sink
+ * exits 0 after QUIT or at end of input, 1 on a write or file error.
+ * Input is read through one fixed buffer; a command line longer than
+ * LINE_SIZE is answered 500 and skipped.
+ */
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#define IN_SIZE		65536	/* input buffer */
+#define LINE_SIZE	4096	/* longest command line kept */
+#define PATH_SIZE	4096
+#define FAULT_SIZE	1024
+#define HANG_DEFAULT	3600
+#define SECONDS_MAX	86400
+
+extern char **environ;
+
+static char	 inbuf[IN_SIZE];
+static size_t	 inpos, inlen;
+static int	 ineof;
+
+static char	 fault[FAULT_SIZE];
+static const char *sinkdir;
+static long	 pid;
+static unsigned long msgno;
+
+static char	 envelope[LINE_SIZE * 4];	/* "MAIL ...\nRCPT ...\n" */
+static size_t	 envlen;
+static int	 helo_seen, mail_seen, rcpts;
+
+static void
+die(void)
+{
+	_exit(1);
+}
+
+static void
+writeall(int fd, const char *s, size_t n)
+{
+	ssize_t	 w;
+
+	while (n > 0) {
+		w = write(fd, s, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			die();
+		}
+		s += w;
+		n -= (size_t)w;
+	}
+}
+
+static void
+reply(const char *s)
+{
+	char	 buf[LINE_SIZE];
+	size_t	 n;
+
+	n = strlen(s);
+	if (n > sizeof(buf) - 2)
+		n = sizeof(buf) - 2;
+	memcpy(buf, s, n);
+	buf[n++] = '\r';
+	buf[n++] = '\n';
+	writeall(1, buf, n);
+}
+
+/* Is NAME (or NAME=...) one of the comma-separated faults? */
+static int
+hasfault(const char *name)
+{
+	const char	*p, *e;
+	size_t		 n;
+
+	n = strlen(name);
+	for (p = fault; *p != '\0'; p = e + (*e == ',')) {
+		e = strchr(p, ',');
+		if (e == NULL)
+			e = p + strlen(p);
+		if ((size_t)(e - p) == n && memcmp(p, name, n) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* The value of fault NAME=VALUE, copied into out (size outlen), or 0. */
+static int
+faultvalue(const char *name, char *out, size_t outlen)
+{
+	const char	*p, *e;
+	size_t		 n, v;
+
+	n = strlen(name);
+	for (p = fault; *p != '\0'; p = e + (*e == ',')) {
+		e = strchr(p, ',');
+		if (e == NULL)
+			e = p + strlen(p);
+		if ((size_t)(e - p) > n && memcmp(p, name, n) == 0 &&
+		    p[n] == '=') {
+			v = (size_t)(e - p) - n - 1;
+			if (v >= outlen)
+				v = outlen - 1;
+			memcpy(out, p + n + 1, v);
+			out[v] = '\0';
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static unsigned long
+envnum(const char *name, unsigned long dflt)
+{
+	const char	*s;
+	char		*end;
+	unsigned long	 v;
+
+	s = getenv(name);
+	if (s == NULL || *s == '\0')
+		return dflt;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v > SECONDS_MAX)
+		return dflt;
+	return v;
+}
+
+static void
+mkpath(char *out, size_t outlen, const char *fmt, unsigned long n)
+{
+	int	 r;
+
+	r = snprintf(out, outlen, fmt, sinkdir, pid, n);
+	if (r < 0 || (size_t)r >= outlen)
+		die();
+}
+
+static void
+appendfile(const char *path, const char *s, size_t n)
+{
+	int	 fd;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+	if (fd < 0)
+		die();
+	writeall(fd, s, n);
+	if (close(fd) != 0)
+		die();
+}
+
+static void
+logline(const char *s, size_t n)
+{
+	char	 path[PATH_SIZE];
+	char	 buf[LINE_SIZE + 1];
+
+	if (sinkdir == NULL)
+		return;
+	mkpath(path, sizeof(path), "%s/%ld.log", 0);
+	if (n > LINE_SIZE)
+		n = LINE_SIZE;
+	memcpy(buf, s, n);
+	buf[n] = '\n';
+	appendfile(path, buf, n + 1);
+}
+
+static void
+envadd(const char *s, size_t n)
+{
+	if (n + 1 > sizeof(envelope) - envlen)
+		return;		/* deliberately cut: the test sees it */
+	memcpy(envelope + envlen, s, n);
+	envlen += n;
+	envelope[envlen++] = '\n';
+}
+
+static void
+dumpenv(void)
+{
+	const char	*path;
+	char		**e;
+	int		 fd;
+
+	path = getenv("SINK_ENV_FILE");
+	if (path == NULL || *path == '\0')
+		return;
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0)
+		die();
+	for (e = environ; *e != NULL; e++) {
+		writeall(fd, *e, strlen(*e));
+		writeall(fd, "\n", 1);
+	}
+	if (close(fd) != 0)
+		die();
+}
+
+/* Fill the input buffer; returns 0 at end of input. */
+static int
+fill(void)
+{
+	ssize_t	 r;
+
+	if (inpos < inlen)
+		return 1;
+	if (ineof)
+		return 0;
+	for (;;) {
+		r = read(0, inbuf, sizeof(inbuf));
+		if (r < 0 && errno == EINTR)
+			continue;
+		break;
+	}
+	if (r <= 0) {
+		ineof = 1;
+		return 0;
+	}
+	inpos = 0;
+	inlen = (size_t)r;
+	return 1;
+}
+
+/*
+ * Read one command line without its line end (LF, with a CR before it
+ * removed) into line (size LINE_SIZE).  Returns its length, -1 at end of
+ * input, -2 for a line too long (skipped up to its LF).
+ */
+static long
+getline_smtp(char *line)
+{
+	size_t	 n;
+	int	 toolong;
+	char	 c;
+
+	n = 0;
+	toolong = 0;
+	for (;;) {
+		if (!fill())
+			return -1;
+		c = inbuf[inpos++];
+		if (c == '\n')
+			break;
+		if (n < LINE_SIZE - 1)
+			line[n++] = c;
+		else
+			toolong = 1;
+	}
+	if (toolong)
+		return -2;
+	if (n > 0 && line[n - 1] == '\r')
+		n--;
+	line[n] = '\0';
+	return (long)n;
+}
+
+static int
+verb(const char *line, size_t n, const char *v)
+{
+	size_t	 k;
+
+	k = strlen(v);
+	if (n < k || strncasecmp(line, v, k) != 0)
+		return 0;
+	return n == k || line[k] == ' ';
+}
+
+enum { S_BOL, S_MID, S_CR, S_DOT, S_DOTCR };
+
+/*
+ * Read the message after DATA up to CRLF "." CRLF into fd, removing
+ * dot-stuffing.  A line starts only after CRLF.  Returns 1 at the end of
+ * data, 0 at end of input.
+ */
+static int
+readdata(int fd)
+{
+	char	 out[IN_SIZE + 2];
+	size_t	 o;
+	int	 st, lines, midexit;
+	char	 c;
+
+	st = S_BOL;
+	lines = 0;
+	midexit = hasfault("mid-exit");
+	for (;;) {
+		if (!fill())
+			return 0;
+		o = 0;
+		while (inpos < inlen) {
+			c = inbuf[inpos++];
+			switch (st) {
+			case S_DOT:
+				if (c == '\r') {
+					st = S_DOTCR;
+					continue;
+				}
+				out[o++] = c;	/* the stuffed dot is gone */
+				st = c == '\r' ? S_CR : S_MID;
+				continue;
+			case S_DOTCR:
+				if (c == '\n') {
+					if (fd >= 0)
+						writeall(fd, out, o);
+					return 1;
+				}
+				out[o++] = '\r';
+				st = S_CR;
+				/* FALLTHROUGH */
+			case S_CR:
+				out[o++] = c;
+				if (c == '\n') {
+					st = S_BOL;
+					lines++;
+				} else
+					st = c == '\r' ? S_CR : S_MID;
+				break;
+			case S_BOL:
+				if (c == '.') {
+					st = S_DOT;
+					continue;
+				}
+				out[o++] = c;
+				st = c == '\r' ? S_CR : S_MID;
+				break;
+			default:
+				out[o++] = c;
+				st = c == '\r' ? S_CR : S_MID;
+				break;
+			}
+			if (midexit && lines > 0)
+				_exit(0);
+		}
+		if (fd >= 0)
+			writeall(fd, out, o);
+	}
+}
+
+static void
+cmd_data(void)
+{
+	char	 tmp[PATH_SIZE], msg[PATH_SIZE], env[PATH_SIZE];
+	char	 line[LINE_SIZE + 64];
+	int	 fd, r;
+
+	if (!mail_seen) {
+		reply("503 5.5.1 sink: need MAIL first");
+		return;
+	}
+	if (rcpts == 0) {
+		reply("554 5.5.1 sink: no valid recipients");
+		return;
+	}
+	if (hasfault("data-exit"))
+		_exit(0);
+	msgno++;
+	fd = -1;
+	if (sinkdir != NULL) {
+		mkpath(tmp, sizeof(tmp), "%s/%ld.%lu.tmp", msgno);
+		mkpath(msg, sizeof(msg), "%s/%ld.%lu.msg", msgno);
+		mkpath(env, sizeof(env), "%s/%ld.%lu.env", msgno);
+		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (fd < 0)
+			die();
+	}
+	reply("354 sink: go ahead");
+	r = readdata(fd);
+	if (fd >= 0 && close(fd) != 0)
+		die();
+	if (r == 0)
+		_exit(0);
+	mail_seen = 0;
+	rcpts = 0;
+	if (hasfault("eod-exit"))
+		_exit(0);
+	if (hasfault("eod-hang")) {
+		sleep((unsigned int)envnum("SINK_HANG", HANG_DEFAULT));
+		_exit(0);
+	}
+	if (hasfault("eod-segv")) {
+		signal(SIGSEGV, SIG_DFL);
+		raise(SIGSEGV);
+		_exit(1);
+	}
+	if (hasfault("eod-garbage")) {
+		reply("hello");
+		goto refused;
+	}
+	if (hasfault("eod-451")) {
+		reply("451 4.3.0 sink: temporary failure at end of data");
+		goto refused;
+	}
+	if (hasfault("eod-554")) {
+		reply("554 5.6.0 sink: message refused at end of data");
+		goto refused;
+	}
+	if (sinkdir != NULL) {
+		appendfile(env, envelope, envlen);
+		if (rename(tmp, msg) != 0)
+			die();
+	}
+	envlen = 0;
+	if (hasfault("eod-multiline")) {
+		reply("250-first");
+		reply("250 2.0.0 second");
+		return;
+	}
+	snprintf(line, sizeof(line), "250 2.0.0 Ok: queued as %ld.%lu", pid,
+	    msgno);
+	reply(line);
+	return;
+refused:
+	envlen = 0;
+	if (sinkdir != NULL)
+		unlink(tmp);
+}
+
+static void
+cmd_rcpt(const char *line, size_t n)
+{
+	char	 refuse[FAULT_SIZE], want[FAULT_SIZE + 2];
+
+	if (!mail_seen) {
+		reply("503 5.5.1 sink: need MAIL first");
+		return;
+	}
+	if (faultvalue("rcpt-refuse", refuse, sizeof(refuse))) {
+		snprintf(want, sizeof(want), "<%s>", refuse);
+		if (strstr(line, want) != NULL) {
+			reply("550 5.1.1 sink: no such user");
+			return;
+		}
+	}
+	rcpts++;
+	envadd(line, n);
+	reply("250 2.1.5 Ok");
+}
+
+static void
+cmd_mail(const char *line, size_t n)
+{
+	if (!helo_seen) {
+		reply("503 5.5.1 sink: send HELO or EHLO first");
+		return;
+	}
+	if (mail_seen) {
+		reply("503 5.5.1 sink: nested MAIL");
+		return;
+	}
+	if (hasfault("mail-451")) {
+		reply("451 4.3.0 sink: temporary failure");
+		return;
+	}
+	mail_seen = 1;
+	rcpts = 0;
+	envlen = 0;
+	envadd(line, n);
+	reply("250 2.1.0 Ok");
+}
+
+int
+main(void)
+{
+	char		 line[LINE_SIZE];
+	char		 path[PATH_SIZE];
+	struct rlimit	 rl;
+	const char	*f;
+	long		 n;
+	int		 refused_banner;
+
+	signal(SIGPIPE, SIG_IGN);
+	rl.rlim_cur = rl.rlim_max = 0;
+	(void)setrlimit(RLIMIT_CORE, &rl);	/* eod-segv leaves no core */
+	pid = (long)getpid();
+	if (envnum("SINK_LIFETIME", 0) > 0)
+		alarm((unsigned int)envnum("SINK_LIFETIME", 0));
+	f = getenv("SINK_FAULT");
+	if (f != NULL)
+		snprintf(fault, sizeof(fault), "%s", f);
+	sinkdir = getenv("SINK_DIR");
+	if (sinkdir != NULL && *sinkdir == '\0')
+		sinkdir = NULL;
+	if (sinkdir != NULL) {
+		mkpath(path, sizeof(path), "%s/started.%ld", 0);
+		appendfile(path, "", 0);
+	}
+	dumpenv();
+
+	if (hasfault("banner-exit"))
+		return 0;
+	refused_banner = 0;
+	if (hasfault("banner-garbage"))
+		reply("garbage from the sink");
+	else if (hasfault("banner-554")) {
+		reply("554 5.3.2 sink: not available");
+		refused_banner = 1;
+	} else
+		reply("220 sink.test ESMTP sink");
+
+	for (;;) {
+		n = getline_smtp(line);
+		if (n == -1)
+			return 0;
+		if (n == -2) {
+			logline("(line too long)", 15);
+			reply("500 5.5.2 sink: line too long");
+			continue;
+		}
+		logline(line, (size_t)n);
+		if (verb(line, n, "QUIT")) {
+			reply("221 2.0.0 sink: bye");
+			return 0;
+		}
+		if (refused_banner)
+			reply("503 5.5.1 sink: not available");
+		else if (verb(line, n, "EHLO")) {
+			if (hasfault("ehlo-reject")) {
+				reply("502 5.5.1 sink: EHLO not implemented");
+				continue;
+			}
+			helo_seen = 1;
+			mail_seen = 0;
+			reply("250-sink.test");
+			reply("250-PIPELINING");
+			reply("250-SIZE 1000000000");
+			reply("250-8BITMIME");
+			reply("250 ENHANCEDSTATUSCODES");
+		} else if (verb(line, n, "HELO")) {
+			helo_seen = 1;
+			mail_seen = 0;
+			reply("250 sink.test");
+		} else if (verb(line, n, "MAIL"))
+			cmd_mail(line, (size_t)n);
+		else if (verb(line, n, "RCPT"))
+			cmd_rcpt(line, (size_t)n);
+		else if (verb(line, n, "DATA"))
+			cmd_data();
+		else if (verb(line, n, "RSET")) {
+			mail_seen = 0;
+			rcpts = 0;
+			envlen = 0;
+			reply("250 2.0.0 Ok");
+		} else if (verb(line, n, "NOOP"))
+			reply("250 2.0.0 Ok");
+		else
+			reply("500 5.5.1 sink: command unrecognized");
+	}
+}
