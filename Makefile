@@ -46,7 +46,7 @@ $(B)/t/sink: t/sink.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $<
 
-$(B)/%.o: %.c *.h checks/*.h
+$(B)/%.o: %.c $(wildcard *.h checks/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 

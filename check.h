@@ -37,6 +37,7 @@ struct check_hit {
 	char		 reply[32];	/* reply table name; "" for the check's */
 	char		 rule[RULE_MAX + 1];
 	int		 lookup_failed;	/* a lookup failed and the check failed open */
+	int		 now;		/* refuse at once, even under delay_reject */
 };
 
 typedef enum verdict (*check_fn)(const struct session *, struct check_hit *);

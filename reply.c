@@ -27,6 +27,7 @@ const struct reply_default reply_table[] = {
 	{ "need_helo",	"503", "5.5.1", "Send HELO or EHLO first" },
 	{ "need_mail",	"503", "5.5.1", "Need MAIL command first" },
 	{ "need_rcpt",	"503", "5.5.1", "Need RCPT command first" },
+	{ "no_rcpts",	"554", "5.5.1", "No valid recipients" },
 	{ "nested_mail", "503", "5.5.1", "Sender already specified" },
 	{ "sender_syntax", "553", "5.1.7", "Sender address syntax error" },
 	{ "rcpt_syntax", "553", "5.1.3", "Recipient address syntax error" },

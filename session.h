@@ -56,6 +56,7 @@ struct config {
 
 struct held {
 	int		 verdict;		/* enum verdict, VERDICT_PASS if none */
+	int		 phase;			/* enum phase it was found in */
 	char		 check[32];
 	char		 reply[32];		/* reply table name */
 	char		 reason[REASON_MAX + 1];
@@ -101,7 +102,7 @@ struct session {
 	unsigned long	 errors;
 	time_t		 start;
 	char		 verdict[16];
-	char		 verdict_rule[RULE_MAX + 1];
+	char		 verdict_rule[RULE_MAX + 40];	/* check:rule */
 
 	struct rules	*rules;
 	struct config	 cfg;

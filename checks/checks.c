@@ -1,0 +1,48 @@
+/*
+ * checks/checks.c: the fixed order in which the core calls the checks.
+ * Cheap and local first, DNS next, the state store next, content last.
+ * README lists the same order.
+ */
+#include <stddef.h>
+#include "check.h"
+
+extern const struct check check_helo_required;
+extern const struct check check_addr_syntax;
+extern const struct check check_size;
+
+const struct check *const check_list[] = {
+	&check_helo_required,
+	&check_addr_syntax,
+	&check_size,
+	NULL
+};
+
+const char *
+verdict_name(enum verdict v)
+{
+	switch (v) {
+	case VERDICT_PASS:
+		return "pass";
+	case VERDICT_ACCEPT:
+		return "accept";
+	case VERDICT_WARN:
+		return "warn";
+	case VERDICT_DEFER:
+		return "defer";
+	case VERDICT_REJECT:
+		return "reject";
+	case VERDICT_DROP:
+		return "drop";
+	}
+	return "unknown";
+}
+
+const char *
+phase_name(enum phase p)
+{
+	static const char *const names[PHASE_COUNT] = {
+		"connect", "helo", "mail", "rcpt", "data", "eod"
+	};
+
+	return p < PHASE_COUNT ? names[p] : "unknown";
+}

@@ -1,0 +1,24 @@
+/*
+ * checks/helo_required.c: HELO or EHLO must come before MAIL.
+ *
+ * Phases: mail.
+ * Inputs: setting helo_required_action (SMTPFRONT_HELO_REQUIRED_ACTION),
+ *     default reject, reply need_helo (503 5.5.1).
+ * Verdicts: pass, or reject when MAIL comes before HELO/EHLO.
+ * Failure: no lookups; cannot fail.
+ */
+#include <stddef.h>
+#include "check.h"
+
+static enum verdict
+helo_required_mail(const struct session *s, struct check_hit *hit)
+{
+	(void)hit;
+	return s->helo_seen ? VERDICT_PASS : VERDICT_REJECT;
+}
+
+const struct check check_helo_required = {
+	"helo_required", "need_helo",
+	offsetof(struct config, helo_required_action),
+	{ NULL, NULL, helo_required_mail, NULL, NULL, NULL }
+};

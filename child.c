@@ -1,0 +1,413 @@
+/*
+ * child.c: start, talk to and reap the MTA child (see child.h).
+ * Input: the child's argv (our remaining command line, used as given, no
+ * shell), its replies.  Output: SMTP commands and the message on its
+ * stdin.  Every write and every reply has the child timeout; a child that
+ * exits, hangs or answers garbage makes the call return -1 and the core
+ * answers 451.  The child is started with posix_spawnp (vfork-speed) and
+ * always reaped.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "child.h"
+#include "dot.h"
+#include "spool.h"
+
+#define DATA_BLOCK	32768
+
+extern char **environ;
+
+static void
+why(struct child *c, const char *a, const char *b)
+{
+	snprintf(c->why, sizeof(c->why), "%s%s%s", a, b ? ": " : "",
+	    b ? b : "");
+}
+
+static int
+ms_left(time_t deadline)
+{
+	time_t now = time(NULL);
+
+	if (now >= deadline)
+		return 0;
+	return (int)(deadline - now) * 1000;
+}
+
+static int
+writeall(struct child *c, const char *s, size_t n, time_t deadline)
+{
+	struct pollfd p;
+	ssize_t w;
+	int r;
+
+	while (n > 0) {
+		p.fd = c->to;
+		p.events = POLLOUT;
+		do
+			r = poll(&p, 1, ms_left(deadline));
+		while (r == -1 && errno == EINTR);
+		if (r == 0) {
+			why(c, "timeout writing to child", NULL);
+			return -1;
+		}
+		if (r == -1) {
+			why(c, "poll", strerror(errno));
+			return -1;
+		}
+		w = write(c->to, s, n);
+		if (w == -1) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			why(c, "write to child", strerror(errno));
+			return -1;
+		}
+		s += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* One line from the child, without its CRLF. 0, or -1. */
+static int
+getline_(struct child *c, char *line, size_t max, size_t *len,
+    time_t deadline)
+{
+	struct pollfd p;
+	size_t n = 0;
+	ssize_t r;
+	int pr;
+	char ch;
+
+	for (;;) {
+		while (c->pos < c->len) {
+			ch = c->buf[c->pos++];
+			if (ch == '\n') {
+				if (n > 0 && line[n - 1] == '\r')
+					n--;
+				line[n] = '\0';
+				*len = n;
+				return 0;
+			}
+			if (n + 1 >= max) {
+				why(c, "child reply line too long", NULL);
+				return -1;
+			}
+			line[n++] = ch;
+		}
+		c->pos = c->len = 0;
+		p.fd = c->from;
+		p.events = POLLIN;
+		do
+			pr = poll(&p, 1, ms_left(deadline));
+		while (pr == -1 && errno == EINTR);
+		if (pr == 0) {
+			why(c, "timeout waiting for the child", NULL);
+			return -1;
+		}
+		if (pr == -1) {
+			why(c, "poll", strerror(errno));
+			return -1;
+		}
+		r = read(c->from, c->buf, sizeof(c->buf));
+		if (r == -1 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (r == -1) {
+			why(c, "read from child", strerror(errno));
+			return -1;
+		}
+		if (r == 0) {
+			why(c, "child closed its output", NULL);
+			return -1;
+		}
+		c->len = (size_t)r;
+	}
+}
+
+static int
+isdig(char ch)
+{
+	return ch >= '0' && ch <= '9';
+}
+
+/* Does text start with an enhanced status code of the reply's class? */
+static int
+has_esc(const char *t, size_t n, char class)
+{
+	size_t i = 0, d;
+
+	if (n < 5 || t[0] != class || t[1] != '.')
+		return 0;
+	i = 2;
+	for (d = 0; i < n && isdig(t[i]) && d < 3; i++, d++)
+		;
+	if (d == 0 || i >= n || t[i] != '.')
+		return 0;
+	i++;
+	for (d = 0; i < n && isdig(t[i]) && d < 3; i++, d++)
+		;
+	return d > 0 && (i == n || t[i] == ' ');
+}
+
+static int
+getreply(struct child *c, struct creply *rep)
+{
+	char line[CREPLY_LINE_MAX + 1];
+	size_t n, i, room;
+	time_t deadline = time(NULL) + (time_t)c->timeout;
+	int code;
+
+	rep->len = 0;
+	rep->lines = 0;
+	rep->code = 0;
+	rep->has_esc = 0;
+	for (;;) {
+		if (getline_(c, line, sizeof(line), &n, deadline) == -1)
+			return -1;
+		if (n < 3 || !isdig(line[0]) || !isdig(line[1]) ||
+		    !isdig(line[2]) || line[0] < '2' || line[0] > '5' ||
+		    (n > 3 && line[3] != ' ' && line[3] != '-')) {
+			why(c, "child answered garbage", NULL);
+			return -1;
+		}
+		code = (line[0] - '0') * 100 + (line[1] - '0') * 10 +
+		    (line[2] - '0');
+		if (rep->lines == 0) {
+			rep->code = code;
+			rep->has_esc = n > 4 &&
+			    has_esc(line + 4, n - 4, line[0]);
+		} else if (code != rep->code) {
+			why(c, "child changed its reply code mid-reply", NULL);
+			return -1;
+		}
+		if (++rep->lines > CREPLY_LINES) {
+			why(c, "child reply has too many lines", NULL);
+			return -1;
+		}
+		/* keep it printable, cut to what we relay */
+		for (i = 0; i < n; i++)
+			if ((unsigned char)line[i] < 32 ||
+			    (unsigned char)line[i] > 126)
+				line[i] = '?';
+		room = sizeof(rep->text) - rep->len;
+		if (room > 2) {
+			if (n > room - 2)
+				n = room - 2;
+			memcpy(rep->text + rep->len, line, n);
+			rep->len += n;
+			memcpy(rep->text + rep->len, "\r\n", 2);
+			rep->len += 2;
+		}
+		if (n <= 3 || line[3] == ' ')
+			return 0;
+	}
+}
+
+int
+child_cmd(struct child *c, const char *cmd, size_t n, struct creply *rep)
+{
+	time_t deadline = time(NULL) + (time_t)c->timeout;
+
+	if (c->pid == 0) {
+		why(c, "child not running", NULL);
+		return -1;
+	}
+	if (writeall(c, cmd, n, deadline) == -1 ||
+	    writeall(c, "\r\n", 2, deadline) == -1)
+		return -1;
+	return getreply(c, rep);
+}
+
+/* Case-insensitive: does reply line text (after "250-") start with kw? */
+static int
+offers(const struct creply *rep, const char *kw)
+{
+	size_t k = strlen(kw), i = 0, j;
+
+	while (i < rep->len) {
+		for (j = i; j < rep->len && rep->text[j] != '\r'; j++)
+			;
+		if (j - i >= 4 + k && strncasecmp(rep->text + i + 4, kw, k) == 0 &&
+		    (j - i == 4 + k || rep->text[i + 4 + k] == ' '))
+			return 1;
+		i = j + 2;
+	}
+	return 0;
+}
+
+int
+child_start(struct child *c, char *const *argv, unsigned long timeout,
+    const char *helo)
+{
+	posix_spawn_file_actions_t fa;
+	int to[2], from[2], e;
+	struct creply rep;
+	char cmd[16 + 256];
+	int n;
+
+	memset(c, 0, sizeof(*c));
+	c->timeout = timeout;
+	c->to = c->from = -1;
+	if (pipe2(to, O_CLOEXEC) == -1) {
+		why(c, "pipe", strerror(errno));
+		return CHILD_NOEXEC;
+	}
+	if (pipe2(from, O_CLOEXEC) == -1) {
+		why(c, "pipe", strerror(errno));
+		close(to[0]);
+		close(to[1]);
+		return CHILD_NOEXEC;
+	}
+	if ((e = posix_spawn_file_actions_init(&fa)) != 0 ||
+	    (e = posix_spawn_file_actions_adddup2(&fa, to[0], 0)) != 0 ||
+	    (e = posix_spawn_file_actions_adddup2(&fa, from[1], 1)) != 0 ||
+	    (e = posix_spawnp(&c->pid, argv[0], &fa, NULL, argv,
+	    environ)) != 0) {
+		why(c, argv[0], strerror(e));
+		c->pid = 0;
+		close(to[0]);
+		close(to[1]);
+		close(from[0]);
+		close(from[1]);
+		return CHILD_NOEXEC;
+	}
+	posix_spawn_file_actions_destroy(&fa);
+	close(to[0]);
+	close(from[1]);
+	c->to = to[1];
+	c->from = from[0];
+	fcntl(c->to, F_SETFL, fcntl(c->to, F_GETFL) | O_NONBLOCK);
+	fcntl(c->from, F_SETFL, fcntl(c->from, F_GETFL) | O_NONBLOCK);
+
+	if (getreply(c, &rep) == -1)
+		goto fail;
+	if (rep.code != 220) {
+		why(c, "child banner is not 220", NULL);
+		goto fail;
+	}
+	n = snprintf(cmd, sizeof(cmd), "EHLO %s", helo);
+	if (n < 0 || (size_t)n >= sizeof(cmd))
+		goto fail;
+	if (child_cmd(c, cmd, (size_t)n, &rep) == -1)
+		goto fail;
+	if (rep.code == 250) {
+		c->esmtp = 1;
+		c->size = offers(&rep, "SIZE");
+		c->eightbit = offers(&rep, "8BITMIME");
+		return 0;
+	}
+	n = snprintf(cmd, sizeof(cmd), "HELO %s", helo);
+	if (child_cmd(c, cmd, (size_t)n, &rep) == -1)
+		goto fail;
+	if (rep.code == 250)
+		return 0;
+	why(c, "child refused HELO", NULL);
+fail:
+	child_kill(c);
+	return -1;
+}
+
+int
+child_data(struct child *c, const char *prefix, size_t plen,
+    struct spool *sp, struct creply *rep)
+{
+	static char in[DATA_BLOCK], out[2 * DATA_BLOCK];
+	time_t deadline;
+	int bol = 1;
+	long r;
+	size_t n;
+
+	if (child_cmd(c, "DATA", 4, rep) == -1)
+		return -1;
+	if (rep->code != 354) {
+		if (rep->code >= 400)
+			return 0;	/* a refusal, to relay */
+		why(c, "child answered DATA with neither 354 nor an error",
+		    NULL);
+		return -1;
+	}
+	/* The whole message gets one child timeout per block written. */
+	n = dot_stuff(prefix, plen, &bol, out);
+	deadline = time(NULL) + (time_t)c->timeout;
+	if (writeall(c, out, n, deadline) == -1)
+		return -1;
+	if (spool_rewind(sp) == -1) {
+		why(c, "spool", strerror(errno));
+		return -1;
+	}
+	while ((r = spool_read(sp, in, sizeof(in))) > 0) {
+		n = dot_stuff(in, (size_t)r, &bol, out);
+		deadline = time(NULL) + (time_t)c->timeout;
+		if (writeall(c, out, n, deadline) == -1)
+			return -1;
+	}
+	if (r == -1) {
+		why(c, "spool", strerror(errno));
+		return -1;
+	}
+	deadline = time(NULL) + (time_t)c->timeout;
+	if (!bol && writeall(c, "\r\n", 2, deadline) == -1)
+		return -1;
+	if (writeall(c, ".\r\n", 3, deadline) == -1)
+		return -1;
+	return getreply(c, rep);
+}
+
+static void
+reap(struct child *c, int wait_s)
+{
+	int st, i;
+	pid_t r;
+
+	if (c->to != -1)
+		close(c->to);
+	if (c->from != -1)
+		close(c->from);
+	c->to = c->from = -1;
+	if (c->pid == 0)
+		return;
+	/* bounded: wait_s seconds in 10 ms steps, then SIGKILL */
+	for (i = 0; i < wait_s * 100; i++) {
+		r = waitpid(c->pid, &st, WNOHANG);
+		if (r == c->pid || (r == -1 && errno == ECHILD)) {
+			c->pid = 0;
+			return;
+		}
+		usleep(10000);
+	}
+	kill(c->pid, SIGKILL);
+	while (waitpid(c->pid, &st, 0) == -1 && errno == EINTR)
+		;
+	c->pid = 0;
+}
+
+void
+child_stop(struct child *c)
+{
+	struct creply rep;
+	unsigned long t = c->timeout;
+
+	if (c->pid == 0)
+		return;
+	if (c->timeout > CHILD_QUIT_WAIT)
+		c->timeout = CHILD_QUIT_WAIT;
+	(void)child_cmd(c, "QUIT", 4, &rep);
+	c->timeout = t;
+	reap(c, CHILD_QUIT_WAIT);
+}
+
+void
+child_kill(struct child *c)
+{
+	if (c->pid != 0)
+		kill(c->pid, SIGKILL);
+	reap(c, 1);
+}

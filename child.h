@@ -1,0 +1,66 @@
+/*
+ * child.h: the MTA child.  It is started on demand with pipes on its
+ * stdin/stdout, spoken to in SMTP, given a deadline for every reply and
+ * reaped.  Its replies are read in full, checked and kept printable so the
+ * core can relay them to the client.
+ */
+#ifndef CHILD_H
+#define CHILD_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#define CHILD_BUF	8192
+#define CREPLY_MAX	2048	/* a whole multi-line reply kept for relaying */
+#define CREPLY_LINE_MAX	1000	/* one reply line from the child */
+#define CREPLY_LINES	32
+#define CHILD_QUIT_WAIT	5	/* seconds for a QUIT reply and exit */
+#define CHILD_NOEXEC	(-2)	/* child_start: the program could not run */
+
+struct spool;
+
+struct creply {
+	int		 code;		/* 200..599 */
+	char		 text[CREPLY_MAX];	/* lines, CRLF-terminated, printable */
+	size_t		 len;
+	int		 lines;
+	int		 has_esc;	/* first line carries an enhanced code */
+};
+
+struct child {
+	pid_t		 pid;		/* 0: not running */
+	int		 to;
+	int		 from;
+	char		 buf[CHILD_BUF];
+	size_t		 pos;
+	size_t		 len;
+	unsigned long	 timeout;
+	int		 esmtp;
+	int		 size;		/* offered SIZE */
+	int		 eightbit;	/* offered 8BITMIME */
+	char		 why[128];	/* the last failure, for the log */
+};
+
+/*
+ * Start argv[0] with argv, read its banner, say EHLO (HELO when EHLO is
+ * refused) with the given name.  0 when the child is ready; -1 when it
+ * started but its banner or greeting failed (the child is stopped then);
+ * CHILD_NOEXEC when it could not be started at all.
+ */
+int	child_start(struct child *, char *const *, unsigned long,
+	    const char *);
+/* Send a command line (without CRLF), read the reply. 0 or -1. */
+int	child_cmd(struct child *, const char *, size_t, struct creply *);
+/*
+ * Send DATA, expect 354, send the prefix (header lines), the spooled
+ * message dot-stuffed and the terminator, read the final reply.
+ * 0 with the reply (which may be the refusal of DATA itself), or -1.
+ */
+int	child_data(struct child *, const char *, size_t, struct spool *,
+	    struct creply *);
+/* QUIT politely, then reap. */
+void	child_stop(struct child *);
+/* Kill and reap at once: after a failure. */
+void	child_kill(struct child *);
+
+#endif

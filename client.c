@@ -1,0 +1,216 @@
+/*
+ * client.c: buffered, time-limited client I/O (see client.h).
+ * Input: fd 0 (or a socket), output: fd 1.  Every wait is a poll(2) with
+ * the smaller of the per-read timeout and what is left of the session.
+ * Failure: a write error or timeout marks the client failed; the caller
+ * logs and ends the session.  Nothing here allocates.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "client.h"
+
+static ssize_t
+fd_read(struct client *c, char *buf, size_t n)
+{
+	return read(c->in, buf, n);
+}
+
+static ssize_t
+fd_write(struct client *c, const char *buf, size_t n)
+{
+	return write(c->out, buf, n);
+}
+
+void
+client_init(struct client *c, int in, int out, unsigned long timeout,
+    time_t deadline)
+{
+	memset(c, 0, sizeof(*c));
+	c->in = in;
+	c->out = out;
+	c->rd = fd_read;
+	c->wr = fd_write;
+	c->timeout = timeout;
+	c->deadline = deadline;
+}
+
+/* Milliseconds to wait: the read timeout or the rest of the session. */
+static int
+wait_ms(const struct client *c, int *ceiling)
+{
+	time_t now = time(NULL);
+	unsigned long left;
+
+	*ceiling = 0;
+	if (now >= c->deadline) {
+		*ceiling = 1;
+		return 0;
+	}
+	left = (unsigned long)(c->deadline - now);
+	if (left <= c->timeout) {
+		*ceiling = 1;
+		return (int)(left * 1000);
+	}
+	return (int)(c->timeout * 1000);
+}
+
+static int
+waitfor(int fd, short ev, int ms)
+{
+	struct pollfd p;
+	int r;
+
+	p.fd = fd;
+	p.events = ev;
+	do
+		r = poll(&p, 1, ms);
+	while (r == -1 && errno == EINTR);
+	return r;
+}
+
+int
+client_flush(struct client *c)
+{
+	size_t done = 0;
+	ssize_t w;
+	int ceiling, ms;
+
+	if (c->failed)
+		return -1;
+	while (done < c->olen) {
+		ms = wait_ms(c, &ceiling);
+		if (waitfor(c->out, POLLOUT, ms) <= 0) {
+			c->failed = 1;
+			return -1;
+		}
+		w = c->wr(c, c->obuf + done, c->olen - done);
+		if (w == -1) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			c->failed = 1;
+			return -1;
+		}
+		done += (size_t)w;
+	}
+	c->olen = 0;
+	return 0;
+}
+
+void
+client_put(struct client *c, const char *s, size_t n)
+{
+	size_t room;
+
+	while (n > 0 && !c->failed) {
+		room = sizeof(c->obuf) - c->olen;
+		if (room == 0) {
+			if (client_flush(c) == -1)
+				return;
+			continue;
+		}
+		if (n < room)
+			room = n;
+		memcpy(c->obuf + c->olen, s, room);
+		c->olen += room;
+		s += room;
+		n -= room;
+	}
+}
+
+void
+client_puts(struct client *c, const char *s)
+{
+	client_put(c, s, strlen(s));
+}
+
+size_t
+client_pending(const struct client *c)
+{
+	return c->ilen - c->ipos;
+}
+
+int
+client_wait(struct client *c, int ms)
+{
+	if (client_pending(c) > 0)
+		return 1;
+	return waitfor(c->in, POLLIN, ms) > 0;
+}
+
+int
+client_fill(struct client *c)
+{
+	ssize_t r;
+	int ceiling, ms, p;
+
+	if (c->ipos < c->ilen)
+		return CLIENT_OK;
+	/* Replies go out before we wait: this is what makes pipelining
+	 * answers come in groups and lock-step answers come at once. */
+	if (c->olen > 0 && client_flush(c) == -1)
+		return CLIENT_ERROR;
+	c->ipos = c->ilen = 0;
+	for (;;) {
+		ms = wait_ms(c, &ceiling);
+		p = waitfor(c->in, POLLIN, ms);
+		if (p == 0)
+			return ceiling ? CLIENT_CEILING : CLIENT_TIMEOUT;
+		if (p == -1)
+			return CLIENT_ERROR;
+		r = c->rd(c, c->ibuf, sizeof(c->ibuf));
+		if (r == -1) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			return CLIENT_ERROR;
+		}
+		if (r == 0)
+			return CLIENT_EOF;
+		c->ilen = (size_t)r;
+		return CLIENT_OK;
+	}
+}
+
+int
+client_line(struct client *c, char *buf, size_t max, size_t *len, int *flags)
+{
+	size_t n = 0, i;
+	int toolong = 0, r;
+	unsigned char ch;
+
+	*flags = 0;
+	*len = 0;
+	for (;;) {
+		if ((r = client_fill(c)) != CLIENT_OK)
+			return r;
+		for (i = c->ipos; i < c->ilen; i++) {
+			ch = (unsigned char)c->ibuf[i];
+			if (ch == '\n')
+				break;
+			if (ch == '\0')
+				*flags |= LINE_NUL;
+			else if (ch >= 128)
+				*flags |= LINE_8BIT;
+			if (n + 1 < max)
+				buf[n++] = (char)ch;
+			else
+				toolong = 1;
+		}
+		c->ipos = i;
+		if (i < c->ilen) {
+			c->ipos++;	/* the LF */
+			break;
+		}
+	}
+	if (n > 0 && buf[n - 1] == '\r' && !toolong)
+		n--;
+	else if (!toolong)
+		*flags |= LINE_BARELF;
+	buf[n] = '\0';
+	if (memchr(buf, '\r', n) != NULL)
+		*flags |= LINE_CR;
+	*len = n;
+	return toolong ? CLIENT_TOOLONG : CLIENT_OK;
+}

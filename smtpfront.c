@@ -1,0 +1,1217 @@
+/*
+ * smtpfront.c: the per-connection program: setup and the SMTP dialogue.
+ *
+ * Started by tcpserver, inetd or systemd (Accept=yes) with the client on
+ * fd 0 and fd 1:  smtpfront [-r rules.cdb] program [args...]
+ *
+ * It answers the client itself, calls the checks in checks/ in their fixed
+ * order, turns verdicts into replies and log lines (here and only here),
+ * and hands accepted transactions to the MTA child (the rest of the command
+ * line), which it starts no earlier than the first MAIL that passes.
+ * The child's replies to MAIL, RCPT and the end of data reach the client
+ * unchanged; the client never gets 250 at the end of data unless the
+ * child said 250 for that message.
+ *
+ * Exit codes: 0 normal end, 100 usage error, 111 temporary failure
+ * (unreadable rules, out of memory, child could not be started).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "check.h"
+#include "child.h"
+#include "client.h"
+#include "dot.h"
+#include "log.h"
+#include "reply.h"
+#include "rules.h"
+#include "session.h"
+#include "smtp.h"
+#include "spool.h"
+
+#define EXIT_OK		0
+#define EXIT_USAGE	100
+#define EXIT_TEMP	111
+#define PREFIX_MAX	(WARN_MAX * 40 + 64)	/* added header lines */
+#define CODE_MAX	4
+#define ESC_MAX		12
+
+struct rtext {
+	char	code[CODE_MAX];
+	char	esc[ESC_MAX];
+	char	text[REPLY_TEXT_MAX + 1];
+};
+
+struct sf {
+	struct session	 s;
+	struct client	 cl;
+	struct child	 ch;
+	char *const	*argv;		/* the MTA child's */
+	int		 mail_fwd;	/* MAIL given to the child */
+	unsigned long	 rcpt_tries;	/* RCPT commands in this transaction */
+	struct timeval	 t0;
+};
+
+static struct sf sf;
+
+static void	 finish(int) __attribute__((noreturn));
+
+static void
+copystr(char *dst, size_t size, const char *src, size_t n)
+{
+	if (n > size - 1)
+		n = size - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+/* ---- replies ---------------------------------------------------------- */
+
+static void
+reply_load(struct session *s, const char *name, struct rtext *rt)
+{
+	const struct reply_default *d;
+	char key[64], val[RULES_VALUE_MAX];
+	char err[8];
+	size_t kn = strlen(name), vn;
+	int r;
+
+	d = reply_find(name, kn);
+	if (d == NULL)
+		d = reply_find("reject", 6);
+	copystr(rt->code, sizeof(rt->code), d->code, strlen(d->code));
+	copystr(rt->esc, sizeof(rt->esc), d->esc, strlen(d->esc));
+	copystr(rt->text, sizeof(rt->text), d->text, strlen(d->text));
+	if (kn > sizeof(key) - 3)
+		return;
+	memcpy(key, "r:", 2);
+	memcpy(key + 2, name, kn);
+	r = rules_get(s->rules, key, kn + 2, val, sizeof(val));
+	if (r == -1) {
+		s->lookup_failed = 1;
+		log_warning("rules database read error for reply", name);
+		return;
+	}
+	if (r == 0)
+		return;
+	vn = strlen(val);
+	if (reply_valid(val, vn, err, sizeof(err)) == -1)
+		return;
+	/* "CODE X.Y.Z text" */
+	copystr(rt->code, sizeof(rt->code), val, 3);
+	{
+		const char *e = val + 4, *sp = strchr(e, ' ');
+		size_t en = sp ? (size_t)(sp - e) : strlen(e);
+
+		copystr(rt->esc, sizeof(rt->esc), e, en);
+		if (sp != NULL)
+			copystr(rt->text, sizeof(rt->text), sp + 1,
+			    strlen(sp + 1));
+		else
+			rt->text[0] = '\0';
+	}
+}
+
+/* Make a reply temporary: the downgrade rule and deferred hits. */
+static void
+reply_temp(struct rtext *rt)
+{
+	if (rt->code[0] != '5')
+		return;
+	if (strcmp(rt->code, "552") == 0)
+		memcpy(rt->code, "452", 4);
+	else if (strcmp(rt->code, "550") == 0 ||
+	    strcmp(rt->code, "551") == 0 || strcmp(rt->code, "553") == 0)
+		memcpy(rt->code, "450", 4);
+	else
+		memcpy(rt->code, "451", 4);
+	if (rt->esc[0] == '5')
+		rt->esc[0] = '4';
+}
+
+static void
+say_rt(struct rtext *rt)
+{
+	client_puts(&sf.cl, rt->code);
+	client_puts(&sf.cl, " ");
+	if (rt->esc[0] != '\0') {
+		client_puts(&sf.cl, rt->esc);
+		client_puts(&sf.cl, " ");
+	}
+	client_puts(&sf.cl, rt->text);
+	client_puts(&sf.cl, "\r\n");
+}
+
+static void
+say(const char *name)
+{
+	struct rtext rt;
+
+	reply_load(&sf.s, name, &rt);
+	say_rt(&rt);
+}
+
+/* Send a reply named name, log it as event, and end the session. */
+static void
+say_close(const char *name, const char *event, const char *why)
+{
+	struct rtext rt;
+
+	reply_load(&sf.s, name, &rt);
+	say_rt(&rt);
+	client_flush(&sf.cl);
+	log_start(event);
+	if (why != NULL)
+		log_str("reason", why);
+	log_str("reply", rt.code);
+	log_end();
+	copystr(sf.s.verdict, sizeof(sf.s.verdict), event, strlen(event));
+	finish(EXIT_OK);
+}
+
+/* Relay a reply of the child, adding an enhanced code where it has none. */
+static void
+relay(const struct creply *rep)
+{
+	const char *p = rep->text, *end = rep->text + rep->len, *eol;
+	char esc[8];
+
+	esc[0] = (char)('0' + rep->code / 100);
+	memcpy(esc + 1, ".0.0 ", 6);
+	while (p < end) {
+		eol = memchr(p, '\r', (size_t)(end - p));
+		if (eol == NULL)
+			eol = end;
+		if (rep->has_esc || rep->code == 354 || eol - p < 3) {
+			client_put(&sf.cl, p, (size_t)(eol - p));
+		} else {
+			/* "250-text" -> "250-2.0.0 text" */
+			client_put(&sf.cl, p, eol - p > 3 ? 4 : 3);
+			if (eol - p == 3)
+				client_puts(&sf.cl, " ");
+			client_puts(&sf.cl, esc);
+			if (eol - p > 4)
+				client_put(&sf.cl, p + 4, (size_t)(eol - p - 4));
+		}
+		client_puts(&sf.cl, "\r\n");
+		p = eol + 2;
+	}
+}
+
+/* ---- the session summary and the end -------------------------------- */
+
+static void
+summary(void)
+{
+	struct session *s = &sf.s;
+	struct timeval t1;
+	long ms;
+	char dur[32];
+
+	gettimeofday(&t1, NULL);
+	ms = (t1.tv_sec - sf.t0.tv_sec) * 1000L +
+	    (t1.tv_usec - sf.t0.tv_usec) / 1000L;
+	if (ms < 0)
+		ms = 0;
+	snprintf(dur, sizeof(dur), "%ld.%03ld", ms / 1000, ms % 1000);
+	log_start("session");
+	log_str("ip", s->remote_ip);
+	log_str("helo", s->helo[0] ? s->helo : "-");
+	log_addr("from", s->sender);
+	log_ulong("rcpts", s->rcpts_total);
+	log_ulong("msgs", s->msgs);
+	log_str("verdict", s->verdict[0] ? s->verdict :
+	    (s->msgs > 0 ? "accept" : "none"));
+	log_str("rule", s->verdict_rule[0] ? s->verdict_rule : "-");
+	log_ull("bytes", s->bytes);
+	log_str("duration", dur);
+	log_end();
+}
+
+static void
+finish(int code)
+{
+	client_flush(&sf.cl);
+	if (sf.ch.pid != 0)
+		child_stop(&sf.ch);
+	summary();
+	_exit(code);
+}
+
+static void
+fatal_temp(const char *name, const char *a, const char *b)
+{
+	struct rtext rt;
+
+	log_fatal(a, b);
+	reply_load(&sf.s, name, &rt);
+	say_rt(&rt);
+	client_flush(&sf.cl);
+	copystr(sf.s.verdict, sizeof(sf.s.verdict), "tempfail", 8);
+	if (sf.ch.pid != 0)
+		child_kill(&sf.ch);
+	summary();
+	_exit(EXIT_TEMP);
+}
+
+/* ---- checks and verdicts ---------------------------------------------- */
+
+static void
+log_envelope(const char *cmd)
+{
+	struct session *s = &sf.s;
+
+	log_str("cmd", cmd);
+	if (s->helo[0] != '\0')
+		log_str("helo", s->helo);
+	if (s->in_txn || cmd[0] == 'M')
+		log_addr("from", s->sender);
+	if (cmd[0] == 'R')
+		log_addr("rcpt", s->rcpt);
+}
+
+static void
+note_warn(const char *check, const struct held *d, const char *cmd)
+{
+	struct session *s = &sf.s;
+	int i;
+
+	log_start("warn");
+	log_str("check", check);
+	log_str("rule", d->rule[0] ? d->rule : "-");
+	log_envelope(cmd);
+	if (d->reason[0] != '\0')
+		log_str("reason", d->reason);
+	log_end();
+	for (i = 0; i < s->nwarns; i++)
+		if (strcmp(s->warns[i], check) == 0)
+			return;
+	if (s->nwarns < WARN_MAX) {
+		copystr(s->warns[s->nwarns], sizeof(s->warns[0]), check,
+		    strlen(check));
+		s->nwarns++;
+	}
+}
+
+/*
+ * Run the checks of one phase in their fixed order.  The first decisive
+ * verdict wins: an accept or a refusal ends the phase.  A hit becomes the
+ * administrator's action for that check; a check's own defer (a failed
+ * lookup it fails closed on) stays a defer.
+ */
+static enum verdict
+run_checks(enum phase ph, struct held *d, const char *cmd)
+{
+	struct session *s = &sf.s;
+	const struct check *const *cp;
+	const struct check *c;
+	struct check_hit hit;
+	enum action act;
+	enum verdict v;
+
+	memset(d, 0, sizeof(*d));
+	if (s->session_accept || (s->txn_accept && ph >= PHASE_MAIL))
+		return VERDICT_PASS;
+	for (cp = check_list; *cp != NULL; cp++) {
+		c = *cp;
+		if (c->phase[ph] == NULL)
+			continue;
+		act = *(const enum action *)(const void *)
+		    ((const char *)&s->cfg + c->action_off);
+		if (act == ACTION_OFF)
+			continue;
+		memset(&hit, 0, sizeof(hit));
+		v = c->phase[ph](s, &hit);
+		if (hit.lookup_failed)
+			s->lookup_failed = 1;
+		if (v == VERDICT_PASS)
+			continue;
+		copystr(d->check, sizeof(d->check), c->name, strlen(c->name));
+		if (hit.reply[0] != '\0')
+			copystr(d->reply, sizeof(d->reply), hit.reply,
+			    strlen(hit.reply));
+		else
+			copystr(d->reply, sizeof(d->reply), c->reply,
+			    strlen(c->reply));
+		copystr(d->reason, sizeof(d->reason), hit.reason,
+		    strlen(hit.reason));
+		copystr(d->rule, sizeof(d->rule), hit.rule, strlen(hit.rule));
+		d->phase = ph;
+		if (v == VERDICT_ACCEPT) {
+			log_start("accept");
+			log_str("check", c->name);
+			log_str("rule", d->rule[0] ? d->rule : "-");
+			log_envelope(cmd);
+			log_end();
+			d->verdict = VERDICT_ACCEPT;
+			if (ph == PHASE_CONNECT)
+				s->session_accept = 1;
+			else if (ph < PHASE_RCPT)
+				s->txn_accept = 1;
+			return VERDICT_ACCEPT;
+		}
+		if (v == VERDICT_WARN || act == ACTION_WARN) {
+			note_warn(c->name, d, cmd);
+			continue;
+		}
+		if (v == VERDICT_DEFER || act == ACTION_DEFER)
+			v = VERDICT_DEFER;
+		else if (act == ACTION_DROP)
+			v = VERDICT_DROP;
+		else
+			v = VERDICT_REJECT;
+		d->verdict = v;
+		if (hit.now)
+			d->phase = PHASE_RCPT;	/* not to be held */
+		return v;
+	}
+	return VERDICT_PASS;
+}
+
+/*
+ * Give a refusal to the client and log it with the envelope.  The
+ * downgrade rule: after any failed lookup a reject goes out as a 4xx.
+ */
+static void
+refuse(struct held *d, const char *cmd)
+{
+	struct session *s = &sf.s;
+	struct rtext rt;
+	int downgraded = 0;
+	const char *ev;
+
+	reply_load(s, d->reply, &rt);
+	if (d->verdict == VERDICT_REJECT && s->lookup_failed) {
+		d->verdict = VERDICT_DEFER;
+		downgraded = 1;
+	}
+	if (d->verdict == VERDICT_DEFER)
+		reply_temp(&rt);
+	if (d->verdict == VERDICT_DROP && rt.code[0] != '5')
+		reply_load(s, "drop", &rt);
+	ev = verdict_name(d->verdict);
+	log_start(ev);
+	log_str("check", d->check);
+	log_str("rule", d->rule[0] ? d->rule : "-");
+	log_envelope(cmd);
+	log_str("code", rt.code);
+	if (rt.esc[0] != '\0')
+		log_str("esc", rt.esc);
+	if (d->reason[0] != '\0')
+		log_str("reason", d->reason);
+	if (downgraded)
+		log_str("downgraded", "yes");
+	log_end();
+	copystr(s->verdict, sizeof(s->verdict), ev, strlen(ev));
+	snprintf(s->verdict_rule, sizeof(s->verdict_rule), "%s%s%s",
+	    d->check, d->rule[0] ? ":" : "", d->rule);
+	say_rt(&rt);
+	if (d->verdict == VERDICT_DROP) {
+		client_flush(&sf.cl);
+		finish(EXIT_OK);
+	}
+}
+
+/*
+ * A verdict found before RCPT: hold it (delayed reject) or give it now.
+ * Returns 1 when the command was refused now.
+ */
+static int
+decide_early(struct held *d, const char *cmd)
+{
+	struct session *s = &sf.s;
+
+	if (d->verdict != VERDICT_DEFER && d->verdict != VERDICT_REJECT &&
+	    d->verdict != VERDICT_DROP)
+		return 0;
+	if (d->verdict == VERDICT_DROP || !s->cfg.delay_reject ||
+	    d->phase >= PHASE_RCPT) {
+		refuse(d, cmd);
+		return 1;
+	}
+	if (s->held.verdict == VERDICT_PASS)
+		s->held = *d;
+	return 0;
+}
+
+/* ---- transactions ----------------------------------------------------- */
+
+static void
+txn_reset(void)
+{
+	struct session *s = &sf.s;
+
+	s->in_txn = 0;
+	s->sender[0] = '\0';
+	s->rcpt[0] = '\0';
+	s->rcpts = 0;
+	s->size_declared = 0;
+	s->body_8bit = 0;
+	s->txn_accept = 0;
+	s->nwarns = 0;
+	if (s->held.verdict != VERDICT_PASS && s->held.phase >= PHASE_MAIL)
+		memset(&s->held, 0, sizeof(s->held));
+	sf.rcpt_tries = 0;
+	if (sf.ch.pid != 0 && sf.mail_fwd) {
+		struct creply rep;
+
+		if (child_cmd(&sf.ch, "RSET", 4, &rep) == -1 ||
+		    rep.code != 250) {
+			log_warning("child failed RSET", sf.ch.why);
+			child_kill(&sf.ch);
+		}
+	}
+	sf.mail_fwd = 0;
+}
+
+static void
+child_failed(const char *when)
+{
+	log_start("child-fail");
+	log_str("when", when);
+	log_str("reason", sf.ch.why);
+	log_end();
+	child_kill(&sf.ch);
+	sf.mail_fwd = 0;
+}
+
+/* Start the child if needed and give it MAIL.  Returns 0 with the child's
+ * reply in rep, or -1 (451 already said, transaction over). */
+static int
+forward_mail(struct creply *rep)
+{
+	struct session *s = &sf.s;
+	char cmd[ADDR_MAX + 64];
+	char helo[HELO_MAX + 3];
+	int n, r;
+
+	if (sf.ch.pid == 0) {
+		if (s->helo[0] != '\0')
+			copystr(helo, sizeof(helo), s->helo, strlen(s->helo));
+		else
+			snprintf(helo, sizeof(helo), "[%s]", s->remote_ip);
+		r = child_start(&sf.ch, sf.argv, s->cfg.child_timeout, helo);
+		if (r == CHILD_NOEXEC)
+			fatal_temp("child_start", "cannot start the MTA child",
+			    sf.ch.why);
+		if (r == -1) {
+			child_failed("start");
+			say("child_fail");
+			return -1;
+		}
+	}
+	n = snprintf(cmd, sizeof(cmd), "MAIL FROM:<%s>", s->sender);
+	if (s->size_declared > 0 && sf.ch.size)
+		n += snprintf(cmd + n, sizeof(cmd) - (size_t)n, " SIZE=%lu",
+		    s->size_declared);
+	if (s->body_8bit && sf.ch.eightbit)
+		n += snprintf(cmd + n, sizeof(cmd) - (size_t)n,
+		    " BODY=8BITMIME");
+	if (child_cmd(&sf.ch, cmd, (size_t)n, rep) == -1) {
+		child_failed("mail");
+		say("child_fail");
+		return -1;
+	}
+	if (rep->code / 100 == 2)
+		sf.mail_fwd = 1;
+	return 0;
+}
+
+static void
+do_helo(const char *arg, size_t n, int esmtp)
+{
+	struct session *s = &sf.s;
+	struct held d;
+	char num[24];
+
+	if (n == 0) {
+		say("syntax");
+		s->errors++;
+		return;
+	}
+	if (s->in_txn)
+		txn_reset();
+	/* a new greeting re-decides what the old one held */
+	if (s->held.verdict != VERDICT_PASS && s->held.phase == PHASE_HELO)
+		memset(&s->held, 0, sizeof(s->held));
+	log_printable(s->helo, sizeof(s->helo) - 1, arg,
+	    n < HELO_MAX ? n : HELO_MAX);
+	/* one token only: no blanks reach the child's EHLO */
+	s->helo[strcspn(s->helo, " \t")] = '\0';
+	s->helo_seen = 1;
+	s->esmtp = esmtp;
+	if (run_checks(PHASE_HELO, &d, esmtp ? "EHLO" : "HELO") !=
+	    VERDICT_PASS && decide_early(&d, esmtp ? "EHLO" : "HELO"))
+		return;
+	if (!esmtp) {
+		client_puts(&sf.cl, "250 ");
+		client_puts(&sf.cl, s->cfg.hostname);
+		client_puts(&sf.cl, "\r\n");
+		return;
+	}
+	client_puts(&sf.cl, "250-");
+	client_puts(&sf.cl, s->cfg.hostname);
+	client_puts(&sf.cl, "\r\n");
+	if (s->cfg.pipelining)
+		client_puts(&sf.cl, "250-PIPELINING\r\n");
+	snprintf(num, sizeof(num), "%lu", s->cfg.size_max);
+	client_puts(&sf.cl, "250-SIZE ");
+	client_puts(&sf.cl, num);
+	client_puts(&sf.cl, "\r\n250-8BITMIME\r\n250 ENHANCEDSTATUSCODES\r\n");
+}
+
+static void
+do_mail(const char *arg, size_t n)
+{
+	struct session *s = &sf.s;
+	struct creply rep;
+	struct held d;
+	size_t pos, k, kl, v, vl;
+	int r;
+
+	if (s->in_txn) {
+		say("nested_mail");
+		s->errors++;
+		return;
+	}
+	if (smtp_path(arg, n, "FROM:", s->sender, sizeof(s->sender),
+	    &pos) == -1) {
+		s->sender[0] = '\0';
+		say("syntax");
+		s->errors++;
+		return;
+	}
+	s->size_declared = 0;
+	s->body_8bit = 0;
+	while ((r = smtp_param(arg, n, &pos, &k, &kl, &v, &vl)) == 1) {
+		if (!s->esmtp) {
+			say("param");
+			goto bad;
+		}
+		if (kl == 4 && strncasecmp(arg + k, "SIZE", 4) == 0) {
+			if (smtp_size_value(arg + v, vl, &s->size_declared) ==
+			    -1) {
+				say("syntax");
+				goto bad;
+			}
+		} else if (kl == 4 && strncasecmp(arg + k, "BODY", 4) == 0) {
+			if (vl == 8 && strncasecmp(arg + v, "8BITMIME", 8) == 0)
+				s->body_8bit = 1;
+			else if (!(vl == 4 && strncasecmp(arg + v, "7BIT", 4)
+			    == 0)) {
+				say("param");
+				goto bad;
+			}
+		} else {
+			say("param");
+			goto bad;
+		}
+	}
+	if (r == -1) {
+		say("syntax");
+		goto bad;
+	}
+	if (s->held.verdict == VERDICT_PASS &&
+	    run_checks(PHASE_MAIL, &d, "MAIL") != VERDICT_PASS &&
+	    decide_early(&d, "MAIL")) {
+		s->sender[0] = '\0';
+		return;
+	}
+	s->in_txn = 1;
+	sf.rcpt_tries = 0;
+	if (s->held.verdict != VERDICT_PASS) {
+		/* the refusal comes at RCPT; no child for this yet */
+		say("mail_ok");
+		return;
+	}
+	if (forward_mail(&rep) == -1) {
+		txn_reset();
+		return;
+	}
+	relay(&rep);
+	if (rep.code / 100 != 2)
+		txn_reset();
+	return;
+bad:
+	s->errors++;
+	s->sender[0] = '\0';
+	s->size_declared = 0;
+	s->body_8bit = 0;
+}
+
+static void
+do_rcpt(const char *arg, size_t n)
+{
+	struct session *s = &sf.s;
+	struct creply rep;
+	struct held d;
+	char cmd[ADDR_MAX + 16];
+	size_t pos, k, kl, v, vl;
+	int role, len;
+
+	if (!s->in_txn) {
+		say("need_mail");
+		s->errors++;
+		return;
+	}
+	if (smtp_path(arg, n, "TO:", s->rcpt, sizeof(s->rcpt), &pos) == -1) {
+		s->rcpt[0] = '\0';
+		say("syntax");
+		s->errors++;
+		return;
+	}
+	if (smtp_param(arg, n, &pos, &k, &kl, &v, &vl) != 0) {
+		say("param");
+		s->errors++;
+		return;
+	}
+	sf.rcpt_tries++;
+	if (s->rcpts >= s->cfg.rcpt_max) {
+		log_start("defer");
+		log_str("check", "rcpt_max");
+		log_str("rule", "-");
+		log_envelope("RCPT");
+		log_end();
+		say("rcpt_max");
+		return;
+	}
+	role = addr_is_role(s->rcpt, strlen(s->rcpt));
+	if (!role) {
+		if (s->held.verdict != VERDICT_PASS) {
+			d = s->held;
+			refuse(&d, "RCPT");
+			return;
+		}
+		if (run_checks(PHASE_RCPT, &d, "RCPT") != VERDICT_PASS &&
+		    d.verdict != VERDICT_ACCEPT) {
+			refuse(&d, "RCPT");
+			return;
+		}
+	}
+	if (!sf.mail_fwd) {
+		if (forward_mail(&rep) == -1) {
+			txn_reset();
+			return;
+		}
+		if (rep.code / 100 != 2) {
+			/* the child refused the sender: say so here */
+			relay(&rep);
+			return;
+		}
+	}
+	len = snprintf(cmd, sizeof(cmd), "RCPT TO:<%s>", s->rcpt);
+	if (child_cmd(&sf.ch, cmd, (size_t)len, &rep) == -1) {
+		child_failed("rcpt");
+		say("child_fail");
+		txn_reset();
+		return;
+	}
+	relay(&rep);
+	if (rep.code / 100 == 2) {
+		s->rcpts++;
+		s->rcpts_total++;
+	} else {
+		log_start(rep.code / 100 == 4 ? "defer" : "reject");
+		log_str("check", "child");
+		log_str("rule", "-");
+		log_envelope("RCPT");
+		log_ulong("code", (unsigned long)rep.code);
+		log_end();
+	}
+}
+
+enum { RECV_END, RECV_BAD };
+
+/* Receive the message after 354 into the spool. */
+static int
+receive(struct spool *sp, int *toobig, int *sperr, unsigned long long *total)
+{
+	static char out[CLIENT_IBUF + 2];
+	struct session *s = &sf.s;
+	struct dot d;
+	size_t used, outlen;
+	int r, st;
+
+	dot_init(&d);
+	*total = 0;
+	for (;;) {
+		r = client_fill(&sf.cl);
+		if (r == CLIENT_TIMEOUT)
+			say_close("timeout", "timeout", "during DATA");
+		if (r == CLIENT_CEILING)
+			say_close("session_timeout", "timeout",
+			    "session ceiling during DATA");
+		if (r != CLIENT_OK) {
+			log_start("disconnect");
+			log_str("when", "DATA");
+			log_ull("received", *total);
+			log_end();
+			copystr(s->verdict, sizeof(s->verdict), "disconnect",
+			    10);
+			finish(EXIT_OK);
+		}
+		st = dot_feed(&d, sf.cl.ibuf + sf.cl.ipos,
+		    sf.cl.ilen - sf.cl.ipos, &used, out, &outlen);
+		sf.cl.ipos += used;
+		*total += outlen;
+		if (!*toobig && *sperr == 0) {
+			if (outlen > s->cfg.size_max ||
+			    spool_size(sp) > s->cfg.size_max - outlen)
+				*toobig = 1;
+			else if (spool_write(sp, out, outlen) == -1)
+				*sperr = errno ? errno : EIO;
+		}
+		if (st == DOT_END)
+			return RECV_END;
+		if (st == DOT_BAD)
+			return RECV_BAD;
+	}
+}
+
+static size_t
+warn_header(char *buf, size_t size)
+{
+	struct session *s = &sf.s;
+	size_t n = 0, k;
+	int i;
+
+	if (s->nwarns == 0)
+		return 0;
+	n = (size_t)snprintf(buf, size, "X-Smtpfront-Warn: ");
+	for (i = 0; i < s->nwarns && n < size; i++) {
+		k = strlen(s->warns[i]);
+		if (n + k + 4 >= size)
+			break;
+		if (i > 0) {
+			memcpy(buf + n, ", ", 2);
+			n += 2;
+		}
+		memcpy(buf + n, s->warns[i], k);
+		n += k;
+	}
+	if (n + 2 < size) {
+		memcpy(buf + n, "\r\n", 2);
+		n += 2;
+	}
+	return n;
+}
+
+static void
+do_data(size_t argn)
+{
+	struct session *s = &sf.s;
+	struct creply rep;
+	struct held d;
+	struct spool *sp;
+	char prefix[PREFIX_MAX];
+	size_t plen;
+	int toobig = 0, sperr = 0, r;
+	unsigned long long total;
+	const char *dir;
+
+	if (argn > 0) {
+		say("syntax");
+		s->errors++;
+		return;
+	}
+	if (!s->in_txn) {
+		say("need_mail");
+		s->errors++;
+		return;
+	}
+	if (s->rcpts == 0) {
+		say(sf.rcpt_tries > 0 ? "no_rcpts" : "need_rcpt");
+		return;
+	}
+	if (run_checks(PHASE_DATA, &d, "DATA") != VERDICT_PASS &&
+	    d.verdict != VERDICT_ACCEPT) {
+		refuse(&d, "DATA");
+		return;
+	}
+	dir = s->cfg.spool_dir[0] ? s->cfg.spool_dir :
+	    (getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if ((sp = spool_new(s->cfg.spool_memory, dir)) == NULL)
+		fatal_temp("nomem", "spool", strerror(errno));
+	say("data_go");
+	r = receive(sp, &toobig, &sperr, &total);
+	s->bytes += total;
+	if (r == RECV_BAD) {
+		spool_free(sp);
+		/* never repaired, never taken for the end: close (qmail) */
+		say_close("bare_lf_data", "drop", "bare CR or LF in DATA");
+	}
+	if (toobig || sperr) {
+		log_start(toobig ? "reject" : "defer");
+		log_str("check", toobig ? "size" : "spool");
+		log_str("rule", toobig ? "size_max" : "-");
+		log_envelope("DATA");
+		log_ull("bytes", total);
+		if (sperr)
+			log_str("reason", strerror(sperr));
+		log_end();
+		say(toobig ? "size_exceeded" :
+		    (sperr == ENOSPC || sperr == EDQUOT) ? "spool_full" :
+		    "child_fail");
+		spool_free(sp);
+		txn_reset();
+		return;
+	}
+	s->spool = sp;
+	r = run_checks(PHASE_EOD, &d, "DATA");
+	s->spool = NULL;
+	if (r != VERDICT_PASS && d.verdict != VERDICT_ACCEPT) {
+		refuse(&d, "DATA");
+		spool_free(sp);
+		txn_reset();
+		return;
+	}
+	plen = warn_header(prefix, sizeof(prefix));
+	if (child_data(&sf.ch, prefix, plen, sp, &rep) == -1) {
+		spool_free(sp);
+		child_failed("data");
+		say("child_fail");
+		log_start("message");
+		log_addr("from", s->sender);
+		log_ulong("rcpts", s->rcpts);
+		log_ull("bytes", total);
+		log_str("status", "deferred");
+		log_end();
+		txn_reset();
+		return;
+	}
+	spool_free(sp);
+	relay(&rep);
+	log_start("message");
+	log_addr("from", s->sender);
+	log_ulong("rcpts", s->rcpts);
+	log_ull("bytes", total);
+	log_ulong("code", (unsigned long)rep.code);
+	log_strn("reply", rep.text, rep.len > 2 ? rep.len - 2 : 0);
+	log_end();
+	if (rep.code / 100 == 2)
+		s->msgs++;
+	/* the child's transaction is over whatever it said */
+	sf.mail_fwd = 0;
+	txn_reset();
+}
+
+/* ---- setup --------------------------------------------------------- */
+
+static void
+ip_text(const struct sockaddr_storage *ss, char *ip, size_t iplen,
+    char *port, size_t portlen)
+{
+	const struct sockaddr_in *in4 = (const struct sockaddr_in *)ss;
+	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
+
+	if (ss->ss_family == AF_INET) {
+		inet_ntop(AF_INET, &in4->sin_addr, ip, (socklen_t)iplen);
+		snprintf(port, portlen, "%u", ntohs(in4->sin_port));
+	} else if (ss->ss_family == AF_INET6) {
+		if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr))
+			inet_ntop(AF_INET, &in6->sin6_addr.s6_addr[12], ip,
+			    (socklen_t)iplen);
+		else
+			inet_ntop(AF_INET6, &in6->sin6_addr, ip,
+			    (socklen_t)iplen);
+		snprintf(port, portlen, "%u", ntohs(in6->sin6_port));
+	}
+}
+
+static void
+env_copy(const char *name, char *dst, size_t size)
+{
+	const char *v = getenv(name);
+
+	if (v != NULL)
+		log_printable(dst, size - 1, v, strlen(v));
+}
+
+/*
+ * Client facts: the ucspi variables (tcpserver), systemd's REMOTE_ADDR,
+ * or the socket on fd 0 (inetd, systemd Accept=yes).  Facts taken from
+ * the socket are exported for the child, so qmail-smtpd sees them too.
+ */
+static void
+client_facts(struct session *s)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int fromsock = 0;
+
+	env_copy("TCPREMOTEIP", s->remote_ip, sizeof(s->remote_ip));
+	env_copy("TCPREMOTEPORT", s->remote_port, sizeof(s->remote_port));
+	env_copy("TCPLOCALIP", s->local_ip, sizeof(s->local_ip));
+	env_copy("TCPLOCALPORT", s->local_port, sizeof(s->local_port));
+	env_copy("TCPREMOTEHOST", s->remote_host, sizeof(s->remote_host));
+	env_copy("TCPREMOTEINFO", s->remote_info, sizeof(s->remote_info));
+	env_copy("TCPLOCALHOST", s->local_host, sizeof(s->local_host));
+	if (s->remote_ip[0] == '\0') {
+		env_copy("REMOTE_ADDR", s->remote_ip, sizeof(s->remote_ip));
+		env_copy("REMOTE_PORT", s->remote_port,
+		    sizeof(s->remote_port));
+	}
+	if (s->remote_ip[0] == '\0') {
+		sl = sizeof(ss);
+		memset(&ss, 0, sizeof(ss));
+		if (getpeername(0, (struct sockaddr *)&ss, &sl) == 0) {
+			ip_text(&ss, s->remote_ip, sizeof(s->remote_ip),
+			    s->remote_port, sizeof(s->remote_port));
+			fromsock = 1;
+		}
+	}
+	if (s->local_ip[0] == '\0') {
+		sl = sizeof(ss);
+		memset(&ss, 0, sizeof(ss));
+		if (getsockname(0, (struct sockaddr *)&ss, &sl) == 0 &&
+		    (ss.ss_family == AF_INET || ss.ss_family == AF_INET6)) {
+			ip_text(&ss, s->local_ip, sizeof(s->local_ip),
+			    s->local_port, sizeof(s->local_port));
+			fromsock = 1;
+		}
+	}
+	/* "::ffff:1.2.3.4" is the IPv4 client 1.2.3.4 */
+	if (strncasecmp(s->remote_ip, "::ffff:", 7) == 0 &&
+	    strchr(s->remote_ip + 7, '.') != NULL)
+		memmove(s->remote_ip, s->remote_ip + 7,
+		    strlen(s->remote_ip + 7) + 1);
+	if (inet_pton(AF_INET6, s->remote_ip, s->remote_bin) == 1)
+		s->remote_known = 1;
+	else if (inet_pton(AF_INET, s->remote_ip, s->remote_bin + 12) == 1) {
+		s->remote_bin[10] = s->remote_bin[11] = 0xff;
+		s->remote_known = 1;
+	}
+	if (!s->remote_known)
+		memcpy(s->remote_ip, "unknown", 8);
+	if (fromsock || getenv("TCPREMOTEIP") == NULL) {
+		/* the child gets what tcpserver would have set */
+		if (s->remote_known && getenv("TCPREMOTEIP") == NULL)
+			setenv("TCPREMOTEIP", s->remote_ip, 1);
+		if (s->remote_port[0] && getenv("TCPREMOTEPORT") == NULL)
+			setenv("TCPREMOTEPORT", s->remote_port, 1);
+		if (s->local_ip[0] && getenv("TCPLOCALIP") == NULL)
+			setenv("TCPLOCALIP", s->local_ip, 1);
+		if (s->local_port[0] && getenv("TCPLOCALPORT") == NULL)
+			setenv("TCPLOCALPORT", s->local_port, 1);
+		if (getenv("PROTO") == NULL && s->remote_known)
+			setenv("PROTO", "TCP", 1);
+	}
+}
+
+static void
+usage(void)
+{
+	static const char msg[] =
+	    "usage: smtpfront [-r rules.cdb] program [args...]\n";
+	ssize_t w = write(2, msg, sizeof(msg) - 1);
+
+	(void)w;
+	_exit(EXIT_USAGE);
+}
+
+static void
+command(const char *line, size_t len, int flags)
+{
+	struct session *s = &sf.s;
+	size_t arg;
+	enum smtp_verb verb;
+
+	if (flags & LINE_NUL) {
+		say("nul");
+		s->errors++;
+		return;
+	}
+	if (flags & LINE_BARELF) {
+		say("bare_lf");
+		s->errors++;
+		return;
+	}
+	if (flags & (LINE_8BIT | LINE_CR)) {
+		say(flags & LINE_8BIT ? "eightbit" : "syntax");
+		s->errors++;
+		return;
+	}
+	verb = smtp_verb(line, len, &arg);
+	switch (verb) {
+	case SMTP_HELO:
+		do_helo(line + arg, len - arg, 0);
+		break;
+	case SMTP_EHLO:
+		do_helo(line + arg, len - arg, 1);
+		break;
+	case SMTP_MAIL:
+		do_mail(line + arg, len - arg);
+		break;
+	case SMTP_RCPT:
+		do_rcpt(line + arg, len - arg);
+		break;
+	case SMTP_DATA:
+		do_data(len - arg);
+		break;
+	case SMTP_RSET:
+		txn_reset();
+		say("ok");
+		break;
+	case SMTP_NOOP:
+		say("ok");
+		break;
+	case SMTP_VRFY:
+		say("vrfy");
+		break;
+	case SMTP_HELP:
+		say("help");
+		break;
+	case SMTP_QUIT:
+		say("quit");
+		client_flush(&sf.cl);
+		finish(EXIT_OK);
+		/* NOTREACHED */
+	case SMTP_EXPN:
+	case SMTP_STARTTLS:
+	case SMTP_AUTH:
+	case SMTP_BDAT:
+	case SMTP_ETRN:
+	case SMTP_TURN:
+		say("not_impl");
+		s->errors++;
+		break;
+	case SMTP_UNKNOWN:
+	default:
+		say("unknown");
+		s->errors++;
+		break;
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct session *s = &sf.s;
+	const char *rules_path = NULL;
+	char line[LINE_MAX_SMTP];
+	char err[256];
+	struct held d;
+	size_t len;
+	int i, r, flags;
+
+	signal(SIGPIPE, SIG_IGN);
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0) {
+			i++;
+			break;
+		}
+		if (strcmp(argv[i], "-r") == 0) {
+			if (i + 1 >= argc)
+				usage();
+			rules_path = argv[++i];
+			continue;
+		}
+		if (argv[i][0] == '-')
+			usage();
+		break;
+	}
+	if (i >= argc)
+		usage();
+	sf.argv = argv + i;
+	gettimeofday(&sf.t0, NULL);
+	s->start = time(NULL);
+
+	client_facts(s);
+	log_init(s->remote_ip);
+	/* the client may be on one socket for both directions */
+	client_init(&sf.cl, 0, 1, 300, s->start + 3600);
+	if (getuid() == 0 || geteuid() == 0)
+		log_warning("running as root; run smtpfront as an unprivileged user",
+		    NULL);
+
+	if (rules_path == NULL)
+		rules_path = getenv("SMTPFRONT_RULES");
+	if (rules_path == NULL || rules_path[0] == '\0')
+		rules_path = RULES_DEFAULT;
+	s->rules = rules_open(rules_path);
+	if (s->rules == NULL && errno == ENOENT)
+		s->rules = rules_open_none();
+	if (s->rules == NULL) {
+		s->rules = rules_open_none();
+		fatal_temp("config", "cannot read rules database",
+		    rules_path);
+	}
+	if (rules_config(s->rules, &s->cfg, err, sizeof(err)) == -1)
+		fatal_temp("config", "bad setting", err);
+	if (s->cfg.hostname[0] == '\0') {
+		if (s->local_host[0] != '\0')
+			copystr(s->cfg.hostname, sizeof(s->cfg.hostname),
+			    s->local_host, strlen(s->local_host));
+		else if (gethostname(s->cfg.hostname,
+		    sizeof(s->cfg.hostname) - 1) == -1)
+			memcpy(s->cfg.hostname, "localhost", 10);
+	}
+	sf.cl.timeout = s->cfg.timeout;
+	sf.cl.deadline = s->start + (time_t)s->cfg.session_timeout;
+
+	log_start("connect");
+	log_str("ip", s->remote_ip);
+	if (s->remote_port[0])
+		log_str("port", s->remote_port);
+	if (s->remote_host[0])
+		log_str("host", s->remote_host);
+	log_end();
+
+	/* XXX a refusal at connect without delay_reject closes at once */
+	if (run_checks(PHASE_CONNECT, &d, "CONNECT") != VERDICT_PASS &&
+	    decide_early(&d, "CONNECT"))
+		finish(EXIT_OK);
+
+	client_puts(&sf.cl, "220 ");
+	client_puts(&sf.cl, s->cfg.hostname);
+	client_puts(&sf.cl, " ");
+	{
+		struct rtext rt;
+
+		reply_load(s, "banner", &rt);
+		client_puts(&sf.cl, rt.text);
+	}
+	client_puts(&sf.cl, "\r\n");
+
+	for (;;) {
+		r = client_line(&sf.cl, line, sizeof(line), &len, &flags);
+		switch (r) {
+		case CLIENT_OK:
+			command(line, len, flags);
+			break;
+		case CLIENT_TOOLONG:
+			say("line_long");
+			s->errors++;
+			break;
+		case CLIENT_TIMEOUT:
+			say_close("timeout", "timeout", "idle");
+			break;
+		case CLIENT_CEILING:
+			say_close("session_timeout", "timeout",
+			    "session ceiling");
+			break;
+		case CLIENT_EOF:
+		case CLIENT_ERROR:
+		default:
+			if (s->verdict[0] == '\0' && s->msgs == 0)
+				copystr(s->verdict, sizeof(s->verdict),
+				    "disconnect", 10);
+			finish(EXIT_OK);
+		}
+		if (sf.cl.failed)
+			finish(EXIT_OK);
+		if (s->errors >= s->cfg.errors_max)
+			say_close("errors_max", "drop", "too many errors");
+	}
+}
