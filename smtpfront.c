@@ -60,6 +60,7 @@ struct sf {
 	char *const	*argv;		/* the MTA child's */
 	int		 mail_fwd;	/* MAIL given to the child */
 	unsigned long	 rcpt_tries;	/* RCPT commands in this transaction */
+	char		 last_from[ADDR_MAX + 1];	/* for the summary */
 	struct timeval	 t0;
 };
 
@@ -228,7 +229,7 @@ summary(void)
 	log_start("session");
 	log_str("ip", s->remote_ip);
 	log_str("helo", s->helo[0] ? s->helo : "-");
-	log_addr("from", s->sender);
+	log_addr("from", s->in_txn ? s->sender : sf.last_from);
 	log_ulong("rcpts", s->rcpts_total);
 	log_ulong("msgs", s->msgs);
 	log_str("verdict", s->verdict[0] ? s->verdict :
@@ -478,6 +479,8 @@ txn_reset(void)
 static void
 child_failed(const char *when)
 {
+	copystr(sf.s.verdict, sizeof(sf.s.verdict), "defer", 5);
+	copystr(sf.s.verdict_rule, sizeof(sf.s.verdict_rule), "child", 5);
 	log_start("child-fail");
 	log_str("when", when);
 	log_str("reason", sf.ch.why);
@@ -630,6 +633,7 @@ do_mail(const char *arg, size_t n)
 	}
 	s->in_txn = 1;
 	sf.rcpt_tries = 0;
+	memcpy(sf.last_from, s->sender, sizeof(sf.last_from));
 	if (s->held.verdict != VERDICT_PASS) {
 		/* the refusal comes at RCPT; no child for this yet */
 		say("mail_ok");
