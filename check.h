@@ -38,7 +38,11 @@ struct check_hit {
 	char		 rule[RULE_MAX + 1];
 	int		 lookup_failed;	/* a lookup failed and the check failed open */
 	int		 now;		/* refuse at once, even under delay_reject */
+	char		 text[REASON_MAX + 1];	/* reply text instead of the table's */
 };
+
+/* action_off of a check that has no action setting and always runs */
+#define CHECK_ALWAYS	((size_t)-1)
 
 typedef enum verdict (*check_fn)(const struct session *, struct check_hit *);
 

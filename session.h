@@ -49,9 +49,21 @@ struct config {
 	char		 spool_dir[HOSTNAME_MAX + 1];
 	int		 pipelining;
 	int		 delay_reject;
+	unsigned long	 greet_delay;		/* seconds */
+	int		 greet_split;
+	unsigned long	 data_delay;		/* seconds */
+	unsigned long	 tarpit_after;		/* recipients; 0: off */
+	unsigned long	 tarpit_delay;		/* milliseconds */
+	unsigned long	 tarpit_factor;		/* percent per step */
+	unsigned long	 tarpit_max;		/* milliseconds */
+	int		 tarpit_refused;
+	int		 trust_exec;
 	enum action	 helo_required_action;
 	enum action	 addr_syntax_action;
 	enum action	 size_action;
+	enum action	 rblsmtpd_action;
+	enum action	 earlytalker_action;
+	enum action	 unauth_pipelining_action;
 };
 
 struct held {
@@ -61,6 +73,7 @@ struct held {
 	char		 reply[32];		/* reply table name */
 	char		 reason[REASON_MAX + 1];
 	char		 rule[RULE_MAX + 1];
+	char		 text[REASON_MAX + 1];	/* reply text from the check */
 };
 
 struct session {
@@ -74,6 +87,14 @@ struct session {
 	char		 local_host[HOSTNAME_MAX + 1];
 	unsigned char	 remote_bin[16];	/* IPv6 or v4-mapped, for rules */
 	int		 remote_known;
+	int		 trusted;		/* RELAYCLIENT or a trust rule */
+	int		 relayclient;		/* may relay */
+	char		 trust_rule[RULE_MAX + 1];
+
+	/* protocol behaviour seen by the core */
+	int		 early_greet;		/* talked before the greeting */
+	int		 early_data;		/* talked before the 354 */
+	char		 pipelined[8];		/* verb sent ahead unauthorised */
 
 	/* dialogue */
 	int		 helo_seen;
@@ -100,6 +121,9 @@ struct session {
 	unsigned long	 rcpts_total;
 	unsigned long long bytes;
 	unsigned long	 errors;
+	unsigned long	 rcpt_cmds;		/* RCPT commands, for the tarpit */
+	unsigned long	 refusals;		/* refused commands */
+	unsigned long	 tarpit_step;
 	time_t		 start;
 	char		 verdict[16];
 	char		 verdict_rule[RULE_MAX + 40];	/* check:rule */

@@ -18,6 +18,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,6 +68,7 @@ struct sf {
 static struct sf sf;
 
 static void	 finish(int) __attribute__((noreturn));
+static void	 sent_ahead(struct session *, const char *);
 
 static void
 copystr(char *dst, size_t size, const char *src, size_t n)
@@ -328,8 +330,11 @@ run_checks(enum phase ph, struct held *d, const char *cmd)
 		c = *cp;
 		if (c->phase[ph] == NULL)
 			continue;
-		act = *(const enum action *)(const void *)
-		    ((const char *)&s->cfg + c->action_off);
+		if (c->action_off == CHECK_ALWAYS)
+			act = ACTION_REJECT;
+		else
+			act = *(const enum action *)(const void *)
+			    ((const char *)&s->cfg + c->action_off);
 		if (act == ACTION_OFF)
 			continue;
 		memset(&hit, 0, sizeof(hit));
@@ -348,6 +353,7 @@ run_checks(enum phase ph, struct held *d, const char *cmd)
 		copystr(d->reason, sizeof(d->reason), hit.reason,
 		    strlen(hit.reason));
 		copystr(d->rule, sizeof(d->rule), hit.rule, strlen(hit.rule));
+		copystr(d->text, sizeof(d->text), hit.text, strlen(hit.text));
 		d->phase = ph;
 		if (v == VERDICT_ACCEPT) {
 			log_start("accept");
@@ -393,6 +399,9 @@ refuse(struct held *d, const char *cmd)
 	const char *ev;
 
 	reply_load(s, d->reply, &rt);
+	if (d->text[0] != '\0')
+		copystr(rt.text, sizeof(rt.text), d->text, strlen(d->text));
+	s->refusals++;
 	if (d->verdict == VERDICT_REJECT && s->lookup_failed) {
 		d->verdict = VERDICT_DEFER;
 		downgraded = 1;
@@ -681,6 +690,7 @@ do_rcpt(const char *arg, size_t n)
 		return;
 	}
 	sf.rcpt_tries++;
+	s->rcpt_cmds++;
 	if (s->rcpts >= s->cfg.rcpt_max) {
 		log_start("defer");
 		log_str("check", "rcpt_max");
@@ -776,8 +786,11 @@ receive(struct spool *sp, int *toobig, int *sperr, unsigned long long *total)
 			else if (spool_write(sp, out, outlen) == -1)
 				*sperr = errno ? errno : EIO;
 		}
-		if (st == DOT_END)
+		if (st == DOT_END) {
+			if (!s->esmtp || !s->cfg.pipelining)
+				sent_ahead(s, ".");
 			return RECV_END;
+		}
 		if (st == DOT_BAD)
 			return RECV_BAD;
 	}
@@ -838,6 +851,9 @@ do_data(size_t argn)
 		say(sf.rcpt_tries > 0 ? "no_rcpts" : "need_rcpt");
 		return;
 	}
+	if (s->cfg.data_delay > 0 && !s->trusted && client_wait(&sf.cl,
+	    (int)(s->cfg.data_delay * 1000)))
+		s->early_data = 1;
 	if (run_checks(PHASE_DATA, &d, "DATA") != VERDICT_PASS &&
 	    d.verdict != VERDICT_ACCEPT) {
 		refuse(&d, "DATA");
@@ -1014,6 +1030,131 @@ client_facts(struct session *s)
 }
 
 static void
+banner(struct session *s, char sep)
+{
+	struct rtext rt;
+	char c[2];
+
+	c[0] = sep;
+	c[1] = '\0';
+	reply_load(s, "banner", &rt);
+	client_puts(&sf.cl, "220");
+	client_puts(&sf.cl, c);
+	client_puts(&sf.cl, s->cfg.hostname);
+	client_puts(&sf.cl, " ");
+	client_puts(&sf.cl, rt.text);
+	client_puts(&sf.cl, "\r\n");
+}
+
+/*
+ * Trust is decided before the greeting: RELAYCLIENT from tcprules (the
+ * qmail habit), or a trust rule.  With trust_exec the client is handed
+ * to the MTA child right here: no filtering cost at all.
+ */
+static void
+trust(struct session *s)
+{
+	if (getenv("RELAYCLIENT") != NULL) {
+		s->trusted = 1;
+		s->relayclient = 1;
+		copystr(s->trust_rule, sizeof(s->trust_rule), "RELAYCLIENT",
+		    11);
+	}
+	if (!s->trusted || !s->cfg.trust_exec)
+		return;
+	log_start("exec");
+	log_str("rule", s->trust_rule);
+	log_str("child", sf.argv[0]);
+	log_end();
+	client_flush(&sf.cl);
+	execvp(sf.argv[0], sf.argv);
+	fatal_temp("child_start", "cannot exec the MTA child", strerror(errno));
+}
+
+/*
+ * The greet delay: wait before the greeting (after a first 220- line with
+ * greet_split) and note a client that talks meanwhile.  poll(2) sleeps:
+ * a waiting connection costs no CPU.
+ */
+static void
+greet(struct session *s)
+{
+	unsigned long ms;
+
+	if (s->trusted || s->cfg.greet_delay == 0)
+		return;
+	if (s->cfg.greet_split) {
+		banner(s, '-');
+		client_flush(&sf.cl);
+	}
+	ms = s->cfg.greet_delay * 1000;
+	if (client_wait(&sf.cl, (int)ms))
+		s->early_greet = 1;
+}
+
+/*
+ * The tarpit: once the session has passed tarpit_after recipients (or,
+ * with tarpit_refused, had a command refused), every reply waits, the
+ * wait growing by tarpit_factor percent a step up to tarpit_max.  The
+ * wait never goes past the session ceiling.
+ */
+static void
+tarpit(struct session *s)
+{
+	unsigned long long ms;
+	unsigned long i;
+	time_t left;
+
+	if (!((s->cfg.tarpit_after > 0 &&
+	    s->rcpt_cmds > s->cfg.tarpit_after) ||
+	    (s->cfg.tarpit_refused && s->refusals > 0)))
+		return;
+	ms = s->cfg.tarpit_delay;
+	for (i = 0; i < s->tarpit_step && ms < s->cfg.tarpit_max; i++)
+		ms = ms * s->cfg.tarpit_factor / 100;
+	if (ms > s->cfg.tarpit_max)
+		ms = s->cfg.tarpit_max;
+	s->tarpit_step++;
+	left = sf.cl.deadline - time(NULL);
+	if (left <= 0)
+		return;
+	if (ms > (unsigned long long)left * 1000)
+		ms = (unsigned long long)left * 1000;
+	client_flush(&sf.cl);
+	poll(NULL, 0, (int)ms);
+}
+
+/*
+ * RFC 2920: EHLO, HELO, DATA, VRFY, EXPN, TURN, QUIT and NOOP end a
+ * group: the client must wait for their reply.  Without PIPELINING
+ * offered and taken (EHLO), every command must be waited for.
+ */
+static int
+must_wait(const struct session *s, enum smtp_verb v)
+{
+	if (!s->esmtp || !s->cfg.pipelining)
+		return 1;
+	switch (v) {
+	case SMTP_MAIL:
+	case SMTP_RCPT:
+	case SMTP_RSET:
+		return 0;
+	default:
+		return 1;
+	}
+}
+
+static void
+sent_ahead(struct session *s, const char *what)
+{
+	if (s->pipelined[0] != '\0' || s->trusted)
+		return;
+	if (client_pending(&sf.cl) == 0 && !client_wait(&sf.cl, 0))
+		return;
+	copystr(s->pipelined, sizeof(s->pipelined), what, strlen(what));
+}
+
+static void
 usage(void)
 {
 	static const char msg[] =
@@ -1047,6 +1188,9 @@ command(const char *line, size_t len, int flags)
 		return;
 	}
 	verb = smtp_verb(line, len, &arg);
+	if (verb != SMTP_UNKNOWN && must_wait(s, verb))
+		sent_ahead(s, smtp_verb_name(verb));
+	tarpit(s);
 	switch (verb) {
 	case SMTP_HELO:
 		do_helo(line + arg, len - arg, 0);
@@ -1172,21 +1316,13 @@ main(int argc, char **argv)
 		log_str("host", s->remote_host);
 	log_end();
 
+	trust(s);
+	greet(s);
 	/* XXX a refusal at connect without delay_reject closes at once */
 	if (run_checks(PHASE_CONNECT, &d, "CONNECT") != VERDICT_PASS &&
 	    decide_early(&d, "CONNECT"))
 		finish(EXIT_OK);
-
-	client_puts(&sf.cl, "220 ");
-	client_puts(&sf.cl, s->cfg.hostname);
-	client_puts(&sf.cl, " ");
-	{
-		struct rtext rt;
-
-		reply_load(s, "banner", &rt);
-		client_puts(&sf.cl, rt.text);
-	}
-	client_puts(&sf.cl, "\r\n");
+	banner(s, ' ');
 
 	for (;;) {
 		r = client_line(&sf.cl, line, sizeof(line), &len, &flags);

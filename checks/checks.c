@@ -6,11 +6,19 @@
 #include <stddef.h>
 #include "check.h"
 
+extern const struct check check_trust;
+extern const struct check check_rblsmtpd;
+extern const struct check check_earlytalker;
+extern const struct check check_unauth_pipelining;
 extern const struct check check_helo_required;
 extern const struct check check_addr_syntax;
 extern const struct check check_size;
 
 const struct check *const check_list[] = {
+	&check_trust,
+	&check_rblsmtpd,
+	&check_earlytalker,
+	&check_unauth_pipelining,
 	&check_helo_required,
 	&check_addr_syntax,
 	&check_size,
