@@ -1,0 +1,71 @@
+#!/bin/sh
+# deps.sh: install the Debian packages smtpfront needs to be built and
+# tested (deps.sh test) or to run the demo (deps.sh demo).
+#
+# Only missing packages are installed, non-interactively; "apt-get update"
+# runs only when something is missing.  Postfix is preseeded to "No
+# configuration": the tests and the demo use private instances and never
+# touch /etc/postfix.  Run as root (CI) it needs no standard input; run as
+# another user it only reports what is missing.
+# Exit 0 when everything is there, 1 when something is missing and cannot
+# be installed, 100 on a usage error.
+set -eu
+
+usage() {
+	echo "usage: deps.sh test|demo" >&2
+	exit 100
+}
+
+[ "$#" -eq 1 ] || usage
+
+# Build: compilers (clang and its runtime for the sanitizer and fuzz
+# builds), libowfat.  Tests: tcpserver, Postfix, swaks, tinycdb, dnsmasq,
+# systemd-socket-activate (package systemd), ip/ss, setpriv (util-linux),
+# Perl with Test::More and prove.
+BUILD="build-essential gcc make clang libclang-rt-14-dev libowfat-dev"
+TEST="tinycdb ucspi-tcp-ipv6 postfix swaks perl dnsmasq-base iproute2 systemd util-linux"
+DEMO="tinycdb ucspi-tcp-ipv6 postfix swaks"
+
+case "$1" in
+test) WANT="$BUILD $TEST" ;;
+demo) WANT="$BUILD $DEMO" ;;
+*) usage ;;
+esac
+
+installed() {
+	dpkg-query -W -f='${Status}' "$1" 2>/dev/null |
+	    grep -q '^install ok installed$'
+}
+
+MISSING=
+for p in $WANT; do
+	if ! installed "$p"; then
+		MISSING="$MISSING $p"
+	fi
+done
+
+# IO::Socket::IP is part of perl-base on Debian 12; older releases need
+# the separate package.
+if ! perl -MIO::Socket::IP -e 1 >/dev/null 2>&1; then
+	MISSING="$MISSING libio-socket-ip-perl"
+fi
+
+if [ -z "$MISSING" ]; then
+	exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps.sh: missing packages:$MISSING" >&2
+	echo "deps.sh: as root: apt-get install$MISSING" >&2
+	exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+echo "postfix postfix/main_mailer_type select No configuration" |
+    debconf-set-selections
+echo "postfix postfix/mailname string mx.test.invalid" |
+    debconf-set-selections
+echo "deps.sh: installing:$MISSING"
+apt-get update -q </dev/null
+# shellcheck disable=SC2086 # the list is split on purpose
+apt-get install -y -q --no-install-recommends $MISSING </dev/null
