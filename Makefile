@@ -20,9 +20,11 @@ SAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined 
 
 ALL_CFLAGS = $(WARN) $(CFLAGS) $(OWFAT_CFLAGS) -I.
 
-CORE = client child smtp addr spool dot rules rules_table reply log
+CORE = client child smtp addr spool dot rules rules_table reply log match
 CHECKS = checks/checks checks/trust checks/rblsmtpd checks/earlytalker checks/unauth_pipelining \
-	checks/helo_required checks/addr_syntax checks/size
+	checks/helo_syntax checks/helo_bareip checks/helo_literal checks/helo_ours \
+	checks/helo_list checks/helo_fqdn checks/helo_required checks/addr_syntax \
+	checks/sender_fqdn checks/sender_list checks/size checks/bounce_multi
 SF_OBJS = $(B)/smtpfront.o $(CORE:%=$(B)/%.o) $(CHECKS:%=$(B)/%.o)
 CDB_OBJS = $(B)/cdb/smtpfront-cdb.o $(B)/rules.o $(B)/rules_table.o $(B)/reply.o
 UNIT = unit-addr unit-smtp unit-dot unit-rules unit-spool

@@ -67,10 +67,41 @@ const struct setting setting_table[] = {
 	{ "unauth_pipelining_action", SETTING_ACTION, 0, 0, "reject",
 	    C(unauth_pipelining_action),
 	    "action when the client sends ahead where it must wait for a reply" },
+	{ "helo_syntax_action", SETTING_ACTION, 0, 0, "reject",
+	    C(helo_syntax_action),
+	    "action when the HELO/EHLO name is neither a domain nor an address literal" },
+	{ "helo_bareip_action", SETTING_ACTION, 0, 0, "reject",
+	    C(helo_bareip_action),
+	    "action when the HELO/EHLO name is an IP address without brackets" },
+	{ "helo_literal_action", SETTING_ACTION, 0, 0, "reject",
+	    C(helo_literal_action),
+	    "action when a HELO/EHLO address literal is not the client's address" },
+	{ "helo_ours_action", SETTING_ACTION, 0, 0, "reject",
+	    C(helo_ours_action),
+	    "action when the HELO/EHLO name or address is our own" },
+	{ "helo_list_action", SETTING_ACTION, 0, 0, "reject",
+	    C(helo_list_action),
+	    "action when the HELO/EHLO name is localhost or in the helo_bad list" },
+	{ "helo_fqdn_action", SETTING_ACTION, 0, 0, "reject",
+	    C(helo_fqdn_action),
+	    "action when the HELO/EHLO domain name is not fully qualified" },
+	{ "sender_fqdn_action", SETTING_ACTION, 0, 0, "reject",
+	    C(sender_fqdn_action),
+	    "action when the MAIL FROM domain is not fully qualified" },
+	{ "sender_list_action", SETTING_ACTION, 0, 0, "reject",
+	    C(sender_list_action),
+	    "action when the sender is in the sender_bad list" },
+	{ "bounce_multi_action", SETTING_ACTION, 0, 0, "reject",
+	    C(bounce_multi_action),
+	    "action when a null-sender message has more than one recipient" },
 	{ NULL, SETTING_NUM, 0, 0, NULL, 0, NULL }
 };
 
 /* Lists are added by the checks that read them. */
 const char *const list_table[] = {
+	"helo_bad",
+	"helo_ours",
+	"ip_ours",
+	"sender_bad",
 	NULL
 };

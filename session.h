@@ -62,6 +62,15 @@ struct config {
 	enum action	 addr_syntax_action;
 	enum action	 size_action;
 	enum action	 rblsmtpd_action;
+	enum action	 helo_syntax_action;
+	enum action	 helo_bareip_action;
+	enum action	 helo_literal_action;
+	enum action	 helo_ours_action;
+	enum action	 helo_list_action;
+	enum action	 helo_fqdn_action;
+	enum action	 sender_fqdn_action;
+	enum action	 sender_list_action;
+	enum action	 bounce_multi_action;
 	enum action	 earlytalker_action;
 	enum action	 unauth_pipelining_action;
 };

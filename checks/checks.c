@@ -11,6 +11,15 @@ extern const struct check check_rblsmtpd;
 extern const struct check check_earlytalker;
 extern const struct check check_unauth_pipelining;
 extern const struct check check_helo_required;
+extern const struct check check_helo_syntax;
+extern const struct check check_helo_bareip;
+extern const struct check check_helo_literal;
+extern const struct check check_helo_ours;
+extern const struct check check_helo_list;
+extern const struct check check_helo_fqdn;
+extern const struct check check_sender_fqdn;
+extern const struct check check_sender_list;
+extern const struct check check_bounce_multi;
 extern const struct check check_addr_syntax;
 extern const struct check check_size;
 
@@ -19,9 +28,18 @@ const struct check *const check_list[] = {
 	&check_rblsmtpd,
 	&check_earlytalker,
 	&check_unauth_pipelining,
+	&check_helo_bareip,
+	&check_helo_syntax,
+	&check_helo_literal,
+	&check_helo_ours,
+	&check_helo_list,
+	&check_helo_fqdn,
 	&check_helo_required,
 	&check_addr_syntax,
+	&check_sender_fqdn,
+	&check_sender_list,
 	&check_size,
+	&check_bounce_multi,
 	NULL
 };
 
