@@ -16,7 +16,8 @@
  * Faults are chosen with $SINK_FAULT, a comma-separated list:
  *   banner-garbage banner-exit banner-554 ehlo-reject mail-451
  *   rcpt-refuse=ADDR data-exit mid-exit eod-exit eod-hang eod-garbage
- *   eod-451 eod-554 eod-segv eod-multiline
+ *   eod-451 eod-554 eod-segv eod-multiline rcpt-noesc
+ * rcpt-noesc answers RCPT without enhanced status codes ("250 Ok").
  * mid-exit ends the sink once the first line of the message is read.
  * eod-hang sleeps $SINK_HANG seconds (default 3600) without replying.
  *
@@ -451,7 +452,9 @@ static void
 cmd_rcpt(const char *line, size_t n)
 {
 	char	 refuse[FAULT_SIZE], want[FAULT_SIZE + 2];
+	int	 noesc;
 
+	noesc = hasfault("rcpt-noesc");
 	if (!mail_seen) {
 		reply("503 5.5.1 sink: need MAIL first");
 		return;
@@ -459,13 +462,14 @@ cmd_rcpt(const char *line, size_t n)
 	if (faultvalue("rcpt-refuse", refuse, sizeof(refuse))) {
 		snprintf(want, sizeof(want), "<%s>", refuse);
 		if (strstr(line, want) != NULL) {
-			reply("550 5.1.1 sink: no such user");
+			reply(noesc ? "550 sink: no such user" :
+			    "550 5.1.1 sink: no such user");
 			return;
 		}
 	}
 	rcpts++;
 	envadd(line, n);
-	reply("250 2.1.5 Ok");
+	reply(noesc ? "250 sink: Ok" : "250 2.1.5 Ok");
 }
 
 static void

@@ -19,6 +19,7 @@
 #   sink_*                    what build/t/sink recorded
 #   log_*, normalise()        the log of a server
 #   wait_for($code, $secs)    bounded polling
+#   reply_is($r, $code, $esc, $name)  one assertion on a reply
 package SF;
 
 use strict;
@@ -37,7 +38,7 @@ our @EXPORT = qw(
     swaks run postfix_instance postfix_stop postfix_sendmail_child
     postfix_smtpd_child maildir_files sink_started sink_messages sink_log
     sink_child log_text log_lines wait_log normalise wait_for slurp spew
-    alive free_port crlf
+    alive free_port crlf reply_is
 );
 
 use constant {
@@ -349,6 +350,30 @@ sub client {
 	return SF::Client->new(%o);
 }
 
+# One assertion: the reply has this code and enhanced status code
+# (a string, or a regexp; undef: no check of it); the whole reply is
+# shown when it fails.
+sub reply_is {
+	my ($r, $code, $esc, $name) = @_;
+	my $ok = defined $r && $r->{code} eq $code;
+	if ($ok && defined $esc) {
+		$ok = ref($esc) ? $r->{esc} =~ $esc : $r->{esc} eq $esc;
+	}
+	require Test::More;
+	my $tb = Test::More->builder;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+	$tb->ok($ok, $name);
+	if (!$ok) {
+		my $got = !defined $r ? 'no reply'
+		    : $r->{timeout} ? 'timeout'
+		    : $r->{eof} && !@{$r->{lines}} ? 'connection closed'
+		    : join(' | ', @{$r->{lines}});
+		$tb->diag("  got: $got\n  expected: $code " .
+		    (defined $esc ? "$esc" : '(any)'));
+	}
+	return $ok;
+}
+
 # --- rules ---------------------------------------------------------------
 
 # cdb("set size_max 2048\n") -> path of the compiled database.
@@ -628,6 +653,16 @@ sub reply {
 			    last => '' };
 		}
 	}
+}
+
+# Read the banner and say EHLO (or HELO with $o{helo}); returns the
+# banner and the EHLO reply.
+sub start {
+	my ($self, $name, %o) = @_;
+	my $banner = $self->reply;
+	my $r = $self->cmd(($o{helo} ? 'HELO ' : 'EHLO ') .
+	    ($name // 'client.test'));
+	return ($banner, $r);
 }
 
 # Send one command line (CRLF added) and read its reply.
