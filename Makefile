@@ -21,7 +21,8 @@ SAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined 
 ALL_CFLAGS = $(WARN) $(CFLAGS) $(OWFAT_CFLAGS) -I.
 
 CORE = client child smtp addr spool dot rules rules_table reply log match
-CHECKS = checks/checks checks/trust checks/rblsmtpd checks/earlytalker checks/unauth_pipelining \
+CHECKS = checks/checks checks/trust checks/allow_ip checks/allow_sender \
+	checks/allow_rcpt checks/rcpt_domain checks/rcpt_users checks/rblsmtpd checks/earlytalker checks/unauth_pipelining \
 	checks/helo_syntax checks/helo_bareip checks/helo_literal checks/helo_ours \
 	checks/helo_list checks/helo_fqdn checks/helo_required checks/addr_syntax \
 	checks/sender_fqdn checks/sender_list checks/size checks/bounce_multi

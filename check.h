@@ -51,7 +51,11 @@ struct check {
 	const char	*reply;		/* default reply table name */
 	size_t		 action_off;	/* offsetof(struct config, NAME_action) */
 	check_fn	 phase[PHASE_COUNT];
+	int		 flags;
 };
+
+/* flags: relay control runs for every recipient, allowlisted or not */
+#define CHECK_F_RELAY	0x1
 
 /* The fixed order, in checks/checks.c. */
 extern const struct check *const check_list[];

@@ -94,6 +94,12 @@ const struct setting setting_table[] = {
 	{ "bounce_multi_action", SETTING_ACTION, 0, 0, "reject",
 	    C(bounce_multi_action),
 	    "action when a null-sender message has more than one recipient" },
+	{ "rcpt_domain_action", SETTING_ACTION, 0, 0, "reject",
+	    C(rcpt_domain_action),
+	    "action when a recipient is in a domain we do not serve and the client may not relay" },
+	{ "rcpt_users_action", SETTING_ACTION, 0, 0, "reject",
+	    C(rcpt_users_action),
+	    "action when a recipient in a domain we serve is not in rcpt_users" },
 	{ NULL, SETTING_NUM, 0, 0, NULL, 0, NULL }
 };
 
@@ -103,5 +109,12 @@ const char *const list_table[] = {
 	"helo_ours",
 	"ip_ours",
 	"sender_bad",
+	"rcpt_domains",
+	"rcpt_users",
+	"rcpt_catchall",
+	"trust",
+	"allow_ip",
+	"allow_sender",
+	"allow_rcpt",
 	NULL
 };

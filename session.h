@@ -71,6 +71,8 @@ struct config {
 	enum action	 sender_fqdn_action;
 	enum action	 sender_list_action;
 	enum action	 bounce_multi_action;
+	enum action	 rcpt_domain_action;
+	enum action	 rcpt_users_action;
 	enum action	 earlytalker_action;
 	enum action	 unauth_pipelining_action;
 };

@@ -35,6 +35,7 @@
 #include "client.h"
 #include "dot.h"
 #include "log.h"
+#include "match.h"
 #include "reply.h"
 #include "rules.h"
 #include "session.h"
@@ -314,7 +315,7 @@ note_warn(const char *check, const struct held *d, const char *cmd)
  * lookup it fails closed on) stays a defer.
  */
 static enum verdict
-run_checks(enum phase ph, struct held *d, const char *cmd)
+run_checks_mode(enum phase ph, struct held *d, const char *cmd, int relay)
 {
 	struct session *s = &sf.s;
 	const struct check *const *cp;
@@ -324,11 +325,13 @@ run_checks(enum phase ph, struct held *d, const char *cmd)
 	enum verdict v;
 
 	memset(d, 0, sizeof(*d));
-	if (s->session_accept || (s->txn_accept && ph >= PHASE_MAIL))
+	if (!relay && (s->session_accept ||
+	    (s->txn_accept && ph >= PHASE_MAIL)))
 		return VERDICT_PASS;
 	for (cp = check_list; *cp != NULL; cp++) {
 		c = *cp;
-		if (c->phase[ph] == NULL)
+		if (c->phase[ph] == NULL ||
+		    ((c->flags & CHECK_F_RELAY) != 0) != (relay != 0))
 			continue;
 		if (c->action_off == CHECK_ALWAYS)
 			act = ACTION_REJECT;
@@ -384,6 +387,12 @@ run_checks(enum phase ph, struct held *d, const char *cmd)
 		return v;
 	}
 	return VERDICT_PASS;
+}
+
+static enum verdict
+run_checks(enum phase ph, struct held *d, const char *cmd)
+{
+	return run_checks_mode(ph, d, cmd, 0);
 }
 
 /*
@@ -700,15 +709,25 @@ do_rcpt(const char *arg, size_t n)
 		say("rcpt_max");
 		return;
 	}
+	/*
+	 * Relay control first, for every recipient.  Then postmaster and
+	 * abuse, and allowlisted recipients, take mail whatever else was
+	 * found.  Otherwise a refusal held from before RCPT wins (it was
+	 * found first), then the recipient checks.
+	 */
+	if (run_checks_mode(PHASE_RCPT, &d, "RCPT", 1) != VERDICT_PASS &&
+	    d.verdict != VERDICT_ACCEPT) {
+		refuse(&d, "RCPT");
+		return;
+	}
 	role = addr_is_role(s->rcpt, strlen(s->rcpt));
-	if (!role) {
+	if (!role && run_checks(PHASE_RCPT, &d, "RCPT") != VERDICT_ACCEPT) {
 		if (s->held.verdict != VERDICT_PASS) {
 			d = s->held;
 			refuse(&d, "RCPT");
 			return;
 		}
-		if (run_checks(PHASE_RCPT, &d, "RCPT") != VERDICT_PASS &&
-		    d.verdict != VERDICT_ACCEPT) {
+		if (d.verdict != VERDICT_PASS) {
 			refuse(&d, "RCPT");
 			return;
 		}
@@ -1054,11 +1073,23 @@ banner(struct session *s, char sep)
 static void
 trust(struct session *s)
 {
+	int r;
+
 	if (getenv("RELAYCLIENT") != NULL) {
 		s->trusted = 1;
 		s->relayclient = 1;
 		copystr(s->trust_rule, sizeof(s->trust_rule), "RELAYCLIENT",
 		    11);
+	} else if (s->remote_known) {
+		r = match_ip(s->rules, "trust", s->remote_bin, s->trust_rule,
+		    sizeof(s->trust_rule));
+		if (r == -1) {
+			s->lookup_failed = 1;
+			log_warning("rules database read error", "trust");
+		} else if (r == 1) {
+			s->trusted = 1;
+			s->relayclient = 1;
+		}
 	}
 	if (!s->trusted || !s->cfg.trust_exec)
 		return;

@@ -26,5 +26,5 @@ template_mail(const struct session *s, struct check_hit *hit)
 
 const struct check check_template = {
 	"template", "reject", offsetof(struct config, template_action),
-	{ NULL, NULL, template_mail, NULL, NULL, NULL }
+	{ NULL, NULL, template_mail, NULL, NULL, NULL }, 0
 };

@@ -44,5 +44,5 @@ addr_syntax_rcpt(const struct session *s, struct check_hit *hit)
 const struct check check_addr_syntax = {
 	"addr_syntax", "sender_syntax",
 	offsetof(struct config, addr_syntax_action),
-	{ NULL, NULL, addr_syntax_mail, addr_syntax_rcpt, NULL, NULL }
+	{ NULL, NULL, addr_syntax_mail, addr_syntax_rcpt, NULL, NULL }, 0
 };

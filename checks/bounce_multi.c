@@ -24,5 +24,5 @@ bounce_multi_data(const struct session *s, struct check_hit *hit)
 const struct check check_bounce_multi = {
 	"bounce_multi", "bounce_multi",
 	offsetof(struct config, bounce_multi_action),
-	{ NULL, NULL, NULL, NULL, bounce_multi_data, NULL }
+	{ NULL, NULL, NULL, NULL, bounce_multi_data, NULL }, 0
 };

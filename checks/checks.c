@@ -7,6 +7,11 @@
 #include "check.h"
 
 extern const struct check check_trust;
+extern const struct check check_allow_ip;
+extern const struct check check_allow_sender;
+extern const struct check check_allow_rcpt;
+extern const struct check check_rcpt_domain;
+extern const struct check check_rcpt_users;
 extern const struct check check_rblsmtpd;
 extern const struct check check_earlytalker;
 extern const struct check check_unauth_pipelining;
@@ -25,6 +30,7 @@ extern const struct check check_size;
 
 const struct check *const check_list[] = {
 	&check_trust,
+	&check_allow_ip,
 	&check_rblsmtpd,
 	&check_earlytalker,
 	&check_unauth_pipelining,
@@ -35,10 +41,14 @@ const struct check *const check_list[] = {
 	&check_helo_list,
 	&check_helo_fqdn,
 	&check_helo_required,
+	&check_allow_sender,
 	&check_addr_syntax,
 	&check_sender_fqdn,
 	&check_sender_list,
 	&check_size,
+	&check_rcpt_domain,
+	&check_allow_rcpt,
+	&check_rcpt_users,
 	&check_bounce_multi,
 	NULL
 };

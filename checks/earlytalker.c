@@ -40,5 +40,5 @@ earlytalker_data(const struct session *s, struct check_hit *hit)
 const struct check check_earlytalker = {
 	"earlytalker", "earlytalker",
 	offsetof(struct config, earlytalker_action),
-	{ earlytalker_connect, NULL, NULL, NULL, earlytalker_data, NULL }
+	{ earlytalker_connect, NULL, NULL, NULL, earlytalker_data, NULL }, 0
 };

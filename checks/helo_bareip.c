@@ -28,5 +28,5 @@ helo_bareip_helo(const struct session *s, struct check_hit *hit)
 const struct check check_helo_bareip = {
 	"helo_bareip", "helo_bareip",
 	offsetof(struct config, helo_bareip_action),
-	{ NULL, helo_bareip_helo, NULL, NULL, NULL, NULL }
+	{ NULL, helo_bareip_helo, NULL, NULL, NULL, NULL }, 0
 };

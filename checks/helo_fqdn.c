@@ -25,5 +25,5 @@ helo_fqdn_helo(const struct session *s, struct check_hit *hit)
 
 const struct check check_helo_fqdn = {
 	"helo_fqdn", "helo_fqdn", offsetof(struct config, helo_fqdn_action),
-	{ NULL, helo_fqdn_helo, NULL, NULL, NULL, NULL }
+	{ NULL, helo_fqdn_helo, NULL, NULL, NULL, NULL }, 0
 };

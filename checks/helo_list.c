@@ -38,5 +38,5 @@ helo_list_helo(const struct session *s, struct check_hit *hit)
 
 const struct check check_helo_list = {
 	"helo_list", "helo_list", offsetof(struct config, helo_list_action),
-	{ NULL, helo_list_helo, NULL, NULL, NULL, NULL }
+	{ NULL, helo_list_helo, NULL, NULL, NULL, NULL }, 0
 };

@@ -54,5 +54,5 @@ helo_literal_helo(const struct session *s, struct check_hit *hit)
 const struct check check_helo_literal = {
 	"helo_literal", "helo_literal",
 	offsetof(struct config, helo_literal_action),
-	{ NULL, helo_literal_helo, NULL, NULL, NULL, NULL }
+	{ NULL, helo_literal_helo, NULL, NULL, NULL, NULL }, 0
 };

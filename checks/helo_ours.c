@@ -80,5 +80,5 @@ helo_ours_helo(const struct session *s, struct check_hit *hit)
 
 const struct check check_helo_ours = {
 	"helo_ours", "helo_ours", offsetof(struct config, helo_ours_action),
-	{ NULL, helo_ours_helo, NULL, NULL, NULL, NULL }
+	{ NULL, helo_ours_helo, NULL, NULL, NULL, NULL }, 0
 };

@@ -20,5 +20,5 @@ helo_required_mail(const struct session *s, struct check_hit *hit)
 const struct check check_helo_required = {
 	"helo_required", "need_helo",
 	offsetof(struct config, helo_required_action),
-	{ NULL, NULL, helo_required_mail, NULL, NULL, NULL }
+	{ NULL, NULL, helo_required_mail, NULL, NULL, NULL }, 0
 };

@@ -27,5 +27,5 @@ helo_syntax_helo(const struct session *s, struct check_hit *hit)
 const struct check check_helo_syntax = {
 	"helo_syntax", "helo_syntax",
 	offsetof(struct config, helo_syntax_action),
-	{ NULL, helo_syntax_helo, NULL, NULL, NULL, NULL }
+	{ NULL, helo_syntax_helo, NULL, NULL, NULL, NULL }, 0
 };

@@ -43,5 +43,5 @@ rblsmtpd_connect(const struct session *s, struct check_hit *hit)
 
 const struct check check_rblsmtpd = {
 	"rblsmtpd", "rblsmtpd", offsetof(struct config, rblsmtpd_action),
-	{ rblsmtpd_connect, NULL, NULL, NULL, NULL, NULL }
+	{ rblsmtpd_connect, NULL, NULL, NULL, NULL, NULL }, 0
 };

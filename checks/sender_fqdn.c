@@ -35,5 +35,5 @@ sender_fqdn_mail(const struct session *s, struct check_hit *hit)
 const struct check check_sender_fqdn = {
 	"sender_fqdn", "sender_fqdn",
 	offsetof(struct config, sender_fqdn_action),
-	{ NULL, NULL, sender_fqdn_mail, NULL, NULL, NULL }
+	{ NULL, NULL, sender_fqdn_mail, NULL, NULL, NULL }, 0
 };

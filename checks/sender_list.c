@@ -33,5 +33,5 @@ sender_list_mail(const struct session *s, struct check_hit *hit)
 const struct check check_sender_list = {
 	"sender_list", "sender_list",
 	offsetof(struct config, sender_list_action),
-	{ NULL, NULL, sender_list_mail, NULL, NULL, NULL }
+	{ NULL, NULL, sender_list_mail, NULL, NULL, NULL }, 0
 };

@@ -25,5 +25,5 @@ size_mail(const struct session *s, struct check_hit *hit)
 
 const struct check check_size = {
 	"size", "size_declared", offsetof(struct config, size_action),
-	{ NULL, NULL, size_mail, NULL, NULL, NULL }
+	{ NULL, NULL, size_mail, NULL, NULL, NULL }, 0
 };

@@ -26,5 +26,5 @@ trust_connect(const struct session *s, struct check_hit *hit)
 /* No action setting: trust is not a refusal. */
 const struct check check_trust = {
 	"trust", "reject", CHECK_ALWAYS,
-	{ trust_connect, NULL, NULL, NULL, NULL, NULL }
+	{ trust_connect, NULL, NULL, NULL, NULL, NULL }, 0
 };

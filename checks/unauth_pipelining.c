@@ -30,5 +30,5 @@ const struct check check_unauth_pipelining = {
 	"unauth_pipelining", "unauth_pipelining",
 	offsetof(struct config, unauth_pipelining_action),
 	{ NULL, NULL, unauth_pipelining_any, unauth_pipelining_any,
-	    unauth_pipelining_any, NULL }
+	    unauth_pipelining_any, NULL }, 0
 };
