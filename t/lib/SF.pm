@@ -10,6 +10,7 @@
 #   top(), build()            repository top, build directory ($SF_BUILD)
 #   tmp()                     the test's temporary directory
 #   cdb($source)              compiled rules database (smtpfront-cdb)
+#   test_rules()              rules for tests: we serve example.test
 #   start_tcpserver(%o)       tcpserver -1 ... smtpfront [args] CHILD...
 #   start_socket_activate(%o) systemd-socket-activate --inetd -a ...
 #   stop($server)             TERM, bounded wait, KILL
@@ -38,7 +39,7 @@ our @EXPORT = qw(
     swaks run postfix_instance postfix_stop postfix_sendmail_child
     postfix_smtpd_child maildir_files sink_started sink_messages sink_log
     sink_child log_text log_lines wait_log normalise wait_for slurp spew
-    alive free_port crlf reply_is
+    alive free_port crlf reply_is test_rules
 );
 
 use constant {
@@ -191,7 +192,7 @@ sub server_env {
 		next if $k =~ /^(LISTEN_|REMOTE_ADDR$|REMOTE_PORT$)/;
 		$env{$k} = $ENV{$k};
 	}
-	$env{SMTPFRONT_RULES} = tmp() . "/no-such-rules.cdb";
+	$env{SMTPFRONT_RULES} = $o{rules} // tmp() . "/no-such-rules.cdb";
 	if ($o{sinkdir}) {
 		$env{SINK_DIR} = $o{sinkdir};
 		$env{SINK_LIFETIME} = SINK_LIFETIME;
@@ -238,7 +239,8 @@ sub server_setup {
 
 # start_tcpserver(args => [smtpfront options], child => [argv] (default:
 # the sink), env => {VAR => value or undef}, ip => '127.77.0.1',
-# tcpserver => [extra tcpserver options]).  Returns a hash: pid, port,
+# tcpserver => [extra tcpserver options], rules => database path; the
+# default is a database that does not exist: built-in defaults).  Returns a hash: pid, port,
 # ip, log, sinkdir.
 sub start_tcpserver {
 	my (%o) = @_;
@@ -386,6 +388,15 @@ sub cdb {
 	    $out], timeout => 30);
 	die "smtpfront-cdb $in failed ($code): $text" if $code != 0;
 	return $out;
+}
+
+# The rules most tests run with: the built-in defaults, except that we
+# serve the domain example.test (without any rcpt_domains smtpfront
+# relays for nobody and refuses every recipient).  Compiled once.
+my $TEST_RULES;
+sub test_rules {
+	$TEST_RULES //= cdb("list rcpt_domains example.test\n");
+	return $TEST_RULES;
 }
 
 # --- the sink's records ----------------------------------------------------

@@ -1,0 +1,179 @@
+#!/usr/bin/perl
+# t/child.t: smtpfront and its MTA child (build/t/sink): the child is
+# started lazily (not for EHLO/QUIT, not for a refused MAIL), gets the
+# envelope, its MAIL and RCPT replies reach the client as they are (an
+# enhanced status code added when it gave none), a child whose banner
+# fails gives a temporary failure, a child without EHLO gets HELO, and a
+# child that cannot be started gives 421 4.3.0.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::More;
+use SF;
+
+# tcpserver with smtpfront serving example.test, the sink as its child.
+sub server { return start_tcpserver(rules => test_rules(), @_) }
+
+# --- lazy start ------------------------------------------------------------
+{
+	my $s = server();
+	my $c = client(server => $s, local => '127.0.0.2');
+	$c->start('client.test');
+	reply_is($c->cmd('NOOP'), '250', '2.0.0', 'NOOP');
+	reply_is($c->cmd('QUIT'), '221', '2.0.0', 'QUIT');
+	ok($c->closed(5), 'closed');
+	is(sink_started($s->{sinkdir}), 0, 'EHLO and QUIT only: no child started');
+
+	# A refusal held until RCPT (bad sender syntax).
+	$c = client(server => $s, local => '127.0.0.2');
+	$c->start('client.test');
+	$c->cmd('MAIL FROM:<a b@c>');
+	reply_is($c->cmd('RCPT TO:<user@example.test>'), '553', '5.1.7',
+	    'refused sender (held)');
+	reply_is($c->cmd('QUIT'), '221', '2.0.0', 'QUIT');
+	ok($c->closed(5), 'closed');
+	is(sink_started($s->{sinkdir}), 0, 'refused MAIL (held): no child started');
+
+	# The same refusal given at MAIL.
+	my $t = server(env => { SMTPFRONT_DELAY_REJECT => 'no' });
+	$c = client(server => $t, local => '127.0.0.2');
+	$c->start('client.test');
+	reply_is($c->cmd('MAIL FROM:<a b@c>'), '553', '5.1.7',
+	    'refused sender (at MAIL)');
+	reply_is($c->cmd('MAIL FROM:<a@b.test> SIZE=999999999'), '552', '5.3.4',
+	    'refused declared size (at MAIL)');
+	reply_is($c->cmd('QUIT'), '221', '2.0.0', 'QUIT');
+	ok($c->closed(5), 'closed');
+	is(sink_started($t->{sinkdir}), 0, 'refused MAIL: no child started');
+
+	# A MAIL that passes starts it.
+	$c = client(server => $t, local => '127.0.0.2');
+	$c->start('client.test');
+	reply_is($c->cmd('MAIL FROM:<a@b.test>'), '250', '2.1.0', 'good MAIL');
+	ok(wait_for(sub { sink_started($t->{sinkdir}) == 1 }, 5),
+	    'a MAIL that passes the checks starts the child');
+	reply_is($c->cmd('QUIT'), '221', '2.0.0', 'QUIT');
+	ok($c->closed(5), 'closed');
+	stop($t);
+	stop($s);
+}
+
+# --- envelope forwarded, child refusals relayed ----------------------------------
+{
+	my $s = server(env => {
+	    SINK_FAULT => 'rcpt-refuse=nobody@example.test' });
+	my $c = client(server => $s, local => '127.0.0.2');
+	$c->start('client.test');
+	reply_is($c->cmd('MAIL FROM:<sender@example.org>'), '250', '2.1.0', 'MAIL');
+	reply_is($c->cmd('RCPT TO:<one@example.test>'), '250', '2.1.5', 'RCPT one');
+	my $r = $c->cmd('RCPT TO:<nobody@example.test>');
+	reply_is($r, '550', '5.1.1', "child's RCPT refusal reaches the client");
+	is($r->{last}, '550 5.1.1 sink: no such user',
+	    "... with the child's own text");
+	reply_is($c->cmd('RCPT TO:<two@example.test>'), '250', '2.1.5', 'RCPT two');
+	reply_is($c->cmd('DATA'), '354', undef, 'DATA');
+	$c->send(crlf("Subject: envelope\n\nbody\n.\n"));
+	$r = $c->reply;
+	reply_is($r, '250', '2.0.0', 'message accepted');
+	my ($pid) = sink_started($s->{sinkdir});
+	like($r->{last}, qr/^250 2\.0\.0 Ok: queued as \Q$pid\E\.1$/,
+	    "the child's final reply reaches the client unchanged");
+	reply_is($c->cmd('QUIT'), '221', '2.0.0', 'QUIT');
+	my @m = sink_messages($s->{sinkdir});
+	is(scalar(@m), 1, 'one message');
+	like($m[0]{env} // '', qr/^MAIL FROM:<sender\@example\.org>(?: [^\n]*)?\n/i,
+	    'child got the sender');
+	is(join("\n", grep { /^RCPT/i } split(/\n/, $m[0]{env} // '')),
+	    "RCPT TO:<one\@example.test>\nRCPT TO:<two\@example.test>",
+	    'child accepted exactly the two good recipients, in order');
+	ok(grep({ $_ eq 'RCPT TO:<nobody@example.test>' } sink_log($s->{sinkdir})),
+	    'the refused recipient was asked of the child');
+	stop($s);
+}
+
+# --- MAIL refused by the child; replies without enhanced codes ----------------
+{
+	my $s = server(env => { SINK_FAULT => 'mail-451' });
+	my $c = client(server => $s, local => '127.0.0.2');
+	$c->start('client.test');
+	my $r = $c->cmd('MAIL FROM:<a@b.test>');
+	reply_is($r, '451', '4.3.0', "child's MAIL refusal reaches the client");
+	is($r->{last}, '451 4.3.0 sink: temporary failure', "... with its text");
+	reply_is($c->cmd('RCPT TO:<user@example.test>'), '503', '5.5.1',
+	    'no transaction after a refused MAIL');
+	reply_is($c->cmd('QUIT'), '221', '2.0.0', 'QUIT');
+	stop($s);
+
+	$s = server(env => {
+	    SINK_FAULT => 'rcpt-noesc,rcpt-refuse=nobody@example.test' });
+	$c = client(server => $s, local => '127.0.0.2');
+	$c->start('client.test');
+	$c->cmd('MAIL FROM:<a@b.test>');
+	$r = $c->cmd('RCPT TO:<user@example.test>');
+	is($r->{last}, '250 2.0.0 sink: Ok',
+	    'child reply without enhanced code: 2.0.0 added');
+	$r = $c->cmd('RCPT TO:<nobody@example.test>');
+	is($r->{last}, '550 5.0.0 sink: no such user',
+	    'child refusal without enhanced code: 5.0.0 added');
+	reply_is($c->cmd('QUIT'), '221', '2.0.0', 'QUIT');
+	stop($s);
+}
+
+# --- the child's banner fails: temporary failure, nothing delivered ---------------
+for my $fault (qw(banner-garbage banner-exit banner-554)) {
+	my $s = server(env => { SINK_FAULT => $fault });
+	my $c = client(server => $s, local => '127.0.0.2');
+	$c->start('client.test');
+	my $r = $c->cmd('MAIL FROM:<a@b.test>');
+	# The transaction cannot go on: a temporary failure now (451 and the
+	# session goes on, or 421 and it ends), never a 2xx or a 5xx.
+	reply_is($r, $r->{code} eq '421' ? '421' : '451', qr/^4\.\d+\.\d+$/,
+	    "$fault: MAIL gets a temporary failure");
+	if ($r->{code} eq '421') {
+		ok($c->closed(5), "$fault: closed after 421");
+	} else {
+		reply_is($c->cmd('RCPT TO:<user@example.test>'), '503', '5.5.1',
+		    "$fault: no transaction after the failed MAIL");
+		reply_is($c->cmd('QUIT'), '221', '2.0.0', "$fault: QUIT");
+	}
+	is(scalar(sink_messages($s->{sinkdir})), 0, "$fault: nothing delivered");
+	ok(scalar(wait_log($s, qr/child-fail when=start reason="/, 5)),
+	    "$fault: child failure logged");
+	stop($s);
+}
+
+# --- the child does not know EHLO: HELO ---------------------------------------
+{
+	my $s = server(env => { SINK_FAULT => 'ehlo-reject' });
+	my $c = client(server => $s, local => '127.0.0.2');
+	$c->start('client.test');
+	reply_is($c->cmd('MAIL FROM:<a@b.test>'), '250', '2.1.0', 'MAIL');
+	reply_is($c->cmd('RCPT TO:<user@example.test>'), '250', '2.1.5', 'RCPT');
+	reply_is($c->cmd('DATA'), '354', undef, 'DATA');
+	$c->send(crlf("Subject: helo\n\nbody\n.\n"));
+	reply_is($c->reply, '250', '2.0.0', 'message accepted by a HELO-only child');
+	reply_is($c->cmd('QUIT'), '221', '2.0.0', 'QUIT');
+	my @l = sink_log($s->{sinkdir});
+	like($l[0] // '', qr/^EHLO /i, 'child asked with EHLO first');
+	like($l[1] // '', qr/^HELO /i, '... then with HELO');
+	is(scalar(sink_messages($s->{sinkdir})), 1, 'message delivered');
+	stop($s);
+}
+
+# --- a child that cannot be started: 421 4.3.0, exit 111 ---------------------
+{
+	my $s = server(child => [SF::tmp() . '/no-such-program'],
+	    tcpserver => ['-v']);
+	my $c = client(server => $s, local => '127.0.0.2');
+	$c->start('client.test');
+	my $r = $c->cmd('MAIL FROM:<a@b.test>');
+	reply_is($r, '421', '4.3.0', 'child cannot start: 421 4.3.0');
+	ok($c->closed(5), 'connection closed');
+	ok(scalar(wait_log($s, qr/tcpserver: end \d+ status 28416$/, 5)),
+	    'smtpfront exited 111')
+	    or diag(log_text($s));
+	stop($s);
+}
+
+done_testing();
