@@ -1,0 +1,131 @@
+#!/usr/bin/perl
+# t/limits.t: limits on what a client may send and for how long: command
+# lines over 512 bytes, NUL and 8-bit bytes and bare LF in commands (500
+# 5.5.2, the session goes on), rcpt_max (452 4.5.3), errors_max (421 and
+# close), the idle timeout and the session ceiling (421 4.4.2 and close).
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::More;
+use Time::HiRes qw(sleep time);
+use SF;
+
+sub server { return start_tcpserver(rules => test_rules(), @_) }
+
+my $s = server();
+
+# --- command lines ---------------------------------------------------------
+{
+	my $c = client(server => $s, local => '127.0.0.2');
+	$c->start('client.test');
+	# 512 bytes with CRLF is the limit (RFC 5321 4.5.3.1.4).
+	my $max = 'NOOP ' . ('x' x (512 - 2 - 5));
+	reply_is($c->cmd($max), '250', '2.0.0', 'a 512-byte command line is fine');
+	my $r = $c->cmd('NOOP ' . ('y' x (513 - 2 - 5)));
+	ok($r->{code} =~ /^50[01]$/ && $r->{esc} =~ /^5\.5\.\d$/,
+	    'a 513-byte command line: 500 or 501 5.5.x')
+	    or diag(join(' | ', @{$r->{lines}}));
+	reply_is($c->cmd('NOOP'), '250', '2.0.0', '... and the session still works');
+	$r = $c->cmd('MAIL FROM:<' . ('z' x 4000) . '@b.test>');
+	ok($r->{code} =~ /^50[01]$/ && $r->{esc} =~ /^5\.5\.\d$/,
+	    'a 4 KB command line: 500 or 501 5.5.x, one reply')
+	    or diag(join(' | ', @{$r->{lines}}));
+	reply_is($c->cmd('NOOP'), '250', '2.0.0',
+	    '... nothing of it taken as a command');
+	reply_is($c->cmd("NOOP a\0b"), '500', '5.5.2', 'NUL in a command: 500 5.5.2');
+	reply_is($c->cmd('NOOP'), '250', '2.0.0', '... session goes on');
+	reply_is($c->cmd("NOOP caf\xe9"), '500', '5.5.2',
+	    '8-bit byte in a command: 500 5.5.2');
+	reply_is($c->cmd('NOOP'), '250', '2.0.0', '... session goes on');
+	$c->send("NOOP\n");
+	reply_is($c->reply, '500', '5.5.2', 'bare LF command: 500 5.5.2');
+	reply_is($c->cmd('NOOP'), '250', '2.0.0', '... session goes on');
+	reply_is($c->cmd('QUIT'), '221', '2.0.0', 'QUIT');
+	ok($c->closed(5), 'closed');
+}
+
+# --- rcpt_max ------------------------------------------------------------------
+{
+	my $t = server(env => { SMTPFRONT_RCPT_MAX => 2 });
+	my $c = client(server => $t, local => '127.0.0.2');
+	$c->start('client.test');
+	$c->cmd('MAIL FROM:<a@b.test>');
+	reply_is($c->cmd('RCPT TO:<one@example.test>'), '250', qr/^2\./, 'RCPT 1');
+	reply_is($c->cmd('RCPT TO:<two@example.test>'), '250', qr/^2\./, 'RCPT 2');
+	reply_is($c->cmd('RCPT TO:<three@example.test>'), '452', '4.5.3',
+	    'RCPT 3 with rcpt_max 2: 452 4.5.3');
+	reply_is($c->cmd('DATA'), '354', undef, 'DATA');
+	$c->send(crlf("Subject: two\n\nbody\n.\n"));
+	reply_is($c->reply, '250', qr/^2\./, 'message for two recipients');
+	reply_is($c->cmd('QUIT'), '221', '2.0.0', 'QUIT');
+	my @m = sink_messages($t->{sinkdir});
+	is(scalar(grep { /^RCPT/ } split(/\n/, @m ? $m[0]{env} : '')), 2,
+	    'the child got two recipients');
+	stop($t);
+}
+
+# --- errors_max -----------------------------------------------------------
+{
+	my $t = server(env => { SMTPFRONT_ERRORS_MAX => 3 });
+	my $c = client(server => $t, local => '127.0.0.2');
+	$c->start('client.test');
+	my @codes;
+	my $closing;
+	for my $i (1 .. 5) {
+		my $r = $c->cmd("FROB$i");
+		push @codes, $r->{code} || ($r->{eof} ? 'closed' : 'timeout');
+		if ($r->{code} eq '421') {
+			$closing = $r;
+			last;
+		}
+	}
+	is_deeply([@codes[0 .. 1]], ['500', '500'], 'first two errors: 500');
+	ok(defined $closing && @codes >= 3 && @codes <= 4,
+	    'errors_max 3: 421 for the third or fourth bad command')
+	    or diag("replies: @codes");
+	reply_is($closing, '421', '4.7.0', 'errors_max: 421 4.7.0');
+	ok($c->closed(5), 'errors_max: connection closed');
+	stop($t);
+}
+
+# --- idle timeout ------------------------------------------------------------
+{
+	my $t = server(env => { SMTPFRONT_TIMEOUT => 1 });
+	my $c = client(server => $t, local => '127.0.0.2');
+	$c->start('client.test');
+	my $t0 = time;
+	my $r = $c->reply(6);
+	my $took = time - $t0;
+	reply_is($r, '421', '4.4.2', 'idle for 1 s: 421 4.4.2');
+	ok($took > 0.8 && $took < 4, 'idle timeout after about 1 s')
+	    or diag("took $took s");
+	ok($c->closed(5), 'idle timeout: closed');
+	stop($t);
+}
+
+# --- session ceiling --------------------------------------------------------
+{
+	my $t = server(env => { SMTPFRONT_SESSION_TIMEOUT => 10 });
+	my $c = client(server => $t, local => '127.0.0.2');
+	my $t0 = time;
+	$c->start('client.test');
+	my ($r, $noops);
+	for my $i (1 .. 40) {		# at most 20 s
+		$r = $c->cmd('NOOP', 3);
+		last unless $r->{code} eq '250';
+		$noops++;
+		sleep(0.5);
+	}
+	my $took = time - $t0;
+	reply_is($r, '421', '4.4.2', 'session ceiling 10 s: 421 4.4.2');
+	ok($took >= 9.5 && $took < 11.5, 'after about 10 s despite activity')
+	    or diag("took $took s");
+	ok($noops && $noops >= 15, 'the client was active all along')
+	    or diag("NOOPs answered: " . ($noops // 0));
+	ok($c->closed(5), 'session ceiling: closed');
+	stop($t);
+}
+
+stop($s);
+done_testing();
