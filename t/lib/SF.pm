@@ -141,7 +141,11 @@ sub spawn {
 		%ENV = %{$o{env}};
 		open(STDIN, '<', $o{stdin} // '/dev/null') or _exit(120);
 		open(STDOUT, '>', $o{stdout}) or _exit(121);
-		open(STDERR, '>', $o{stderr}) or _exit(122);
+		if ($o{stderr} eq $o{stdout}) {
+			open(STDERR, '>&', \*STDOUT) or _exit(122);
+		} else {
+			open(STDERR, '>', $o{stderr}) or _exit(122);
+		}
 		{ exec { $o{argv}[0] } @{$o{argv}}; }
 		_exit(127);
 	}
@@ -340,6 +344,9 @@ sub swaks {
 	my @argv = ('swaks', '--server', $s->{ip}, '--port', $s->{port},
 	    '--timeout', int($t / 2) || 1);
 	push @argv, '-li', $o{local} if $o{local};
+	# swaks says EHLO with the machine's name, not always a FQDN.
+	push @argv, '--ehlo', 'client.test'
+	    unless grep { /^--(?:ehlo|helo|lhlo)$/ } @{$o{args} || []};
 	push @argv, @{$o{args} || []};
 	my ($code, $out) = run(argv => \@argv, timeout => $t,
 	    input => $o{input});
