@@ -1,0 +1,1049 @@
+/*
+ * smtpfront-cdb: the rules compiler.  It turns a human-readable rules
+ * source into the one constant CDB that smtpfront reads, and prints such
+ * a database back in source form.
+ *
+ *   smtpfront-cdb [-n] SOURCE OUTPUT.cdb   compile (-n: check only)
+ *   smtpfront-cdb -n SOURCE                check only
+ *   smtpfront-cdb -d DB.cdb                print DB.cdb as rules source
+ *
+ * Input: SOURCE is one file, or a directory whose regular files are read
+ * in byte order of their names (names starting with '.' or ending in '~'
+ * are skipped).  The language is in man/smtpfront-rules.5: "set", "list"
+ * and "reply" statements, one per line, '#' comment lines.
+ *
+ * Output: the records of rules.h's layout, written sorted ("v" first), so
+ * the same source gives a byte-identical database.  List entries that are
+ * IP addresses or networks are stored in the normal form match.c looks
+ * up, and "n:LIST" names the prefix lengths in use.  The file is built as
+ * OUTPUT.cdb.tmp.PID beside OUTPUT.cdb, synced and renamed over it:
+ * readers see the old database or the new one, never a mix.
+ *
+ * Failure: a bad source line prints "smtpfront-cdb: FILE:LINE: message"
+ * and exits 100, as does a usage error; a system error (unreadable
+ * source, full disk) exits 111.  In both cases the old database is left
+ * as it was and no temporary file is left behind.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cdb.h>
+#include <cdb_make.h>
+#include <stralloc.h>
+
+#include "reply.h"
+#include "rules.h"
+
+#define PROG		"smtpfront-cdb"
+#define EXIT_BAD	100	/* bad source or usage */
+#define EXIT_SYS	111	/* system error */
+
+#define LINE_MAX_RULES	4096	/* longest source line, without newline */
+/* Longest list entry; rules.c refuses to look up longer ones. */
+#ifndef RULES_ENTRY_MAX
+#define RULES_ENTRY_MAX	255
+#endif
+#define KEY_MAX		512	/* longest key, in the database and in -d */
+#define IP4_BITS	32
+#define IP6_BITS	128
+#define MAPPED_BITS	96	/* ::ffff:0:0/96 holds IPv4 addresses */
+#define IPKEY_MAX	64	/* "ffff:...:ffff/128" */
+/* "v4:32,31,... v6:128,127,...": every length of both families */
+#define LENS_MAX	((IP4_BITS + 1 + IP6_BITS + 1) * 4 + 8)
+#define LENS_VALUE_MAX	255	/* longest "n:LIST" value match.c reads */
+#define FILES_MAX	10000	/* files in a source directory */
+#define RECORDS_MAX	10000000 /* records in one database */
+#define NAME_SHOWN	64	/* bytes of an unknown name shown in errors */
+#define GROW_FIRST	64	/* first allocation of a growing array */
+#define MSG_MAX		256	/* a message from setting_parse or reply_valid */
+#define PID_TEXT_MAX	24	/* ".tmp." and the decimal pid */
+#define TMPNAME_MAX	(PATH_MAX + PID_TEXT_MAX)
+
+enum {
+	LINE_OK,
+	LINE_EOF,
+	LINE_LONG,
+	LINE_NUL
+};
+
+/* Strings live in the arena; records and tables hold their offsets. */
+struct rec {
+	size_t		 koff;
+	size_t		 klen;
+	size_t		 voff;
+	size_t		 vlen;
+	size_t		 seq;		/* input order: first of equal keys wins */
+};
+
+#define NOWHERE		0	/* offset 0 of the arena holds no string */
+
+/*
+ * Static, so that the memory they point to stays reachable until exit
+ * and LeakSanitizer has nothing to report.
+ */
+static stralloc		 arena;
+static struct rec	*recs;
+static size_t		 nrecs, arecs;
+static size_t		*set_where;	/* per setting_table entry */
+static size_t		*reply_where;	/* per reply_table entry */
+/* prefix lengths in use, per list_table entry, for "n:LIST" */
+static unsigned char	(*lens4)[IP4_BITS + 1];
+static unsigned char	(*lens6)[IP6_BITS + 1];
+static stralloc		 paths;		/* of a source directory, NUL-ended */
+static size_t		*files;		/* offsets into paths */
+static size_t		 nfiles;
+static struct cdb_make	 cm;
+static char		 tmpname[TMPNAME_MAX];
+static int		 tmpmade;
+
+static void
+cleanup(void)
+{
+	if (tmpmade)
+		(void)unlink(tmpname);
+	tmpmade = 0;
+}
+
+static void __attribute__((noreturn))
+die_sys(const char *fmt, ...)
+{
+	va_list ap;
+	int e = errno;
+
+	cleanup();
+	fprintf(stderr, "%s: fatal: ", PROG);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, ": %s\n", strerror(e));
+	exit(EXIT_SYS);
+}
+
+static void __attribute__((noreturn))
+die_nomem(void)
+{
+	cleanup();
+	fprintf(stderr, "%s: fatal: out of memory\n", PROG);
+	exit(EXIT_SYS);
+}
+
+/* A bad source line: "smtpfront-cdb: FILE:LINE: message", exit 100. */
+static void __attribute__((noreturn))
+die_line(const char *file, unsigned long line, const char *fmt, ...)
+{
+	va_list ap;
+
+	cleanup();
+	fprintf(stderr, "%s: %s:%lu: ", PROG, file, line);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(EXIT_BAD);
+}
+
+static void __attribute__((noreturn))
+die_bad(const char *fmt, ...)
+{
+	va_list ap;
+
+	cleanup();
+	fprintf(stderr, "%s: ", PROG);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(EXIT_BAD);
+}
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr, "usage: %s [-n] SOURCE OUTPUT.cdb\n"
+	    "       %s -n SOURCE\n"
+	    "       %s -d DB.cdb\n", PROG, PROG, PROG);
+	exit(EXIT_BAD);
+}
+
+/* Copy p (len bytes) and a NUL into the arena; returns its offset. */
+static size_t
+arena_add(const char *p, size_t len)
+{
+	size_t off;
+
+	if (arena.len == 0 && !stralloc_append(&arena, ""))
+		die_nomem();
+	off = arena.len;
+	if (!stralloc_catb(&arena, p, len) || !stralloc_0(&arena))
+		die_nomem();
+	return off;
+}
+
+/* The string at off; valid until the next arena_add. */
+static const char *
+arena_str(size_t off)
+{
+	return arena.s + off;
+}
+
+/*
+ * Make room for one more element in p (n of size sz in use, *a
+ * allocated, at most max); returns the array, maybe moved.
+ */
+static void *
+grow(void *p, size_t n, size_t *a, size_t sz, size_t max)
+{
+	void *q;
+	size_t na;
+
+	if (n < *a)
+		return p;
+	if (n >= max)
+		die_nomem();
+	na = *a == 0 ? GROW_FIRST : *a;
+	if (na > max / 2)
+		na = max;
+	else
+		na *= 2;
+	if (na > (size_t)-1 / sz)
+		die_nomem();
+	if ((q = realloc(p, na * sz)) == NULL)
+		die_nomem();
+	*a = na;
+	return q;
+}
+
+static void
+rec_add(const char *key, size_t klen, const char *val, size_t vlen)
+{
+	recs = grow(recs, nrecs, &arecs, sizeof(*recs), RECORDS_MAX);
+	recs[nrecs].koff = arena_add(key, klen);
+	recs[nrecs].klen = klen;
+	recs[nrecs].voff = arena_add(val, vlen);
+	recs[nrecs].vlen = vlen;
+	recs[nrecs].seq = nrecs;
+	nrecs++;
+}
+
+static int
+rec_cmp(const void *a, const void *b)
+{
+	const struct rec *x = a, *y = b;
+	size_t n;
+	int c;
+
+	n = x->klen < y->klen ? x->klen : y->klen;
+	if ((c = memcmp(arena_str(x->koff), arena_str(y->koff), n)) != 0)
+		return c;
+	if (x->klen != y->klen)
+		return x->klen < y->klen ? -1 : 1;
+	if (x->seq != y->seq)
+		return x->seq < y->seq ? -1 : 1;
+	return 0;
+}
+
+static int
+lower(int c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A' + 'a';
+	return c;
+}
+
+static int
+isblank_rules(int c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static size_t
+table_index(const void *base, const void *elem, size_t sz)
+{
+	return (size_t)((const char *)elem - (const char *)base) / sz;
+}
+
+static size_t
+count_settings(void)
+{
+	size_t n;
+
+	for (n = 0; setting_table[n].name != NULL; n++)
+		;
+	return n;
+}
+
+static size_t
+count_lists(void)
+{
+	size_t n;
+
+	for (n = 0; list_table[n] != NULL; n++)
+		;
+	return n;
+}
+
+static size_t
+list_index(const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; list_table[i] != NULL; i++)
+		if (strlen(list_table[i]) == len &&
+		    memcmp(list_table[i], name, len) == 0)
+			break;
+	return i;
+}
+
+static size_t
+count_replies(void)
+{
+	size_t n;
+
+	for (n = 0; reply_table[n].name != NULL; n++)
+		;
+	return n;
+}
+
+/*
+ * Read one line of at most size - 1 bytes into buf, without its newline.
+ * A last line without newline counts.
+ */
+static int
+read_line(FILE *f, const char *file, char *buf, size_t size, size_t *len)
+{
+	size_t n = 0;
+	int c;
+
+	for (;;) {
+		c = getc(f);
+		if (c == EOF) {
+			if (ferror(f))
+				die_sys("unable to read %s", file);
+			if (n == 0)
+				return LINE_EOF;
+			break;
+		}
+		if (c == '\n')
+			break;
+		if (c == '\0')
+			return LINE_NUL;
+		if (n >= size - 1)
+			return LINE_LONG;
+		buf[n++] = (char)c;
+	}
+	buf[n] = '\0';
+	*len = n;
+	return LINE_OK;
+}
+
+/* The next blank-separated field of line from *pos. */
+static int
+next_field(const char *line, size_t len, size_t *pos, const char **f,
+    size_t *flen)
+{
+	size_t i = *pos, start;
+
+	while (i < len && isblank_rules((unsigned char)line[i]))
+		i++;
+	if (i >= len) {
+		*pos = i;
+		return 0;
+	}
+	start = i;
+	while (i < len && !isblank_rules((unsigned char)line[i]))
+		i++;
+	*f = line + start;
+	*flen = i - start;
+	*pos = i;
+	return 1;
+}
+
+static int
+at_end(const char *line, size_t len, size_t pos)
+{
+	while (pos < len && isblank_rules((unsigned char)line[pos]))
+		pos++;
+	return pos >= len;
+}
+
+static void
+stmt_set(const char *file, unsigned long ln, const char *where,
+    const char *line, size_t len, size_t pos)
+{
+	char key[KEY_MAX], norm[RULES_VALUE_MAX + 1], msg[MSG_MAX];
+	const struct setting *s;
+	const char *name, *val;
+	size_t nlen, vlen, i;
+
+	if (!next_field(line, len, &pos, &name, &nlen) ||
+	    !next_field(line, len, &pos, &val, &vlen))
+		die_line(file, ln, "set needs a name and a value");
+	if (!at_end(line, len, pos))
+		die_line(file, ln, "set takes a name and one value "
+		    "without blanks");
+	if ((s = setting_find(name, nlen)) == NULL)
+		die_line(file, ln, "unknown setting %.*s",
+		    (int)(nlen > NAME_SHOWN ? NAME_SHOWN : nlen), name);
+	i = table_index(setting_table, s, sizeof(*s));
+	if (set_where[i] != NOWHERE)
+		die_line(file, ln, "%s already set at %s", s->name,
+		    arena_str(set_where[i]));
+	if (setting_parse(s, val, vlen, NULL, norm, sizeof(norm), msg,
+	    sizeof(msg)) == -1)
+		die_line(file, ln, "set %s: %s", s->name, msg);
+	set_where[i] = arena_add(where, strlen(where));
+
+	(void)snprintf(key, sizeof(key), "s:%s", s->name);
+	rec_add(key, strlen(key), norm, strlen(norm));
+	(void)snprintf(key, sizeof(key), "o:s:%s", s->name);
+	rec_add(key, strlen(key), where, strlen(where));
+}
+
+/*
+ * An entry that is an IPv4 or IPv6 address, or a network ADDR/LEN, in
+ * any list.  It is stored the way match_ip_key() in match.c builds its
+ * lookup keys: the masked address as inet_ntop writes it, "/", the
+ * length; IPv4 in IPv6 (::ffff:a.b.c.d) as IPv4.  Returns 1 with the key
+ * in out, 0 when the entry is no address (a name: stored as it is), -1
+ * with a message in *err for a malformed network.
+ */
+static int
+net_entry(const char *e, size_t elen, char *out, size_t outlen,
+    size_t *olen, int *v4, unsigned int *bits, const char **err)
+{
+	static const unsigned char mapped[12] = {
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
+	};
+	char buf[IPKEY_MAX], txt[INET6_ADDRSTRLEN];
+	unsigned char ip[16];
+	const char *slash;
+	unsigned int len, max, i, b;
+	size_t alen, j;
+	int r;
+
+	if (elen >= sizeof(buf))
+		return 0;
+	memcpy(buf, e, elen);
+	buf[elen] = '\0';
+	slash = memchr(buf, '/', elen);
+	alen = slash != NULL ? (size_t)(slash - buf) : elen;
+	buf[alen] = '\0';
+	memset(ip, 0, sizeof(ip));
+	if (inet_pton(AF_INET, buf, ip + 12) == 1) {
+		memcpy(ip, mapped, sizeof(mapped));
+		max = IP4_BITS;
+		*v4 = 1;
+	} else if (inet_pton(AF_INET6, buf, ip) == 1) {
+		max = IP6_BITS;
+		*v4 = 0;
+	} else
+		return 0;
+	len = max;
+	if (slash != NULL) {
+		*err = max == IP4_BITS ? "network length must be 0 to 32" :
+		    "network length must be 0 to 128";
+		/* decimal digits only, at most three of them */
+		len = 0;
+		for (j = alen + 1; j < elen; j++) {
+			if (e[j] < '0' || e[j] > '9' || j - alen > 3)
+				return -1;
+			len = len * 10 + (unsigned int)(e[j] - '0');
+		}
+		if (j == alen + 1 || len > max)
+			return -1;
+	}
+	if (!*v4 && memcmp(ip, mapped, sizeof(mapped)) == 0 &&
+	    len >= MAPPED_BITS) {
+		*v4 = 1;
+		len -= MAPPED_BITS;
+	}
+	/* host bits set: the administrator meant something else */
+	b = *v4 ? len + MAPPED_BITS : len;
+	for (i = 0; i < 16; i++, b = b >= 8 ? b - 8 : 0)
+		if (b < 8 && (ip[i] & (0xff >> b)) != 0) {
+			*err = "host bits set after the network length";
+			return -1;
+		}
+	*err = "cannot format the address";
+	if (*v4)
+		r = inet_ntop(AF_INET, ip + 12, txt, sizeof(txt)) == NULL;
+	else
+		r = inet_ntop(AF_INET6, ip, txt, sizeof(txt)) == NULL;
+	if (r != 0)
+		return -1;
+	r = snprintf(out, outlen, "%s/%u", txt, len);
+	if (r < 0 || (size_t)r >= outlen)
+		return -1;
+	*olen = (size_t)r;
+	*bits = len;
+	return 1;
+}
+
+static void
+stmt_list(const char *file, unsigned long ln, const char *where,
+    const char *line, size_t len, size_t pos)
+{
+	char key[KEY_MAX], net[IPKEY_MAX];
+	const char *name, *entry, *err;
+	size_t nlen, elen, klen, i, li;
+	unsigned int bits;
+	int v4, r;
+
+	if (!next_field(line, len, &pos, &name, &nlen) ||
+	    !next_field(line, len, &pos, &entry, &elen))
+		die_line(file, ln, "list needs a name and an entry");
+	if (!at_end(line, len, pos))
+		die_line(file, ln, "list takes a name and one entry "
+		    "without blanks");
+	if (!list_known(name, nlen))
+		die_line(file, ln, "unknown list %.*s",
+		    (int)(nlen > NAME_SHOWN ? NAME_SHOWN : nlen), name);
+	if (elen > RULES_ENTRY_MAX)
+		die_line(file, ln, "list entry longer than %d bytes",
+		    RULES_ENTRY_MAX);
+	if (nlen > sizeof(key) - 3 - RULES_ENTRY_MAX)
+		die_line(file, ln, "list name too long");
+	r = net_entry(entry, elen, net, sizeof(net), &elen, &v4, &bits,
+	    &err);
+	if (r == -1)
+		die_line(file, ln, "list %.*s: %s", (int)nlen, name, err);
+	if (r == 1) {
+		entry = net;
+		li = list_index(name, nlen);
+		if (v4)
+			lens4[li][bits] = 1;
+		else
+			lens6[li][bits] = 1;
+	}
+	klen = 0;
+	key[klen++] = 'l';
+	key[klen++] = ':';
+	memcpy(key + klen, name, nlen);
+	klen += nlen;
+	key[klen++] = ':';
+	for (i = 0; i < elen; i++)
+		key[klen++] = (char)lower((unsigned char)entry[i]);
+	/* a duplicate entry is dropped after sorting; the first one stays */
+	rec_add(key, klen, where, strlen(where));
+}
+
+/* Append the lengths set in used[0..max], longest first, as "v4:32,24". */
+static size_t
+lens_text(char *val, size_t size, size_t n, const char *fam,
+    const unsigned char *used, unsigned int max)
+{
+	unsigned int b;
+	int first = 1, r;
+
+	for (b = max + 1; b-- > 0; ) {
+		if (!used[b])
+			continue;
+		r = snprintf(val + n, size - n, "%s%s%u",
+		    first ? (n == 0 ? "" : " ") : ",", first ? fam : "", b);
+		if (r < 0 || (size_t)r >= size - n)
+			return size;
+		n += (size_t)r;
+		first = 0;
+	}
+	return n;
+}
+
+/*
+ * "n:LIST" -> "v4:32,24 v6:64": the prefix lengths in use in a network
+ * list, so that lookups try only those.  Left out when it would not fit
+ * what match.c reads; lookups then try every length.
+ */
+static void
+add_lens(void)
+{
+	char key[KEY_MAX], val[LENS_MAX];
+	size_t i, n;
+
+	for (i = 0; list_table[i] != NULL; i++) {
+		n = lens_text(val, sizeof(val), 0, "v4:", lens4[i], IP4_BITS);
+		if (n < sizeof(val))
+			n = lens_text(val, sizeof(val), n, "v6:", lens6[i],
+			    IP6_BITS);
+		if (n == 0 || n > LENS_VALUE_MAX)
+			continue;
+		(void)snprintf(key, sizeof(key), "n:%s", list_table[i]);
+		rec_add(key, strlen(key), val, n);
+	}
+}
+
+/* Overrides keep the class of the default, and 421 means "we close". */
+static void
+check_reply_class(const char *file, unsigned long ln,
+    const struct reply_default *r, const char *val)
+{
+	int close_dflt, close_new;
+
+	if (val[0] != r->code[0])
+		die_line(file, ln, "reply %s: code %.3s is not of the class "
+		    "%cxx of its default %s", r->name, val, r->code[0],
+		    r->code);
+	close_dflt = strcmp(r->code, "421") == 0;
+	close_new = strncmp(val, "421", 3) == 0;
+	if (close_dflt && !close_new)
+		die_line(file, ln, "reply %s: code must stay 421, the "
+		    "connection is closed after it", r->name);
+	if (!close_dflt && close_new)
+		die_line(file, ln, "reply %s: 421 is only for replies that "
+		    "close the connection", r->name);
+}
+
+static void
+stmt_reply(const char *file, unsigned long ln, const char *where,
+    const char *line, size_t len, size_t pos)
+{
+	char key[KEY_MAX], val[LINE_MAX_RULES + 1], msg[MSG_MAX];
+	const struct reply_default *r;
+	const char *name, *code, *esc, *text;
+	size_t nlen, clen, elen, tlen, vlen, i;
+
+	if (!next_field(line, len, &pos, &name, &nlen) ||
+	    !next_field(line, len, &pos, &code, &clen) ||
+	    !next_field(line, len, &pos, &esc, &elen))
+		die_line(file, ln, "reply needs a name, a code, an enhanced "
+		    "status code and a text");
+	while (pos < len && isblank_rules((unsigned char)line[pos]))
+		pos++;
+	text = line + pos;
+	tlen = len - pos;
+	if ((r = reply_find(name, nlen)) == NULL)
+		die_line(file, ln, "unknown reply %.*s",
+		    (int)(nlen > NAME_SHOWN ? NAME_SHOWN : nlen), name);
+	i = table_index(reply_table, r, sizeof(*r));
+	if (reply_where[i] != NOWHERE)
+		die_line(file, ln, "reply %s already set at %s", r->name,
+		    arena_str(reply_where[i]));
+
+	/* "CODE ESC TEXT" is never longer than the line it came from */
+	vlen = 0;
+	memcpy(val, code, clen);
+	vlen += clen;
+	val[vlen++] = ' ';
+	memcpy(val + vlen, esc, elen);
+	vlen += elen;
+	if (tlen > 0) {
+		val[vlen++] = ' ';
+		memcpy(val + vlen, text, tlen);
+		vlen += tlen;
+	}
+	val[vlen] = '\0';
+	if (reply_valid(val, vlen, msg, sizeof(msg)) == -1)
+		die_line(file, ln, "reply %s: %s", r->name, msg);
+	if (vlen > RULES_VALUE_MAX)
+		die_line(file, ln, "reply %s: longer than %d bytes", r->name,
+		    RULES_VALUE_MAX);
+	check_reply_class(file, ln, r, val);
+	reply_where[i] = arena_add(where, strlen(where));
+
+	(void)snprintf(key, sizeof(key), "r:%s", r->name);
+	rec_add(key, strlen(key), val, vlen);
+}
+
+static void
+compile_line(const char *file, unsigned long ln, char *line, size_t len)
+{
+	char where[RULE_MAX + 1];
+	const char *kw;
+	size_t pos, klen, i;
+	int r;
+
+	while (len > 0 && isblank_rules((unsigned char)line[len - 1]))
+		line[--len] = '\0';
+	for (pos = 0; pos < len && isblank_rules((unsigned char)line[pos]);
+	    pos++)
+		;
+	if (pos == len || line[pos] == '#')
+		return;
+	for (i = pos; i < len; i++)
+		if (line[i] != '\t' && ((unsigned char)line[i] < 32 ||
+		    (unsigned char)line[i] > 126))
+			die_line(file, ln, "control or 8-bit character in "
+			    "column %zu", i + 1);
+
+	r = snprintf(where, sizeof(where), "%s:%lu", file, ln);
+	if (r < 0 || (size_t)r >= sizeof(where))
+		die_line(file, ln, "file name too long to name a rule "
+		    "(%d bytes with the line number)", RULE_MAX);
+
+	(void)next_field(line, len, &pos, &kw, &klen);
+	if (klen == 3 && memcmp(kw, "set", 3) == 0)
+		stmt_set(file, ln, where, line, len, pos);
+	else if (klen == 4 && memcmp(kw, "list", 4) == 0)
+		stmt_list(file, ln, where, line, len, pos);
+	else if (klen == 5 && memcmp(kw, "reply", 5) == 0)
+		stmt_reply(file, ln, where, line, len, pos);
+	else
+		die_line(file, ln, "unknown statement %.*s (expected set, "
+		    "list or reply)",
+		    (int)(klen > NAME_SHOWN ? NAME_SHOWN : klen), kw);
+}
+
+static void
+compile_file(const char *file)
+{
+	char line[LINE_MAX_RULES + 1];
+	unsigned long ln = 0;
+	size_t len;
+	FILE *f;
+	int fd, r;
+
+	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) == -1)
+		die_sys("unable to open %s", file);
+	if ((f = fdopen(fd, "r")) == NULL)
+		die_sys("unable to read %s", file);
+	for (;;) {
+		ln++;
+		r = read_line(f, file, line, sizeof(line), &len);
+		if (r == LINE_EOF)
+			break;
+		if (r == LINE_LONG)
+			die_line(file, ln, "line longer than %d bytes",
+			    LINE_MAX_RULES);
+		if (r == LINE_NUL)
+			die_line(file, ln, "NUL byte in line");
+		compile_line(file, ln, line, len);
+	}
+	(void)fclose(f);
+}
+
+static int
+path_cmp(const void *a, const void *b)
+{
+	return strcmp(paths.s + *(const size_t *)a,
+	    paths.s + *(const size_t *)b);
+}
+
+static int
+skip_name(const char *name)
+{
+	size_t n;
+
+	n = strlen(name);
+	return n == 0 || name[0] == '.' || name[n - 1] == '~';
+}
+
+/* Every regular file of dir, in byte order of the names. */
+static void
+compile_dir(const char *dir)
+{
+	struct dirent *d;
+	struct stat st;
+	size_t afiles = 0, dlen, i;
+	const char *path;
+	DIR *dp;
+
+	dlen = strlen(dir);
+	while (dlen > 1 && dir[dlen - 1] == '/')
+		dlen--;
+	if ((dp = opendir(dir)) == NULL)
+		die_sys("unable to open directory %s", dir);
+	for (;;) {
+		errno = 0;
+		if ((d = readdir(dp)) == NULL) {
+			if (errno != 0)
+				die_sys("unable to read directory %s", dir);
+			break;
+		}
+		if (skip_name(d->d_name))
+			continue;
+		files = grow(files, nfiles, &afiles, sizeof(*files), FILES_MAX);
+		files[nfiles++] = paths.len;
+		if (!stralloc_catb(&paths, dir, dlen) ||
+		    (dir[dlen - 1] != '/' && !stralloc_append(&paths, "/")) ||
+		    !stralloc_cats(&paths, d->d_name) || !stralloc_0(&paths))
+			die_nomem();
+	}
+	(void)closedir(dp);
+	if (nfiles > 0)
+		qsort(files, nfiles, sizeof(*files), path_cmp);
+	/* paths is complete: its strings do not move while compiling */
+	for (i = 0; i < nfiles; i++) {
+		path = paths.s + files[i];
+		if (stat(path, &st) == -1)
+			die_sys("unable to stat %s", path);
+		if (S_ISREG(st.st_mode))
+			compile_file(path);
+	}
+}
+
+static void
+compile_source(const char *src)
+{
+	struct stat st;
+
+	set_where = calloc(count_settings() + 1, sizeof(*set_where));
+	reply_where = calloc(count_replies() + 1, sizeof(*reply_where));
+	lens4 = calloc(count_lists() + 1, sizeof(*lens4));
+	lens6 = calloc(count_lists() + 1, sizeof(*lens6));
+	if (set_where == NULL || reply_where == NULL || lens4 == NULL ||
+	    lens6 == NULL)
+		die_nomem();
+	if (stat(src, &st) == -1)
+		die_sys("unable to open %s", src);
+	if (S_ISDIR(st.st_mode))
+		compile_dir(src);
+	else
+		compile_file(src);
+	add_lens();
+
+	if (nrecs > 0)
+		qsort(recs, nrecs, sizeof(*recs), rec_cmp);
+}
+
+static void
+add_or_die(const char *key, size_t klen, const char *val, size_t vlen)
+{
+	if (cdb_make_add(&cm, (const unsigned char *)key, klen,
+	    (const unsigned char *)val, vlen) == -1)
+		die_sys("unable to write %s", tmpname);
+}
+
+/* Directory part of path, for the fsync that makes the rename durable. */
+static void
+sync_dir(const char *path)
+{
+	char dir[PATH_MAX];
+	size_t n;
+	int fd;
+
+	n = strlen(path);
+	while (n > 0 && path[n - 1] != '/')
+		n--;
+	while (n > 1 && path[n - 1] == '/')
+		n--;
+	if (n == 0) {
+		dir[n++] = '.';
+	} else if (n >= sizeof(dir)) {
+		errno = ENAMETOOLONG;
+		die_sys("unable to sync the directory of %s", path);
+	} else
+		memcpy(dir, path, n);
+	dir[n] = '\0';
+	if ((fd = open(dir, O_RDONLY | O_CLOEXEC)) == -1)
+		die_sys("unable to open directory %s", dir);
+	/* some file systems cannot sync a directory; that is no error */
+	if (fsync(fd) == -1 && errno != EINVAL && errno != EROFS)
+		die_sys("unable to sync directory %s", dir);
+	(void)close(fd);
+}
+
+static void
+write_db(const char *out)
+{
+	size_t i, olen;
+	int fd, r;
+
+	olen = strlen(out);
+	r = snprintf(tmpname, sizeof(tmpname), "%s.tmp.%ld", out,
+	    (long)getpid());
+	if (r < 0 || (size_t)r >= sizeof(tmpname) || olen == 0) {
+		errno = ENAMETOOLONG;
+		die_sys("unable to create a temporary file for %s", out);
+	}
+	/* a leftover of an earlier run with our pid is ours to replace */
+	if (unlink(tmpname) == -1 && errno != ENOENT)
+		die_sys("unable to remove %s", tmpname);
+	fd = open(tmpname, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd == -1)
+		die_sys("unable to create %s", tmpname);
+	tmpmade = 1;
+	if (cdb_make_start(&cm, fd) == -1)
+		die_sys("unable to write %s", tmpname);
+	add_or_die("v", 1, RULES_VERSION, sizeof(RULES_VERSION) - 1);
+	for (i = 0; i < nrecs; i++) {
+		/* equal keys are adjacent after sorting: keep the first */
+		if (i > 0 && recs[i].klen == recs[i - 1].klen &&
+		    memcmp(arena_str(recs[i].koff), arena_str(recs[i - 1].koff),
+		    recs[i].klen) == 0)
+			continue;
+		add_or_die(arena_str(recs[i].koff), recs[i].klen,
+		    arena_str(recs[i].voff), recs[i].vlen);
+	}
+	if (cdb_make_finish(&cm) == -1)
+		die_sys("unable to write %s", tmpname);
+	if (fsync(fd) == -1)
+		die_sys("unable to sync %s", tmpname);
+	if (close(fd) == -1)
+		die_sys("unable to write %s", tmpname);
+	if (rename(tmpname, out) == -1)
+		die_sys("unable to rename %s to %s", tmpname, out);
+	tmpmade = 0;
+	sync_dir(out);
+}
+
+/* Dump: bytes outside printable ASCII become '?'. */
+static void
+put_printable(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		putchar((unsigned char)s[i] < 32 || (unsigned char)s[i] > 126 ?
+		    '?' : s[i]);
+}
+
+enum {
+	PASS_SET,
+	PASS_LIST,
+	PASS_REPLY,
+	PASS_OTHER,
+	PASSES
+};
+
+static int
+has_prefix(const char *key, size_t klen, const char *p)
+{
+	size_t n = strlen(p);
+
+	return klen >= n && memcmp(key, p, n) == 0;
+}
+
+static void
+dump_record(int pass, const char *key, size_t klen, const char *val,
+    size_t vlen)
+{
+	const char *colon;
+
+	if (has_prefix(key, klen, "s:")) {
+		if (pass != PASS_SET)
+			return;
+		fputs("set ", stdout);
+		put_printable(key + 2, klen - 2);
+		putchar(' ');
+		put_printable(val, vlen);
+		putchar('\n');
+	} else if (has_prefix(key, klen, "l:") &&
+	    (colon = memchr(key + 2, ':', klen - 2)) != NULL) {
+		if (pass != PASS_LIST)
+			return;
+		fputs("list ", stdout);
+		put_printable(key + 2, (size_t)(colon - (key + 2)));
+		putchar(' ');
+		put_printable(colon + 1, klen - (size_t)(colon + 1 - key));
+		putchar('\n');
+	} else if (has_prefix(key, klen, "r:")) {
+		if (pass != PASS_REPLY)
+			return;
+		fputs("reply ", stdout);
+		put_printable(key + 2, klen - 2);
+		putchar(' ');
+		put_printable(val, vlen);
+		putchar('\n');
+	} else if (has_prefix(key, klen, "o:") ||
+	    has_prefix(key, klen, "n:") || (klen == 1 && key[0] == 'v')) {
+		/* origins, lengths and the version follow from the source */
+		return;
+	} else if (pass == PASS_OTHER) {
+		fputs("# unknown key ", stdout);
+		put_printable(key, klen);
+		putchar('\n');
+	}
+}
+
+static void
+dump_db(const char *db)
+{
+	char key[KEY_MAX], val[RULES_VALUE_MAX + 1];
+	struct cdb c;
+	uint32 kpos, last;
+	size_t klen, vlen;
+	int fd, f, pass;
+
+	if ((fd = open(db, O_RDONLY | O_CLOEXEC)) == -1)
+		die_sys("unable to open %s", db);
+	memset(&c, 0, sizeof(c));
+	cdb_init(&c, fd);
+	f = cdb_find(&c, (const unsigned char *)"v", 1);
+	/* EPROTO: the file is too short or garbled to be a CDB at all */
+	if (f == -1 && errno != EPROTO)
+		die_sys("unable to read %s", db);
+	vlen = f == 1 ? cdb_datalen(&c) : 0;
+	if (f != 1 || vlen != sizeof(RULES_VERSION) - 1 ||
+	    cdb_read(&c, (unsigned char *)val, vlen, cdb_datapos(&c)) == -1 ||
+	    memcmp(val, RULES_VERSION, vlen) != 0)
+		die_bad("%s: not a %s database", db, RULES_VERSION);
+
+	printf("# %s\n", RULES_VERSION);
+	for (pass = 0; pass < PASSES; pass++) {
+		last = 0;
+		for (f = cdb_firstkey(&c, &kpos); f == 1;
+		    f = cdb_nextkey(&c, &kpos)) {
+			/* a corrupt file must not make us loop for ever */
+			if (kpos <= last) {
+				errno = EPROTO;
+				die_sys("unable to read %s", db);
+			}
+			last = kpos;
+			klen = cdb_keylen(&c);
+			vlen = cdb_datalen(&c);
+			if (klen > sizeof(key) || vlen > sizeof(val) - 1)
+				die_bad("%s: record longer than a rules "
+				    "database allows", db);
+			if (cdb_read(&c, (unsigned char *)key, klen,
+			    cdb_keypos(&c)) == -1 ||
+			    cdb_read(&c, (unsigned char *)val, vlen,
+			    cdb_datapos(&c)) == -1)
+				die_sys("unable to read %s", db);
+			dump_record(pass, key, klen, val, vlen);
+		}
+		if (f == -1)
+			die_sys("unable to read %s", db);
+	}
+	cdb_free(&c);
+	(void)close(fd);
+	if (fflush(stdout) == EOF || ferror(stdout))
+		die_sys("unable to write output");
+}
+
+int
+main(int argc, char **argv)
+{
+	int c, dflag = 0, nflag = 0;
+
+	while ((c = getopt(argc, argv, "dn")) != -1) {
+		switch (c) {
+		case 'd':
+			dflag = 1;
+			break;
+		case 'n':
+			nflag = 1;
+			break;
+		default:
+			usage();
+			/* NOTREACHED */
+		}
+	}
+	argc -= optind;
+	argv += optind;
+
+	if (dflag) {
+		if (nflag || argc != 1)
+			usage();
+		dump_db(argv[0]);
+		return 0;
+	}
+	if (argc != 2 && !(nflag && argc == 1))
+		usage();
+	compile_source(argv[0]);
+	if (!nflag)
+		write_db(argv[1]);
+	return 0;
+}
