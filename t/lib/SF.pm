@@ -295,9 +295,21 @@ sub start_socket_activate {
 	return $s;
 }
 
+# Stop a server; in a test, also one assertion that its log holds no
+# AddressSanitizer or UndefinedBehaviorSanitizer report (the suite runs
+# again on a sanitizer build, see the Makefile).
 sub stop {
 	my ($s) = @_;
-	kill_pid($s->{pid}) if $s && $s->{pid};
+	return unless $s && $s->{pid};
+	my $live = $LIVE{$s->{pid}};
+	kill_pid($s->{pid});
+	return unless $live && $INC{'Test/More.pm'};
+	my @rep = grep { /ERROR: \w+Sanitizer|runtime error:|SUMMARY: \w+Sanitizer/ }
+	    split(/\n/, log_text($s));
+	my $tb = Test::More->builder;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+	$tb->ok(!@rep, "no sanitizer report in the log of $s->{argv}[0]") or
+	    $tb->diag(join("\n", @rep[0 .. ($#rep < 20 ? $#rep : 20)]));
 }
 
 # Run argv with a deadline.  run(argv => [...], timeout => secs,
