@@ -139,8 +139,8 @@ isdig(char ch)
 }
 
 /* Does text start with an enhanced status code of the reply's class? */
-static int
-has_esc(const char *t, size_t n, char class)
+int
+creply_esc(const char *t, size_t n, char class)
 {
 	size_t i = 0, d;
 
@@ -183,7 +183,7 @@ getreply(struct child *c, struct creply *rep)
 		if (rep->lines == 0) {
 			rep->code = code;
 			rep->has_esc = n > 4 &&
-			    has_esc(line + 4, n - 4, line[0]);
+			    creply_esc(line + 4, n - 4, line[0]);
 		} else if (code != rep->code) {
 			why(c, "child changed its reply code mid-reply", NULL);
 			return -1;

@@ -58,6 +58,8 @@ int	child_cmd(struct child *, const char *, size_t, struct creply *);
  */
 int	child_data(struct child *, const char *, size_t, struct spool *,
 	    struct creply *);
+/* Does reply text (after "250 ") start with an enhanced code of class? */
+int	creply_esc(const char *, size_t, char);
 /* QUIT politely, then reap. */
 void	child_stop(struct child *);
 /* Kill and reap at once: after a failure. */

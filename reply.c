@@ -162,3 +162,25 @@ reply_valid(const char *s, size_t len, char *err, size_t errlen)
 		}
 	return 0;
 }
+
+int
+reply_text_valid(const char *s, size_t len, char *err, size_t errlen)
+{
+	size_t i;
+
+	if (len < 5 || !isdig(s[0]) || !isdig(s[1]) || !isdig(s[2]) ||
+	    s[3] != ' ' || s[0] < '2' || s[0] > '5') {
+		seterr(err, errlen, "reply must start with a code and a blank");
+		return -1;
+	}
+	if (len - 4 > REPLY_TEXT_MAX) {
+		seterr(err, errlen, "reply text too long");
+		return -1;
+	}
+	for (i = 4; i < len; i++)
+		if ((unsigned char)s[i] < 32 || (unsigned char)s[i] > 126) {
+			seterr(err, errlen, "reply text must be printable ASCII");
+			return -1;
+		}
+	return 0;
+}

@@ -26,5 +26,7 @@ const struct reply_default *reply_find(const char *, size_t);
  * class, printable text.  Returns 0, or -1 with a message in err.
  */
 int	reply_valid(const char *, size_t, char *, size_t);
+/* The same for replies without an enhanced code: "CODE text". */
+int	reply_text_valid(const char *, size_t, char *, size_t);
 
 #endif

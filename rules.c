@@ -30,10 +30,6 @@
 
 #include "rules.h"
 
-/* Longest list entry; smtpfront-cdb refuses longer ones. */
-#ifndef RULES_ENTRY_MAX
-#define RULES_ENTRY_MAX	255
-#endif
 #define KEY_MAX		512	/* "l:" LIST ":" ENTRY and every other key */
 #define NAME_MAX_SETTING 64	/* longest setting name, for SMTPFRONT_NAME */
 #define NUM_TEXT_MAX	24	/* decimal text of an unsigned long, with NUL */

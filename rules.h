@@ -9,6 +9,8 @@
  *   "l:LIST:ENTRY"   -> "file:line" of the source line that added it
  *   "r:NAME"         -> "CODE X.Y.Z text" reply override
  *   "o:s:NAME"       -> "file:line" of a setting
+ *   "n:LIST"         -> "v4:32,24 v6:64": prefix lengths in a network list
+ *   "c:LIST"         -> number of entries of a list in the source
  *
  * Every lookup has three outcomes: found (1), not found (0), error (-1).
  */
@@ -22,6 +24,7 @@
 #define RULES_DEFAULT	"/etc/smtpfront/rules.cdb"
 #define RULES_VALUE_MAX	1024	/* longest value read from the database */
 #define ENV_PREFIX	"SMTPFRONT_"
+#define RULES_ENTRY_MAX	255	/* longest list entry */
 
 enum setting_type {
 	SETTING_NUM,		/* unsigned decimal within [min, max] */
@@ -45,6 +48,8 @@ extern const char *const list_table[];	/* known list names, NULL-ended */
 
 const struct setting	*setting_find(const char *, size_t);
 int			 list_known(const char *, size_t);
+/* Is LIST a list of addresses and networks (stored as "ADDR/LEN")? */
+int			 list_is_net(const char *, size_t);
 
 /*
  * Parse a setting's text value.  Returns 0 and stores the normalised form

@@ -5,6 +5,7 @@
  * man/smtpfront-rules.5 documents the same table.
  */
 #include <stddef.h>
+#include <string.h>
 #include "rules.h"
 
 #define C(f)	offsetof(struct config, f)
@@ -118,3 +119,22 @@ const char *const list_table[] = {
 	"allow_rcpt",
 	NULL
 };
+
+/* The lists of addresses and networks. */
+static const char *const net_lists[] = {
+	"ip_ours",
+	"trust",
+	"allow_ip",
+	NULL
+};
+
+int
+list_is_net(const char *name, size_t len)
+{
+	const char *const *l;
+
+	for (l = net_lists; *l != NULL; l++)
+		if (strlen(*l) == len && memcmp(*l, name, len) == 0)
+			return 1;
+	return 0;
+}

@@ -110,6 +110,14 @@ reply_load(struct session *s, const char *name, struct rtext *rt)
 	if (r == 0)
 		return;
 	vn = strlen(val);
+	if (d->esc[0] == '\0') {
+		/* greeting and 354: "CODE text" */
+		if (reply_text_valid(val, vn, err, sizeof(err)) == -1)
+			return;
+		copystr(rt->code, sizeof(rt->code), val, 3);
+		copystr(rt->text, sizeof(rt->text), val + 4, vn - 4);
+		return;
+	}
 	if (reply_valid(val, vn, err, sizeof(err)) == -1)
 		return;
 	/* "CODE X.Y.Z text" */
@@ -166,6 +174,34 @@ say(const char *name)
 	say_rt(&rt);
 }
 
+/*
+ * A command refused by the protocol itself, not by a check: the reply
+ * and its one log line, "check=protocol rule=NAME".
+ */
+static void
+proto_as(const char *check, const char *name, const char *cmd)
+{
+	struct rtext rt;
+
+	reply_load(&sf.s, name, &rt);
+	log_start(rt.code[0] == '4' ? "defer" : "reject");
+	log_str("check", check);
+	log_str("rule", name);
+	log_str("cmd", cmd);
+	log_str("code", rt.code);
+	if (rt.esc[0] != '\0')
+		log_str("esc", rt.esc);
+	log_end();
+	sf.s.refusals++;
+	say_rt(&rt);
+}
+
+static void
+proto(const char *name, const char *cmd)
+{
+	proto_as("protocol", name, cmd);
+}
+
 /* Send a reply named name, log it as event, and end the session. */
 static void
 say_close(const char *name, const char *event, const char *why)
@@ -176,9 +212,13 @@ say_close(const char *name, const char *event, const char *why)
 	say_rt(&rt);
 	client_flush(&sf.cl);
 	log_start(event);
+	log_str("check", "protocol");
+	log_str("rule", name);
 	if (why != NULL)
 		log_str("reason", why);
-	log_str("reply", rt.code);
+	log_str("code", rt.code);
+	if (rt.esc[0] != '\0')
+		log_str("esc", rt.esc);
 	log_end();
 	copystr(sf.s.verdict, sizeof(sf.s.verdict), event, strlen(event));
 	finish(EXIT_OK);
@@ -197,7 +237,8 @@ relay(const struct creply *rep)
 		eol = memchr(p, '\r', (size_t)(end - p));
 		if (eol == NULL)
 			eol = end;
-		if (rep->has_esc || rep->code == 354 || eol - p < 3) {
+		if (rep->code == 354 || eol - p < 3 || (eol - p > 4 &&
+		    creply_esc(p + 4, (size_t)(eol - p - 4), p[0]))) {
 			client_put(&sf.cl, p, (size_t)(eol - p));
 		} else {
 			/* "250-text" -> "250-2.0.0 text" */
@@ -557,7 +598,7 @@ do_helo(const char *arg, size_t n, int esmtp)
 	char num[24];
 
 	if (n == 0) {
-		say("syntax");
+		proto("syntax", esmtp ? "EHLO" : "HELO");
 		s->errors++;
 		return;
 	}
@@ -602,14 +643,14 @@ do_mail(const char *arg, size_t n)
 	int r;
 
 	if (s->in_txn) {
-		say("nested_mail");
+		proto("nested_mail", "MAIL");
 		s->errors++;
 		return;
 	}
 	if (smtp_path(arg, n, "FROM:", s->sender, sizeof(s->sender),
 	    &pos) == -1) {
 		s->sender[0] = '\0';
-		say("syntax");
+		proto("syntax", "MAIL");
 		s->errors++;
 		return;
 	}
@@ -617,13 +658,13 @@ do_mail(const char *arg, size_t n)
 	s->body_8bit = 0;
 	while ((r = smtp_param(arg, n, &pos, &k, &kl, &v, &vl)) == 1) {
 		if (!s->esmtp) {
-			say("param");
+			proto("param", "MAIL");
 			goto bad;
 		}
 		if (kl == 4 && strncasecmp(arg + k, "SIZE", 4) == 0) {
 			if (smtp_size_value(arg + v, vl, &s->size_declared) ==
 			    -1) {
-				say("syntax");
+				proto("syntax", "MAIL");
 				goto bad;
 			}
 		} else if (kl == 4 && strncasecmp(arg + k, "BODY", 4) == 0) {
@@ -631,16 +672,16 @@ do_mail(const char *arg, size_t n)
 				s->body_8bit = 1;
 			else if (!(vl == 4 && strncasecmp(arg + v, "7BIT", 4)
 			    == 0)) {
-				say("param");
+				proto("param", "MAIL");
 				goto bad;
 			}
 		} else {
-			say("param");
+			proto("param", "MAIL");
 			goto bad;
 		}
 	}
 	if (r == -1) {
-		say("syntax");
+		proto("syntax", "MAIL");
 		goto bad;
 	}
 	if (s->held.verdict == VERDICT_PASS &&
@@ -683,30 +724,25 @@ do_rcpt(const char *arg, size_t n)
 	int role, len;
 
 	if (!s->in_txn) {
-		say("need_mail");
+		proto("need_mail", "RCPT");
 		s->errors++;
 		return;
 	}
 	if (smtp_path(arg, n, "TO:", s->rcpt, sizeof(s->rcpt), &pos) == -1) {
 		s->rcpt[0] = '\0';
-		say("syntax");
+		proto("syntax", "RCPT");
 		s->errors++;
 		return;
 	}
 	if (smtp_param(arg, n, &pos, &k, &kl, &v, &vl) != 0) {
-		say("param");
+		proto("param", "RCPT");
 		s->errors++;
 		return;
 	}
 	sf.rcpt_tries++;
 	s->rcpt_cmds++;
 	if (s->rcpts >= s->cfg.rcpt_max) {
-		log_start("defer");
-		log_str("check", "rcpt_max");
-		log_str("rule", "-");
-		log_envelope("RCPT");
-		log_end();
-		say("rcpt_max");
+		proto_as("rcpt_max", "rcpt_max", "RCPT");
 		return;
 	}
 	/*
@@ -857,17 +893,17 @@ do_data(size_t argn)
 	const char *dir;
 
 	if (argn > 0) {
-		say("syntax");
+		proto("syntax", "DATA");
 		s->errors++;
 		return;
 	}
 	if (!s->in_txn) {
-		say("need_mail");
+		proto("need_mail", "DATA");
 		s->errors++;
 		return;
 	}
 	if (s->rcpts == 0) {
-		say(sf.rcpt_tries > 0 ? "no_rcpts" : "need_rcpt");
+		proto(sf.rcpt_tries > 0 ? "no_rcpts" : "need_rcpt", "DATA");
 		return;
 	}
 	if (s->cfg.data_delay > 0 && !s->trusted && client_wait(&sf.cl,
@@ -1204,17 +1240,17 @@ command(const char *line, size_t len, int flags)
 	enum smtp_verb verb;
 
 	if (flags & LINE_NUL) {
-		say("nul");
+		proto("nul", "-");
 		s->errors++;
 		return;
 	}
 	if (flags & LINE_BARELF) {
-		say("bare_lf");
+		proto("bare_lf", "-");
 		s->errors++;
 		return;
 	}
 	if (flags & (LINE_8BIT | LINE_CR)) {
-		say(flags & LINE_8BIT ? "eightbit" : "syntax");
+		proto(flags & LINE_8BIT ? "eightbit" : "syntax", "-");
 		s->errors++;
 		return;
 	}
@@ -1262,12 +1298,12 @@ command(const char *line, size_t len, int flags)
 	case SMTP_BDAT:
 	case SMTP_ETRN:
 	case SMTP_TURN:
-		say("not_impl");
+		proto("not_impl", smtp_verb_name(verb));
 		s->errors++;
 		break;
 	case SMTP_UNKNOWN:
 	default:
-		say("unknown");
+		proto("unknown", "-");
 		s->errors++;
 		break;
 	}
@@ -1362,7 +1398,7 @@ main(int argc, char **argv)
 			command(line, len, flags);
 			break;
 		case CLIENT_TOOLONG:
-			say("line_long");
+			proto("line_long", "-");
 			s->errors++;
 			break;
 		case CLIENT_TIMEOUT:

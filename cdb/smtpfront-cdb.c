@@ -53,10 +53,6 @@
 #define EXIT_SYS	111	/* system error */
 
 #define LINE_MAX_RULES	4096	/* longest source line, without newline */
-/* Longest list entry; rules.c refuses to look up longer ones. */
-#ifndef RULES_ENTRY_MAX
-#define RULES_ENTRY_MAX	255
-#endif
 #define KEY_MAX		512	/* longest key, in the database and in -d */
 #define IP4_BITS	32
 #define IP6_BITS	128
@@ -103,6 +99,7 @@ static size_t		*reply_where;	/* per reply_table entry */
 /* prefix lengths in use, per list_table entry, for "n:LIST" */
 static unsigned char	(*lens4)[IP4_BITS + 1];
 static unsigned char	(*lens6)[IP6_BITS + 1];
+static unsigned long	*counts;	/* entries per list, for "c:LIST" */
 static stralloc		 paths;		/* of a source directory, NUL-ended */
 static size_t		*files;		/* offsets into paths */
 static size_t		 nfiles;
@@ -517,10 +514,18 @@ stmt_list(const char *file, unsigned long ln, const char *where,
 		    RULES_ENTRY_MAX);
 	if (nlen > sizeof(key) - 3 - RULES_ENTRY_MAX)
 		die_line(file, ln, "list name too long");
-	r = net_entry(entry, elen, net, sizeof(net), &elen, &v4, &bits,
-	    &err);
+	/* networks only in network lists; names stay names elsewhere */
+	r = 0;
+	if (list_is_net(name, nlen)) {
+		r = net_entry(entry, elen, net, sizeof(net), &elen, &v4,
+		    &bits, &err);
+		if (r == 0)
+			die_line(file, ln, "list %.*s takes addresses or "
+			    "networks (ADDR or ADDR/LEN)", (int)nlen, name);
+	}
 	if (r == -1)
 		die_line(file, ln, "list %.*s: %s", (int)nlen, name, err);
+	counts[list_index(name, nlen)]++;
 	if (r == 1) {
 		entry = net;
 		li = list_index(name, nlen);
@@ -574,6 +579,15 @@ add_lens(void)
 	size_t i, n;
 
 	for (i = 0; list_table[i] != NULL; i++) {
+		if (counts[i] > 0) {
+			/* "c:LIST": entries in the source, so a check can
+			 * tell an empty list from an entry not found */
+			(void)snprintf(key, sizeof(key), "c:%s",
+			    list_table[i]);
+			n = (size_t)snprintf(val, sizeof(val), "%lu",
+			    counts[i]);
+			rec_add(key, strlen(key), val, n);
+		}
 		n = lens_text(val, sizeof(val), 0, "v4:", lens4[i], IP4_BITS);
 		if (n < sizeof(val))
 			n = lens_text(val, sizeof(val), n, "v6:", lens6[i],
@@ -645,7 +659,14 @@ stmt_reply(const char *file, unsigned long ln, const char *where,
 		vlen += tlen;
 	}
 	val[vlen] = '\0';
-	if (reply_valid(val, vlen, msg, sizeof(msg)) == -1)
+	/*
+	 * The greeting and 354 carry no enhanced status code (RFC 2034):
+	 * their overrides are "CODE TEXT", the second field is text.
+	 */
+	if (r->esc[0] == '\0') {
+		if (reply_text_valid(val, vlen, msg, sizeof(msg)) == -1)
+			die_line(file, ln, "reply %s: %s", r->name, msg);
+	} else if (reply_valid(val, vlen, msg, sizeof(msg)) == -1)
 		die_line(file, ln, "reply %s: %s", r->name, msg);
 	if (vlen > RULES_VALUE_MAX)
 		die_line(file, ln, "reply %s: longer than %d bytes", r->name,
@@ -793,8 +814,9 @@ compile_source(const char *src)
 	reply_where = calloc(count_replies() + 1, sizeof(*reply_where));
 	lens4 = calloc(count_lists() + 1, sizeof(*lens4));
 	lens6 = calloc(count_lists() + 1, sizeof(*lens6));
+	counts = calloc(count_lists() + 1, sizeof(*counts));
 	if (set_where == NULL || reply_where == NULL || lens4 == NULL ||
-	    lens6 == NULL)
+	    lens6 == NULL || counts == NULL)
 		die_nomem();
 	if (stat(src, &st) == -1)
 		die_sys("unable to open %s", src);
