@@ -63,6 +63,7 @@ struct sf {
 	int		 mail_fwd;	/* MAIL given to the child */
 	unsigned long	 rcpt_tries;	/* RCPT commands in this transaction */
 	char		 last_from[ADDR_MAX + 1];	/* for the summary */
+	int		 dry;		/* -n: dry run */
 	struct timeval	 t0;
 };
 
@@ -1127,7 +1128,7 @@ trust(struct session *s)
 			s->relayclient = 1;
 		}
 	}
-	if (!s->trusted || !s->cfg.trust_exec)
+	if (!s->trusted || !s->cfg.trust_exec || sf.dry)
 		return;
 	log_start("exec");
 	log_str("rule", s->trust_rule);
@@ -1221,11 +1222,132 @@ sent_ahead(struct session *s, const char *what)
 	copystr(s->pipelined, sizeof(s->pipelined), what, strlen(what));
 }
 
+/*
+ * Dry run: what would happen to this client, HELO, sender and recipient,
+ * and which check and rule would decide, without a network client or an
+ * MTA child.  One line per phase on stdout, then the outcome.  Exit 0
+ * when the recipient would be handed to the child, 1 when refused.
+ */
+static void
+dry_print(const char *phase, const char *what, enum verdict v,
+    const struct held *d, const char *note)
+{
+	struct rtext rt;
+
+	printf("%s %s: %s", phase, what, verdict_name(v));
+	if (v != VERDICT_PASS) {
+		printf(" check=%s rule=%s", d->check,
+		    d->rule[0] ? d->rule : "-");
+		if (v != VERDICT_ACCEPT && v != VERDICT_WARN) {
+			reply_load(&sf.s, d->reply, &rt);
+			if (d->text[0] != '\0')
+				copystr(rt.text, sizeof(rt.text), d->text,
+				    strlen(d->text));
+			if (v == VERDICT_DEFER || sf.s.lookup_failed)
+				reply_temp(&rt);
+			printf(" reply=\"%s%s%s %s\"", rt.code,
+			    rt.esc[0] ? " " : "", rt.esc, rt.text);
+		}
+	}
+	if (note != NULL)
+		printf(" (%s)", note);
+	printf("\n");
+}
+
+static int
+dry_refused(const char *phase, const char *what, enum verdict v,
+    struct held *d)
+{
+	struct session *s = &sf.s;
+
+	if (v == VERDICT_PASS || v == VERDICT_ACCEPT || v == VERDICT_WARN) {
+		dry_print(phase, what, v, d, NULL);
+		return 0;
+	}
+	if (v != VERDICT_DROP && s->cfg.delay_reject &&
+	    d->phase < PHASE_RCPT) {
+		dry_print(phase, what, v, d, "held until RCPT");
+		if (s->held.verdict == VERDICT_PASS)
+			s->held = *d;
+		return 0;
+	}
+	dry_print(phase, what, v, d, NULL);
+	return 1;
+}
+
+static void __attribute__((noreturn))
+dry_run(char *const *args)
+{
+	struct session *s = &sf.s;
+	struct held d;
+	enum verdict v;
+	size_t pos;
+	char what[ADDR_MAX + 16];
+
+	s->helo_seen = 1;
+	s->esmtp = 1;
+	log_printable(s->helo, sizeof(s->helo) - 1, args[1],
+	    strnlen(args[1], HELO_MAX));
+	snprintf(what, sizeof(what), "FROM:<%s>", args[2]);
+	if (smtp_path(what, strlen(what), "FROM:", s->sender, sizeof(s->sender),
+	    &pos) == -1) {
+		printf("sender %s: syntax error\n", what);
+		exit(1);
+	}
+	snprintf(what, sizeof(what), "TO:<%s>", args[3]);
+	if (smtp_path(what, strlen(what), "TO:", s->rcpt, sizeof(s->rcpt),
+	    &pos) == -1) {
+		printf("recipient %s: syntax error\n", what);
+		exit(1);
+	}
+	if (s->trusted)
+		printf("trust %s: trusted by %s%s\n", s->remote_ip,
+		    s->trust_rule, s->cfg.trust_exec ?
+		    " (handed to the child with execve)" : "");
+	v = run_checks(PHASE_CONNECT, &d, "CONNECT");
+	if (dry_refused("connect", s->remote_ip, v, &d))
+		exit(1);
+	v = run_checks(PHASE_HELO, &d, "EHLO");
+	if (dry_refused("helo", s->helo, v, &d))
+		exit(1);
+	snprintf(what, sizeof(what), "<%s>", s->sender);
+	v = s->held.verdict != VERDICT_PASS ? VERDICT_PASS :
+	    run_checks(PHASE_MAIL, &d, "MAIL");
+	if (dry_refused("mail", what, v, &d))
+		exit(1);
+	s->in_txn = 1;
+	snprintf(what, sizeof(what), "<%s>", s->rcpt);
+	v = run_checks_mode(PHASE_RCPT, &d, "RCPT", 1);
+	if (v != VERDICT_PASS && v != VERDICT_ACCEPT) {
+		dry_print("rcpt", what, v, &d, "relay control");
+		exit(1);
+	}
+	if (addr_is_role(s->rcpt, strlen(s->rcpt))) {
+		printf("rcpt %s: accept (postmaster and abuse take all "
+		    "mail)\n", what);
+		exit(0);
+	}
+	v = run_checks(PHASE_RCPT, &d, "RCPT");
+	if (v != VERDICT_ACCEPT && s->held.verdict != VERDICT_PASS) {
+		d = s->held;
+		dry_print("rcpt", what, (enum verdict)d.verdict, &d,
+		    "held from an earlier phase");
+		exit(1);
+	}
+	if (v != VERDICT_PASS && v != VERDICT_ACCEPT && v != VERDICT_WARN) {
+		dry_print("rcpt", what, v, &d, NULL);
+		exit(1);
+	}
+	dry_print("rcpt", what, v, &d, "handed to the MTA child");
+	exit(0);
+}
+
 static void
 usage(void)
 {
 	static const char msg[] =
-	    "usage: smtpfront [-r rules.cdb] program [args...]\n";
+	    "usage: smtpfront [-r rules.cdb] program [args...]\n"
+	    "       smtpfront -n [-r rules.cdb] IP HELO SENDER RECIPIENT\n";
 	ssize_t w = write(2, msg, sizeof(msg) - 1);
 
 	(void)w;
@@ -1318,10 +1440,14 @@ main(int argc, char **argv)
 	char err[256];
 	struct held d;
 	size_t len;
-	int i, r, flags;
+	int i, r, flags, dry = 0;
 
 	signal(SIGPIPE, SIG_IGN);
 	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-n") == 0) {
+			dry = 1;
+			continue;
+		}
 		if (strcmp(argv[i], "--") == 0) {
 			i++;
 			break;
@@ -1336,9 +1462,17 @@ main(int argc, char **argv)
 			usage();
 		break;
 	}
-	if (i >= argc)
+	if (i >= argc || (dry && argc - i != 4))
 		usage();
 	sf.argv = argv + i;
+	sf.dry = dry;
+	if (dry) {
+		/* the dry run's client is the IP given, not the socket */
+		unsetenv("TCPREMOTEIP");
+		unsetenv("REMOTE_ADDR");
+		setenv("TCPREMOTEIP", argv[i], 1);
+		close(0);
+	}
 	gettimeofday(&sf.t0, NULL);
 	s->start = time(NULL);
 
@@ -1371,6 +1505,10 @@ main(int argc, char **argv)
 		else if (gethostname(s->cfg.hostname,
 		    sizeof(s->cfg.hostname) - 1) == -1)
 			memcpy(s->cfg.hostname, "localhost", 10);
+	}
+	if (dry) {
+		trust(s);
+		dry_run(sf.argv);
 	}
 	sf.cl.timeout = s->cfg.timeout;
 	sf.cl.deadline = s->start + (time_t)s->cfg.session_timeout;
