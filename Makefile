@@ -28,7 +28,7 @@ CHECKS = checks/checks checks/trust checks/allow_ip checks/allow_sender \
 	checks/sender_fqdn checks/sender_list checks/size checks/bounce_multi
 SF_OBJS = $(B)/smtpfront.o $(CORE:%=$(B)/%.o) $(CHECKS:%=$(B)/%.o)
 CDB_OBJS = $(B)/cdb/smtpfront-cdb.o $(B)/rules.o $(B)/rules_table.o $(B)/reply.o
-UNIT = unit-addr unit-smtp unit-dot unit-rules unit-spool
+UNIT = unit-addr unit-smtp unit-dot unit-rules unit-spool unit-match
 TOOLS = t/sink
 
 PROGS = $(B)/smtpfront $(B)/smtpfront-cdb
@@ -70,6 +70,10 @@ deps:
 demo: deps all
 	sh scripts/demo.sh
 
+# libFuzzer targets (clang): each runs FUZZ_SECONDS (default 30).
+fuzz:
+	$(MAKE) -C fuzz fuzz
+
 install: $(PROGS)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5
 	install -m 755 $(B)/smtpfront $(B)/smtpfront-cdb $(DESTDIR)$(BINDIR)/
@@ -77,6 +81,6 @@ install: $(PROGS)
 	install -m 644 man/smtpfront-rules.5 $(DESTDIR)$(MANDIR)/man5/
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
-.PHONY: all san check deps demo install clean
+.PHONY: all san check deps demo fuzz install clean
