@@ -253,7 +253,11 @@ child_start(struct child *c, char *const *argv, unsigned long timeout,
 	char cmd[16 + 256];
 	int n;
 
-	memset(c, 0, sizeof(*c));
+	/* not memset: the reply buffer needs no zeroing */
+	c->pid = 0;
+	c->pos = c->len = 0;
+	c->esmtp = c->size = c->eightbit = 0;
+	c->why[0] = '\0';
 	c->timeout = timeout;
 	c->to = c->from = -1;
 	if (pipe2(to, O_CLOEXEC) == -1) {

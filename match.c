@@ -163,6 +163,13 @@ match_ip(struct rules *r, const char *list, const unsigned char *ip,
 	if (rc == -1)
 		return -1;
 	known = (rc == 1);
+	if (!known) {
+		/* no "n:LIST": an empty list, unless its lengths did not fit */
+		key[0] = 'c';
+		rc = rules_get(r, key, ln + 2, lens, sizeof(lens));
+		if (rc != 1)
+			return rc;
+	}
 	for (len = v4 ? 32 : 128;; len--) {
 		if (!known || len_used(lens, v4, len)) {
 			kn = match_ip_key(ip, v4, len, key, sizeof(key));

@@ -216,10 +216,12 @@ setting_parse(const struct setting *s, const char *val, size_t len,
 			    s->min, s->max);
 			return -1;
 		}
-		r = snprintf(num, sizeof(num), "%lu", n);
-		if (r < 0 || (size_t)r >= sizeof(num) ||
-		    copy_out(out, outlen, num, (size_t)r) == -1)
-			goto toolong;
+		if (out != NULL) {
+			r = snprintf(num, sizeof(num), "%lu", n);
+			if (r < 0 || (size_t)r >= sizeof(num) ||
+			    copy_out(out, outlen, num, (size_t)r) == -1)
+				goto toolong;
+		}
 		if (cfg != NULL)
 			memcpy((char *)cfg + s->off, &n, sizeof(n));
 		return 0;
@@ -513,6 +515,13 @@ rules_config(struct rules *r, struct config *cfg, char *err, size_t errlen)
 	const struct setting *s;
 	char msg[MSG_MAX];
 
+	extern char **environ;
+	char **e;
+	int env = 0;
+
+	/* most connections have no override: look only when there is one */
+	for (e = environ; e != NULL && *e != NULL && !env; e++)
+		env = strncmp(*e, ENV_PREFIX, sizeof(ENV_PREFIX) - 1) == 0;
 	memset(cfg, 0, sizeof(*cfg));
 	for (s = setting_table; s->name != NULL; s++) {
 		if (setting_parse(s, s->dflt, strlen(s->dflt), cfg, NULL, 0,
@@ -523,7 +532,7 @@ rules_config(struct rules *r, struct config *cfg, char *err, size_t errlen)
 		}
 		if (config_db(r, s, cfg, err, errlen) == -1)
 			return -1;
-		if (config_env(s, cfg, err, errlen) == -1)
+		if (env && config_env(s, cfg, err, errlen) == -1)
 			return -1;
 	}
 	return 0;

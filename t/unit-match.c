@@ -54,6 +54,9 @@ build(const char *path, int hint)
 	add(&m, "l:n:2001:db8::/32", "f:8");
 	add(&m, "l:n:0.0.0.0/0", "f:9");
 	add(&m, "l:m:2001:db8:1::5/128", "f:10");
+	add(&m, "c:n", "5");
+	add(&m, "c:m", "1");
+	add(&m, "l:e:192.0.2.1/32", "f:11");	/* no c:e, no n:e */
 	if (hint)
 		add(&m, "n:n", "v4:32,24,0 v6:32");
 	if (cdb_make_finish(&m) == -1 || close(fd) == -1)
@@ -115,6 +118,9 @@ suite(struct rules *r, const char *tag)
 	T(match_ip(r, "n", b, w, sizeof(w)) == 0, "IPv6 outside");
 	ip("2001:db8:1::5", b);
 	T(match_ip(r, "m", b, w, sizeof(w)) == 1, "IPv6 /128, no hint");
+	ip("192.0.2.1", b);
+	T(match_ip(r, "e", b, w, sizeof(w)) == 0,
+	    "a list without c: and n: keys is empty");
 #undef T
 }
 
