@@ -1,0 +1,319 @@
+# t/lib/Policy.pm: helpers for the tests of the policy checks
+# (t/helo_*.t, t/addr_syntax.t, t/sender_*.t, t/size.t, t/rcpt_*.t,
+# t/bounce_multi.t, t/allow_*.t), on top of t/lib/SF.pm.
+#
+#   rules($name, @lines)        compile rules with build/smtpfront-cdb;
+#                               returns (db, source) so that a test can
+#                               expect "source:LINE" as the rule
+#   cdb_break($db, $key)        a copy of db in which the lookup of that
+#                               one key (exact database key, e.g.
+#                               "l:helo_bad:.bad.example") fails with a
+#                               read error; every other key still works
+#   cdb_version($db)            a copy with another format version
+#   cdb_truncated($db)          a copy cut short inside the header
+#   message($tag)               a test message (CRLF, no final dot)
+#   session(...)                one scripted session, replies returned
+#   delivered($s, $msg, ...)    the sink got exactly these bytes
+#   load_ok($s, ...)            smtp-source load that must pass untouched
+#   log_one($s, $re, $name)     exactly one log line matches; returned
+#   logged($s, %fields)         exactly one "EVENT check=NAME rule=RULE"
+#                               line with these fields; returned
+#   refused_at_connect($s, ...) 421 4.3.0 instead of the banner
+#
+# Every wait is bounded; nothing here starts a process that SF.pm does
+# not stop.
+package Policy;
+
+use strict;
+use warnings;
+
+use Exporter qw(import);
+use Test::More;
+use SF;
+
+our @EXPORT = qw(
+    rules cdb_break cdb_version cdb_truncated message stuff session
+    delivered not_delivered load_ok log_one log_none refused_at_connect
+    warn_header summary_of logged
+);
+
+use constant {
+	BROKEN_POS	=> 0xfffffff0,	# a record position past any test file
+	LOAD_SESSIONS	=> 4,
+	LOAD_MESSAGES	=> 40,
+	LOAD_WAIT	=> 20,		# seconds for the whole load run
+};
+
+my $N = 0;
+
+# rules('name', 'list helo_bad .bad.example', ...) -> (db, source).
+sub rules {
+	my ($name, @lines) = @_;
+	$N++;
+	my $src = tmp() . "/$name.$N.rules";
+	my $db = tmp() . "/$name.$N.cdb";
+	spew($src, join('', map { "$_\n" } @lines));
+	my ($code, $out) = run(argv => [build() . '/smtpfront-cdb', $src, $db],
+	    timeout => 30);
+	die "smtpfront-cdb $src ($code): $out" if $code != 0;
+	return ($db, $src);
+}
+
+# The CDB hash (djb): h = ((h << 5) + h) ^ c, from 5381.
+sub cdb_hash {
+	my ($key) = @_;
+	my $h = 5381;
+	for my $c (unpack('C*', $key)) {
+		$h = (($h << 5) + $h) & 0xffffffff;
+		$h ^= $c;
+	}
+	return $h;
+}
+
+# A copy of db where the hash table slot of key points past the end of
+# the file: cdb_find() of that key reads out of bounds and returns -1.
+# Other keys, even in the same hash table, compare the hash first and
+# never read that record.  Dies unless key is in db.
+sub cdb_break {
+	my ($db, $key) = @_;
+	my $data = slurp($db) // die "$db: $!";
+	my $h = cdb_hash($key);
+	my ($hpos, $hslots) = unpack('V V', substr($data, ($h & 255) * 8, 8));
+	die "cdb_break: $key not in $db" unless $hslots;
+	my $slot = ($h >> 8) % $hslots;
+	for (1 .. $hslots) {
+		my $off = $hpos + $slot * 8;
+		my ($sh, $pos) = unpack('V V', substr($data, $off, 8));
+		last if $pos == 0;
+		if ($sh == $h) {
+			my ($kl) = unpack('V', substr($data, $pos, 4));
+			if ($kl == length($key) &&
+			    substr($data, $pos + 8, $kl) eq $key) {
+				substr($data, $off + 4, 4) = pack('V', BROKEN_POS);
+				$N++;
+				return spew(tmp() . "/broken.$N.cdb", $data);
+			}
+		}
+		$slot = ($slot + 1) % $hslots;
+	}
+	die "cdb_break: $key not in $db";
+}
+
+# A copy of db that says it is another format version.
+sub cdb_version {
+	my ($db) = @_;
+	my $data = slurp($db) // die "$db: $!";
+	$data =~ s/smtpfront-rules 1/smtpfront-rules 9/ or die "no version in $db";
+	$N++;
+	return spew(tmp() . "/version.$N.cdb", $data);
+}
+
+# A copy of db cut inside its 2048-byte header.
+sub cdb_truncated {
+	my ($db) = @_;
+	my $data = slurp($db) // die "$db: $!";
+	$N++;
+	return spew(tmp() . "/truncated.$N.cdb", substr($data, 0, 1000));
+}
+
+# A message with our own headers; lines that need dot-stuffing, a tab,
+# trailing blanks and an 8-bit line, so "byte for byte" means something.
+sub message {
+	my ($tag) = @_;
+	return crlf("From: <sender\@example.org>\nTo: <user\@example.test>\n" .
+	    "Subject: $tag\nMessage-ID: <$tag\@example.org>\n\n" .
+	    "first line of $tag\n.a line that began with a dot\n..two dots\n" .
+	    "\ttab and trailing blank \ncaf\xc3\xa9\n.\n" .
+	    "last line\n");
+}
+
+# The wire form of a message: dot-stuffed, with the final dot.
+sub stuff {
+	my ($msg) = @_;
+	(my $w = $msg) =~ s/^\./../mg;
+	return $w . ".\r\n";
+}
+
+# session(server => $s, local => IP, helo => NAME or undef (no
+# greeting), ehlo => 1 (default) or 0 for HELO, from => ADDR (undef:
+# no MAIL), from_line => raw MAIL line, rcpts => [ADDR or raw "RCPT
+# ..." lines], msg => bytes (DATA only if given), quit => 1 (default)).
+# Returns a hash of replies: banner, helo, mail, rcpt => [...], data,
+# eod, quit, closed (the server closed the connection), and client.
+sub session {
+	my (%o) = @_;
+	my $c = client(server => $o{server}, local => $o{local} // '127.0.0.2');
+	my %r = (client => $c, rcpt => []);
+	$r{banner} = $c->reply;
+	my $gone = sub { $c->{eof} };
+	if (defined $o{helo} && !$gone->()) {
+		$r{helo} = $c->cmd((($o{ehlo} // 1) ? 'EHLO ' : 'HELO ') .
+		    $o{helo});
+	}
+	if ((defined $o{from} || defined $o{from_line}) && !$gone->()) {
+		$r{mail} = $c->cmd($o{from_line} // "MAIL FROM:<$o{from}>");
+	}
+	for my $rc (@{$o{rcpts} || []}) {
+		last if $gone->();
+		push @{$r{rcpt}}, $c->cmd($rc =~ /^RCPT / ? $rc : "RCPT TO:<$rc>");
+	}
+	if (defined $o{msg} && !$gone->()) {
+		$r{data} = $c->cmd('DATA');
+		if ($r{data}{code} eq '354') {
+			$c->send(stuff($o{msg}));
+			$r{eod} = $c->reply;
+		}
+	}
+	if (($o{quit} // 1) && !$gone->()) {
+		$r{quit} = $c->cmd('QUIT');
+	}
+	$r{closed} = $c->closed(5) if $o{quit} // 1;
+	return \%r;
+}
+
+# The header smtpfront adds for warn-mode hits.
+sub warn_header {
+	return 'X-Smtpfront-Warn: ' . join(', ', @_) . "\r\n";
+}
+
+# One assertion: the sink recorded a message of exactly these bytes
+# (exactly once); the envelope it got, when asked for, too.
+sub delivered {
+	my ($s, $msg, $name, %o) = @_;
+	my @m;
+	wait_for(sub {
+		@m = grep { $_->{msg} eq $msg } sink_messages($s->{sinkdir});
+		@m > 0;
+	}, 5);
+	my $tb = Test::More->builder;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+	my $ok = @m == 1;
+	if ($ok && defined $o{env}) {
+		$ok = $m[0]{env} eq $o{env};
+		$tb->diag("envelope: $m[0]{env}") unless $ok;
+	}
+	$tb->ok($ok, $name) or $tb->diag(scalar(@m) . ' messages match; ' .
+	    scalar(sink_messages($s->{sinkdir})) . ' in the sink');
+	return $ok;
+}
+
+# One assertion: no message with this tag (Subject) reached the sink.
+sub not_delivered {
+	my ($s, $tag, $name) = @_;
+	my @m = grep { $_->{msg} =~ /^Subject: \Q$tag\E\r$/m }
+	    sink_messages($s->{sinkdir});
+	my $tb = Test::More->builder;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+	return $tb->ok(@m == 0, $name);
+}
+
+# Postfix's smtp-source: $n messages over LOAD_SESSIONS sessions from
+# 127.0.0.1 with this HELO, sender and recipient; each must reach the
+# sink untouched (the file's bytes, no header added) and the log must
+# show no refusal and no warning for them.  Several assertions.
+sub load_ok {
+	my ($s, %o) = @_;
+	my $n = $o{messages} // LOAD_MESSAGES;
+	my $tag = $o{tag} // 'load';
+	my $msg = message($tag);
+	(my $lf = $msg) =~ s/\r\n/\n/g;	# smtp-source adds the CR itself
+	my $file = spew(tmp() . "/$tag.msg", $lf);
+	my $before = () = sink_messages($s->{sinkdir});
+	my @argv = ('/usr/sbin/smtp-source', '-s', LOAD_SESSIONS, '-m', $n,
+	    '-M', $o{helo} // 'client.example.org',
+	    '-f', $o{from} // 'sender@example.org',
+	    '-t', $o{rcpt} // 'user@example.test', '-F', $file,
+	    "$s->{ip}:$s->{port}");
+	my ($code, $out, $to) = run(argv => \@argv, timeout => LOAD_WAIT);
+	my $tb = Test::More->builder;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+	$tb->ok($code == 0 && !$to, "$tag: smtp-source ran $n messages " .
+	    "without an error") or $tb->diag("exit $code: $out");
+	my @m;
+	wait_for(sub {
+		@m = sink_messages($s->{sinkdir});
+		@m - $before >= $n;
+	}, 10);
+	my @new = @m[$before .. $#m];
+	$tb->is_num(scalar(@new), $n, "$tag: $n messages reached the sink");
+	# smtp-source ends the data with an empty line of its own.
+	my @changed = grep { $_->{msg} ne "$msg\r\n" } @new;
+	$tb->ok(!@changed, "$tag: every one byte for byte as sent") or
+	    $tb->diag("first changed one:\n" . ($changed[0]{msg} // ''));
+	my @bad = grep { / 127\.0\.0\.1: (?:reject|defer|drop|warn) / }
+	    log_lines($s);
+	$tb->ok(!@bad, "$tag: no refusal or warning logged for them") or
+	    $tb->diag(join("\n", @bad[0 .. ($#bad < 5 ? $#bad : 5)]));
+}
+
+# Exactly one log line of the server matches; returns it (waits a
+# little for it first).
+sub log_one {
+	my ($s, $re, $name) = @_;
+	my @l = wait_log($s, $re, 5);
+	my $tb = Test::More->builder;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+	$tb->ok(@l == 1, $name) or $tb->diag(scalar(@l) . " lines match " .
+	    "$re; log:\n" . log_text($s));
+	return $l[0] // '';
+}
+
+# logged($s, event => 'reject', check => NAME, rule => RULE (exact),
+# cmd => CMD, code => N, esc => X.Y.Z, downgraded => 1, ip => client,
+# name => assertion name): one assertion that exactly one line of that
+# event names that check, and that it has these fields in the log's
+# fixed order (downgraded=yes only when asked for).  Returns the line.
+sub logged {
+	my ($s, %o) = @_;
+	my $ip = $o{ip} // '127.0.0.2';
+	my $ev = $o{event} // 'reject';
+	my @l = wait_log($s, qr/ \Q$ip\E: \Q$ev\E check=\Q$o{check}\E /, 5);
+	my $re = ": \Q$ev\E check=\Q$o{check}\E rule=" .
+	    (defined $o{rule} ? "\Q$o{rule}\E" : '\S+') .
+	    (defined $o{cmd} ? " cmd=\Q$o{cmd}\E" : '') . ' .*';
+	$re .= "code=\Q$o{code}\E " if defined $o{code};
+	$re .= "esc=\Q$o{esc}\E(?: |\$)" if defined $o{esc};
+	my $ok = @l == 1 && $l[0] =~ /$re/;
+	$ok &&= $o{downgraded} ? $l[0] =~ / downgraded=yes$/
+	    : $l[0] !~ /downgraded=/;
+	my $tb = Test::More->builder;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+	$tb->ok($ok, $o{name} // "log: $ev check=$o{check}") or
+	    $tb->diag("want one line like /$re/, got:\n" .
+	    join("\n", @l) . "\nlog:\n" . log_text($s));
+	return $l[0] // '';
+}
+
+# No log line matches (after the session's summary line is there).
+sub log_none {
+	my ($s, $re, $name) = @_;
+	wait_log($s, qr/: session /, 5);
+	my @l = log_lines($s, $re);
+	my $tb = Test::More->builder;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+	return $tb->ok(!@l, $name) || $tb->diag(join("\n", @l));
+}
+
+# The summary line of the session of this client address.
+sub summary_of {
+	my ($s, $ip) = @_;
+	my ($l) = wait_log($s, qr/ \Q$ip\E: session /, 5);
+	return $l // '';
+}
+
+# A database smtpfront cannot use: 421 4.3.0 instead of the banner, the
+# connection closed, a fatal: line in the log.  Several assertions.
+sub refused_at_connect {
+	my ($s, $name) = @_;
+	my $c = client(server => $s, local => '127.0.0.2');
+	my $tb = Test::More->builder;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+	reply_is($c->reply, '421', '4.3.0', "$name: 421 4.3.0 at connect");
+	$tb->ok($c->closed(5), "$name: connection closed");
+	my @l = wait_log($s, qr/: fatal: /, 5);
+	$tb->ok(@l == 1, "$name: one fatal: line in the log") or
+	    $tb->diag(log_text($s));
+	$tb->is_eq(sink_started($s->{sinkdir}) + 0, 0, "$name: no child started");
+}
+
+1;
