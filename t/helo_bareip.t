@@ -63,6 +63,12 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 	$r = session(server => $s, local => '127.0.0.4', helo => '198.51.100.7',
 	    ehlo => 0, from => $FROM, rcpts => [$RCPT]);
 	reply_is($r->{rcpt}[0], '501', '5.5.2', 'hit: HELO 198.51.100.7 gets 501 5.5.2 at RCPT');
+	# swaks as the offending client
+	my ($code, $out) = swaks_send(server => $s, helo => '203.0.113.5',
+	    tag => 'bareip-swaks-hit');
+	is($code, 24, 'hit: swaks exits 24 (no recipient accepted)');
+	like($out, qr/^<\*\* 501 5\.5\.2 /m, 'hit: swaks saw 501 5.5.2');
+	not_delivered($s, 'bareip-swaks-hit', 'hit: nothing delivered for swaks');
 	stop($s);
 }
 
@@ -86,6 +92,10 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 	$r = session(server => $s, local => '127.0.0.4', helo => '192.0.2.1.example.org',
 	    from => $FROM, rcpts => [$RCPT]);
 	reply_is($r->{rcpt}[0], '250', '2.1.5', 'no hit: 192.0.2.1.example.org passes');
+	my ($code, $out, $smsg) = swaks_send(server => $s, helo => $GOOD,
+	    tag => 'bareip-swaks-good');
+	is($code, 0, 'no hit: swaks delivers (exit 0)') or diag($out);
+	delivered($s, $smsg, 'no hit: swaks message arrived byte for byte');
 	log_none($s, qr/check=helo_bareip/, 'no hit: nothing logged by helo_bareip');
 	load_ok($s, tag => 'bareip-load', helo => $GOOD);
 	stop($s);

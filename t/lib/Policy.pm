@@ -14,6 +14,7 @@
 #   message($tag)               a test message (CRLF, no final dot)
 #   session(...)                one scripted session, replies returned
 #   delivered($s, $msg, ...)    the sink got exactly these bytes
+#   swaks_send($s, ...)         one swaks session with message($tag)
 #   load_ok($s, ...)            smtp-source load that must pass untouched
 #   log_one($s, $re, $name)     exactly one log line matches; returned
 #   logged($s, %fields)         exactly one "EVENT check=NAME rule=RULE"
@@ -34,7 +35,7 @@ use SF;
 our @EXPORT = qw(
     rules cdb_break cdb_version cdb_truncated message stuff session
     delivered not_delivered load_ok log_one log_none refused_at_connect
-    warn_header summary_of logged
+    warn_header summary_of logged swaks_send
 );
 
 use constant {
@@ -205,6 +206,24 @@ sub not_delivered {
 	my $tb = Test::More->builder;
 	local $Test::Builder::Level = $Test::Builder::Level + 1;
 	return $tb->ok(@m == 0, $name);
+}
+
+# swaks_send(server => $s, local => IP, helo => NAME, from => ADDR,
+# to => 'a,b', tag => TAG, args => [more swaks options]) -> (exit code,
+# output, the message as the sink should get it).  swaks ends the data
+# with a CRLF of its own, so it gets the message without its last one.
+sub swaks_send {
+	my (%o) = @_;
+	my $msg = message($o{tag});
+	(my $data = $msg) =~ s/\r\n\z//;
+	my $f = spew(tmp() . "/$o{tag}.swaks", $data);
+	my ($code, $out) = swaks(server => $o{server},
+	    local => $o{local} // '127.0.0.9', timeout => 20,
+	    args => ['--ehlo', $o{helo} // 'client.example.org',
+	    '--from', $o{from} // 'sender@example.org',
+	    '--to', $o{to} // 'user@example.test', '--data', "\@$f",
+	    @{$o{args} || []}]);
+	return ($code, $out, $msg);
 }
 
 # Postfix's smtp-source: $n messages over LOAD_SESSIONS sessions from
