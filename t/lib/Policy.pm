@@ -20,6 +20,8 @@
 #   logged($s, %fields)         exactly one "EVENT check=NAME rule=RULE"
 #                               line with these fields; returned
 #   refused_at_connect($s, ...) 421 4.3.0 instead of the banner
+#   held_suite(%o)              the cases every check whose refusal is
+#                               held until RCPT shares (see there)
 #
 # Every wait is bounded; nothing here starts a process that SF.pm does
 # not stop.
@@ -35,7 +37,8 @@ use SF;
 our @EXPORT = qw(
     rules cdb_break cdb_version cdb_truncated message stuff session
     delivered not_delivered load_ok log_one log_none refused_at_connect
-    warn_header summary_of logged swaks_send
+    warn_header summary_of logged swaks_send held_suite
+    $FROM $RCPT $GOOD
 );
 
 use constant {
@@ -46,6 +49,11 @@ use constant {
 };
 
 my $N = 0;
+
+# The well-behaved client's envelope and HELO name.
+our $FROM = 'sender@example.org';
+our $RCPT = 'user@example.test';
+our $GOOD = 'client.example.org';
 
 # rules('name', 'list helo_bad .bad.example', ...) -> (db, source).
 sub rules {
@@ -333,6 +341,285 @@ sub refused_at_connect {
 	$tb->ok(@l == 1, "$name: one fatal: line in the log") or
 	    $tb->diag(log_text($s));
 	$tb->is_eq(sink_started($s->{sinkdir}) + 0, 0, "$name: no child started");
+}
+
+# held_suite: the cases shared by the checks whose hit is found at EHLO
+# or MAIL and held until RCPT by default (delay_reject).  Options:
+#   check    name (log field, SMTPFRONT_<CHECK>_ACTION)
+#   rules    rule lines after "list rcpt_domains example.test" (line 1)
+#   rule     the rule= expected in the log: '-', a word, or "LINE<n>"
+#            for "<source>:<n>"
+#   at       'EHLO' or 'MAIL': the command the hit is found at
+#   hit      session options of the offending client (helo, from or
+#            from_line); good: the same for a well-behaved one
+#   swaks    swaks_send options of an offending swaks client, if any
+#   code esc the reply; dcode desc its 4xx form (defer, downgrade)
+#   text     regexp the reply text matches
+#   env      environment for every server of the suite
+#   nodb     'hit' or 'pass': what the hit session gets at "at" with no
+#            rules database at all (built-in defaults)
+# Returns the compiled database and its source.
+sub held_suite {
+	my (%o) = @_;
+	my $ck = $o{check};
+	my ($db, $src) = rules($ck, 'list rcpt_domains example.test',
+	    @{$o{rules} || []});
+	my $rule = $o{rule} // '-';
+	$rule = "$src:$1" if $rule =~ /^LINE(\d+)$/;
+	my $env = $o{env} || {};
+	my $server = sub {
+		my (%e) = @_;
+		return start_tcpserver(rules => $db, env => { %$env, %e });
+	};
+	my $var = 'SMTPFRONT_' . uc($ck) . '_ACTION';
+	my %hit = %{$o{hit}};
+	my %good = %{$o{good}};
+	my $at = $o{at};
+	my $tb = Test::More->builder;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+
+	# hit: held until RCPT; postmaster and abuse exempt; relay control
+	{
+		my $s = $server->();
+		my $msg = message("$ck-postmaster");
+		my $r = session(server => $s, %hit, rcpts => [$RCPT,
+		    'postmaster@example.test', 'abuse@example.test',
+		    'postmaster@other.test'], msg => $msg);
+		reply_is($r->{helo}, '250', undef, "$ck hit: EHLO answered 250")
+		    if defined $hit{helo};
+		reply_is($r->{mail}, '250', '2.1.0',
+		    "$ck hit: MAIL answered 250 2.1.0 (refusal held)");
+		reply_is($r->{rcpt}[0], $o{code}, $o{esc},
+		    "$ck hit: RCPT gets $o{code} $o{esc}");
+		$tb->like($r->{rcpt}[0]{last} // '', $o{text},
+		    "$ck hit: the reply text of $ck");
+		reply_is($r->{rcpt}[1], '250', '2.1.5',
+		    "$ck hit: postmaster\@example.test accepted despite the held refusal");
+		reply_is($r->{rcpt}[2], '250', '2.1.5',
+		    "$ck hit: abuse\@example.test accepted despite the held refusal");
+		reply_is($r->{rcpt}[3], '550', '5.7.1',
+		    "$ck hit: postmaster\@other.test still refused by relay control");
+		reply_is($r->{eod}, '250', '2.0.0',
+		    "$ck hit: the message to postmaster and abuse accepted");
+		my $l = logged($s, check => $ck, rule => $rule, cmd => 'RCPT',
+		    code => $o{code}, esc => $o{esc},
+		    name => "$ck hit: log reject check=$ck rule=$rule cmd=RCPT " .
+		    "code=$o{code} esc=$o{esc}");
+		$tb->like($l, qr/ rcpt=<\Q$RCPT\E> /,
+		    "$ck hit: the log line names the recipient");
+		logged($s, check => 'rcpt_domain', cmd => 'RCPT', code => 550,
+		    esc => '5.7.1',
+		    name => "$ck hit: the relay refusal is rcpt_domain's");
+		delivered($s, $msg,
+		    "$ck hit: the message reached postmaster and abuse byte for byte");
+		my @m = grep { $_->{msg} eq $msg } sink_messages($s->{sinkdir});
+		$tb->like($m[0]{env} // '', qr/\AMAIL FROM:<[^\n]*>\nRCPT TO:<postmaster\@example\.test>\nRCPT TO:<abuse\@example\.test>\n\z/,
+		    "$ck hit: the child got postmaster and abuse only");
+		$tb->like(summary_of($s, '127.0.0.2'),
+		    qr/ rcpts=2 msgs=1 verdict=reject rule=/,
+		    "$ck hit: the summary counts the refusal and the delivery");
+		if ($o{swaks}) {
+			my ($code, $out) = swaks_send(server => $s,
+			    %{$o{swaks}}, tag => "$ck-swaks-hit");
+			$tb->is_num($code, 24,
+			    "$ck hit: swaks exits 24 (no recipient accepted)");
+			$tb->like($out, qr/^<\*\* \Q$o{code} $o{esc}\E /m,
+			    "$ck hit: swaks saw $o{code} $o{esc}");
+			not_delivered($s, "$ck-swaks-hit",
+			    "$ck hit: nothing delivered for swaks");
+		}
+		stop($s);
+	}
+
+	# no hit: the message arrives untouched, under load too
+	{
+		my $s = $server->();
+		my $msg = message("$ck-nohit");
+		my $r = session(server => $s, %good, rcpts => [$RCPT],
+		    msg => $msg);
+		reply_is($r->{rcpt}[0], '250', '2.1.5', "$ck no hit: RCPT accepted");
+		reply_is($r->{eod}, '250', '2.0.0', "$ck no hit: message accepted");
+		delivered($s, $msg, "$ck no hit: message arrived byte for byte");
+		my ($code, $out, $smsg) = swaks_send(server => $s,
+		    helo => $good{helo} // $GOOD, from => $good{from} // $FROM,
+		    tag => "$ck-swaks-good");
+		$tb->is_num($code, 0, "$ck no hit: swaks delivers (exit 0)") or
+		    $tb->diag($out);
+		delivered($s, $smsg, "$ck no hit: swaks message arrived byte for byte");
+		load_ok($s, tag => "$ck-load", helo => $good{helo} // $GOOD,
+		    from => $good{from} // $FROM);
+		log_none($s, qr/check=\Q$ck\E /, "$ck no hit: nothing logged by $ck");
+		stop($s);
+	}
+
+	# the rules keys absent: no database at all; the action from the database
+	{
+		my $s = start_tcpserver(env => { %$env,
+		    SMTPFRONT_DELAY_REJECT => 'no' });
+		my $r = session(server => $s, %hit);
+		my $got = $at eq 'EHLO' ? $r->{helo} : $r->{mail};
+		if ($o{nodb} eq 'hit') {
+			reply_is($got, $o{code}, $o{esc},
+			    "$ck no database: built-in default action reject " .
+			    "($o{code} $o{esc} at $at)");
+			logged($s, check => $ck, cmd => $at, code => $o{code},
+			    esc => $o{esc}, name => "$ck no database: logged");
+		} else {
+			reply_is($got, '250', undef,
+			    "$ck no database: nothing to refuse ($at passes)");
+			log_none($s, qr/check=\Q$ck\E /,
+			    "$ck no database: nothing logged by $ck");
+		}
+		stop($s);
+		my ($wdb) = rules("$ck-warn", 'list rcpt_domains example.test',
+		    @{$o{rules} || []}, "set ${ck}_action warn");
+		$s = start_tcpserver(rules => $wdb, env => $env);
+		my $msg = message("$ck-dbwarn");
+		$r = session(server => $s, %hit, rcpts => [$RCPT], msg => $msg);
+		reply_is($r->{eod}, '250', '2.0.0',
+		    "$ck set ${ck}_action warn in the rules: accepted");
+		delivered($s, warn_header($ck) . $msg,
+		    "$ck set ${ck}_action warn: delivered with the warn header");
+		stop($s);
+	}
+
+	# database unreadable or corrupt: 421 4.3.0 at connect
+	for my $bad (['wrong version', cdb_version($db)],
+	    ['truncated database', cdb_truncated($db)],
+	    ['a directory as database', tmp()]) {
+		my $s = start_tcpserver(rules => $bad->[1], env => $env);
+		refused_at_connect($s, "$ck $bad->[0]");
+		stop($s);
+	}
+
+	# the downgrade rule: allow_ip's lookup fails (open) at connect
+	{
+		my ($adb) = rules("$ck-allowip", 'list rcpt_domains example.test',
+		    @{$o{rules} || []}, 'list allow_ip 192.0.2.99');
+		my $s = start_tcpserver(rules => cdb_break($adb, 'n:allow_ip'),
+		    env => $env);
+		my $r = session(server => $s, %hit, rcpts => [$RCPT]);
+		reply_is($r->{rcpt}[0], $o{dcode}, $o{desc},
+		    "$ck downgrade: $o{code} $o{esc} becomes $o{dcode} $o{desc} " .
+		    "after a failed lookup");
+		logged($s, event => 'defer', check => $ck, cmd => 'RCPT',
+		    code => $o{dcode}, esc => $o{desc}, downgraded => 1,
+		    name => "$ck downgrade: logged as defer ... downgraded=yes");
+		my $msg = message("$ck-broken-good");
+		$r = session(server => $s, local => '127.0.0.3', %good,
+		    rcpts => [$RCPT], msg => $msg);
+		reply_is($r->{eod}, '250', '2.0.0',
+		    "$ck downgrade: a good client still passes (fail open)");
+		delivered($s, $msg, "$ck downgrade: its message arrived byte for byte");
+		stop($s);
+	}
+
+	# warn mode
+	{
+		my $s = $server->($var => 'warn');
+		my $msg = message("$ck-warn");
+		my $r = session(server => $s, %hit, rcpts => [$RCPT], msg => $msg);
+		reply_is($r->{rcpt}[0], '250', '2.1.5', "$ck warn: RCPT accepted");
+		reply_is($r->{eod}, '250', '2.0.0', "$ck warn: message accepted");
+		delivered($s, warn_header($ck) . $msg,
+		    "$ck warn: delivered with X-Smtpfront-Warn: $ck, byte for byte");
+		logged($s, event => 'warn', check => $ck, rule => $rule,
+		    cmd => $at, name => "$ck warn: log warn check=$ck cmd=$at");
+		log_none($s, qr/ (?:reject|defer|drop) check=/,
+		    "$ck warn: no refusal logged");
+		stop($s);
+	}
+
+	# the actions defer, drop and off
+	{
+		my $s = $server->($var => 'defer');
+		my $r = session(server => $s, %hit,
+		    rcpts => [$RCPT, 'postmaster@example.test']);
+		reply_is($r->{rcpt}[0], $o{dcode}, $o{desc},
+		    "$ck defer: $o{dcode} $o{desc} at RCPT");
+		reply_is($r->{rcpt}[1], '250', '2.1.5',
+		    "$ck defer: postmaster still accepted");
+		logged($s, event => 'defer', check => $ck, rule => $rule,
+		    cmd => 'RCPT', code => $o{dcode}, esc => $o{desc},
+		    name => "$ck defer: logged");
+		stop($s);
+
+		$s = $server->($var => 'drop');
+		my $c = client(server => $s, local => '127.0.0.2');
+		$c->reply;
+		my $got;
+		if ($at eq 'EHLO') {
+			$got = $c->cmd("EHLO $hit{helo}");
+		} else {
+			$c->cmd(defined $hit{helo} ? "EHLO $hit{helo}" : 'NOOP');
+			$got = $c->cmd($hit{from_line} // "MAIL FROM:<$hit{from}>");
+		}
+		reply_is($got, $o{code}, $o{esc},
+		    "$ck drop: refused at $at at once");
+		$tb->ok($c->closed(5), "$ck drop: connection closed after the reply");
+		logged($s, event => 'drop', check => $ck, rule => $rule,
+		    cmd => $at, code => $o{code}, esc => $o{esc},
+		    name => "$ck drop: logged");
+		$tb->is_num(sink_started($s->{sinkdir}) + 0, 0,
+		    "$ck drop: no child started");
+		stop($s);
+
+		$s = $server->($var => '');
+		my $msg = message("$ck-off");
+		$r = session(server => $s, %hit, rcpts => [$RCPT], msg => $msg);
+		reply_is($r->{eod}, '250', '2.0.0', "$ck off (empty variable): accepted");
+		delivered($s, $msg, "$ck off: delivered without a header");
+		log_none($s, qr/check=\Q$ck\E /, "$ck off: nothing logged");
+		stop($s);
+	}
+
+	# delay_reject=no: refused at once, and no mail goes through after it
+	{
+		my $s = $server->(SMTPFRONT_DELAY_REJECT => 'no');
+		my $r = session(server => $s, %hit, rcpts => [$RCPT],
+		    msg => message("$ck-nodelay"));
+		my $got = $at eq 'EHLO' ? $r->{helo} : $r->{mail};
+		reply_is($got, $o{code}, $o{esc},
+		    "$ck delay_reject=no: $o{code} $o{esc} at $at");
+		logged($s, check => $ck, rule => $rule, cmd => $at,
+		    code => $o{code}, esc => $o{esc},
+		    name => "$ck delay_reject=no: logged at $at");
+		my $later = $at eq 'EHLO' ? $r->{mail} : $r->{rcpt}[0];
+		my $refused = grep { $_ && $_->{code} =~ /^[45]/ }
+		    $later, $r->{rcpt}[0];
+		$tb->ok($refused > 0,
+		    "$ck delay_reject=no: no recipient accepted after the refusal");
+		not_delivered($s, "$ck-nodelay",
+		    "$ck delay_reject=no: nothing delivered after the refusal");
+		stop($s);
+	}
+
+	# a held refusal is re-decided by a new greeting (EHLO) or a new
+	# transaction (MAIL)
+	{
+		my $s = $server->();
+		my $c = client(server => $s, local => '127.0.0.2');
+		$c->reply;
+		$c->cmd("EHLO $hit{helo}") if defined $hit{helo};
+		if ($at eq 'MAIL') {
+			$c->cmd($hit{from_line} // "MAIL FROM:<$hit{from}>");
+			reply_is($c->cmd("RCPT TO:<$RCPT>"), $o{code}, $o{esc},
+			    "$ck re-decide: refused in the first transaction");
+			reply_is($c->cmd('RSET'), '250', '2.0.0', "$ck re-decide: RSET");
+			$c->cmd("EHLO $good{helo}") if defined $good{helo} &&
+			    !defined $hit{helo};
+		} else {
+			reply_is($c->cmd("EHLO $good{helo}"), '250', undef,
+			    "$ck re-decide: a second EHLO");
+		}
+		reply_is($c->cmd($good{from_line} // "MAIL FROM:<$good{from}>"),
+		    '250', '2.1.0', "$ck re-decide: MAIL");
+		reply_is($c->cmd("RCPT TO:<$RCPT>"), '250', '2.1.5',
+		    "$ck re-decide: the refusal no longer holds");
+		reply_is($c->cmd('QUIT'), '221', '2.0.0', "$ck re-decide: QUIT");
+		stop($s);
+	}
+	return ($db, $src);
 }
 
 1;
