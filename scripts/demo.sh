@@ -51,20 +51,34 @@ trap 'exit 143' TERM
 sh "$TOP/scripts/postfix-instance.sh" "$PF" create
 sh "$TOP/scripts/postfix-instance.sh" "$PF" start
 
+# The example rules (an empty source if there are none), plus the one
+# line the demo needs: we serve example.test, where the private Postfix
+# delivers.  Without a rcpt_domains list smtpfront relays for nobody.
+SRC=$D/demo.rules
 if [ -f "$TOP/cdb/example.rules" ]; then
-	SRC=$TOP/cdb/example.rules
+	EXAMPLE=$TOP/cdb/example.rules
+	cat "$EXAMPLE" > "$SRC"
 else
-	SRC=$D/empty.rules
+	EXAMPLE="(none)"
 	: > "$SRC"
 fi
+printf '\n# demo.sh: the domain of the private Postfix instance\nlist rcpt_domains example.test\n' >> "$SRC"
 "$BUILD/smtpfront-cdb" "$SRC" "$D/rules.cdb"
 
 cat <<EOF
 
-smtpfront demo: listening on $IP:$PORT, rules from $SRC.
-Send a message from another terminal:
+smtpfront demo: listening on $IP:$PORT, rules from $EXAMPLE
+(and "list rcpt_domains example.test").  Send a message from another
+terminal:
 
     swaks --server $IP:$PORT --to user@example.test
+
+swaks says EHLO with this machine's short name and sends from
+root@<that name>; if that is not a fully qualified name, smtpfront
+refuses it (see the log below).  A well-behaved client:
+
+    swaks --server $IP:$PORT --to user@example.test \\
+        --ehlo client.example.org --from sender@example.org
 
 It is delivered to the Maildir
     $PF/mail/example.test/user/new/
