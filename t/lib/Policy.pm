@@ -356,6 +356,7 @@ sub refused_at_connect {
 #   code esc the reply; dcode desc its 4xx form (defer, downgrade)
 #   text     regexp the reply text matches
 #   env      environment for every server of the suite
+#   load_helo  HELO name of smtp-source (from 127.0.0.1), if not good's
 #   nodb     'hit' or 'pass': what the hit session gets at "at" with no
 #            rules database at all (built-in defaults)
 # Returns the compiled database and its source.
@@ -441,12 +442,14 @@ sub held_suite {
 		reply_is($r->{eod}, '250', '2.0.0', "$ck no hit: message accepted");
 		delivered($s, $msg, "$ck no hit: message arrived byte for byte");
 		my ($code, $out, $smsg) = swaks_send(server => $s,
+		    local => '127.0.0.2',
 		    helo => $good{helo} // $GOOD, from => $good{from} // $FROM,
 		    tag => "$ck-swaks-good");
 		$tb->is_num($code, 0, "$ck no hit: swaks delivers (exit 0)") or
 		    $tb->diag($out);
 		delivered($s, $smsg, "$ck no hit: swaks message arrived byte for byte");
-		load_ok($s, tag => "$ck-load", helo => $good{helo} // $GOOD,
+		load_ok($s, tag => "$ck-load",
+		    helo => $o{load_helo} // $good{helo} // $GOOD,
 		    from => $good{from} // $FROM);
 		log_none($s, qr/check=\Q$ck\E /, "$ck no hit: nothing logged by $ck");
 		stop($s);
@@ -506,8 +509,7 @@ sub held_suite {
 		    code => $o{dcode}, esc => $o{desc}, downgraded => 1,
 		    name => "$ck downgrade: logged as defer ... downgraded=yes");
 		my $msg = message("$ck-broken-good");
-		$r = session(server => $s, local => '127.0.0.3', %good,
-		    rcpts => [$RCPT], msg => $msg);
+		$r = session(server => $s, %good, rcpts => [$RCPT], msg => $msg);
 		reply_is($r->{eod}, '250', '2.0.0',
 		    "$ck downgrade: a good client still passes (fail open)");
 		delivered($s, $msg, "$ck downgrade: its message arrived byte for byte");
