@@ -22,7 +22,13 @@
  * Failure: a bad source line prints "smtpfront-cdb: FILE:LINE: message"
  * and exits 100, as does a usage error; a system error (unreadable
  * source, full disk) exits 111.  In both cases the old database is left
- * as it was and no temporary file is left behind.
+ * as it was and no temporary file is left behind.  Every error goes out
+ * through die_exit().
+ *
+ * Built with -DSMTPFRONT_CDB_FUZZ (fuzz/fuzz-rules.c), there is no main():
+ * smtpfront_cdb_compile() and smtpfront_cdb_dump() run the same code
+ * in-process, die_exit() returns to them with longjmp and the exit code
+ * it would have had, and the static state is reset between runs.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -35,6 +41,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#ifdef SMTPFRONT_CDB_FUZZ
+#include <setjmp.h>
+#endif
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,6 +115,40 @@ static size_t		 nfiles;
 static struct cdb_make	 cm;
 static char		 tmpname[TMPNAME_MAX];
 static int		 tmpmade;
+/* where messages and -d output go; NULL: stderr and stdout */
+static FILE		*errout;
+static FILE		*dumpout;
+
+#ifdef SMTPFRONT_CDB_FUZZ
+static jmp_buf		 fuzz_jmp;
+static int		 fuzz_armed;
+
+int	smtpfront_cdb_compile(FILE *, const char *, int, FILE *);
+int	smtpfront_cdb_dump(int, const char *, FILE *, FILE *);
+#endif
+
+static FILE *
+err_file(void)
+{
+	return errout != NULL ? errout : stderr;
+}
+
+static FILE *
+dump_file(void)
+{
+	return dumpout != NULL ? dumpout : stdout;
+}
+
+/* The one way out after an error: exit, or back to the fuzz driver. */
+static void __attribute__((noreturn))
+die_exit(int code)
+{
+#ifdef SMTPFRONT_CDB_FUZZ
+	if (fuzz_armed)
+		longjmp(fuzz_jmp, code);
+#endif
+	exit(code);
+}
 
 static void
 cleanup(void)
@@ -122,20 +165,20 @@ die_sys(const char *fmt, ...)
 	int e = errno;
 
 	cleanup();
-	fprintf(stderr, "%s: fatal: ", PROG);
+	fprintf(err_file(), "%s: fatal: ", PROG);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vfprintf(err_file(), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, ": %s\n", strerror(e));
-	exit(EXIT_SYS);
+	fprintf(err_file(), ": %s\n", strerror(e));
+	die_exit(EXIT_SYS);
 }
 
 static void __attribute__((noreturn))
 die_nomem(void)
 {
 	cleanup();
-	fprintf(stderr, "%s: fatal: out of memory\n", PROG);
-	exit(EXIT_SYS);
+	fprintf(err_file(), "%s: fatal: out of memory\n", PROG);
+	die_exit(EXIT_SYS);
 }
 
 /* A bad source line: "smtpfront-cdb: FILE:LINE: message", exit 100. */
@@ -145,12 +188,12 @@ die_line(const char *file, unsigned long line, const char *fmt, ...)
 	va_list ap;
 
 	cleanup();
-	fprintf(stderr, "%s: %s:%lu: ", PROG, file, line);
+	fprintf(err_file(), "%s: %s:%lu: ", PROG, file, line);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vfprintf(err_file(), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
-	exit(EXIT_BAD);
+	fputc('\n', err_file());
+	die_exit(EXIT_BAD);
 }
 
 static void __attribute__((noreturn))
@@ -159,21 +202,21 @@ die_bad(const char *fmt, ...)
 	va_list ap;
 
 	cleanup();
-	fprintf(stderr, "%s: ", PROG);
+	fprintf(err_file(), "%s: ", PROG);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vfprintf(err_file(), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
-	exit(EXIT_BAD);
+	fputc('\n', err_file());
+	die_exit(EXIT_BAD);
 }
 
 static void __attribute__((noreturn))
 usage(void)
 {
-	fprintf(stderr, "usage: %s [-n] SOURCE OUTPUT.cdb\n"
+	fprintf(err_file(), "usage: %s [-n] SOURCE OUTPUT.cdb\n"
 	    "       %s -n SOURCE\n"
 	    "       %s -d DB.cdb\n", PROG, PROG, PROG);
-	exit(EXIT_BAD);
+	die_exit(EXIT_BAD);
 }
 
 /* Copy p (len bytes) and a NUL into the arena; returns its offset. */
@@ -606,6 +649,10 @@ check_reply_class(const char *file, unsigned long ln,
 {
 	int close_dflt, close_new;
 
+	/* the greeting is 220 and the go-ahead 354, whatever the text */
+	if (r->esc[0] == '\0' && strncmp(val, r->code, 3) != 0)
+		die_line(file, ln, "reply %s: code must be %s", r->name,
+		    r->code);
 	if (val[0] != r->code[0])
 		die_line(file, ln, "reply %s: code %.3s is not of the class "
 		    "%cxx of its default %s", r->name, val, r->code[0],
@@ -646,6 +693,16 @@ stmt_reply(const char *file, unsigned long ln, const char *where,
 		die_line(file, ln, "reply %s already set at %s", r->name,
 		    arena_str(reply_where[i]));
 
+	/*
+	 * The greeting and 354 carry no enhanced status code (RFC 2034):
+	 * their overrides are "CODE TEXT", the text running from the third
+	 * field to the end of the line as written.
+	 */
+	if (r->esc[0] == '\0') {
+		tlen = len - (size_t)(esc - line);
+		text = esc;
+		elen = 0;
+	}
 	/* "CODE ESC TEXT" is never longer than the line it came from */
 	vlen = 0;
 	memcpy(val, code, clen);
@@ -654,15 +711,12 @@ stmt_reply(const char *file, unsigned long ln, const char *where,
 	memcpy(val + vlen, esc, elen);
 	vlen += elen;
 	if (tlen > 0) {
-		val[vlen++] = ' ';
+		if (elen > 0)
+			val[vlen++] = ' ';
 		memcpy(val + vlen, text, tlen);
 		vlen += tlen;
 	}
 	val[vlen] = '\0';
-	/*
-	 * The greeting and 354 carry no enhanced status code (RFC 2034):
-	 * their overrides are "CODE TEXT", the second field is text.
-	 */
 	if (r->esc[0] == '\0') {
 		if (reply_text_valid(val, vlen, msg, sizeof(msg)) == -1)
 			die_line(file, ln, "reply %s: %s", r->name, msg);
@@ -717,19 +771,15 @@ compile_line(const char *file, unsigned long ln, char *line, size_t len)
 		    (int)(klen > NAME_SHOWN ? NAME_SHOWN : klen), kw);
 }
 
+/* Every line of f, named file in messages and origins. */
 static void
-compile_file(const char *file)
+compile_stream(FILE *f, const char *file)
 {
 	char line[LINE_MAX_RULES + 1];
 	unsigned long ln = 0;
 	size_t len;
-	FILE *f;
-	int fd, r;
+	int r;
 
-	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) == -1)
-		die_sys("unable to open %s", file);
-	if ((f = fdopen(fd, "r")) == NULL)
-		die_sys("unable to read %s", file);
 	for (;;) {
 		ln++;
 		r = read_line(f, file, line, sizeof(line), &len);
@@ -742,6 +792,19 @@ compile_file(const char *file)
 			die_line(file, ln, "NUL byte in line");
 		compile_line(file, ln, line, len);
 	}
+}
+
+static void
+compile_file(const char *file)
+{
+	FILE *f;
+	int fd;
+
+	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) == -1)
+		die_sys("unable to open %s", file);
+	if ((f = fdopen(fd, "r")) == NULL)
+		die_sys("unable to read %s", file);
+	compile_stream(f, file);
 	(void)fclose(f);
 }
 
@@ -805,11 +868,10 @@ compile_dir(const char *dir)
 	}
 }
 
+/* The tables of what the source has set, before its first line. */
 static void
-compile_source(const char *src)
+compile_start(void)
 {
-	struct stat st;
-
 	set_where = calloc(count_settings() + 1, sizeof(*set_where));
 	reply_where = calloc(count_replies() + 1, sizeof(*reply_where));
 	lens4 = calloc(count_lists() + 1, sizeof(*lens4));
@@ -818,12 +880,12 @@ compile_source(const char *src)
 	if (set_where == NULL || reply_where == NULL || lens4 == NULL ||
 	    lens6 == NULL || counts == NULL)
 		die_nomem();
-	if (stat(src, &st) == -1)
-		die_sys("unable to open %s", src);
-	if (S_ISDIR(st.st_mode))
-		compile_dir(src);
-	else
-		compile_file(src);
+}
+
+/* After the last line: the derived records, and all of them sorted. */
+static void
+compile_end(void)
+{
 	add_lens();
 
 	if (nrecs > 0)
@@ -831,11 +893,49 @@ compile_source(const char *src)
 }
 
 static void
-add_or_die(const char *key, size_t klen, const char *val, size_t vlen)
+compile_source(const char *src)
+{
+	struct stat st;
+
+	compile_start();
+	if (stat(src, &st) == -1)
+		die_sys("unable to open %s", src);
+	if (S_ISDIR(st.st_mode))
+		compile_dir(src);
+	else
+		compile_file(src);
+	compile_end();
+}
+
+static void
+add_or_die(const char *name, const char *key, size_t klen, const char *val,
+    size_t vlen)
 {
 	if (cdb_make_add(&cm, (const unsigned char *)key, klen,
 	    (const unsigned char *)val, vlen) == -1)
-		die_sys("unable to write %s", tmpname);
+		die_sys("unable to write %s", name);
+}
+
+/* The sorted records, as a CDB on fd (named name in messages). */
+static void
+write_records(int fd, const char *name)
+{
+	size_t i;
+
+	if (cdb_make_start(&cm, fd) == -1)
+		die_sys("unable to write %s", name);
+	add_or_die(name, "v", 1, RULES_VERSION, sizeof(RULES_VERSION) - 1);
+	for (i = 0; i < nrecs; i++) {
+		/* equal keys are adjacent after sorting: keep the first */
+		if (i > 0 && recs[i].klen == recs[i - 1].klen &&
+		    memcmp(arena_str(recs[i].koff), arena_str(recs[i - 1].koff),
+		    recs[i].klen) == 0)
+			continue;
+		add_or_die(name, arena_str(recs[i].koff), recs[i].klen,
+		    arena_str(recs[i].voff), recs[i].vlen);
+	}
+	if (cdb_make_finish(&cm) == -1)
+		die_sys("unable to write %s", name);
 }
 
 /* Directory part of path, for the fsync that makes the rename durable. */
@@ -870,7 +970,7 @@ sync_dir(const char *path)
 static void
 write_db(const char *out)
 {
-	size_t i, olen;
+	size_t olen;
 	int fd, r;
 
 	olen = strlen(out);
@@ -887,20 +987,7 @@ write_db(const char *out)
 	if (fd == -1)
 		die_sys("unable to create %s", tmpname);
 	tmpmade = 1;
-	if (cdb_make_start(&cm, fd) == -1)
-		die_sys("unable to write %s", tmpname);
-	add_or_die("v", 1, RULES_VERSION, sizeof(RULES_VERSION) - 1);
-	for (i = 0; i < nrecs; i++) {
-		/* equal keys are adjacent after sorting: keep the first */
-		if (i > 0 && recs[i].klen == recs[i - 1].klen &&
-		    memcmp(arena_str(recs[i].koff), arena_str(recs[i - 1].koff),
-		    recs[i].klen) == 0)
-			continue;
-		add_or_die(arena_str(recs[i].koff), recs[i].klen,
-		    arena_str(recs[i].voff), recs[i].vlen);
-	}
-	if (cdb_make_finish(&cm) == -1)
-		die_sys("unable to write %s", tmpname);
+	write_records(fd, tmpname);
 	if (fsync(fd) == -1)
 		die_sys("unable to sync %s", tmpname);
 	if (close(fd) == -1)
@@ -918,8 +1005,8 @@ put_printable(const char *s, size_t len)
 	size_t i;
 
 	for (i = 0; i < len; i++)
-		putchar((unsigned char)s[i] < 32 || (unsigned char)s[i] > 126 ?
-		    '?' : s[i]);
+		putc((unsigned char)s[i] < 32 || (unsigned char)s[i] > 126 ?
+		    '?' : s[i], dump_file());
 }
 
 enum {
@@ -947,50 +1034,51 @@ dump_record(int pass, const char *key, size_t klen, const char *val,
 	if (has_prefix(key, klen, "s:")) {
 		if (pass != PASS_SET)
 			return;
-		fputs("set ", stdout);
+		fputs("set ", dump_file());
 		put_printable(key + 2, klen - 2);
-		putchar(' ');
+		putc(' ', dump_file());
 		put_printable(val, vlen);
-		putchar('\n');
+		putc('\n', dump_file());
 	} else if (has_prefix(key, klen, "l:") &&
 	    (colon = memchr(key + 2, ':', klen - 2)) != NULL) {
 		if (pass != PASS_LIST)
 			return;
-		fputs("list ", stdout);
+		fputs("list ", dump_file());
 		put_printable(key + 2, (size_t)(colon - (key + 2)));
-		putchar(' ');
+		putc(' ', dump_file());
 		put_printable(colon + 1, klen - (size_t)(colon + 1 - key));
-		putchar('\n');
+		putc('\n', dump_file());
 	} else if (has_prefix(key, klen, "r:")) {
 		if (pass != PASS_REPLY)
 			return;
-		fputs("reply ", stdout);
+		fputs("reply ", dump_file());
 		put_printable(key + 2, klen - 2);
-		putchar(' ');
+		putc(' ', dump_file());
 		put_printable(val, vlen);
-		putchar('\n');
+		putc('\n', dump_file());
 	} else if (has_prefix(key, klen, "o:") ||
-	    has_prefix(key, klen, "n:") || (klen == 1 && key[0] == 'v')) {
-		/* origins, lengths and the version follow from the source */
+	    has_prefix(key, klen, "n:") || has_prefix(key, klen, "c:") ||
+	    (klen == 1 && key[0] == 'v')) {
+		/* origins, lengths, counts and the version follow from the
+		 * source */
 		return;
 	} else if (pass == PASS_OTHER) {
-		fputs("# unknown key ", stdout);
+		fputs("# unknown key ", dump_file());
 		put_printable(key, klen);
-		putchar('\n');
+		putc('\n', dump_file());
 	}
 }
 
+/* The database on fd (named db in messages) as rules source. */
 static void
-dump_db(const char *db)
+dump_fd(int fd, const char *db)
 {
 	char key[KEY_MAX], val[RULES_VALUE_MAX + 1];
 	struct cdb c;
 	uint32 kpos, last;
 	size_t klen, vlen;
-	int fd, f, pass;
+	int f, pass;
 
-	if ((fd = open(db, O_RDONLY | O_CLOEXEC)) == -1)
-		die_sys("unable to open %s", db);
 	memset(&c, 0, sizeof(c));
 	cdb_init(&c, fd);
 	f = cdb_find(&c, (const unsigned char *)"v", 1);
@@ -1003,7 +1091,7 @@ dump_db(const char *db)
 	    memcmp(val, RULES_VERSION, vlen) != 0)
 		die_bad("%s: not a %s database", db, RULES_VERSION);
 
-	printf("# %s\n", RULES_VERSION);
+	fprintf(dump_file(), "# %s\n", RULES_VERSION);
 	for (pass = 0; pass < PASSES; pass++) {
 		last = 0;
 		for (f = cdb_firstkey(&c, &kpos); f == 1;
@@ -1030,10 +1118,98 @@ dump_db(const char *db)
 			die_sys("unable to read %s", db);
 	}
 	cdb_free(&c);
-	(void)close(fd);
-	if (fflush(stdout) == EOF || ferror(stdout))
+	if (fflush(dump_file()) == EOF || ferror(dump_file()))
 		die_sys("unable to write output");
 }
+
+static void
+dump_db(const char *db)
+{
+	int fd;
+
+	if ((fd = open(db, O_RDONLY | O_CLOEXEC)) == -1)
+		die_sys("unable to open %s", db);
+	dump_fd(fd, db);
+	(void)close(fd);
+}
+
+#ifdef SMTPFRONT_CDB_FUZZ
+/* Back to the state before compile_start(), for the next run. */
+static void
+reset(void)
+{
+	struct cdb_hplist *next;
+
+	stralloc_free(&arena);
+	free(recs);
+	recs = NULL;
+	nrecs = arecs = 0;
+	free(set_where);
+	free(reply_where);
+	free(lens4);
+	free(lens6);
+	free(counts);
+	set_where = reply_where = NULL;
+	lens4 = NULL;
+	lens6 = NULL;
+	counts = NULL;
+	stralloc_free(&paths);
+	free(files);
+	files = NULL;
+	nfiles = 0;
+	/* cdb_make keeps its hash lists until exit */
+	while (cm.head != NULL) {
+		next = cm.head->next;
+		free(cm.head);
+		cm.head = next;
+	}
+	memset(&cm, 0, sizeof(cm));
+	tmpname[0] = '\0';
+	tmpmade = 0;
+	errout = dumpout = NULL;
+	fuzz_armed = 0;
+}
+
+/*
+ * Compile the source read from in, named file, and write the database to
+ * dbfd unless it is -1; messages go to err.  Returns the exit code the
+ * program would have had: 0, EXIT_BAD or EXIT_SYS.
+ */
+int
+smtpfront_cdb_compile(FILE *in, const char *file, int dbfd, FILE *err)
+{
+	int rc;
+
+	errout = err;
+	if ((rc = setjmp(fuzz_jmp)) == 0) {
+		fuzz_armed = 1;
+		compile_start();
+		compile_stream(in, file);
+		compile_end();
+		if (dbfd != -1)
+			write_records(dbfd, file);
+	}
+	reset();
+	return rc;
+}
+
+/* -d: the database on fd as rules source to out; the same exit codes. */
+int
+smtpfront_cdb_dump(int fd, const char *db, FILE *out, FILE *err)
+{
+	int rc;
+
+	errout = err;
+	dumpout = out;
+	if ((rc = setjmp(fuzz_jmp)) == 0) {
+		fuzz_armed = 1;
+		dump_fd(fd, db);
+	}
+	reset();
+	return rc;
+}
+
+#else
 
 int
 main(int argc, char **argv)
@@ -1069,3 +1245,4 @@ main(int argc, char **argv)
 		write_db(argv[1]);
 	return 0;
 }
+#endif
