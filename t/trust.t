@@ -11,7 +11,8 @@
 # RELAYCLIENT.  With trust_exec smtpfront hands it straight to the MTA
 # child with execve: the client sees the child's own banner, smtpfront
 # logs "exec" and no session summary.  Untrusted clients are never
-# exec'd and get every check.
+# exec'd and get every check.  The last case does the hand-over with a
+# real MTA: Postfix's smtpd (a private instance) as the child.
 use strict;
 use warnings;
 use FindBin;
@@ -204,6 +205,38 @@ EOF
 	is(scalar(log_lines($s, qr/ 127\.0\.0\.[57]: (?!exec|connect|warning)/)), 0,
 	    'trusted and exec\'d: nothing but connect and exec logged by smtpfront');
 	stop($s);
+}
+
+# --- trust_exec with a real MTA: Postfix's smtpd ----------------------------------
+{
+	my $pf = postfix_instance();
+	my $tr = tcprules_cdb("127.0.0.5:allow,RELAYCLIENT=\"\"\n:allow\n");
+	my $s = start_tcpserver(ip => $IP, rules => test_rules(),
+	    child => postfix_smtpd_child($pf), tcpserver => ['-x', $tr],
+	    env => { SMTPFRONT_TRUST_EXEC => 'yes' });
+	for my $case (['127.0.0.5', qr/^220 \S+ ESMTP Postfix/, 'trusted: Postfix\'s own banner'],
+	    ['127.0.0.2', qr/^220 \Q$HOST\E ESMTP$/, 'untrusted: smtpfront\'s banner']) {
+		my ($ip, $re, $name) = @$case;
+		my $c = client(server => $s, local => $ip);
+		my ($b) = $c->start('client.test');
+		like($b->{last}, $re, "Postfix child, $name");
+		my $m = mail($c, subject => "postfix-$ip");
+		like($m->{eod}{last} // '', qr/^250 2\.0\.0 Ok: queued as [0-9A-F]+$/,
+		    "Postfix child, $ip: Postfix queues the message");
+		$c->cmd('QUIT');
+		$c->closed(5);
+	}
+	my @f = maildir_files($pf, 2, 20);
+	my %subj = map { (slurp($_) // '') =~ /^Subject: (\S+)$/m ? ($1 => 1) : () } @f;
+	ok($subj{'postfix-127.0.0.5'} && $subj{'postfix-127.0.0.2'},
+	    'Postfix child: both messages in the Maildir');
+	ok(scalar(log_lines($s, qr/ 127\.0\.0\.5: exec rule=RELAYCLIENT child=setpriv$/)),
+	    'Postfix child: the trusted client was exec\'d');
+	summaries($s, 1);
+	is(scalar(log_lines($s, qr/: session /)), 1,
+	    'Postfix child: a summary for the untrusted session only');
+	stop($s);
+	postfix_stop($pf);
 }
 
 done_testing();
