@@ -116,10 +116,13 @@ sub ino { return (stat $_[0])[1] }
 	is($o, slurp("$data/golden.source"),
 	    'round trip: dumping it again gives the same source');
 	($rc, $o) = run($d, $cdbtool, '-d', 'rt.cdb');
-	my @a = grep { !/^\+\d+,\d+:o:/ } split /\n/, $o;
-	my @b = grep { !/^\+\d+,\d+:o:/ } split /\n/,
-	    slurp("$data/golden.dump");
-	is_deeply(\@a, \@b, 'round trip: same records but the origins');
+	# origins: the "o:" records, and the values of the "l:" records
+	my $strip = sub {
+		return map { s/^\+\d+,\d+:(l:[^>]*)->.*/$1/r }
+		    grep { !/^\+\d+,\d+:o:/ } split /\n/, $_[0];
+	};
+	is_deeply([$strip->($o)], [$strip->(slurp("$data/golden.dump"))],
+	    'round trip: same records but the origins');
 }
 
 # --- -d on other files ---
@@ -240,12 +243,24 @@ my @errors = (
 	    'of the class 5xx of its default 550'],
 	["reply rcpt_max 552 5.5.3 Too many\n", 1, 'reply rcpt_max: code 552 ' .
 	    'is not of the class 4xx of its default 452'],
-	["reply defer 421 4.7.0 Bye\n", 1, 'reply defer: 421 is only for ' .
-	    'replies that close the connection'],
+	["reply rcpt_max 421 4.7.0 Bye\n", 1, 'reply rcpt_max: 421 is only ' .
+	    'for replies that close the connection'],
 	["reply drop 450 4.7.0 Later\n", 1, 'reply drop: code must stay 421, ' .
 	    'the connection is closed after it'],
 	["reply reject 550 5.7.1 A\nreply reject 554 5.7.1 B\n", 2,
 	    'reply reject already set at bad.rules:1'],
+	# the greeting and 354 take "CODE text", no enhanced status code
+	["reply banner 554 Go away\n", 1, 'reply banner: code must be 220'],
+	["reply banner 250 Hello\n", 1, 'reply banner: code must be 220'],
+	["reply data_go 250 Go\n", 1, 'reply data_go: code must be 354'],
+	["reply banner 22 Hi\n", 1,
+	    'reply banner: reply must start with a code and a blank'],
+	["reply banner 220 Hi\tthere\n", 1,
+	    'reply banner: reply text must be printable ASCII'],
+	["reply data_go 354 " . ('x' x 401) . "\n", 1,
+	    'reply data_go: reply text too long'],
+	["reply banner 220 A\nreply banner 220 B\n", 2,
+	    'reply banner already set at bad.rules:1'],
 );
 
 {
@@ -271,10 +286,11 @@ my @errors = (
 	# the limits themselves are allowed
 	spew("$d/edge.rules", '#' . ('x' x 4095) . "\n" .
 	    "set hostname " . ('a' x 255) . "\n" .
-	    "reply reject 550 5.7.1 " . ('x' x 399) . "\n");
+	    "reply reject 550 5.7.1 " . ('x' x 399) . "\n" .
+	    "reply banner 220 " . ('x' x 400) . "\n");
 	($rc, my $o, my $e) = run($d, $sfcdb, 'edge.rules', 'edge.cdb');
-	is($rc, 0, 'a line of 4096 bytes, 255-byte text and 399-byte reply ' .
-	    'text are allowed') or diag($e);
+	is($rc, 0, 'a line of 4096 bytes, 255-byte text, 399-byte reply ' .
+	    'text and a 400-byte banner text are allowed') or diag($e);
 
 	# system errors
 	($rc, $o, $e) = run($d, $sfcdb, 'nosuch.rules', 'out.cdb');
@@ -335,35 +351,55 @@ my @errors = (
 	    'empty directory: only the version');
 }
 
-# --- lists: names come from list_table in rules_table.c ---
+# --- lists: names come from list_table and net_lists in rules_table.c ---
 
-my ($lists) = slurp("$top/rules_table.c") =~ /list_table\[\]\s*=\s*\{(.*?)\};/s;
+my $rtable = slurp("$top/rules_table.c");
+my ($lists) = $rtable =~ /list_table\[\]\s*=\s*\{(.*?)\};/s;
 my @lists = ($lists // '') =~ /"(\w+)"/g;
-# every list takes names and addresses alike; any one will do
-my $plain = $lists[0];
-my $netl = $lists[-1];
+my ($nets) = $rtable =~ /net_lists\[\]\s*=\s*\{(.*?)\};/s;
+my @netlists = ($nets // '') =~ /"(\w+)"/g;
+my %isnet = map { $_ => 1 } @netlists;
+my @namelists = grep { !$isnet{$_} } @lists;
+ok(@lists >= 11, 'found the lists in rules_table.c');
+ok(@netlists >= 3, 'found the network lists in rules_table.c');
+ok(@namelists >= 1, 'there are lists of names');
 
 sub rec {
 	my ($k, $v) = @_;
 	return sprintf("+%d,%d:%s->%s\n", length $k, length $v, $k, $v);
 }
 
-SKIP: {
-	skip 'no list in list_table yet', 6 unless defined $plain;
-	my $d = "$tmp/list";
+# A list of names: entries stored as written, in lower case.
+for my $plain (@namelists) {
+	my $d = "$tmp/list-$plain";
 	make_path($d);
 	spew("$d/x.rules", "list $plain Mx.Example.ORG\n" .
-	    "list\t$plain\tother.example\n" . "list $plain mx.example.org\n");
+	    "list\t$plain\tother.example\n" . "list $plain 192.0.2.0/24\n");
 	my ($rc, $o, $e) = run($d, $sfcdb, 'x.rules', 'x.cdb');
 	is($rc, 0, "list $plain: compiles") or diag($e);
 	($rc, $o) = run($d, $cdbtool, '-d', 'x.cdb');
-	is($o, rec('v', 'smtpfront-rules 1') .
+	is($o, rec('v', 'smtpfront-rules 1') . rec("c:$plain", '3') .
+	    rec("l:$plain:192.0.2.0/24", 'x.rules:3') .
 	    rec("l:$plain:mx.example.org", 'x.rules:1') .
 	    rec("l:$plain:other.example", 'x.rules:2') . "\n",
-	    "list $plain: lower case, duplicate kept once with its first line");
+	    "list $plain: lower case, count, an address kept as text");
 	($rc, $o) = run($d, $sfcdb, '-d', 'x.cdb');
-	is($o, "# smtpfront-rules 1\nlist $plain mx.example.org\n" .
-	    "list $plain other.example\n", "list $plain: -d");
+	is($o, "# smtpfront-rules 1\nlist $plain 192.0.2.0/24\n" .
+	    "list $plain mx.example.org\nlist $plain other.example\n",
+	    "list $plain: -d prints the entries and nothing else");
+}
+
+{
+	my $plain = $namelists[0] // 'helo_bad';
+	my $d = "$tmp/list";
+	make_path($d);
+	spew("$d/x.rules", "list $plain Mx.Example.ORG\n" .
+	    "list $plain mx.example.org\n");
+	my ($rc, $o, $e) = run($d, $sfcdb, 'x.rules', 'x.cdb');
+	($rc, $o) = run($d, $cdbtool, '-d', 'x.cdb');
+	is($o, rec('v', 'smtpfront-rules 1') . rec("c:$plain", '2') .
+	    rec("l:$plain:mx.example.org", 'x.rules:1') . "\n",
+	    "list $plain: a duplicate is kept once, with its first line");
 	spew("$d/y.rules", "list $plain " . ('a' x 255) . "\n");
 	($rc) = run($d, $sfcdb, 'y.rules', 'y.cdb');
 	is($rc, 0, "list $plain: entry of 255 bytes is allowed");
@@ -377,29 +413,53 @@ SKIP: {
 	    "without blanks\n", "list $plain: two entries on a line refused");
 }
 
-SKIP: {
-	skip 'no list in list_table yet', 12 unless defined $netl;
-	my $d = "$tmp/net";
+# "c:LIST": the number of entries in the source, only for lists that
+# have entries, so a check can tell an empty list from a miss.
+{
+	my $d = "$tmp/count";
+	make_path($d);
+	my ($a, $b) = ($namelists[0] // 'helo_bad', $netlists[0] // 'trust');
+	spew("$d/c.rules", "list $a one.example\nlist $a two.example\n" .
+	    "list $b 192.0.2.1\nlist $b 192.0.2.2\nlist $b 2001:db8::/48\n");
+	my ($rc, $o, $e) = run($d, $sfcdb, 'c.rules', 'c.cdb');
+	is($rc, 0, 'counts: compiles') or diag($e);
+	($rc, $o) = run($d, $cdbtool, '-q', 'c.cdb', "c:$a");
+	ok($rc == 0 && $o eq '2', "counts: c:$a is 2");
+	($rc, $o) = run($d, $cdbtool, '-q', 'c.cdb', "c:$b");
+	ok($rc == 0 && $o eq '3', "counts: c:$b is 3");
+	my @empty = grep { $_ ne $a && $_ ne $b } @lists;
+	my @found = grep { (run($d, $cdbtool, '-q', 'c.cdb', "c:$_"))[0] != 100 }
+	    @empty;
+	is_deeply(\@found, [], 'counts: no c: record for a list without entries');
+	spew("$d/none.rules", "set timeout 60\n");
+	($rc) = run($d, $sfcdb, 'none.rules', 'none.cdb');
+	($rc, $o) = run($d, $cdbtool, '-d', 'none.cdb');
+	unlike($o, qr/:c:/, 'counts: a source without lists has no c: record');
+}
+
+# Lists of addresses and networks: normal form, lengths in use, and
+# nothing that is not an address or network.
+for my $netl (@netlists) {
+	my $d = "$tmp/net-$netl";
 	make_path($d);
 	spew("$d/n.rules", "list $netl 192.0.2.7\n" .
 	    "list $netl 192.0.2.0/24\n" . "list $netl 2001:DB8::/32\n" .
 	    "list $netl ::ffff:198.51.100.0/120\n" .
 	    "list $netl 2001:db8:0:0::1\n" . "list $netl 192.0.2.7/32\n" .
-	    "list $netl 192.0.2\n" . "list $netl [192.0.2.1]\n");
+	    "list $netl 0.0.0.0/0\n");
 	my ($rc, $o, $e) = run($d, $sfcdb, 'n.rules', 'n.cdb');
 	is($rc, 0, "list $netl: compiles") or diag($e);
 	($rc, $o) = run($d, $cdbtool, '-d', 'n.cdb');
-	is($o, rec('v', 'smtpfront-rules 1') .
-	    rec("l:$netl:192.0.2", 'n.rules:7') .
+	is($o, rec('v', 'smtpfront-rules 1') . rec("c:$netl", '7') .
+	    rec("l:$netl:0.0.0.0/0", 'n.rules:7') .
 	    rec("l:$netl:192.0.2.0/24", 'n.rules:2') .
 	    rec("l:$netl:192.0.2.7/32", 'n.rules:1') .
 	    rec("l:$netl:198.51.100.0/24", 'n.rules:4') .
 	    rec("l:$netl:2001:db8::/32", 'n.rules:3') .
 	    rec("l:$netl:2001:db8::1/128", 'n.rules:5') .
-	    rec("l:$netl:[192.0.2.1]", 'n.rules:8') .
-	    rec("n:$netl", 'v4:32,24 v6:128,32') . "\n",
+	    rec("n:$netl", 'v4:32,24,0 v6:128,32') . "\n",
 	    "list $netl: addresses in normal form, IPv4 in IPv6, lengths " .
-	    "in use, names as they are");
+	    "in use");
 	($rc, $o) = run($d, $sfcdb, '-d', 'n.cdb');
 	spew("$d/rt.rules", $o);
 	($rc, $o, $e) = run($d, $sfcdb, 'rt.rules', 'rt.cdb');
@@ -414,12 +474,67 @@ SKIP: {
 	    ['192.0.2.0/+8', 'network length must be 0 to 32'],
 	    ['192.0.2.0/0024', 'network length must be 0 to 32'],
 	    ['192.0.2.0/24x', 'network length must be 0 to 32'],
-	    ['2001:db8::/129', 'network length must be 0 to 128']) {
-		spew("$d/bad.rules", "list $netl $t->[0]\n");
+	    ['2001:db8::/129', 'network length must be 0 to 128'],
+	    ['192.0.2', 'takes addresses or networks (ADDR or ADDR/LEN)'],
+	    ['[192.0.2.1]', 'takes addresses or networks (ADDR or ADDR/LEN)'],
+	    ['mx.example.org', 'takes addresses or networks (ADDR or ADDR/LEN)'],
+	    ['@example.org', 'takes addresses or networks (ADDR or ADDR/LEN)'],
+	    ['192.0.2.0-192.0.2.255',
+	    'takes addresses or networks (ADDR or ADDR/LEN)']) {
+		spew("$d/bad.rules", "set timeout 60\nlist $netl $t->[0]\n");
 		($rc, $o, $e) = run($d, $sfcdb, 'bad.rules', 'bad.cdb');
-		is($e, "smtpfront-cdb: bad.rules:1: list $netl: $t->[1]\n",
-		    "list $netl: $t->[0] refused");
+		my $sep = $t->[1] =~ /^takes/ ? ' ' : ': ';
+		ok($rc == 100 && $e eq "smtpfront-cdb: bad.rules:2: list " .
+		    "$netl$sep$t->[1]\n" && !-e "$d/bad.cdb",
+		    "list $netl: $t->[0] refused") or diag($e);
 	}
+}
+
+# --- replies without an enhanced status code: banner and data_go ---
+
+{
+	my $d = "$tmp/noesc";
+	make_path($d);
+	spew("$d/r.rules", "reply banner 220 Mail for  example.test only\n" .
+	    "reply data_go 354 Send it, end with <CRLF>.<CRLF>\n");
+	my ($rc, $o, $e) = run($d, $sfcdb, 'r.rules', 'r.cdb');
+	is($rc, 0, 'banner and data_go: "CODE text" compiles') or diag($e);
+	($rc, $o) = run($d, $cdbtool, '-q', 'r.cdb', 'r:banner');
+	is($o, '220 Mail for  example.test only',
+	    'banner: stored as "CODE text", blanks kept');
+	($rc, $o) = run($d, $cdbtool, '-q', 'r.cdb', 'r:data_go');
+	is($o, '354 Send it, end with <CRLF>.<CRLF>', 'data_go: stored');
+	($rc, $o) = run($d, $sfcdb, '-d', 'r.cdb');
+	is($o, "# smtpfront-rules 1\nreply banner 220 Mail for  example.test " .
+	    "only\nreply data_go 354 Send it, end with <CRLF>.<CRLF>\n",
+	    'banner and data_go: -d prints them back');
+	spew("$d/e.rules", "reply banner 220 2.0.0 Hello\n");
+	($rc) = run($d, $sfcdb, 'e.rules', 'e.cdb');
+	(undef, $o) = run($d, $cdbtool, '-q', 'e.cdb', 'r:banner');
+	ok($rc == 0 && $o eq '220 2.0.0 Hello',
+	    'banner: what looks like an enhanced code is text');
+
+	# the greeting as a client sees it, through a pipe (inetd style)
+	my $out = "$d/session.out";
+	spew("$d/session.in", "QUIT\r\n");
+	my $pid = fork;
+	die "fork: $!" unless defined $pid;
+	if ($pid == 0) {
+		open STDIN, '<', "$d/session.in" or _exit(120);
+		open STDOUT, '>', $out or _exit(121);
+		open STDERR, '>', '/dev/null' or _exit(122);
+		%ENV = (PATH => $ENV{PATH}, TCPREMOTEIP => '192.0.2.9',
+		    TCPLOCALHOST => 'mx.example.test');
+		{ no warnings 'exec'; exec { "$build/smtpfront" }
+		    "$build/smtpfront", '-r', "$d/r.cdb", "$build/t/sink"; }
+		_exit(127);
+	}
+	local $SIG{ALRM} = sub { kill 'KILL', $pid };
+	alarm 20;
+	waitpid($pid, 0);
+	alarm 0;
+	is(slurp($out), "220 mx.example.test Mail for  example.test only\r\n" .
+	    "221 2.0.0 Bye\r\n", 'smtpfront greets with the overridden text');
 }
 
 # --- atomic replace ---
@@ -452,17 +567,24 @@ SKIP: {
 
 my $table = slurp("$top/rules_table.c");
 my @settings;
-while ($table =~ /\{\s*"(\w+)",\s*SETTING_(\w+),\s*(\w+),\s*(\w+),\s*"([^"]*)"/g) {
-	push @settings, { name => $1, type => $2, dflt => $5 };
+while ($table =~ /\{\s*"(\w+)",\s*SETTING_(\w+),\s*(\d+)(?:UL)?,\s*(\d+)(?:UL)?,\s*"([^"]*)"/g) {
+	push @settings, { name => $1, type => $2, min => $3, max => $4,
+	    dflt => $5 };
 }
-ok(@settings >= 14, 'found the settings in rules_table.c');
-my @replies = slurp("$top/reply.c") =~ /^\t\{\s*"(\w+)",\s*"\d{3}"/mg;
-ok(@replies >= 30, 'found the replies in reply.c');
+ok(@settings >= 37, 'found the settings in rules_table.c');
+my @replies;
+my $rtab = slurp("$top/reply.c");
+while ($rtab =~
+    /\{\s*"(\w+)",\s*"(\d{3})",\s*"([^"]*)",\s*"([^"]*)"\s*\}/g) {
+	push @replies, { name => $1, code => $2, esc => $3, text => $4 };
+}
+ok(@replies >= 50, 'found the replies in reply.c');
 
 {
 	my ($rc, $o, $e) = run($tmp, $sfcdb, "$top/cdb/example.rules",
 	    'example.cdb');
 	is($rc, 0, 'cdb/example.rules compiles') or diag($e);
+	is($e, '', 'cdb/example.rules: nothing on stderr');
 	($rc, $o) = run($tmp, $sfcdb, '-d', 'example.cdb');
 	my $ex = slurp("$top/cdb/example.rules");
 	for my $s (@settings) {
@@ -474,7 +596,56 @@ ok(@replies >= 30, 'found the replies in reply.c');
 			    "example.rules sets $s->{name} to its default");
 		}
 	}
+	for my $l (@lists) {
+		like($ex, qr/^#?list $l \S+$/m, "example.rules shows list $l");
+	}
 	like($o, qr/^reply \w+ /m, 'example.rules overrides a reply');
+	like($o, qr/^reply banner 220 /m,
+	    'example.rules overrides the banner ("CODE text")');
+	for my $want ('list rcpt_domains example.test',
+	    'list rcpt_users user@example.test',
+	    'list rcpt_users postmaster@example.test') {
+		like($o, qr/^\Q$want\E$/m, "example.rules: $want");
+	}
+	like($o, qr/^list helo_bad \S*\.(?:invalid|example)$/m,
+	    'example.rules: a helo_bad example under .invalid or .example');
+	like($o, qr/^list sender_bad \S*\.(?:invalid|example)$/m,
+	    'example.rules: a sender_bad example under .invalid or .example');
+	my ($why) = $ex =~ /((?:^#.*\n)+)set greet_delay 0$/m;
+	like($why // '', qr/\bdemo\b/,
+	    'example.rules: greet_delay 0, saying why for the demo');
+}
+
+# The demo's rule set decides as README says: dry runs of smtpfront.
+{
+	my $db = "$tmp/example.cdb";
+	my @cases = (
+	    ['client.example.org', 'alice@example.org', 'user@example.test',
+		0, qr/^rcpt <user\@example\.test>: pass .*handed to the MTA child/m,
+		'a user of example.test is handed to the MTA child'],
+	    ['client.example.org', 'alice@example.org', 'nobody@example.test',
+		1, qr/^rcpt <nobody\@example\.test>: reject check=rcpt_users .*"550 5\.1\.1 /m,
+		'an unknown user of example.test is refused'],
+	    ['client.example.org', 'alice@example.org', 'x@elsewhere.example',
+		1, qr/^rcpt <x\@elsewhere\.example>: reject check=rcpt_domain .*"550 5\.7\.1 /m,
+		'another domain is refused: no relaying'],
+	    ['host.invalid', 'alice@example.org', 'user@example.test',
+		1, qr/^rcpt <user\@example\.test>: reject check=helo_list .*held from an earlier phase/m,
+		'a HELO name under .invalid is refused at RCPT'],
+	    ['client.example.org', 'spam@offers.example', 'user@example.test',
+		1, qr/^rcpt <user\@example\.test>: reject check=sender_list /m,
+		'a listed sender is refused at RCPT'],
+	    ['host.invalid', 'spam@offers.example', 'postmaster@example.test',
+		0, qr/^rcpt <postmaster\@example\.test>: accept /m,
+		'postmaster takes mail all the same'],
+	);
+	for my $c (@cases) {
+		my ($helo, $from, $to, $want, $re, $name) = @$c;
+		my ($rc, $o, $e) = run($tmp, "$build/smtpfront", '-n', '-r',
+		    $db, '192.0.2.9', $helo, $from, $to);
+		ok($rc == $want && $o =~ $re, "example.rules: $name")
+		    or diag("exit $rc\n$o$e");
+	}
 }
 
 {
@@ -482,14 +653,41 @@ ok(@replies >= 30, 'found the replies in reply.c');
 	ok(defined $man, 'man/smtpfront-rules.5 exists');
 	$man //= '';
 	(my $plain = $man) =~ s/\\-/-/g;
+	$plain =~ s/\\&//g;
+	my %type = (NUM => 'number', BOOL => 'switch', STR => 'text',
+	    ACTION => 'action');
 	for my $s (@settings) {
-		my $n = $s->{name};
+		my ($n, $t) = ($s->{name}, $type{$s->{type}});
 		my $d = $s->{dflt} eq '' ? 'empty' : $s->{dflt};
-		like($plain, qr/^\.It Cm $n\b.*\n(?:.*\n){0,3}?.*\Q$d\E/m,
+		my ($item) = $plain =~ /^(\.It Cm $n Ar \w+\n(?:(?!\.It ).*\n)*)/m;
+		ok(defined $item, "man page has an entry for setting $n");
+		$item //= '';
+		like($item, qr/^\.It Cm $n Ar $t\n/, "man page: $n is a $t");
+		like($item, qr/\bdefault \Q$d\E\./,
 		    "man page documents setting $n with default $d");
+		like($item, qr/^\.Ev SMTPFRONT_\U$n\E\b/m,
+		    "man page names the variable of $n");
+		if ($s->{type} eq 'NUM') {
+			like($item, qr/\bfrom $s->{min} to $s->{max}\b/,
+			    "man page gives the range of $n");
+		}
+	}
+	my %isnet = map { $_ => 1 } @netlists;
+	for my $l (@lists) {
+		my $kind = $isnet{$l} ? 'addresses and networks'
+		    : qr/(?:domains|addresses)/;
+		like($plain, qr/^\.It Cm $l Pq $kind$/m,
+		    "man page lists list $l with its form");
 	}
 	for my $r (@replies) {
-		like($plain, qr/^\.It Cm $r\b/m, "man page lists reply $r");
+		my $line = join(' ', $r->{code}, $r->{esc} ne '' ? $r->{esc} : (),
+		    $r->{text});
+		like($plain, qr/^\.It Cm $r->{name}\n\Q$line\E\n/m,
+		    "man page lists reply $r->{name} as \"$line\"");
+	}
+	for my $k ('v', 's:', 'o:s:', 'l:', 'c:', 'n:', 'r:') {
+		like($plain, qr/^\.It Li \Q$k\E/m,
+		    "man page explains database key $k");
 	}
 	like($plain, qr/SMTPFRONT_/, 'man page names the environment prefix');
 }
