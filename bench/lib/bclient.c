@@ -1,0 +1,339 @@
+/*
+ * bench/lib/bclient.c: the SMTP client of the benchmark (bench/run).
+ * It speaks plain lock-step SMTP (no pipelining) to IP:PORT over IPv4.
+ *
+ *   bclient lat IP PORT N BYTES   N sequential sessions, one message of
+ *                                 BYTES body bytes each; prints one line
+ *                                 per session: microseconds from connect()
+ *                                 to the server's close after 221
+ *   bclient hold IP PORT N PHASE  opens N connections and takes each to
+ *                                 PHASE: "helo" (banner and HELO, before a
+ *                                 transaction) or "data" (MAIL, RCPT, DATA
+ *                                 and 2 KB of the message: inside one);
+ *                                 prints "ready N", waits for end of
+ *                                 standard input, then closes them all
+ *   bclient big IP PORT BYTES     one session with one message of BYTES
+ *                                 body bytes; prints "done USEC CODE",
+ *                                 where USEC runs from the DATA command to
+ *                                 the final reply, then waits for a line
+ *                                 on standard input before QUIT
+ *
+ * It says HELO, as smtp-source does: the reply is one line, so a server
+ * that writes a multi-line EHLO reply line by line (build/t/sink does)
+ * is not held up by Nagle's algorithm and the client's delayed ACK.
+ *
+ * Every read has a deadline (TIMEOUT_S); any unexpected reply or error
+ * prints "error: ..." on stderr and exits 1.
+ */
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define TIMEOUT_S	120
+#define RBUF		4096
+#define LINE		1024
+#define BLOCK		65536
+#define HOLD_MAX	2000
+#define HOLD_BODY	2048
+
+struct conn {
+	int	 fd;
+	char	 buf[RBUF];
+	size_t	 pos, len;
+};
+
+static const char *ip;
+static int port;
+static char block[BLOCK];
+
+static void
+fail(const char *what, const char *detail)
+{
+	fprintf(stderr, "error: %s%s%s\n", what, detail ? ": " : "",
+	    detail ? detail : "");
+	exit(1);
+}
+
+static long long
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void
+conn_open(struct conn *c)
+{
+	struct sockaddr_in sa;
+	int one = 1;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((unsigned short)port);
+	if (inet_pton(AF_INET, ip, &sa.sin_addr) != 1)
+		fail("bad address", ip);
+	if ((c->fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
+		fail("socket", strerror(errno));
+	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) == -1)
+		fail("connect", strerror(errno));
+	c->pos = c->len = 0;
+}
+
+static int
+fill(struct conn *c)
+{
+	struct pollfd p;
+	ssize_t r;
+	int pr;
+
+	p.fd = c->fd;
+	p.events = POLLIN;
+	do
+		pr = poll(&p, 1, TIMEOUT_S * 1000);
+	while (pr == -1 && errno == EINTR);
+	if (pr == 0)
+		fail("timeout waiting for the server", NULL);
+	do
+		r = read(c->fd, c->buf, sizeof(c->buf));
+	while (r == -1 && errno == EINTR);
+	if (r == -1)
+		fail("read", strerror(errno));
+	c->pos = 0;
+	c->len = (size_t)r;
+	return r > 0;
+}
+
+/* One whole reply (the last line's code); -1 at end of file. */
+static int
+reply(struct conn *c, char *last, size_t lastlen)
+{
+	char line[LINE];
+	size_t n = 0;
+	char ch;
+
+	for (;;) {
+		if (c->pos >= c->len && !fill(c))
+			return -1;
+		ch = c->buf[c->pos++];
+		if (ch != '\n') {
+			if (n < sizeof(line) - 1)
+				line[n++] = ch;
+			continue;
+		}
+		if (n > 0 && line[n - 1] == '\r')
+			n--;
+		line[n] = '\0';
+		if (n >= 4 && line[3] == '-') {
+			n = 0;
+			continue;
+		}
+		if (last != NULL)
+			snprintf(last, lastlen, "%s", line);
+		if (n < 3)
+			return 0;
+		return (line[0] - '0') * 100 + (line[1] - '0') * 10 +
+		    (line[2] - '0');
+	}
+}
+
+static void
+sendall(struct conn *c, const char *s, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		w = write(c->fd, s, n);
+		if (w == -1) {
+			if (errno == EINTR)
+				continue;
+			fail("write", strerror(errno));
+		}
+		s += w;
+		n -= (size_t)w;
+	}
+}
+
+static void
+expect(struct conn *c, int code, const char *what)
+{
+	char last[LINE];
+	int r;
+
+	r = reply(c, last, sizeof(last));
+	if (r != code) {
+		char msg[LINE + 64];
+
+		snprintf(msg, sizeof(msg), "%s: expected %d, got \"%s\"", what,
+		    code, r == -1 ? "(connection closed)" : last);
+		fail(msg, NULL);
+	}
+}
+
+static void
+cmd(struct conn *c, const char *line, int code)
+{
+	sendall(c, line, strlen(line));
+	sendall(c, "\r\n", 2);
+	expect(c, code, line);
+}
+
+/* Headers, then body bytes in lines of 78 characters, no final CRLF. */
+static void
+message(struct conn *c, unsigned long long bytes)
+{
+	static const char hdr[] = "From: <sender@example.org>\r\n"
+	    "To: <user@example.test>\r\nSubject: bench\r\n\r\n";
+	unsigned long long left = bytes;
+	size_t n;
+
+	sendall(c, hdr, sizeof(hdr) - 1);
+	while (left > 0) {
+		n = left < sizeof(block) ? (size_t)left : sizeof(block);
+		sendall(c, block, n);
+		left -= n;
+	}
+}
+
+static void
+transaction_start(struct conn *c)
+{
+	expect(c, 220, "banner");
+	cmd(c, "HELO client.example.org", 250);
+	cmd(c, "MAIL FROM:<sender@example.org>", 250);
+	cmd(c, "RCPT TO:<user@example.test>", 250);
+	cmd(c, "DATA", 354);
+}
+
+static void
+drain_close(struct conn *c)
+{
+	char tmp[256];
+
+	while (read(c->fd, tmp, sizeof(tmp)) > 0)
+		;
+	close(c->fd);
+}
+
+static void
+lat(int n, unsigned long long bytes)
+{
+	struct conn c;
+	long long t0;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		t0 = now_us();
+		conn_open(&c);
+		transaction_start(&c);
+		message(&c, bytes);
+		cmd(&c, "\r\n.", 250);
+		cmd(&c, "QUIT", 221);
+		drain_close(&c);
+		printf("%lld\n", now_us() - t0);
+	}
+}
+
+static void
+hold(int n, const char *phase)
+{
+	static struct conn c[HOLD_MAX];
+	char tmp[256];
+	int i, data;
+
+	if (n < 1 || n > HOLD_MAX)
+		fail("hold: bad count", NULL);
+	data = strcmp(phase, "data") == 0;
+	if (!data && strcmp(phase, "helo") != 0)
+		fail("hold: phase is helo or data", phase);
+	for (i = 0; i < n; i++) {
+		conn_open(&c[i]);
+		if (data) {
+			transaction_start(&c[i]);
+			message(&c[i], HOLD_BODY);
+		} else {
+			expect(&c[i], 220, "banner");
+			cmd(&c[i], "HELO client.example.org", 250);
+		}
+	}
+	printf("ready %d\n", n);
+	fflush(stdout);
+	while (read(0, tmp, sizeof(tmp)) > 0)
+		;
+	for (i = 0; i < n; i++)
+		close(c[i].fd);
+}
+
+static void
+big(unsigned long long bytes)
+{
+	struct conn c;
+	char last[LINE], tmp[64];
+	long long t0;
+	int code;
+
+	conn_open(&c);
+	expect(&c, 220, "banner");
+	cmd(&c, "HELO client.example.org", 250);
+	cmd(&c, "MAIL FROM:<sender@example.org>", 250);
+	cmd(&c, "RCPT TO:<user@example.test>", 250);
+	t0 = now_us();
+	cmd(&c, "DATA", 354);
+	message(&c, bytes);
+	sendall(&c, "\r\n.\r\n", 5);
+	code = reply(&c, last, sizeof(last));
+	printf("done %lld %d\n", now_us() - t0, code);
+	fflush(stdout);
+	(void)fgets(tmp, sizeof(tmp), stdin);	/* a line or end of input */
+	cmd(&c, "QUIT", 221);
+	drain_close(&c);
+	if (code != 250)
+		fail("big: final reply", last);
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: bclient lat IP PORT N BYTES\n"
+	    "       bclient hold IP PORT N helo|data\n"
+	    "       bclient big IP PORT BYTES\n");
+	exit(100);
+}
+
+int
+main(int argc, char **argv)
+{
+	size_t i;
+
+	signal(SIGPIPE, SIG_IGN);
+	if (argc < 5)
+		usage();
+	ip = argv[2];
+	port = atoi(argv[3]);
+	/* body lines of 76 characters and CRLF */
+	for (i = 0; i < sizeof(block); i++)
+		block[i] = (i % 78 == 76) ? '\r' : (i % 78 == 77) ? '\n' :
+		    (char)('a' + i % 26);
+	if (strcmp(argv[1], "lat") == 0 && argc == 6)
+		lat(atoi(argv[4]), strtoull(argv[5], NULL, 10));
+	else if (strcmp(argv[1], "hold") == 0 && argc == 6)
+		hold(atoi(argv[4]), argv[5]);
+	else if (strcmp(argv[1], "big") == 0 && argc == 5)
+		big(strtoull(argv[4], NULL, 10));
+	else
+		usage();
+	return 0;
+}

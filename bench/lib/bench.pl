@@ -1,0 +1,689 @@
+#!/usr/bin/perl
+# bench/lib/bench.pl: the smtpfront benchmark (issue 4), run by bench/run.
+#
+#   bench/run [--quick] [-o FILE] [--only rate,lat,mem,big,ins]
+#       [--smtpfront PATH]
+#
+# One run drives the same load through four servers started side by side
+# on loopback, each a tcpserver:
+#
+#   (a) tcpserver -> sink                 the child alone
+#   (b) tcpserver -> rblsmtpd -> sink     ucspi-tcp's rblsmtpd, RBLSMTPD
+#                                         unset and no -r: it only execs
+#   (c) tcpserver -> smtpfront -> sink    no rules database (built-in
+#                                         defaults), with
+#                                         SMTPFRONT_RCPT_DOMAIN_ACTION=off
+#                                         so that mail flows
+#   (d) tcpserver -> smtpfront -r R -> sink  a realistic rule set (below)
+#
+# The child is build/bench/t/sink, the tests' small sink (t/sink.c) built
+# with -O2 and linked as the Makefile links it; it records nothing (no
+# SINK_DIR).  The metrics, interleaved row by row so that a noisy
+# neighbour hits every row alike:
+#
+#   messages/s   smtp-source -s 20 -m M -l 2048 -d (many messages a session)
+#   sessions/s   smtp-source -s 20 -m M -l 2048 (one message a session)
+#   latency      median and p99 of whole sequential sessions (bclient lat)
+#   Pss          per connection, from /proc/PID/smaps_rollup, while 200
+#                connections are held after HELO, then inside DATA
+#   instructions per session under valgrind --tool=callgrind
+#                --trace-children=yes, tcpserver and the child included
+#   20 MB        one 20 MB message: time from DATA to the final reply, and
+#                the peak RSS (VmHWM) of the process on the socket
+#
+# Ratios are to (a) in the same run; the machine is shared and noisy, so
+# only ratios from one run are worth quoting.  The server CPU time per
+# message or session (tcpserver and every session it reaped, from
+# /proc/PID/stat) is less sensitive to a busy machine than the rates.
+# --quick runs less of each (under two minutes).  -o FILE also writes the
+# table as Markdown.  --only runs some of the metrics; --smtpfront runs
+# rows (c) and (d) with another smtpfront binary (an experiment).
+# Everything runs in a temporary directory, every process started here is
+# stopped by its PID, and every wait is bounded.
+use strict;
+use warnings;
+
+use Cwd qw(abs_path);
+use File::Basename qw(dirname basename);
+use File::Temp qw(tempdir);
+use Getopt::Long;
+use IPC::Open2;
+use POSIX qw(:sys_wait_h _exit setpgid strftime);
+use Time::HiRes qw(time sleep);
+
+$SIG{PIPE} = 'IGNORE';
+
+my $TOP = abs_path(dirname(__FILE__) . "/../..");
+my $quick = 0;
+my $outfile;
+my $sf_path;
+my $only = 'rate,lat,mem,big,ins';
+GetOptions('quick' => \$quick, 'o=s' => \$outfile,
+    'smtpfront=s' => \$sf_path, 'only=s' => \$only)
+    or die "usage: bench/run [--quick] [-o FILE] [--smtpfront PATH] " .
+    "[--only rate,lat,mem,big,ins]\n";
+my %ONLY = map { $_ => 1 } split(/,/, $only);
+
+my %N = $quick ?
+    (reps => 3, msgs => 400, sess => 100, lat => 100, chunk => 50,
+    hold => 200, cg => 2, big => 1) :
+    (reps => 5, msgs => 2000, sess => 400, lat => 300, chunk => 50,
+    hold => 200, cg => 4, big => 3);
+my $BODY = 2048;		# message body bytes (smtp-source -l)
+my $CONC = 20;			# smtp-source -s
+my $BIG = 20 * 1024 * 1024;	# the large message
+my $SIZE_MAX = 52428800;	# SMTPFRONT_SIZE_MAX for it
+my $WAIT = 300;			# ceiling on any one step, seconds
+
+my $B = "build/bench";
+my $BD = "$TOP/$B";
+my $T0 = time;
+
+# --- processes -------------------------------------------------------------
+
+my %LIVE;
+
+sub note { printf STDERR "bench: %5.1f s: %s\n", time - $T0, "@_" }
+
+sub spawn {
+	my (%o) = @_;
+	my $pid = fork();
+	die "fork: $!" unless defined $pid;
+	if ($pid == 0) {
+		setpgid(0, 0);
+		%ENV = %{$o{env}} if $o{env};
+		open(STDIN, '<', '/dev/null') or _exit(120);
+		open(STDOUT, '>', $o{stdout} // '/dev/null') or _exit(121);
+		open(STDERR, '>', $o{stderr} // '/dev/null') or _exit(122);
+		{ exec { $o{argv}[0] } @{$o{argv}}; }
+		_exit(127);
+	}
+	$LIVE{$pid} = 1;
+	return $pid;
+}
+
+sub wait_for {
+	my ($code, $secs, $step) = @_;
+	$step //= 0.02;
+	my $deadline = time + $secs;
+	while (time < $deadline) {
+		my $v = $code->();
+		return $v if $v;
+		sleep($step);
+	}
+	return $code->();
+}
+
+sub reap {
+	my ($pid, $secs) = @_;
+	my $st;
+	wait_for(sub {
+		my $r = waitpid($pid, WNOHANG);
+		if ($r == $pid || $r == -1) {
+			$st = $r == $pid ? $? : -1;
+			return 1;
+		}
+		return 0;
+	}, $secs);
+	delete $LIVE{$pid} if defined $st;
+	return $st;
+}
+
+# TERM, bounded wait, KILL; then what is left of its process group.
+sub stop_pid {
+	my ($pid, $secs) = @_;
+	return unless $LIVE{$pid};
+	kill('TERM', $pid);
+	if (!defined reap($pid, $secs // 10)) {
+		kill('KILL', $pid);
+		reap($pid, 10);
+	}
+	if (kill(0, -$pid)) {
+		kill('TERM', -$pid);
+		wait_for(sub { !kill(0, -$pid) }, 5);
+		kill('KILL', -$pid) if kill(0, -$pid);
+	}
+}
+
+# Run argv to the end (bounded); returns (exit status, seconds).
+sub run {
+	my (%o) = @_;
+	my $t = time;
+	my $pid = spawn(%o);
+	my $st = reap($pid, $o{timeout} // $WAIT);
+	if (!defined $st) {
+		stop_pid($pid);
+		die "$o{argv}[0]: no end within " . ($o{timeout} // $WAIT) . " s\n";
+	}
+	return ($st, time - $t);
+}
+
+sub slurp {
+	my ($path) = @_;
+	open(my $fh, '<', $path) or return undef;
+	local $/;
+	my $s = <$fh>;
+	return $s // '';
+}
+
+# pid => parent pid, for every process.
+sub ppids {
+	my %pp;
+	opendir(my $dh, '/proc') or die "/proc: $!";
+	for my $p (grep { /^\d+$/ } readdir($dh)) {
+		my $st = slurp("/proc/$p/stat") // next;
+		$pp{$p} = $1 if $st =~ /^\d+ \(.*\) \S+ (\d+) /s;
+	}
+	closedir($dh);
+	return \%pp;
+}
+
+# PIDs whose parent is $ppid (in the table $pp, or a fresh one).
+sub children {
+	my ($ppid, $pp) = @_;
+	$pp //= ppids();
+	return grep { $pp->{$_} == $ppid } keys %$pp;
+}
+
+END {
+	local $?;
+	stop_pid($_) for keys %LIVE;
+}
+
+# --- build -------------------------------------------------------------------
+
+sub build {
+	my $log = "$BD.log";
+	system("mkdir -p '$BD'") == 0 or die;
+	my ($st) = run(argv => ['make', '-C', $TOP, "B=$B", 'CFLAGS=-O2 -g',
+	    "$B/smtpfront", "$B/smtpfront-cdb", "$B/t/sink"],
+	    stdout => $log, stderr => $log, env => \%ENV);
+	die "build failed, see $log\n" if $st != 0;
+	($st) = run(argv => ['cc', '-O2', '-Wall', '-Wextra', '-o',
+	    "$BD/bclient", "$TOP/bench/lib/bclient.c"],
+	    stdout => $log, stderr => $log, env => \%ENV);
+	die "bclient build failed, see $log\n" if $st != 0;
+}
+
+# --- the rule set of row (d) ---------------------------------------------------
+
+# What a small site might run: every check on at its default action,
+# greet_delay 0, lists of realistic length: 3,000 users, 2,000 bad
+# senders, 500 bad HELO names, trust and allow networks.  The load's
+# client (127.0.0.1, HELO client.example.org, sender@example.org ->
+# user@example.test) is in none of the refusing lists and not trusted,
+# so every check runs for it.
+sub rules_source {
+	my @l = ("set greet_delay 0", "set delay_reject yes",
+	    "set size_max $SIZE_MAX", "set tarpit_after 50",
+	    "list rcpt_domains example.test", "list rcpt_domains .example.test",
+	    "list rcpt_domains example.net",
+	    "list helo_ours mx.test.invalid", "list ip_ours 192.0.2.25",
+	    "list allow_rcpt postmaster\@example.test",
+	    "list allow_rcpt abuse\@example.test",
+	    "list rcpt_users user\@example.test");
+	push @l, sprintf("list rcpt_users user%04d\@example.test", $_)
+	    for 1 .. 2500;
+	push @l, sprintf("list rcpt_users staff%03d\@example.net", $_)
+	    for 1 .. 500;
+	push @l, sprintf("list sender_bad spam%04d\@bulk%03d.example",
+	    $_, $_ % 300) for 1 .. 1000;
+	push @l, sprintf("list sender_bad \@junk%04d.example", $_) for 1 .. 500;
+	push @l, sprintf("list sender_bad .spam%04d.example", $_) for 1 .. 500;
+	push @l, sprintf("list helo_bad .dyn%03d.example", $_) for 1 .. 250;
+	push @l, sprintf("list helo_bad host%03d.example", $_) for 1 .. 250;
+	push @l, sprintf("list trust 10.%d.0.0/16", $_) for 0 .. 49;
+	push @l, "list trust 192.168.0.0/16", "list trust 2001:db8:1::/48";
+	push @l, sprintf("list allow_ip 198.51.100.%d", $_) for 1 .. 100;
+	push @l, sprintf("list allow_sender \@list%03d.example", $_)
+	    for 1 .. 100;
+	return join("\n", @l) . "\n";
+}
+
+# --- servers -----------------------------------------------------------------
+
+my $TMP = tempdir("smtpfront-bench-XXXXXX", TMPDIR => 1, CLEANUP => 1);
+my $SEQ = 0;
+
+# The servers' environment: what a run script gives tcpserver (a PATH
+# and little else), not the caller's.  glibc's start-up scans the whole
+# environment (tunables, getenv), so a big inherited one would be
+# charged to every session of every row.
+sub base_env {
+	return { PATH => '/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin',
+	    TMPDIR => $TMP, SINK_LIFETIME => 900 };
+}
+
+# Start tcpserver (optionally under a wrapper such as valgrind) for a
+# row; returns a hash with pid, ip, port, log.
+sub start_server {
+	my ($row, $ip, @wrap) = @_;
+	my $n = ++$SEQ;
+	my %s = (ip => $ip, log => "$TMP/server.$n.log",
+	    out => "$TMP/server.$n.out", row => $row);
+	my %env = (%{base_env()}, %{$row->{env} || {}});
+	my @argv = (@wrap, 'tcpserver', '-1', '-R', '-H', '-l',
+	    'mx.test.invalid', '-c', '600', '-b', '64', $ip, '0',
+	    @{$row->{argv}});
+	$s{pid} = spawn(argv => \@argv, env => \%env, stdout => $s{out},
+	    stderr => $s{log});
+	my $port = wait_for(sub {
+		(slurp($s{out}) // '') =~ /^(\d+)\n/ ? $1 : 0 }, 60);
+	die "tcpserver for ($row->{key}) did not start: " .
+	    (slurp($s{log}) // '') unless $port;
+	$s{port} = $port;
+	return \%s;
+}
+
+# Wait (bounded) until the server has no session left.
+sub idle {
+	my ($s, $secs) = @_;
+	return wait_for(sub { !children($s->{pid}) }, $secs // 60, 0.05);
+}
+
+# --- metrics -------------------------------------------------------------------
+
+sub median {
+	my @v = sort { $a <=> $b } @_;
+	return undef unless @v;
+	return @v % 2 ? $v[$#v / 2] : ($v[@v / 2 - 1] + $v[@v / 2]) / 2;
+}
+
+sub pct {
+	my ($p, @v) = @_;
+	@v = sort { $a <=> $b } @v;
+	my $i = int($p / 100 * @v + 0.999999) - 1;
+	$i = 0 if $i < 0;
+	$i = $#v if $i > $#v;
+	return $v[$i];
+}
+
+# CPU seconds used by a server and every session it has reaped (the
+# sessions reap their own children): utime, stime, cutime, cstime.
+my $HZ = POSIX::sysconf(POSIX::_SC_CLK_TCK()) || 100;
+sub server_cpu {
+	my ($s) = @_;
+	my $st = slurp("/proc/$s->{pid}/stat") // return 0;
+	$st =~ s/^.*\) //s;
+	my @f = split(/ /, $st);
+	return ($f[11] + $f[12] + $f[13] + $f[14]) / $HZ;
+}
+
+# (messages or sessions per second, server CPU ms per message)
+sub smtp_source {
+	my ($s, $msgs, $reuse) = @_;
+	idle($s, 60);
+	my $cpu0 = server_cpu($s);
+	my $out = "$TMP/smtp-source.out";
+	my ($st, $secs) = run(argv => ['smtp-source', '-s', $CONC, '-m', $msgs,
+	    '-l', $BODY, ($reuse ? '-d' : ()), '-f', 'sender@example.org',
+	    '-t', 'user@example.test', '-M', 'client.example.org',
+	    "$s->{ip}:$s->{port}"], stdout => $out, stderr => $out);
+	my $o = slurp($out) // '';
+	die "smtp-source against ($s->{row}{key}) failed ($st): $o\n"
+	    if $st != 0 || $o =~ /\S/;
+	idle($s, 60);
+	return ($msgs / $secs, (server_cpu($s) - $cpu0) * 1000 / $msgs);
+}
+
+sub lat {
+	my ($s, $n) = @_;
+	my $out = "$TMP/lat.out";
+	my ($st) = run(argv => ["$BD/bclient", 'lat', $s->{ip}, $s->{port},
+	    $n, $BODY], stdout => $out, stderr => "$out.err");
+	die "bclient lat against ($s->{row}{key}) failed: " .
+	    (slurp("$out.err") // '') if $st != 0;
+	my @v = grep { /^\d+$/ } split(/\n/, slurp($out));
+	die "bclient lat: " . scalar(@v) . " of $n sessions\n" if @v != $n;
+	return @v;
+}
+
+sub kb_field {
+	my ($path, $field) = @_;
+	my $t = slurp($path) // return undef;
+	return $t =~ /^\Q$field\E:\s+(\d+) kB/m ? $1 : undef;
+}
+
+# Hold N connections at a phase; returns (mean Pss KB of the processes
+# on the sockets, mean Pss KB of their children, number measured).
+sub hold {
+	my ($s, $n, $phase) = @_;
+	my ($rd, $wr);
+	my $pid = open2($rd, $wr, "$BD/bclient", 'hold', $s->{ip},
+	    $s->{port}, $n, $phase);
+	$LIVE{$pid} = 1;
+	my $line;
+	{
+		local $SIG{ALRM} = sub { die "bclient hold: no answer\n" };
+		alarm($WAIT);
+		$line = <$rd>;
+		alarm(0);
+	}
+	die "bclient hold against ($s->{row}{key}) failed\n"
+	    unless defined $line && $line =~ /^ready $n$/;
+	# Sessions started by tcpserver, and what they started.
+	my (@main, @kids);
+	wait_for(sub {
+		my $pp = ppids();
+		@main = children($s->{pid}, $pp);
+		my %m = map { $_ => 1 } @main;
+		@kids = grep { $m{$pp->{$_}} } keys %$pp;
+		@main >= $n && ($phase ne 'data' || !$s->{row}{spawns} ||
+		    @kids >= $n);
+	}, 30);
+	my ($sum, $ksum, $m, $k) = (0, 0, 0, 0);
+	for my $p (@main) {
+		my $v = kb_field("/proc/$p/smaps_rollup", 'Pss') // next;
+		$sum += $v;
+		$m++;
+	}
+	for my $p (@kids) {
+		my $v = kb_field("/proc/$p/smaps_rollup", 'Pss') // next;
+		$ksum += $v;
+		$k++;
+	}
+	close($wr);
+	reap($pid, 60) // stop_pid($pid);
+	idle($s, 60) or die "sessions of ($s->{row}{key}) do not end\n";
+	return ($m ? $sum / $m : undef, $k ? $ksum / $k : 0, $m);
+}
+
+# One 20 MB message: (microseconds, VmHWM KB of the process on the
+# socket, VmHWM KB of its child).
+sub big {
+	my ($s) = @_;
+	my ($rd, $wr);
+	my $pid = open2($rd, $wr, "$BD/bclient", 'big', $s->{ip},
+	    $s->{port}, $BIG);
+	$LIVE{$pid} = 1;
+	my $line;
+	{
+		local $SIG{ALRM} = sub { die "bclient big: no answer\n" };
+		alarm($WAIT);
+		$line = <$rd>;
+		alarm(0);
+	}
+	die "bclient big against ($s->{row}{key}) failed: " . ($line // "") .
+	    "\n" unless defined $line && $line =~ /^done (\d+) 250$/;
+	my $us = $1;
+	my ($p) = children($s->{pid});
+	my $hwm = defined $p ? kb_field("/proc/$p/status", 'VmHWM') : undef;
+	my ($k) = defined $p ? children($p) : ();
+	my $khwm = defined $k ? kb_field("/proc/$k/status", 'VmHWM') : undef;
+	print $wr "quit\n";
+	close($wr);
+	my $st = reap($pid, 60);
+	die "bclient big: QUIT failed\n" unless defined $st && $st == 0;
+	idle($s, 60);
+	return ($us, $hwm, $khwm);
+}
+
+# Instructions per session under callgrind: a tcpserver of its own under
+# valgrind, $n sequential sessions.  Dumps after every fork and before
+# every execve keep each program's count apart; a fork or spawn child's
+# first dump is its copy of the parent's counters and is skipped.
+# Returns a hash: program name => instructions per session, and 'all'.
+sub instructions {
+	my ($row, $ip, $n) = @_;
+	my $dir = "$TMP/cg.$row->{key}";
+	mkdir($dir) or die "$dir: $!";
+	my $s = start_server($row, $ip, 'valgrind', '--tool=callgrind',
+	    '--trace-children=yes', '--dump-after=*fork',
+	    '--dump-before=execve', "--callgrind-out-file=$dir/cg.%p");
+	lat($s, $n);
+	idle($s, 120) or die "callgrind sessions of ($row->{key}) do not end\n";
+	stop_pid($s->{pid}, 60);
+	my %per;
+	opendir(my $dh, $dir) or die "$dir: $!";
+	my @files = grep { /^cg\.\d+(\.\d+)?$/ } readdir($dh);
+	closedir($dh);
+	my ($parent_all, $parent_first) = (0, 0);
+	for my $f (@files) {
+		my ($pid, $part) = $f =~ /^cg\.(\d+)(?:\.(\d+))?$/;
+		my $t = slurp("$dir/$f") // next;
+		my ($cmd) = $t =~ /^cmd:\s+(\S+)/m;
+		my ($tot) = $t =~ /^(?:totals|summary):\s+(\d+)/m;
+		next unless defined $cmd && defined $tot;
+		my $prog = basename($cmd);
+		if ($pid == $s->{pid}) {
+			$parent_all += $tot;
+			$parent_first = $tot if defined $part && $part == 1;
+			next;
+		}
+		next if defined $part && $part == 1 &&
+		    ($prog eq 'tcpserver' || $prog eq 'smtpfront');
+		$per{$prog} += $tot;
+	}
+	$per{$_} /= $n for keys %per;
+	$per{tcpserver} += ($parent_all - $parent_first) / $n;
+	my $all = 0;
+	$all += $per{$_} for keys %per;
+	$per{all} = $all;
+	return \%per;
+}
+
+# --- the run -------------------------------------------------------------------
+
+note("building into $B");
+build();
+my $SINK = "$BD/t/sink";
+my $SF = $sf_path ? abs_path($sf_path) : "$BD/smtpfront";
+my $src = "$TMP/rules.src";
+open(my $fh, '>', $src) or die "$src: $!";
+print $fh rules_source();
+close($fh) or die "$src: $!";
+my $CDB = "$TMP/rules.cdb";
+{
+	my ($st) = run(argv => ["$BD/smtpfront-cdb", $src, $CDB],
+	    stdout => "$TMP/cdb.out", stderr => "$TMP/cdb.out");
+	die "smtpfront-cdb: " . slurp("$TMP/cdb.out") if $st != 0;
+}
+my $nrules = () = rules_source() =~ /^list /mg;
+
+my @ROWS = (
+	{ key => 'a', title => '(a) child alone', argv => [$SINK] },
+	{ key => 'b', title => '(b) rblsmtpd', argv => ['rblsmtpd', $SINK] },
+	{ key => 'c', title => '(c) smtpfront, defaults', argv => [$SF, $SINK],
+	    spawns => 1, env => { SMTPFRONT_RULES => "$TMP/no-rules.cdb",
+	    SMTPFRONT_RCPT_DOMAIN_ACTION => 'off',
+	    SMTPFRONT_SIZE_MAX => $SIZE_MAX } },
+	{ key => 'd', title => '(d) smtpfront, rule set', argv => [$SF, $SINK],
+	    spawns => 1, env => { SMTPFRONT_RULES => $CDB } },
+);
+my %R;	# $R{metric}{key} = value
+
+my $i = 0;
+for my $row (@ROWS) {
+	$i++;
+	$row->{srv} = start_server($row, "127.77.9.$i");
+}
+
+if ($ONLY{rate}) {
+note("messages/s and sessions/s: smtp-source -s $CONC -l $BODY, " .
+    "$N{reps} round(s)");
+my (%rate, %cpu);
+for my $rep (1 .. $N{reps}) {
+	for my $row (@ROWS) {
+		my $k = $row->{key};
+		my ($r, $c) = smtp_source($row->{srv}, $N{msgs}, 1);
+		push @{$rate{msgs}{$k}}, $r;
+		push @{$cpu{msgs}{$k}}, $c;
+		($r, $c) = smtp_source($row->{srv}, $N{sess}, 0);
+		push @{$rate{sess}{$k}}, $r;
+		push @{$cpu{sess}{$k}}, $c;
+	}
+}
+for my $row (@ROWS) {
+	my $k = $row->{key};
+	$R{msgs}{$k} = median(@{$rate{msgs}{$k}});
+	$R{sess}{$k} = median(@{$rate{sess}{$k}});
+	# CPU over all rounds: the clock tick is 10 ms
+	$R{cpu_msg}{$k} = 0;
+	$R{cpu_msg}{$k} += $_ / $N{reps} for @{$cpu{msgs}{$k}};
+	$R{cpu_sess}{$k} = 0;
+	$R{cpu_sess}{$k} += $_ / $N{reps} for @{$cpu{sess}{$k}};
+}
+
+}
+if ($ONLY{lat}) {
+note("latency: $N{lat} sequential sessions per row");
+my %lat;
+for (my $done = 0; $done < $N{lat}; $done += $N{chunk}) {
+	my $n = $N{lat} - $done < $N{chunk} ? $N{lat} - $done : $N{chunk};
+	push @{$lat{$_->{key}}}, lat($_->{srv}, $n) for @ROWS;
+}
+for my $row (@ROWS) {
+	$R{lat50}{$row->{key}} = median(@{$lat{$row->{key}}}) / 1000;
+	$R{lat99}{$row->{key}} = pct(99, @{$lat{$row->{key}}}) / 1000;
+}
+
+}
+if ($ONLY{mem}) {
+note("memory: $N{hold} connections held, after HELO and inside DATA");
+for my $row (@ROWS) {
+	note("  ($row->{key}) after HELO");
+	my ($m, undef, $c) = hold($row->{srv}, $N{hold}, 'helo');
+	die "($row->{key}): $c of $N{hold} sessions measured\n"
+	    if $c < $N{hold};
+	$R{pss_idle}{$row->{key}} = $m;
+	note("  ($row->{key}) inside DATA");
+	my ($mt, $kt, $ct) = hold($row->{srv}, $N{hold}, 'data');
+	die "($row->{key}): $ct of $N{hold} sessions measured\n"
+	    if $ct < $N{hold};
+	$R{pss_txn}{$row->{key}} = $mt;
+	$R{pss_txn_all}{$row->{key}} = $mt + $kt;
+}
+
+}
+if ($ONLY{big}) {
+note("20 MB message, $N{big} round(s)");
+my %big;
+for my $rep (1 .. $N{big}) {
+	for my $row (@ROWS) {
+		my ($us, $hwm, $khwm) = big($row->{srv});
+		push @{$big{$row->{key}}{t}}, $us / 1000;
+		push @{$big{$row->{key}}{rss}}, $hwm // 0;
+		push @{$big{$row->{key}}{krss}}, $khwm // 0;
+	}
+}
+for my $row (@ROWS) {
+	$R{big_t}{$row->{key}} = median(@{$big{$row->{key}}{t}});
+	$R{big_rss}{$row->{key}} = (sort { $b <=> $a } @{$big{$row->{key}}{rss}})[0];
+	$R{big_krss}{$row->{key}} = (sort { $b <=> $a } @{$big{$row->{key}}{krss}})[0];
+}
+}
+stop_pid($_->{srv}{pid}) for @ROWS;
+
+if ($ONLY{ins}) {
+note("instructions: callgrind, $N{cg} sessions per row");
+$i = 0;
+for my $row (@ROWS) {
+	$i++;
+	my $per = instructions($row, "127.77.10.$i", $N{cg});
+	$R{ins}{$row->{key}} = $per->{all};
+	$R{ins_sf}{$row->{key}} = $per->{smtpfront};
+	$R{ins_child}{$row->{key}} = $per->{sink};
+	$R{ins_tcp}{$row->{key}} = $per->{tcpserver};
+}
+}
+
+# --- the table -------------------------------------------------------------------
+
+my @M = (
+	[msgs => "messages/s, smtp-source -s $CONC -m $N{msgs} -l $BODY -d (median of $N{reps})", 0],
+	[sess => "sessions/s, smtp-source -s $CONC -m $N{sess} -l $BODY, 1 message a session (median of $N{reps})", 0],
+	[cpu_msg => "server CPU ms per message in that run (tcpserver and all sessions)", 3],
+	[cpu_sess => "server CPU ms per session in that run", 3],
+	[lat50 => "latency of a session, median, ms ($N{lat} sequential)", 2],
+	[lat99 => "latency of a session, p99, ms", 2],
+	[pss_idle => "Pss per connection after HELO, KB ($N{hold} held)", 1],
+	[pss_txn => "Pss per connection inside DATA, KB (the process on the socket)", 1],
+	[pss_txn_all => "Pss per connection inside DATA, KB, child included", 1],
+	[ins => "instructions per session (tcpserver and child included)", 0],
+	[ins_sf => "instructions per session, smtpfront alone", 0],
+	[ins_tcp => "instructions per session, tcpserver (parent and fork)", 0],
+	[ins_child => "instructions per session, the child (sink)", 0],
+	[big_t => "20 MB message, DATA to final reply, ms (median of $N{big})", 0],
+	[big_rss => "20 MB message, peak RSS of the process on the socket, KB", 0],
+	[big_krss => "20 MB message, peak RSS of smtpfront's child, KB", 0],
+);
+
+sub cell {
+	my ($m, $key, $dec) = @_;
+	my $v = $R{$m}{$key};
+	return '-' unless defined $v && ($v != 0 || $key eq 'a');
+	my $s = sprintf("%.${dec}f", $v);
+	1 while $s =~ s/^(\d+)(\d{3})/$1,$2/;
+	my $a = $R{$m}{a};
+	$s .= sprintf(" (%.2f)", $v / $a) if $key ne 'a' && $a && $a > 0;
+	return $s;
+}
+
+my $cpu = (slurp('/proc/cpuinfo') // '') =~ /^model name\s*:\s*(.*)$/m ?
+    $1 : 'unknown CPU';
+my $ncpu = () = (slurp('/proc/cpuinfo') // '') =~ /^processor\s*:/mg;
+chomp(my $kernel = `uname -r`);
+chomp(my $host = `uname -n`);
+chomp(my $rev = `git -C '$TOP' rev-parse --short HEAD 2>/dev/null` || 'unknown');
+my $dirty = `git -C '$TOP' status --porcelain --untracked-files=no 2>/dev/null` ne ''
+    ? ' (with uncommitted changes)' : '';
+my $link = (`file '$SF'` =~ /statically linked/) ? 'static' : 'dynamic';
+my $slink = (`file '$SINK'` =~ /statically linked/) ? 'static' : 'dynamic';
+my $date = strftime("%Y-%m-%d %H:%M UTC", gmtime);
+
+my @out;
+push @out, "# smtpfront benchmark" . ($quick ? " (--quick)" : ""), "",
+    "$date, $host: $ncpu x $cpu, Linux $kernel; smtpfront $rev$dirty, " .
+    "-O2, $link; run took " . sprintf("%.0f", time - $T0) . " s.", "",
+    "Child: build/bench/t/sink (the tests' small sink, t/sink.c, -O2, " .
+    "$slink, recording nothing), the stand-in for a small MTA child.",
+    "(c) has no rules database and SMTPFRONT_RCPT_DOMAIN_ACTION=off so " .
+    "that mail flows; (d) has $nrules list entries (3,000 rcpt_users, " .
+    "2,000 sender_bad, 500 helo_bad, trust and allow lists), every " .
+    "check at its default action, greet_delay 0. Ratios to (a) in " .
+    "parentheses; quote ratios, not absolute values (shared, noisy " .
+    "machine).", "";
+push @out, "| metric | " . join(" | ", map { $_->{title} } @ROWS) . " |";
+push @out, "|---|" . join("", map { "---|" } @ROWS);
+for my $m (@M) {
+	my ($k, $title, $dec) = @$m;
+	next unless grep { defined $R{$k}{$_->{key}} } @ROWS;
+	push @out, "| $title | " .
+	    join(" | ", map { cell($k, $_->{key}, $dec) } @ROWS) . " |";
+}
+
+# Targets of issue 4, with the default rules (c) against (a).
+sub ratio { my ($m) = @_; return $R{$m}{a} ? $R{$m}{c} / $R{$m}{a} : 0 }
+my @T;
+sub target {
+	my ($what, $m, $fmt, $ok) = @_;
+	return unless defined $R{$m}{c} && defined $R{$m}{a};
+	push @T, [$what, $fmt->(), $ok->()];
+}
+target("messages/s ratio >= 0.85", 'msgs', sub { sprintf("%.2f", ratio('msgs')) },
+    sub { ratio('msgs') >= 0.85 });
+target("sessions/s ratio >= 0.60", 'sess', sub { sprintf("%.2f", ratio('sess')) },
+    sub { ratio('sess') >= 0.60 });
+target("instructions per session, tcpserver and child included, <= 150,000",
+    'ins', sub { sprintf("%.0f", $R{ins}{c}) }, sub { $R{ins}{c} <= 150000 });
+target("Pss per held connection before a transaction <= 60 KB", 'pss_idle',
+    sub { sprintf("%.1f KB", $R{pss_idle}{c}) }, sub { $R{pss_idle}{c} <= 60 });
+target("Pss per held connection in a transaction <= 117 KB", 'pss_txn',
+    sub { sprintf("%.1f KB", $R{pss_txn}{c}) }, sub { $R{pss_txn}{c} <= 117 });
+target("20 MB message time ratio <= 1.2", 'big_t',
+    sub { sprintf("%.2f", ratio('big_t')) }, sub { ratio('big_t') <= 1.2 });
+target("20 MB message peak RSS <= 2 MB", 'big_rss', sub { "$R{big_rss}{c} KB" },
+    sub { $R{big_rss}{c} <= 2048 });
+push @out, "", "Targets of issue 4, row (c) against (a):", "",
+    "| target | measured | |", "|---|---|---|";
+push @out, "| $_->[0] | $_->[1] | " . ($_->[2] ? "met" : "**missed**") . " |"
+    for @T;
+push @out, "", "Command: bench/run" . ($quick ? " --quick" : "");
+my $text = join("\n", @out) . "\n";
+print $text;
+if (defined $outfile) {
+	open(my $o, '>', $outfile) or die "$outfile: $!";
+	print $o $text;
+	close($o) or die "$outfile: $!";
+}
+exit 0;
