@@ -23,7 +23,6 @@ const struct reply_default reply_table[] = {
 	{ "nul",	"500", "5.5.2", "NUL character in command" },
 	{ "eightbit",	"500", "5.5.2", "8-bit character in command" },
 	{ "bare_lf",	"500", "5.5.2", "Command must end in CRLF" },
-	{ "sequence",	"503", "5.5.1", "Bad sequence of commands" },
 	{ "need_helo",	"503", "5.5.1", "Send HELO or EHLO first" },
 	{ "need_mail",	"503", "5.5.1", "Need MAIL command first" },
 	{ "need_rcpt",	"503", "5.5.1", "Need RCPT command first" },
@@ -57,6 +56,7 @@ const struct reply_default reply_table[] = {
 	{ "unauth_pipelining", "554", "5.5.0",
 	    "SMTP protocol violation: improper command pipelining" },
 	{ "rblsmtpd",	"553", "5.7.1", "Refused by local policy" },
+	{ "rblsmtpd_temp", "451", "4.7.1", "Refused by local policy for now" },
 	{ "helo_syntax", "501", "5.5.2",
 	    "HELO/EHLO name is not a valid host name" },
 	{ "helo_bareip", "501", "5.5.2",
@@ -80,7 +80,6 @@ const struct reply_default reply_table[] = {
 	{ "rcpt_users", "550", "5.1.1",
 	    "Recipient address rejected: user unknown" },
 	{ "reject",	"550", "5.7.1", "Refused by policy" },
-	{ "defer",	"450", "4.7.1", "Refused by policy for now, try again later" },
 	{ "drop",	"421", "4.7.0", "Refused by policy, closing connection" },
 	{ NULL, NULL, NULL, NULL }
 };

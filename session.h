@@ -110,7 +110,7 @@ struct session {
 	/* dialogue */
 	int		 helo_seen;
 	int		 esmtp;
-	char		 helo[HELO_MAX + 1];
+	char		 helo[HELO_MAX + 2];	/* one more: an over-long name shows */
 	int		 in_txn;		/* MAIL accepted */
 	char		 sender[ADDR_MAX + 1];	/* without brackets, "" for <> */
 	unsigned long	 size_declared;		/* ESMTP SIZE=, 0 if none */
@@ -126,6 +126,8 @@ struct session {
 	int		 lookup_failed;		/* downgrade rule */
 	char		 warns[WARN_MAX][32];	/* warn-mode hits, for the header */
 	int		 nwarns;
+	int		 nwarns_connect;	/* of them, found at connect */
+	int		 nwarns_session;	/* at connect and HELO: kept by RSET */
 
 	/* counters for the summary line */
 	unsigned long	 msgs;

@@ -459,8 +459,13 @@ refuse(struct held *d, const char *cmd)
 	}
 	if (d->verdict == VERDICT_DEFER)
 		reply_temp(&rt);
-	if (d->verdict == VERDICT_DROP && rt.code[0] != '5')
+	/* a drop says 421 unless its reply is permanent and no lookup
+	 * failed (the failed lookup might have allowlisted the client) */
+	if (d->verdict == VERDICT_DROP && (rt.code[0] != '5' ||
+	    s->lookup_failed)) {
+		downgraded = rt.code[0] == '5';
 		reply_load(s, "drop", &rt);
+	}
 	ev = verdict_name(d->verdict);
 	log_start(ev);
 	log_str("check", d->check);
@@ -520,7 +525,7 @@ txn_reset(void)
 	s->size_declared = 0;
 	s->body_8bit = 0;
 	s->txn_accept = 0;
-	s->nwarns = 0;
+	s->nwarns = s->nwarns_session;
 	if (s->held.verdict != VERDICT_PASS && s->held.phase >= PHASE_MAIL)
 		memset(&s->held, 0, sizeof(s->held));
 	sf.rcpt_tries = 0;
@@ -560,7 +565,7 @@ forward_mail(struct creply *rep)
 	int n, r;
 
 	if (sf.ch.pid == 0) {
-		if (s->helo[0] != '\0')
+		if (s->helo[0] != '\0' && strlen(s->helo) <= HELO_MAX)
 			copystr(helo, sizeof(helo), s->helo, strlen(s->helo));
 		else
 			snprintf(helo, sizeof(helo), "[%s]", s->remote_ip);
@@ -597,6 +602,7 @@ do_helo(const char *arg, size_t n, int esmtp)
 	struct session *s = &sf.s;
 	struct held d;
 	char num[24];
+	enum verdict r;
 
 	if (n == 0) {
 		proto("syntax", esmtp ? "EHLO" : "HELO");
@@ -608,15 +614,24 @@ do_helo(const char *arg, size_t n, int esmtp)
 	/* a new greeting re-decides what the old one held */
 	if (s->held.verdict != VERDICT_PASS && s->held.phase == PHASE_HELO)
 		memset(&s->held, 0, sizeof(s->held));
+	/*
+	 * Keep one byte more than a name may have, so that helo_syntax
+	 * sees an over-long name as such; one token only: no blanks reach
+	 * the child's EHLO.
+	 */
 	log_printable(s->helo, sizeof(s->helo) - 1, arg,
-	    n < HELO_MAX ? n : HELO_MAX);
-	/* one token only: no blanks reach the child's EHLO */
+	    n < sizeof(s->helo) - 1 ? n : sizeof(s->helo) - 1);
 	s->helo[strcspn(s->helo, " \t")] = '\0';
 	s->helo_seen = 1;
 	s->esmtp = esmtp;
-	if (run_checks(PHASE_HELO, &d, esmtp ? "EHLO" : "HELO") !=
-	    VERDICT_PASS && decide_early(&d, esmtp ? "EHLO" : "HELO"))
+	s->nwarns = s->nwarns_connect;
+	r = run_checks(PHASE_HELO, &d, esmtp ? "EHLO" : "HELO");
+	s->nwarns_session = s->nwarns;
+	if (r != VERDICT_PASS && decide_early(&d, esmtp ? "EHLO" : "HELO")) {
+		/* a greeting refused at once is no greeting */
+		s->helo_seen = 0;
 		return;
+	}
 	if (!esmtp) {
 		client_puts(&sf.cl, "250 ");
 		client_puts(&sf.cl, s->cfg.hostname);
@@ -1124,8 +1139,10 @@ trust(struct session *s)
 			s->lookup_failed = 1;
 			log_warning("rules database read error", "trust");
 		} else if (r == 1) {
+			/* the child may relay too, as tcprules would say */
 			s->trusted = 1;
 			s->relayclient = 1;
+			setenv("RELAYCLIENT", "", 1);
 		}
 	}
 	if (!s->trusted || !s->cfg.trust_exec || sf.dry)
@@ -1174,7 +1191,7 @@ tarpit(struct session *s)
 	time_t left;
 
 	if (!((s->cfg.tarpit_after > 0 &&
-	    s->rcpt_cmds > s->cfg.tarpit_after) ||
+	    s->rcpt_cmds >= s->cfg.tarpit_after) ||
 	    (s->cfg.tarpit_refused && s->refusals > 0)))
 		return;
 	ms = s->cfg.tarpit_delay;
@@ -1523,11 +1540,26 @@ main(int argc, char **argv)
 
 	trust(s);
 	greet(s);
-	/* XXX a refusal at connect without delay_reject closes at once */
-	if (run_checks(PHASE_CONNECT, &d, "CONNECT") != VERDICT_PASS &&
-	    decide_early(&d, "CONNECT"))
+	r = run_checks(PHASE_CONNECT, &d, "CONNECT");
+	s->nwarns_connect = s->nwarns_session = s->nwarns;
+	if (r != VERDICT_PASS && s->cfg.greet_split && !s->trusted &&
+	    s->cfg.greet_delay > 0 && (d.verdict == VERDICT_DROP ||
+	    !s->cfg.delay_reject)) {
+		/*
+		 * After a "220-" line a refusal cannot follow as the end of
+		 * the same reply (its lines share one code): end the
+		 * greeting, and refuse the first command instead.
+		 */
+		banner(s, ' ');
+		r = client_line(&sf.cl, line, sizeof(line), &len, &flags);
+		refuse(&d, "-");
+		if (r != CLIENT_OK && r != CLIENT_TOOLONG)
+			finish(EXIT_OK);
+	} else if (r != VERDICT_PASS && decide_early(&d, "CONNECT")) {
+		/* a refusal at connect without delay_reject closes */
 		finish(EXIT_OK);
-	banner(s, ' ');
+	} else
+		banner(s, ' ');
 
 	for (;;) {
 		r = client_line(&sf.cl, line, sizeof(line), &len, &flags);

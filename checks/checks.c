@@ -31,6 +31,7 @@ extern const struct check check_size;
 const struct check *const check_list[] = {
 	&check_trust,
 	&check_allow_ip,
+	&check_allow_rcpt,
 	&check_rblsmtpd,
 	&check_earlytalker,
 	&check_unauth_pipelining,
@@ -47,7 +48,6 @@ const struct check *const check_list[] = {
 	&check_sender_list,
 	&check_size,
 	&check_rcpt_domain,
-	&check_allow_rcpt,
 	&check_rcpt_users,
 	&check_bounce_multi,
 	NULL

@@ -7,8 +7,8 @@
  *
  * Phases: connect (held until RCPT under delay_reject).
  * Inputs: RBLSMTPD; setting rblsmtpd_action (SMTPFRONT_RBLSMTPD_ACTION),
- *     default reject; replies rblsmtpd (553 5.7.1), rblsmtpd as 451 4.7.1
- *     for the temporary form.
+ *     default reject; replies rblsmtpd (553 5.7.1) and rblsmtpd_temp
+ *     (451 4.7.1, the form without '-'); the text is RBLSMTPD's.
  * Verdicts: pass, defer (text without '-'), reject (text with '-').
  * Failure: no lookups; cannot fail.
  */
@@ -38,7 +38,10 @@ rblsmtpd_connect(const struct session *s, struct check_hit *hit)
 		    (unsigned char)v[i] < 127) ? v[i] : '?';
 	hit->text[n] = '\0';
 	memcpy(hit->rule, "RBLSMTPD", sizeof("RBLSMTPD"));
-	return perm ? VERDICT_REJECT : VERDICT_DEFER;
+	if (perm)
+		return VERDICT_REJECT;
+	memcpy(hit->reply, "rblsmtpd_temp", sizeof("rblsmtpd_temp"));
+	return VERDICT_DEFER;
 }
 
 const struct check check_rblsmtpd = {
