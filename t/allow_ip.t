@@ -116,4 +116,19 @@ sub delivered {
 	stop($s);
 }
 
+# --- the list cannot be read: fails open, later refusals downgraded -------------------
+{
+	my $s = start_tcpserver(ip => $IP, rules => corrupt_copy($RULES, 'n:allow_ip'));
+	my $m = session($s, '127.0.0.9', 'broken');
+	reply_is($m->{rcpt}[0], '450', '4.7.1',
+	    'allow_ip unreadable: no allowlisting, the HELO refusal downgraded to 450 4.7.1');
+	reply_is($m->{rcpt}[2], '450', '4.7.1', 'allow_ip unreadable: relay refusal downgraded too');
+	ok(!$m->{eod}, 'allow_ip unreadable: no message');
+	summaries($s);
+	is(scalar(log_lines($s, qr/check=allow_ip/)), 0, 'allow_ip unreadable: no accept');
+	is(scalar(log_lines($s, qr/downgraded=yes/)), 3,
+	    'allow_ip unreadable: the three refusals logged downgraded=yes');
+	stop($s);
+}
+
 done_testing();

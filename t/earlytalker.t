@@ -4,7 +4,8 @@
 #
 # With greet_delay N smtpfront waits N seconds before its banner (with
 # greet_split it sends a first "220-" line at once and the final "220"
-# after the wait); a client that talks meanwhile is ratware: by default
+# after the wait, and ends that greeting before any refusal: the lines of
+# a reply share one code); a client that talks meanwhile is ratware: by default
 # (earlytalker_action drop) it gets 554 5.5.0 and is disconnected; with
 # defer or reject the refusal is held until RCPT (451 4.5.0 / 554 5.5.0);
 # in warn mode the message is delivered with "X-Smtpfront-Warn:
@@ -120,7 +121,13 @@ sub delivered {
 	($l1) = line($c, 5);
 	like($l1 // '', qr/^220-/, 'greet_split, early talker: 220- line first');
 	$c->send($RATWARE);
+	# the lines of one reply share one code: the 220- greeting must end
+	# with a 220 line before any refusal
 	my $r = $c->reply(5);
+	my $ended = $r->{code} eq '220';
+	ok($ended, 'greet_split, early talker: the greeting still ends with a 220 line')
+	    or diag(join(' | ', @{$r->{lines}}));
+	$r = $c->reply(5) if $ended;
 	reply_is($r, '554', '5.5.0',
 	    'greet_split: talking between 220- and 220 is refused 554 5.5.0');
 	ok($c->closed(5), 'greet_split: early talker disconnected');
@@ -292,6 +299,33 @@ for my $case (['defer', '451', '4.5.0'], ['reject', '554', '5.5.0']) {
 	my ($c2, $rs, $closed) = ratware(server => $s, bytes => $RATWARE,
 	    until => qr/^250 /);
 	reply_is($rs->[1], '250', undef, 'RELAYCLIENT: early EHLO answered, not refused');
+	stop($s);
+}
+
+# --- a broken rules database --------------------------------------------------
+{
+	my $rules = cdb("list rcpt_domains example.test\nlist allow_ip 192.0.2.1\n" .
+	    "set greet_delay 1\nset earlytalker_action reject\n");
+	# the greet_delay setting cannot be read: no session at all
+	my $s = server(rules => corrupt_copy($rules, 's:greet_delay'));
+	my $c = client(server => $s, local => '127.0.0.2');
+	reply_is($c->reply(5), '421', '4.3.0', 'greet_delay unreadable: 421 4.3.0 at connect');
+	ok($c->closed(5), 'greet_delay unreadable: closed');
+	stop($s);
+
+	# a failed lookup (allow_ip, fails open) downgrades the refusal
+	$s = server(rules => corrupt_copy($rules, 'n:allow_ip'));
+	$c = client(server => $s, local => '127.0.0.2');
+	$c->send($RATWARE);
+	reply_is($c->reply(5), '220', undef, 'downgrade: banner');
+	$c->reply(5);
+	$c->cmd('MAIL FROM:<rat@example.org>');
+	reply_is($c->cmd('RCPT TO:<user@example.test>'), '451', '4.5.0',
+	    'downgrade: the early talker\'s 554 5.5.0 goes out as 451 4.5.0');
+	$c->cmd('QUIT');
+	my ($l) = log_has($s, qr/ check=earlytalker /);
+	like($l // '', qr/: defer check=earlytalker .*code=451 esc=4\.5\.0 .*downgraded=yes$/,
+	    'downgrade: logged with downgraded=yes');
 	stop($s);
 }
 

@@ -75,39 +75,6 @@ sub last_session_log {
 	return log_lines($s, qr/^smtpfront\[$pid\] /);
 }
 
-# The cdb hash (D. J. Bernstein's, as in libowfat).
-sub cdb_hash {
-	my $h = 5381;
-	$h = ((($h << 5) + $h) & 0xffffffff) ^ $_ for unpack('C*', $_[0]);
-	return $h;
-}
-
-# A copy of the database whose lookups of $key fail: its hash slot points
-# past the end of the file, so libowfat's cdb_find() returns -1 (a read
-# error) for that key, while every other key, "v" and the settings
-# included, still reads.
-sub corrupt_copy {
-	my ($db, $key) = @_;
-	my $out = SF::tmp() . '/corrupt.' . SF::seq() . '.cdb';
-	my $data = slurp($db);
-	my $h = cdb_hash($key);
-	my ($hpos, $hslots) = unpack('V2', substr($data, ($h & 255) * 8, 8));
-	die "corrupt_copy: empty table for $key" unless $hslots;
-	my $slot = ($h >> 8) % $hslots;
-	for (1 .. $hslots) {
-		my $at = $hpos + $slot * 8;
-		my ($sh, $pos) = unpack('V2', substr($data, $at, 8));
-		die "corrupt_copy: $key not in $db" if $pos == 0;
-		my ($kl) = unpack('V', substr($data, $pos, 4));
-		if ($sh == $h && substr($data, $pos + 8, $kl) eq $key) {
-			substr($data, $at + 4, 4) = pack('V', length($data) + 4096);
-			return spew($out, $data);
-		}
-		$slot = ($slot + 1) % $hslots;
-	}
-	die "corrupt_copy: $key not found";
-}
-
 # --- the fixed order within a phase --------------------------------------------
 {
 	my $s = server();

@@ -155,4 +155,25 @@ sub delivered {
 	stop($s);
 }
 
+# --- a broken rules database -------------------------------------------------------
+{
+	my $rules = cdb("list rcpt_domains example.test\nlist allow_ip 192.0.2.1\n" .
+	    "set rblsmtpd_action reject\n");
+	my $s = server(rules => corrupt_copy($rules, 's:rblsmtpd_action'));
+	my $c = client(server => $s, local => '127.0.0.5');
+	reply_is($c->reply(5), '421', '4.3.0', 'rblsmtpd_action unreadable: 421 4.3.0 at connect');
+	ok($c->closed(5), 'rblsmtpd_action unreadable: closed');
+	stop($s);
+
+	# a failed lookup (allow_ip, fails open) downgrades "-text"
+	$s = server(rules => corrupt_copy($rules, 'n:allow_ip'));
+	my $m = session($s, '127.0.0.2', 'downgraded');
+	reply_is($m->{rcpt}[0], '450', '4.7.1', 'downgrade: 553 5.7.1 goes out as 450 4.7.1');
+	like($m->{rcpt}[0]{text}, qr/ listed in test$/, 'downgrade: with the RBLSMTPD text');
+	my ($l) = log_has($s, qr/ check=rblsmtpd /);
+	like($l // '', qr/: defer check=rblsmtpd .*code=450 esc=4\.7\.1 downgraded=yes$/,
+	    'downgrade: logged with downgraded=yes');
+	stop($s);
+}
+
 done_testing();

@@ -128,9 +128,14 @@ EOF
 {
 	my $rules = cdb("list rcpt_domains example.test\nlist trust 127.0.0.7\n" .
 	    "list trust 127.66.0.0/16\n");
-	my $s = start_tcpserver(ip => $IP, rules => $rules);
+	my $envfile = SF::tmp() . '/env.trust-list';
+	my $s = start_tcpserver(ip => $IP, rules => $rules,
+	    env => { SINK_ENV_FILE => $envfile });
 	my $m = bad_session($s, '127.0.0.7', 'trust-addr');
 	all_taken($s, $m, 'trust-addr', 'list trust 127.0.0.7');
+	ok((slurp($envfile) // '') =~ /^RELAYCLIENT=$/m,
+	    'list trust: the MTA child gets RELAYCLIENT too, as from tcprules');
+	unlink($envfile);
 	$m = bad_session($s, '127.66.1.2', 'trust-net');
 	all_taken($s, $m, 'trust-net', 'list trust 127.66.0.0/16, client 127.66.1.2');
 	$m = bad_session($s, '127.67.0.1', 'trust-outside');
@@ -146,6 +151,21 @@ EOF
 	$s = start_tcpserver(ip => $IP, rules => test_rules());
 	$m = bad_session($s, '127.0.0.7', 'trust-none');
 	refused($m, 'no trust list: 127.0.0.7 is not trusted');
+	stop($s);
+}
+
+# --- the trust list cannot be read: nobody trusted, refusals downgraded --------------
+{
+	my $rules = cdb("list rcpt_domains example.test\nlist trust 127.0.0.7\n");
+	my $s = start_tcpserver(ip => $IP, rules => corrupt_copy($rules, 'n:trust'),
+	    env => { SMTPFRONT_TRUST_EXEC => 'yes' });
+	my $m = bad_session($s, '127.0.0.7', 'trust-broken');
+	like($m->{banner}{last}, qr/^220 \Q$HOST\E /, 'trust unreadable: not exec\'d');
+	reply_is($m->{rcpt}[0], '450', '4.7.1', 'trust unreadable: relaying refused, downgraded to 450 4.7.1');
+	reply_is($m->{rcpt}[1], '450', '4.7.1', 'trust unreadable: HELO refusal downgraded to 450 4.7.1');
+	ok(!$m->{eod}, 'trust unreadable: no message');
+	ok(scalar(log_has($s, qr/ 127\.0\.0\.7: warning: rules database read error.*trust/)),
+	    'trust unreadable: a warning is logged');
 	stop($s);
 }
 

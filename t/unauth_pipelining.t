@@ -212,6 +212,31 @@ sub refusal_line {
 	stop($s);
 }
 
+# --- a broken rules database ------------------------------------------------------
+{
+	my $rules = cdb("list rcpt_domains example.test\nlist allow_ip 192.0.2.1\n" .
+	    "set unauth_pipelining_action reject\n");
+	my $s = server(rules => corrupt_copy($rules, 's:unauth_pipelining_action'));
+	my $c = client(server => $s, local => '127.0.0.2');
+	reply_is($c->reply(5), '421', '4.3.0', 'action unreadable: 421 4.3.0 at connect');
+	ok($c->closed(5), 'action unreadable: closed');
+	stop($s);
+
+	# a failed lookup (allow_ip, fails open) downgrades the refusal
+	$s = server(rules => corrupt_copy($rules, 'n:allow_ip'));
+	$c = client(server => $s, local => '127.0.0.2');
+	$c->reply;
+	send_ahead($c, 'EHLO rat.test', $MAIL);
+	$c->reply;
+	reply_is($c->reply, '250', '2.1.0', 'downgrade: MAIL 250 (held)');
+	reply_is($c->cmd($RCPT), '451', '4.5.0', 'downgrade: 554 5.5.0 goes out as 451 4.5.0');
+	$c->cmd('QUIT');
+	my ($l) = refusal_line($s);
+	like($l, qr/: defer check=unauth_pipelining .*code=451 esc=4\.5\.0 .*downgraded=yes$/,
+	    'downgrade: logged with downgraded=yes');
+	stop($s);
+}
+
 # --- well-behaved pipelining clients pass untouched --------------------------------------
 {
 	my $s = server();

@@ -14,6 +14,7 @@
 #   summaries($s, $n)            session summary lines, waited for
 #   log_has($s, $re)             lines of the log matching, waited for
 #   ratware(%o)                  a raw client: bytes in one write, replies
+#   corrupt_copy($db, $key)      a copy of a CDB whose lookups of $key fail
 package Conn;
 
 use strict;
@@ -24,7 +25,7 @@ use Time::HiRes qw(time sleep);
 use SF;
 
 our @EXPORT = qw(line timed send_ahead replies mail session_pids cpu_ticks
-    tcprules_cdb summaries log_has ratware);
+    tcprules_cdb summaries log_has ratware corrupt_copy);
 
 # One line (without CRLF) within $secs and the time it was complete;
 # (undef, time) on timeout or end of file.
@@ -159,6 +160,39 @@ sub ratware {
 		last if $o{until} && $r->{last} =~ $o{until};
 	}
 	return ($c, \@r, $c->{eof} || $c->closed(0.5));
+}
+
+# The cdb hash (D. J. Bernstein's, as in libowfat).
+sub cdb_hash {
+	my $h = 5381;
+	$h = ((($h << 5) + $h) & 0xffffffff) ^ $_ for unpack('C*', $_[0]);
+	return $h;
+}
+
+# A copy of the database whose lookups of $key fail: its hash slot points
+# past the end of the file, so libowfat's cdb_find() returns -1 (a read
+# error) for that key, while every other key, "v" and the settings
+# included, still reads.  Dies if $key is not in $db.
+sub corrupt_copy {
+	my ($db, $key) = @_;
+	my $out = SF::tmp() . '/corrupt.' . SF::seq() . '.cdb';
+	my $data = slurp($db) // die "$db: $!";
+	my $h = cdb_hash($key);
+	my ($hpos, $hslots) = unpack('V2', substr($data, ($h & 255) * 8, 8));
+	die "corrupt_copy: empty table for $key" unless $hslots;
+	my $slot = ($h >> 8) % $hslots;
+	for (1 .. $hslots) {
+		my $at = $hpos + $slot * 8;
+		my ($sh, $pos) = unpack('V2', substr($data, $at, 8));
+		die "corrupt_copy: $key not in $db" if $pos == 0;
+		my ($kl) = unpack('V', substr($data, $pos, 4));
+		if ($sh == $h && substr($data, $pos + 8, $kl) eq $key) {
+			substr($data, $at + 4, 4) = pack('V', length($data) + 4096);
+			return spew($out, $data);
+		}
+		$slot = ($slot + 1) % $hslots;
+	}
+	die "corrupt_copy: $key not found";
 }
 
 1;
