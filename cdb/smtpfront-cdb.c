@@ -1157,12 +1157,13 @@ reset(void)
 	free(files);
 	files = NULL;
 	nfiles = 0;
-	/* cdb_make keeps its hash lists until exit */
+	/* cdb_make keeps its hash lists and table space until exit */
 	while (cm.head != NULL) {
 		next = cm.head->next;
 		free(cm.head);
 		cm.head = next;
 	}
+	free(cm.split);
 	memset(&cm, 0, sizeof(cm));
 	tmpname[0] = '\0';
 	tmpmade = 0;
