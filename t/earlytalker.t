@@ -327,6 +327,17 @@ for my $case (['defer', '451', '4.5.0'], ['reject', '554', '5.5.0']) {
 	like($l // '', qr/: defer check=earlytalker .*code=451 esc=4\.5\.0 .*downgraded=yes$/,
 	    'downgrade: logged with downgraded=yes');
 	stop($s);
+
+	# drop after a failed lookup: still dropped, but with 421, not 554
+	$s = server(rules => corrupt_copy($rules, 'n:allow_ip'),
+	    env => { SMTPFRONT_EARLYTALKER_ACTION => 'drop' });
+	my ($c2, $r, $closed) = ratware(server => $s, bytes => $RATWARE);
+	reply_is($r->[-1], '421', qr/^4\./, 'downgrade, drop: 421 instead of 554');
+	ok($closed, 'downgrade, drop: disconnected');
+	($l) = log_has($s, qr/ check=earlytalker /);
+	like($l // '', qr/: drop check=earlytalker .*code=421 .*downgraded=yes$/,
+	    'downgrade, drop: logged with downgraded=yes');
+	stop($s);
 }
 
 # --- a waiting connection costs no CPU -------------------------------------------
