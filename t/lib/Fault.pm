@@ -5,12 +5,13 @@
 #                        "unshare --mount sh -c '...; exec \"$@\"' sh";
 #                        stopped by SF::stop like any server
 #   load(server => $s, workers => K, msgs => M, per_session => P,
-#        bytes => B, tag => 'x', secs => S)
+#        bytes => B, tag => 'x', secs => S, pause => T)
 #                        K forked clients, each sending M messages (P per
 #                        session), every message with a unique
 #                        "X-Fault-Id: TAG-worker-n" header; returns a hash
 #                        id => the final reply code ('' when none came),
-#                        or the code of the first refused command
+#                        or the code of the first refused command; with
+#                        pause, each message stops for T seconds halfway
 #   arrivals($sinkdir)   id => number of .msg files holding that id
 #   sink_alive($dir, $server)  sinks of this server still running
 #   zombies($pid)        children of $pid that are zombies
@@ -178,7 +179,8 @@ sub worker {
 		for (1 .. $o{per_session}) {
 			last if $n >= $o{msgs};
 			my $id = "$o{tag}-$o{wid}-" . ++$n;
-			my $code = transaction($c, $id, $body, $o{bytes});
+			my $code = transaction($c, $id, $body, $o{bytes},
+			    $o{pause});
 			print $fh "$id $code\n";
 			last if $code eq '';	# connection gone
 		}
@@ -192,7 +194,7 @@ sub worker {
 # MAIL, RCPT, DATA, message; the final code, the code of the first
 # refused command, or '' when the connection broke without a reply.
 sub transaction {
-	my ($c, $id, $line, $bytes) = @_;
+	my ($c, $id, $line, $bytes, $pause) = @_;
 	my $r = $c->cmd('MAIL FROM:<load@example.org>', REPLY_SECS);
 	return $r->{code} if $r->{code} ne '250';
 	$r = $c->cmd('RCPT TO:<user@example.test>', REPLY_SECS);
@@ -208,7 +210,15 @@ sub transaction {
 	my $msg = "From: <load\@example.org>\r\nTo: <user\@example.test>\r\n" .
 	    "X-Fault-Id: $id\r\nSubject: fault load\r\n\r\n";
 	$msg .= $line x (int(($bytes // 1024) / length($line)) + 1);
-	return '' unless $c->send($msg . ".\r\n", REPLY_SECS);
+	$msg .= ".\r\n";
+	if ($pause) {
+		# half the message, a pause, the rest: sessions overlap
+		my $half = int(length($msg) / 2);
+		return '' unless $c->send(substr($msg, 0, $half), REPLY_SECS);
+		sleep($pause);
+		$msg = substr($msg, $half);
+	}
+	return '' unless $c->send($msg, REPLY_SECS);
 	$r = $c->reply(REPLY_SECS);
 	return $r->{code};
 }
