@@ -49,7 +49,20 @@ writeall(struct child *c, const char *s, size_t n, time_t deadline)
 	ssize_t w;
 	int r;
 
+	/* write first; wait only when the pipe is full */
 	while (n > 0) {
+		w = write(c->to, s, n);
+		if (w >= 0) {
+			s += w;
+			n -= (size_t)w;
+			continue;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN) {
+			why(c, "write to child", strerror(errno));
+			return -1;
+		}
 		p.fd = c->to;
 		p.events = POLLOUT;
 		do
@@ -63,15 +76,6 @@ writeall(struct child *c, const char *s, size_t n, time_t deadline)
 			why(c, "poll", strerror(errno));
 			return -1;
 		}
-		w = write(c->to, s, n);
-		if (w == -1) {
-			if (errno == EINTR || errno == EAGAIN)
-				continue;
-			why(c, "write to child", strerror(errno));
-			return -1;
-		}
-		s += w;
-		n -= (size_t)w;
 	}
 	return 0;
 }
@@ -104,6 +108,19 @@ getline_(struct child *c, char *line, size_t max, size_t *len,
 			line[n++] = ch;
 		}
 		c->pos = c->len = 0;
+		r = read(c->from, c->buf, sizeof(c->buf));
+		if (r > 0) {
+			c->len = (size_t)r;
+			continue;
+		}
+		if (r == 0) {
+			why(c, "child closed its output", NULL);
+			return -1;
+		}
+		if (errno != EAGAIN && errno != EINTR) {
+			why(c, "read from child", strerror(errno));
+			return -1;
+		}
 		p.fd = c->from;
 		p.events = POLLIN;
 		do
@@ -216,12 +233,20 @@ child_cmd(struct child *c, const char *cmd, size_t n, struct creply *rep)
 {
 	time_t deadline = time(NULL) + (time_t)c->timeout;
 
+	char line[CREPLY_LINE_MAX + 2];
+
 	if (c->pid == 0) {
 		why(c, "child not running", NULL);
 		return -1;
 	}
-	if (writeall(c, cmd, n, deadline) == -1 ||
-	    writeall(c, "\r\n", 2, deadline) == -1)
+	if (n > sizeof(line) - 2) {
+		why(c, "command too long for the child", NULL);
+		return -1;
+	}
+	/* one write: the child wakes once per command */
+	memcpy(line, cmd, n);
+	memcpy(line + n, "\r\n", 2);
+	if (writeall(c, line, n + 2, deadline) == -1)
 		return -1;
 	return getreply(c, rep);
 }
@@ -368,25 +393,51 @@ child_data(struct child *c, const char *prefix, size_t plen,
 static void
 reap(struct child *c, int wait_s)
 {
-	int st, i;
+	struct pollfd p;
+	char buf[512];
+	time_t deadline = time(NULL) + wait_s;
+	useconds_t step = 100;
+	ssize_t n;
+	int st;
 	pid_t r;
 
 	if (c->to != -1)
 		close(c->to);
-	if (c->from != -1)
-		close(c->from);
-	c->to = c->from = -1;
-	if (c->pid == 0)
-		return;
-	/* bounded: wait_s seconds in 10 ms steps, then SIGKILL */
-	for (i = 0; i < wait_s * 100; i++) {
+	c->to = -1;
+	/*
+	 * A child that exits closes its output, so wait on the pipe (poll
+	 * wakes at its EOF) rather than sleep in fixed steps; after the EOF
+	 * (or with the pipe kept open by a grandchild) back off from 100 us.
+	 * Bounded by wait_s, then SIGKILL.
+	 */
+	while (c->pid != 0 && time(NULL) < deadline) {
 		r = waitpid(c->pid, &st, WNOHANG);
 		if (r == c->pid || (r == -1 && errno == ECHILD)) {
 			c->pid = 0;
-			return;
+			break;
 		}
-		usleep(10000);
+		if (c->from != -1) {
+			p.fd = c->from;
+			p.events = POLLIN;
+			if (poll(&p, 1, 10) > 0) {
+				n = read(c->from, buf, sizeof(buf));
+				if (n == 0 || (n == -1 && errno != EAGAIN &&
+				    errno != EINTR)) {
+					close(c->from);
+					c->from = -1;
+				}
+			}
+			continue;
+		}
+		usleep(step);
+		if (step < 10000)
+			step *= 2;
 	}
+	if (c->from != -1)
+		close(c->from);
+	c->from = -1;
+	if (c->pid == 0)
+		return;
 	kill(c->pid, SIGKILL);
 	while (waitpid(c->pid, &st, 0) == -1 && errno == EINTR)
 		;

@@ -16,6 +16,7 @@
  * beginning of a line is doubled.  Neither function allocates.
  */
 #include <stddef.h>
+#include <string.h>
 #include "dot.h"
 
 enum {
@@ -54,6 +55,26 @@ dot_feed(struct dot *d, const char *in, size_t n, size_t *used, char *out,
 	}
 	for (i = 0; i < n; i++) {
 		c = (unsigned char)in[i];
+		if ((d->state == ST_TEXT || (d->state == ST_BOL && c != '.')) &&
+		    c != '\r' && c != '\n') {
+			/*
+			 * Fast path: copy the run of ordinary bytes up to the
+			 * next CR or LF in one go; the switch below sees only
+			 * the bytes that can change the state.
+			 */
+			const char *lf, *cr;
+			size_t lim, span;
+
+			lf = memchr(in + i, '\n', n - i);
+			lim = lf != NULL ? (size_t)(lf - (in + i)) : n - i;
+			cr = memchr(in + i, '\r', lim);
+			span = cr != NULL ? (size_t)(cr - (in + i)) : lim;
+			memcpy(out + o, in + i, span);
+			o += span;
+			i += span - 1;
+			d->state = ST_TEXT;
+			continue;
+		}
 		switch (d->state) {
 		case ST_BOL:
 			if (c == '.') {
@@ -123,12 +144,19 @@ dot_stuff(const char *in, size_t n, int *bol, char *out)
 {
 	size_t	i, o;
 
+	const char *lf;
+	size_t run;
+
 	o = 0;
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n; i += run) {
 		if (*bol && in[i] == '.')
 			out[o++] = '.';
-		out[o++] = in[i];
-		*bol = in[i] == '\n';
+		/* the rest of the line, its LF included, in one copy */
+		lf = memchr(in + i, '\n', n - i);
+		run = lf != NULL ? (size_t)(lf - (in + i)) + 1 : n - i;
+		memcpy(out + o, in + i, run);
+		o += run;
+		*bol = lf != NULL;
 	}
 	return o;
 }

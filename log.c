@@ -1,14 +1,21 @@
 /*
  * log.c: formats every log line of smtpfront (see log.h for the format).
  * Input: the client address set once, events and fields from the core.
- * Output: one write(2) per line on fd 2.  A write error is ignored: a
- * broken log pipe must not cost mail.
+ * Output: one write(2) per line on fd 2, or syslog when fd 2 is the
+ * client's socket (inetd).  A write error is ignored: a broken log pipe
+ * must not cost mail.
  */
+#include <sys/stat.h>
+#include <fcntl.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 #include "log.h"
 
 static char	 log_ip[LOG_VALUE_MAX + 1] = "unknown";
+static int	 log_to_syslog;
+static char	 log_pid[24];
+static size_t	 log_pidlen;
 static char	 line[LOG_LINE_MAX];
 static size_t	 len;
 static int	 cut;
@@ -33,6 +40,35 @@ void
 log_init(const char *ip)
 {
 	log_printable(log_ip, sizeof(log_ip) - 1, ip, strlen(ip));
+	log_pidlen = 0;
+}
+
+/*
+ * inetd, xinetd and a systemd socket unit without StandardError= give
+ * the program the client's socket on fd 2 as well: log lines must never
+ * reach the client.  When fd 2 is the socket of fd 0, lines go to
+ * syslog (facility mail) and fd 2 becomes /dev/null, for the MTA child
+ * too.  Returns 1 when that switch was made.
+ */
+int
+log_guard(void)
+{
+	struct stat s0, s2;
+	int fd;
+
+	if (fstat(0, &s0) == -1 || fstat(2, &s2) == -1)
+		return 0;
+	if (!S_ISSOCK(s2.st_mode) || s0.st_dev != s2.st_dev ||
+	    s0.st_ino != s2.st_ino)
+		return 0;
+	openlog("smtpfront", LOG_PID | LOG_NDELAY, LOG_MAIL);
+	log_to_syslog = 1;
+	if ((fd = open("/dev/null", O_WRONLY)) != -1) {
+		dup2(fd, 2);
+		if (fd != 2)
+			close(fd);
+	}
+	return 1;
 }
 
 static void
@@ -77,9 +113,25 @@ log_start(const char *event)
 {
 	len = 0;
 	cut = 0;
-	puts_("smtpfront[");
-	put_ulong((unsigned long long)getpid());
-	puts_("] ");
+	if (log_pidlen == 0) {
+		/* once: a log line costs no getpid(2) */
+		unsigned long long p = (unsigned long long)getpid();
+		char buf[24];
+		size_t i = sizeof(buf);
+
+		do {
+			buf[--i] = (char)('0' + p % 10);
+			p /= 10;
+		} while (p != 0 && i > 0);
+		log_pidlen = sizeof(buf) - i;
+		memcpy(log_pid, buf + i, log_pidlen);
+	}
+	if (!log_to_syslog) {
+		/* syslog adds the name and pid itself */
+		puts_("smtpfront[");
+		put(log_pid, log_pidlen);
+		puts_("] ");
+	}
 	puts_(log_ip);
 	puts_(": ");
 	puts_(event);
@@ -154,6 +206,12 @@ log_end(void)
 {
 	ssize_t w;
 
+	if (log_to_syslog) {
+		line[len] = '\0';
+		syslog(LOG_INFO, "%s", line);
+		len = 0;
+		return;
+	}
 	line[len++] = '\n';
 	w = write(2, line, len);
 	(void)w;

@@ -23,6 +23,8 @@
 
 /* Set the client address shown on every line (before any other call). */
 void	log_init(const char *);
+/* Log to syslog when fd 2 is the client's socket (inetd); 1 if so. */
+int	log_guard(void);
 
 /*
  * Start a line with EVENT, add fields, end it.  Lines are built in a fixed

@@ -128,6 +128,7 @@ struct session {
 	int		 nwarns;
 	int		 nwarns_connect;	/* of them, found at connect */
 	int		 nwarns_session;	/* at connect and HELO: kept by RSET */
+	char		 warn_rule[RULE_MAX + 1];	/* of the last warn hit */
 
 	/* counters for the summary line */
 	unsigned long	 msgs;

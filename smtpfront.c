@@ -29,6 +29,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/lsan_interface.h>
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#include <sanitizer/lsan_interface.h>
+#endif
+#endif
+
 #include "addr.h"
 #include "check.h"
 #include "child.h"
@@ -285,14 +293,34 @@ summary(void)
 	log_end();
 }
 
+/*
+ * _exit() skips the atexit handler in which LeakSanitizer looks for
+ * leaks: in a sanitizer build, look before leaving.
+ */
+static void __attribute__((noreturn))
+leave(int code)
+{
+#if defined(__SANITIZE_ADDRESS__)
+	__lsan_do_leak_check();
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+	__lsan_do_leak_check();
+#endif
+#endif
+	_exit(code);
+}
+
 static void
 finish(int code)
 {
 	client_flush(&sf.cl);
+	/* the client is done: let it go before the child is reaped */
+	close(0);
+	close(1);
 	if (sf.ch.pid != 0)
 		child_stop(&sf.ch);
 	summary();
-	_exit(code);
+	leave(code);
 }
 
 static void
@@ -308,7 +336,7 @@ fatal_temp(const char *name, const char *a, const char *b)
 	if (sf.ch.pid != 0)
 		child_kill(&sf.ch);
 	summary();
-	_exit(EXIT_TEMP);
+	leave(EXIT_TEMP);
 }
 
 /* ---- checks and verdicts ---------------------------------------------- */
@@ -333,6 +361,8 @@ note_warn(const char *check, const struct held *d, const char *cmd)
 	struct session *s = &sf.s;
 	int i;
 
+	copystr(s->warn_rule, sizeof(s->warn_rule), d->rule[0] ? d->rule : "-",
+	    strlen(d->rule[0] ? d->rule : "-"));
 	log_start("warn");
 	log_str("check", check);
 	log_str("rule", d->rule[0] ? d->rule : "-");
@@ -380,6 +410,9 @@ run_checks_mode(enum phase ph, struct held *d, const char *cmd, int relay)
 		else
 			act = *(const enum action *)(const void *)
 			    ((const char *)&s->cfg + c->action_off);
+		/* relay control has no warn mode: that is an open relay */
+		if ((c->flags & CHECK_F_RELAY) && act == ACTION_WARN)
+			act = ACTION_REJECT;
 		if (act == ACTION_OFF)
 			continue;
 		memset(&hit, 0, sizeof(hit));
@@ -1245,12 +1278,26 @@ sent_ahead(struct session *s, const char *what)
  * MTA child.  One line per phase on stdout, then the outcome.  Exit 0
  * when the recipient would be handed to the child, 1 when refused.
  */
+static int dry_w0;	/* warn hits before the phase */
+
 static void
 dry_print(const char *phase, const char *what, enum verdict v,
     const struct held *d, const char *note)
 {
 	struct rtext rt;
+	int i;
 
+	if (v == VERDICT_PASS && sf.s.nwarns > dry_w0) {
+		/* warn-mode hits: the message would carry the header */
+		printf("%s %s: warn check=", phase, what);
+		for (i = dry_w0; i < sf.s.nwarns; i++)
+			printf("%s%s", i > dry_w0 ? "," : "", sf.s.warns[i]);
+		printf(" rule=%s%s%s%s\n", sf.s.warn_rule, note ? " (" : "",
+		    note ? note : "", note ? ")" : "");
+		dry_w0 = sf.s.nwarns;
+		return;
+	}
+	dry_w0 = sf.s.nwarns;
 	printf("%s %s: %s", phase, what, verdict_name(v));
 	if (v != VERDICT_PASS) {
 		printf(" check=%s rule=%s", d->check,
@@ -1460,6 +1507,7 @@ main(int argc, char **argv)
 	int i, r, flags, dry = 0;
 
 	signal(SIGPIPE, SIG_IGN);
+	log_guard();
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-n") == 0) {
 			dry = 1;
@@ -1509,9 +1557,13 @@ main(int argc, char **argv)
 	if (s->rules == NULL && errno == ENOENT)
 		s->rules = rules_open_none();
 	if (s->rules == NULL) {
+		char why[300];
+
+		snprintf(why, sizeof(why), "%s: %s", rules_path,
+		    errno == EINVAL ? "not a smtpfront rules database" :
+		    strerror(errno));
 		s->rules = rules_open_none();
-		fatal_temp("config", "cannot read rules database",
-		    rules_path);
+		fatal_temp("config", "cannot read rules database", why);
 	}
 	if (rules_config(s->rules, &s->cfg, err, sizeof(err)) == -1)
 		fatal_temp("config", "bad setting", err);
