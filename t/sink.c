@@ -556,11 +556,11 @@ main(void)
 			}
 			helo_seen = 1;
 			mail_seen = 0;
-			reply("250-sink.test");
-			reply("250-PIPELINING");
-			reply("250-SIZE 1000000000");
-			reply("250-8BITMIME");
-			reply("250 ENHANCEDSTATUSCODES");
+			/* one write: line by line, Nagle would hold the rest
+			 * until the client's delayed ACK on a TCP socket */
+			reply("250-sink.test\r\n250-PIPELINING\r\n"
+			    "250-SIZE 1000000000\r\n250-8BITMIME\r\n"
+			    "250 ENHANCEDSTATUSCODES");
 		} else if (verb(line, n, "HELO")) {
 			helo_seen = 1;
 			mail_seen = 0;
