@@ -127,6 +127,18 @@ for my $bad (['wrong version', cdb_version($DB)], ['truncated', cdb_truncated($D
 	reply_is($r->{eod}, '250', '2.0.0', 'downgrade: a bounce to one recipient passes');
 	delivered($s, $msg, 'downgrade: arrived byte for byte');
 	stop($s);
+	$s = start_tcpserver(rules => cdb_break($db, 'n:allow_ip'),
+	    env => { SMTPFRONT_BOUNCE_MULTI_ACTION => 'drop' });
+	my $c = client(server => $s, local => '127.0.0.2');
+	$c->start($GOOD);
+	$c->cmd('MAIL FROM:<>');
+	$c->cmd("RCPT TO:<$_>") for @TWO;
+	$r = $c->cmd('DATA');
+	reply_is($r, '421', '4.7.0', 'downgrade: drop after a failed lookup says 421 4.7.0');
+	ok($c->closed(5), 'downgrade: drop: connection closed');
+	logged($s, event => 'drop', check => 'bounce_multi', cmd => 'DATA', code => 421,
+	    esc => '4.7.0', downgraded => 1, name => 'downgrade: drop logged downgraded=yes');
+	stop($s);
 }
 
 # --- warn mode, the actions defer, drop and off; delay_reject changes nothing ------------

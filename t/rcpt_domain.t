@@ -185,6 +185,17 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 	    code => 450, esc => '4.7.1', downgraded => 1,
 	    name => 'downgrade: logged downgraded=yes');
 	stop($s);
+	$s = start_tcpserver(rules => cdb_break($db, 'n:allow_ip'),
+	    env => { SMTPFRONT_RCPT_DOMAIN_ACTION => 'drop' });
+	my $c = client(server => $s, local => '127.0.0.2');
+	$c->start($GOOD);
+	$c->cmd("MAIL FROM:<$FROM>");
+	$r = $c->cmd('RCPT TO:<user@other.test>');
+	reply_is($r, '421', '4.7.0', 'downgrade: drop after a failed lookup says 421 4.7.0');
+	ok($c->closed(5), 'downgrade: drop: connection closed');
+	logged($s, event => 'drop', check => 'rcpt_domain', cmd => 'RCPT', code => 421,
+	    esc => '4.7.0', downgraded => 1, name => 'downgrade: drop logged downgraded=yes');
+	stop($s);
 }
 
 # --- warn mode (none), the actions defer, drop and off; delay_reject changes nothing -----

@@ -170,6 +170,14 @@ for my $bad (['wrong version', cdb_version($DB)], ['truncated', cdb_truncated($D
 	    code => 452, esc => '4.3.4', downgraded => 1,
 	    name => 'downgrade: logged as defer ... downgraded=yes');
 	stop($s);
+	$s = start_tcpserver(rules => cdb_break($db, 'n:allow_ip'),
+	    env => { SMTPFRONT_SIZE_ACTION => 'drop' });
+	($c, $r) = mail_size($s, 4097);
+	reply_is($r, '421', '4.7.0', 'downgrade: drop after a failed lookup says 421 4.7.0');
+	ok($c->closed(5), 'downgrade: drop: connection closed');
+	logged($s, event => 'drop', check => 'size', cmd => 'MAIL', code => 421,
+	    esc => '4.7.0', downgraded => 1, name => 'downgrade: drop logged downgraded=yes');
+	stop($s);
 }
 
 # --- warn mode ------------------------------------------------------------------------

@@ -514,6 +514,26 @@ sub held_suite {
 		    "$ck downgrade: a good client still passes (fail open)");
 		delivered($s, $msg, "$ck downgrade: its message arrived byte for byte");
 		stop($s);
+
+		# the action drop after a failed lookup: 421, not the 5xx
+		$s = start_tcpserver(rules => cdb_break($adb, 'n:allow_ip'),
+		    env => { %$env, $var => 'drop' });
+		my $c = client(server => $s, local => '127.0.0.2');
+		$c->reply;
+		my $got;
+		if ($at eq 'EHLO') {
+			$got = $c->cmd("EHLO $hit{helo}");
+		} else {
+			$c->cmd(defined $hit{helo} ? "EHLO $hit{helo}" : 'NOOP');
+			$got = $c->cmd($hit{from_line} // "MAIL FROM:<$hit{from}>");
+		}
+		reply_is($got, '421', '4.7.0',
+		    "$ck downgrade: drop after a failed lookup says 421 4.7.0");
+		$tb->ok($c->closed(5), "$ck downgrade: drop: connection closed");
+		logged($s, event => 'drop', check => $ck, cmd => $at, code => 421,
+		    esc => '4.7.0', downgraded => 1,
+		    name => "$ck downgrade: drop logged with downgraded=yes");
+		stop($s);
 	}
 
 	# warn mode
