@@ -4,7 +4,8 @@
 # child): delivered messages, refusals by several checks, a held
 # refusal, a warn-mode hit, a deferral (RBLSMTPD), protocol errors and a
 # drop.  Their log is fed to the report plain, with multilog and syslog
-# prefixes and with tcpserver's own lines, and the counts must match
+# prefixes, in smtpfront's own syslog form and with tcpserver's own
+# lines, and the counts must match
 # what the sessions did.  A sender with blanks in a quoted local part
 # must not fake a count.
 use strict;
@@ -124,6 +125,15 @@ my $prefixed = join('', (map { sprintf("\@40000000%016x %s\n", $i++, $_) }
     @la), (map { "Nov 23 03:50:31 mx tcpserver[99]: $_\n" } @lb));
 ($code, $out) = run(argv => [$report], input => $prefixed, timeout => 30);
 is($out, $want, 'report with multilog and syslog prefixes: the same');
+
+# The syslog form smtpfront itself uses under inetd and xinetd:
+# "smtpfront[PID]: IP: EVENT ...", after syslog's time and host.
+my $syslog = join('', map { s/^(smtpfront\[\d+\]) /Nov 23 03:50:31 mx $1: /r . "\n" }
+    @la, @lb);
+like($syslog, qr/^Nov 23 03:50:31 mx smtpfront\[\d+\]: 127\.0\.0\.2: connect /m,
+    'the syslog form is built');
+($code, $out) = run(argv => [$report], input => $syslog, timeout => 30);
+is($out, $want, 'report of smtpfront\'s syslog form: the same');
 
 # Files as arguments, split in two.
 my $fa = spew(tmp() . '/a.log', join('', map { "$_\n" } @la));
