@@ -78,7 +78,7 @@ fuzz:
 
 install: $(PROGS)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5
-	install -m 755 $(B)/smtpfront $(B)/smtpfront-cdb $(DESTDIR)$(BINDIR)/
+	install -m 755 $(B)/smtpfront $(B)/smtpfront-cdb scripts/smtpfront-report $(DESTDIR)$(BINDIR)/
 	install -m 644 man/smtpfront.8 man/smtpfront-cdb.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 644 man/smtpfront-rules.5 $(DESTDIR)$(MANDIR)/man5/
 

@@ -1607,6 +1607,8 @@ main(int argc, char **argv)
 		refuse(&d, "-");
 		if (r != CLIENT_OK && r != CLIENT_TOOLONG)
 			finish(EXIT_OK);
+		/* and every recipient after it, as a held refusal would */
+		s->held = d;
 	} else if (r != VERDICT_PASS && decide_early(&d, "CONNECT")) {
 		/* a refusal at connect without delay_reject closes */
 		finish(EXIT_OK);

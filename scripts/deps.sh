@@ -23,7 +23,7 @@ usage() {
 # systemd-socket-activate (package systemd), ip/ss, setpriv (util-linux),
 # Perl with Test::More and prove.
 BUILD="build-essential gcc make clang libclang-rt-14-dev libowfat-dev"
-TEST="tinycdb ucspi-tcp-ipv6 postfix swaks perl dnsmasq-base iproute2 systemd util-linux"
+TEST="tinycdb ucspi-tcp-ipv6 postfix swaks perl dnsmasq-base iproute2 systemd util-linux groff-base valgrind"
 DEMO="tinycdb ucspi-tcp-ipv6 postfix swaks"
 
 case "$1" in

@@ -52,7 +52,7 @@ for my $case (['/usr', []], ['/usr/local', undef]) {
 	    PREFIX => undef, DESTDIR => undef });
 	my $how = $args ? "PREFIX=$prefix" : 'default PREFIX';
 	is($code, 0, "make install DESTDIR=... ($how) exits 0") or diag($out);
-	my @want = sort((map { "$prefix/bin/$_" } @progs),
+	my @want = sort((map { "$prefix/bin/$_" } @progs, 'smtpfront-report'),
 	    (map { "$prefix/share/man/man8/$_" } @man8),
 	    (map { "$prefix/share/man/man5/$_" } @man5));
 	is_deeply([files_under($dest)], \@want,
@@ -63,6 +63,10 @@ for my $case (['/usr', []], ['/usr/local', undef]) {
 		ok(-f $f && slurp($f) eq slurp("$build/$p"),
 		    "$how: $p is the one in build/");
 	}
+	my $rep = "$dest$prefix/bin/smtpfront-report";
+	is(mode($rep), '755', "$how: smtpfront-report is mode 755");
+	ok(-f $rep && slurp($rep) eq slurp("$top/scripts/smtpfront-report"),
+	    "$how: smtpfront-report is scripts/smtpfront-report");
 	for my $m ((map { "man8/$_" } @man8), (map { "man5/$_" } @man5)) {
 		my $f = "$dest$prefix/share/man/$m";
 		my ($name) = $m =~ m{/(.*)$};
