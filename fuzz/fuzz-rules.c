@@ -595,7 +595,7 @@ probe_name(struct rules *r, size_t li, const char *p, size_t n)
 	}
 }
 
-/* p = a + b + c, cut to PROBE_MAX. */
+/* p = a + b + c; 0 when that is longer than PROBE_MAX. */
 static size_t
 cat3(char *p, const char *a, size_t an, const char *b, size_t bn,
     const char *c)
