@@ -976,17 +976,22 @@ do_data(size_t argn)
 		say_close("bare_lf_data", "drop", "bare CR or LF in DATA");
 	}
 	if (toobig || sperr) {
+		struct rtext rt;
+
+		reply_load(s, toobig ? "size_exceeded" :
+		    (sperr == ENOSPC || sperr == EDQUOT) ? "spool_full" :
+		    "child_fail", &rt);
 		log_start(toobig ? "reject" : "defer");
 		log_str("check", toobig ? "size" : "spool");
 		log_str("rule", toobig ? "size_max" : "-");
 		log_envelope("DATA");
 		log_ull("bytes", total);
+		log_str("code", rt.code);
+		log_str("esc", rt.esc);
 		if (sperr)
 			log_str("reason", strerror(sperr));
 		log_end();
-		say(toobig ? "size_exceeded" :
-		    (sperr == ENOSPC || sperr == EDQUOT) ? "spool_full" :
-		    "child_fail");
+		say_rt(&rt);
 		spool_free(sp);
 		txn_reset();
 		return;
