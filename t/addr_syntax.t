@@ -57,7 +57,7 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 	}
 	log_none($s, qr/ 127\.0\.2\.1: \w+ check=addr_syntax /,
 	    'good senders: nothing logged by addr_syntax');
-	stop($s);
+	stop_settled($s);
 }
 
 # --- recipients: refused at their own RCPT ----------------------------------------
@@ -98,7 +98,7 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 	    tag => 'syntax-swaks-rcpt');
 	is($code, 24, 'recipient: swaks exits 24');
 	like($out, qr/^<\*\* 553 5\.1\.3 /m, 'recipient: swaks saw 553 5.1.3');
-	stop($s);
+	stop_settled($s);
 }
 
 # --- recipients: warn, defer, drop, off, the downgrade rule ---------------------------
@@ -113,7 +113,7 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 	    env => "MAIL FROM:<$FROM>\nRCPT TO:<bad..dots\@example.test>\n");
 	logged($s, event => 'warn', check => 'addr_syntax', rule => '-', cmd => 'RCPT',
 	    name => 'recipient warn: logged');
-	stop($s);
+	stop_settled($s);
 
 	$s = server(env => { SMTPFRONT_ADDR_SYNTAX_ACTION => 'defer' });
 	$r = session(server => $s, helo => $GOOD, from => $FROM,
@@ -121,7 +121,7 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 	reply_is($r->{rcpt}[0], '450', '4.1.3', 'recipient defer: 450 4.1.3');
 	logged($s, event => 'defer', check => 'addr_syntax', cmd => 'RCPT',
 	    code => 450, esc => '4.1.3', name => 'recipient defer: logged');
-	stop($s);
+	stop_settled($s);
 
 	$s = server(env => { SMTPFRONT_ADDR_SYNTAX_ACTION => 'drop' });
 	my $c = client(server => $s, local => '127.0.0.2');
@@ -130,7 +130,7 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 	reply_is($c->cmd('RCPT TO:<bad..dots@example.test>'), '553', '5.1.3',
 	    'recipient drop: 553 5.1.3');
 	ok($c->closed(5), 'recipient drop: connection closed');
-	stop($s);
+	stop_settled($s);
 
 	my ($db) = rules('syntax-allowip', 'list rcpt_domains example.test',
 	    'list allow_ip 192.0.2.99');
@@ -143,7 +143,7 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 	logged($s, event => 'defer', check => 'addr_syntax', cmd => 'RCPT',
 	    code => 450, esc => '4.1.3', downgraded => 1,
 	    name => 'recipient downgrade: logged downgraded=yes');
-	stop($s);
+	stop_settled($s);
 }
 
 # --- over-long addresses: clear replies, the session goes on -------------------------
@@ -169,7 +169,7 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 	reply_is($c->cmd("RCPT TO:<$RCPT>"), '250', '2.1.5',
 	    'over-long: the transaction goes on: RCPT accepted');
 	reply_is($c->cmd('QUIT'), '221', '2.0.0', 'over-long: QUIT');
-	stop($s);
+	stop_settled($s);
 }
 
 done_testing();

@@ -70,7 +70,7 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 	($code, $out) = swaks_send(server => $s, helo => 'localhost', to => $RCPT,
 	    tag => 'allow-rcpt-swaks-other');
 	is($code, 24, 'hit: swaks to another recipient: exit 24');
-	stop($s);
+	stop_settled($s);
 }
 
 # --- the forms --------------------------------------------------------------------
@@ -102,7 +102,7 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 	log_none($s, qr/ 127\.0\.2\.\d: accept check=allow_rcpt /,
 	    'not allowlisted: no accept logged');
 	load_ok($s, tag => 'allow-rcpt-load', rcpt => $DESK);
-	stop($s);
+	stop_settled($s);
 }
 
 # --- rules key absent; no action setting ------------------------------------------------
@@ -113,7 +113,7 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 	reply_is($r->{rcpt}[0], '550', '5.1.1',
 	    'no allow_rcpt list: the recipient is refused by rcpt_users');
 	log_none($s, qr/check=allow_rcpt /, 'no allow_rcpt list: nothing logged by it');
-	stop($s);
+	stop_settled($s);
 
 	my $src = spew(tmp() . '/allow-rcpt-action.rules',
 	    "list allow_rcpt $DESK\nset allow_rcpt_action warn\n");
@@ -126,7 +126,7 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 	$r = session(server => $s, helo => 'localhost', from => $FROM, rcpts => [$DESK]);
 	reply_is($r->{rcpt}[0], '250', '2.1.5',
 	    'no action setting: SMTPFRONT_ALLOW_RCPT_ACTION changes nothing');
-	stop($s);
+	stop_settled($s);
 }
 
 # --- database unreadable or corrupt; a failed lookup fails open -------------------------
@@ -135,7 +135,7 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 	    ['a directory', tmp()]) {
 		my $s = start_tcpserver(rules => $bad->[1]);
 		refused_at_connect($s, "database: $bad->[0]");
-		stop($s);
+		stop_settled($s);
 	}
 	my $s = start_tcpserver(rules => cdb_break($DB, "l:allow_rcpt:$DESK"));
 	my $r = session(server => $s, helo => $GOOD, from => $FROM, rcpts => [$DESK]);
@@ -154,7 +154,7 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 	    rcpts => ['anyone@abuse.example.test'], msg => $msg);
 	reply_is($r->{eod}, '250', '2.0.0', 'broken lookup: another entry still allowlists');
 	delivered($s, $msg, 'broken lookup: arrived byte for byte');
-	stop($s);
+	stop_settled($s);
 }
 
 # --- warn mode of the checks it skips --------------------------------------------------
@@ -171,7 +171,7 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 	reply_is($r->{eod}, '250', '2.0.0', 'warn mode: an unknown user accepted');
 	delivered($s, warn_header('rcpt_users') . $msg,
 	    'warn mode: X-Smtpfront-Warn: rcpt_users for the unknown user');
-	stop($s);
+	stop_settled($s);
 }
 
 # --- over-long input ---------------------------------------------------------------
@@ -186,7 +186,7 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 	    'over-long: a 320-byte path: 501 5.5.4');
 	reply_is($c->cmd("RCPT TO:<$DESK>"), '250', '2.1.5', 'over-long: the session goes on');
 	reply_is($c->cmd('QUIT'), '221', '2.0.0', 'over-long: QUIT');
-	stop($s);
+	stop_settled($s);
 }
 
 done_testing();

@@ -69,7 +69,7 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 	    to => 'ghost@example.test', tag => 'allow-sender-swaks');
 	is($code, 0, 'hit: swaks from the allowlisted sender delivered') or diag($out);
 	delivered($s, $smsg, 'hit: swaks message arrived byte for byte');
-	stop($s);
+	stop_settled($s);
 }
 
 # --- refusals held from the greeting still apply ----------------------------------
@@ -81,7 +81,7 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 	reply_is($r->{rcpt}[1], '250', '2.1.5', 'held helo_list refusal: postmaster accepted');
 	logged($s, check => 'helo_list', cmd => 'RCPT', code => 550, esc => '5.7.1',
 	    name => 'held refusal: logged by helo_list');
-	stop($s);
+	stop_settled($s);
 }
 
 # --- the forms --------------------------------------------------------------------
@@ -114,7 +114,7 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 	log_none($s, qr/ 127\.0\.2\.\d: accept check=allow_sender /,
 	    'not allowlisted: no accept logged');
 	load_ok($s, tag => 'allow-sender-load', from => $FRIEND);
-	stop($s);
+	stop_settled($s);
 }
 
 # --- rules key absent; no action setting ------------------------------------------------
@@ -126,7 +126,7 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 	reply_is($r->{rcpt}[0], '553', '5.7.1',
 	    'no allow_sender list: the sender is refused by sender_list');
 	log_none($s, qr/check=allow_sender /, 'no allow_sender list: nothing logged by it');
-	stop($s);
+	stop_settled($s);
 
 	my $src = spew(tmp() . '/allow-sender-action.rules',
 	    "list allow_sender $FRIEND\nset allow_sender_action off\n");
@@ -140,7 +140,7 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 	    rcpts => ['nobody@example.test']);
 	reply_is($r->{rcpt}[0], '250', '2.1.5',
 	    'no action setting: SMTPFRONT_ALLOW_SENDER_ACTION changes nothing');
-	stop($s);
+	stop_settled($s);
 }
 
 # --- database unreadable or corrupt; a failed lookup fails open -------------------------
@@ -149,7 +149,7 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 	    ['a directory', tmp()]) {
 		my $s = start_tcpserver(rules => $bad->[1]);
 		refused_at_connect($s, "database: $bad->[0]");
-		stop($s);
+		stop_settled($s);
 	}
 	my $s = start_tcpserver(rules => cdb_break($DB, "l:allow_sender:$FRIEND"));
 	my $r = session(server => $s, helo => $GOOD, from => $FRIEND,
@@ -166,7 +166,7 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 	    from => 'anyone@friends.example', rcpts => ['nobody@example.test'], msg => $msg);
 	reply_is($r->{eod}, '250', '2.0.0', 'broken lookup: another entry still allowlists');
 	delivered($s, $msg, 'broken lookup: arrived byte for byte');
-	stop($s);
+	stop_settled($s);
 }
 
 # --- warn mode of the checks it skips; delay_reject=no -------------------------------
@@ -184,7 +184,7 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 	reply_is($r->{eod}, '250', '2.0.0', 'warn mode: another sender accepted');
 	delivered($s, warn_header('sender_list', 'rcpt_users') . $msg,
 	    'warn mode: X-Smtpfront-Warn: sender_list, rcpt_users for another sender');
-	stop($s);
+	stop_settled($s);
 
 	$s = server(env => { SMTPFRONT_DELAY_REJECT => 'no' });
 	my $c = client(server => $s, local => '127.0.0.2');
@@ -196,7 +196,7 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 	reply_is($c->cmd('RCPT TO:<nobody@example.test>'), '250', '2.1.5',
 	    'delay_reject=no: and its recipient');
 	$c->cmd('QUIT');
-	stop($s);
+	stop_settled($s);
 }
 
 # --- over-long input ---------------------------------------------------------------
@@ -219,7 +219,7 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 	reply_is($c->cmd('QUIT'), '221', '2.0.0', 'over-long: QUIT');
 	logged($s, event => 'accept', check => 'allow_sender', rule => "$SRC:4",
 	    cmd => 'MAIL', name => 'over-long: logged with the entry');
-	stop($s);
+	stop_settled($s);
 }
 
 done_testing();

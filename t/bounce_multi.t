@@ -48,7 +48,7 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 	is($code, 25, 'hit: swaks exits 25 (DATA refused)');
 	like($out, qr/^<\*\* 550 5\.5\.3 /m, 'hit: swaks saw 550 5.5.3');
 	not_delivered($s, 'bounce-swaks-hit', 'hit: nothing delivered for swaks');
-	stop($s);
+	stop_settled($s);
 }
 
 # --- no hit: one recipient, or a sender -------------------------------------------------
@@ -79,7 +79,7 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 	delivered($s, $smsg, 'no hit: swaks message arrived byte for byte');
 	load_ok($s, tag => 'bounce-load');
 	log_none($s, qr/check=bounce_multi /, 'no hit: nothing logged by bounce_multi');
-	stop($s);
+	stop_settled($s);
 }
 
 # --- rules key absent: the built-in default action reject --------------------------------
@@ -90,7 +90,7 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 	reply_is($r->{rcpt}[1], '250', '2.1.5', 'no database: two local recipients');
 	reply_is($r->{data}, '550', '5.5.3', 'no database: DATA gets 550 5.5.3');
 	not_delivered($s, 'bounce-nodb', 'no database: nothing delivered');
-	stop($s);
+	stop_settled($s);
 	my ($db) = rules('bounce-warn', 'list rcpt_domains example.test',
 	    'set bounce_multi_action warn');
 	$s = start_tcpserver(rules => $db);
@@ -99,7 +99,7 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 	reply_is($r->{eod}, '250', '2.0.0', 'set bounce_multi_action warn: accepted');
 	delivered($s, warn_header('bounce_multi') . $msg,
 	    'set bounce_multi_action warn: with the header');
-	stop($s);
+	stop_settled($s);
 }
 
 # --- database unreadable or corrupt -----------------------------------------------
@@ -107,7 +107,7 @@ for my $bad (['wrong version', cdb_version($DB)], ['truncated', cdb_truncated($D
     ['a directory', tmp()]) {
 	my $s = start_tcpserver(rules => $bad->[1]);
 	refused_at_connect($s, "database: $bad->[0]");
-	stop($s);
+	stop_settled($s);
 }
 
 # --- the downgrade rule -------------------------------------------------------------
@@ -126,7 +126,7 @@ for my $bad (['wrong version', cdb_version($DB)], ['truncated', cdb_truncated($D
 	$r = session(server => $s, helo => $GOOD, from => '', rcpts => [$RCPT], msg => $msg);
 	reply_is($r->{eod}, '250', '2.0.0', 'downgrade: a bounce to one recipient passes');
 	delivered($s, $msg, 'downgrade: arrived byte for byte');
-	stop($s);
+	stop_settled($s);
 	$s = start_tcpserver(rules => cdb_break($db, 'n:allow_ip'),
 	    env => { SMTPFRONT_BOUNCE_MULTI_ACTION => 'drop' });
 	my $c = client(server => $s, local => '127.0.0.2');
@@ -138,7 +138,7 @@ for my $bad (['wrong version', cdb_version($DB)], ['truncated', cdb_truncated($D
 	ok($c->closed(5), 'downgrade: drop: connection closed');
 	logged($s, event => 'drop', check => 'bounce_multi', cmd => 'DATA', code => 421,
 	    esc => '4.7.0', downgraded => 1, name => 'downgrade: drop logged downgraded=yes');
-	stop($s);
+	stop_settled($s);
 }
 
 # --- warn mode, the actions defer, drop and off; delay_reject changes nothing ------------
@@ -154,7 +154,7 @@ for my $bad (['wrong version', cdb_version($DB)], ['truncated', cdb_truncated($D
 	logged($s, event => 'warn', check => 'bounce_multi', rule => '-', cmd => 'DATA',
 	    name => 'warn: log warn check=bounce_multi cmd=DATA');
 	log_none($s, qr/ (?:reject|defer|drop) check=/, 'warn: no refusal logged');
-	stop($s);
+	stop_settled($s);
 
 	$s = server(env => { SMTPFRONT_BOUNCE_MULTI_ACTION => 'defer' });
 	$r = session(server => $s, helo => $GOOD, from => '', rcpts => \@TWO,
@@ -162,7 +162,7 @@ for my $bad (['wrong version', cdb_version($DB)], ['truncated', cdb_truncated($D
 	reply_is($r->{data}, '450', '4.5.3', 'defer: 450 4.5.3 at DATA');
 	logged($s, event => 'defer', check => 'bounce_multi', rule => '-', cmd => 'DATA',
 	    code => 450, esc => '4.5.3', name => 'defer: logged');
-	stop($s);
+	stop_settled($s);
 
 	$s = server(env => { SMTPFRONT_BOUNCE_MULTI_ACTION => 'drop' });
 	my $c = client(server => $s, local => '127.0.0.2');
@@ -173,7 +173,7 @@ for my $bad (['wrong version', cdb_version($DB)], ['truncated', cdb_truncated($D
 	ok($c->closed(5), 'drop: connection closed');
 	logged($s, event => 'drop', check => 'bounce_multi', cmd => 'DATA', code => 550,
 	    esc => '5.5.3', name => 'drop: logged');
-	stop($s);
+	stop_settled($s);
 
 	$s = server(env => { SMTPFRONT_BOUNCE_MULTI_ACTION => '' });
 	$msg = message('bounce-off');
@@ -181,13 +181,13 @@ for my $bad (['wrong version', cdb_version($DB)], ['truncated', cdb_truncated($D
 	reply_is($r->{eod}, '250', '2.0.0', 'off: accepted');
 	delivered($s, $msg, 'off: delivered without a header');
 	log_none($s, qr/check=bounce_multi /, 'off: nothing logged');
-	stop($s);
+	stop_settled($s);
 
 	$s = server(env => { SMTPFRONT_DELAY_REJECT => 'no' });
 	$r = session(server => $s, helo => $GOOD, from => '', rcpts => \@TWO,
 	    msg => message('bounce-nodelay'));
 	reply_is($r->{data}, '550', '5.5.3', 'delay_reject=no: the same 550 5.5.3 at DATA');
-	stop($s);
+	stop_settled($s);
 }
 
 # --- over-long input: a bounce to as many recipients as allowed -------------------------
@@ -207,7 +207,7 @@ for my $bad (['wrong version', cdb_version($DB)], ['truncated', cdb_truncated($D
 	reply_is($c->cmd('RSET'), '250', '2.0.0', 'many: the session goes on');
 	$c->cmd('QUIT');
 	is(scalar(sink_messages($s->{sinkdir})), 0, 'many: nothing delivered');
-	stop($s);
+	stop_settled($s);
 }
 
 done_testing();

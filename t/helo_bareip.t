@@ -41,7 +41,7 @@ my ($DB) = held_suite(
 	reply_is($r->{rcpt}[0], '501', '5.5.2', 'hit: HELO (not EHLO) checked the same');
 	logged($s, ip => '127.0.0.3', check => 'helo_bareip', rule => '-',
 	    cmd => 'RCPT', code => 501, esc => '5.5.2', name => 'hit: HELO logged');
-	stop($s);
+	stop_settled($s);
 
 	# literals and names that only look like addresses pass this check
 	$s = start_tcpserver(rules => $DB,
@@ -55,7 +55,7 @@ my ($DB) = held_suite(
 		delivered($s, $msg, "no hit: EHLO $helo: message arrived byte for byte");
 	}
 	log_none($s, qr/check=helo_bareip /, 'no hit: nothing logged by helo_bareip');
-	stop($s);
+	stop_settled($s);
 }
 
 # --- over-long input: a 300-byte HELO gets a clear reply, the session goes on -----
@@ -79,7 +79,7 @@ my ($DB) = held_suite(
 	is(scalar(@l), 1, 'over-long: one refusal logged') or diag(log_text($s));
 	unlike(join("\n", sink_log($s->{sinkdir})), qr/^EHLO .{256}/m,
 	    'over-long: the child never got a cut name');
-	stop($s);
+	stop_settled($s);
 }
 
 done_testing();

@@ -52,7 +52,7 @@ my ($DB) = held_suite(
 	}
 	log_none($s, qr/ 127\.0\.2\.\d: \w+ check=helo_fqdn /,
 	    'no hit: nothing logged by helo_fqdn for them');
-	stop($s);
+	stop_settled($s);
 }
 
 # --- over-long input ---------------------------------------------------------------
@@ -72,7 +72,7 @@ my ($DB) = held_suite(
 	$c->cmd('QUIT');
 	my @l = wait_log($s, qr/ reject check=helo_(?:syntax|fqdn) /, 5);
 	is(scalar(@l), 1, 'over-long: one refusal logged') or diag(log_text($s));
-	stop($s);
+	stop_settled($s);
 }
 
 done_testing();

@@ -56,7 +56,7 @@ my ($DB, $SRC) = held_suite(
 	}
 	log_none($s, qr/ 127\.0\.2\.1: \w+ check=helo_list /,
 	    'no hit: nothing logged by helo_list for them');
-	stop($s);
+	stop_settled($s);
 
 	# no database: localhost is still refused
 	$s = start_tcpserver(env => { SMTPFRONT_DELAY_REJECT => 'no' });
@@ -64,7 +64,7 @@ my ($DB, $SRC) = held_suite(
 	reply_is($r->{helo}, '550', '5.7.1', 'no database: EHLO localhost refused');
 	logged($s, check => 'helo_list', rule => 'builtin', cmd => 'EHLO',
 	    code => 550, esc => '5.7.1', name => 'no database: rule=builtin');
-	stop($s);
+	stop_settled($s);
 }
 
 # --- a failed list lookup passes and sets the downgrade rule ---------------------------
@@ -92,7 +92,7 @@ my ($DB, $SRC) = held_suite(
 	    'broken lookup: an entry whose lookup works still refuses (550 5.7.1)');
 	logged($s, ip => '127.0.0.4', check => 'helo_list', rule => "$SRC:3",
 	    cmd => 'RCPT', code => 550, esc => '5.7.1', name => 'broken lookup: logged');
-	stop($s);
+	stop_settled($s);
 }
 
 # --- over-long input ---------------------------------------------------------------
@@ -117,7 +117,7 @@ my ($DB, $SRC) = held_suite(
 	reply_is($c->cmd("MAIL FROM:<$FROM>"), '250', '2.1.0', 'over-long: MAIL');
 	reply_is($c->cmd("RCPT TO:<$RCPT>"), '250', '2.1.5', 'over-long: RCPT accepted');
 	$c->cmd('QUIT');
-	stop($s);
+	stop_settled($s);
 }
 
 done_testing();

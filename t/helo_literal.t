@@ -66,7 +66,7 @@ my ($DB) = held_suite(
 	}
 	log_none($s, qr/ 127\.0\.2\.\d: \w+ check=helo_literal /,
 	    'no hit: nothing logged for the own addresses');
-	stop($s);
+	stop_settled($s);
 }
 
 # --- over-long input -------------------------------------------------------------
@@ -94,7 +94,7 @@ my ($DB) = held_suite(
 	reply_is($c->cmd("RCPT TO:<$RCPT>"), '250', '2.1.5',
 	    'over-long: RCPT accepted after the good greeting');
 	$c->cmd('QUIT');
-	stop($s);
+	stop_settled($s);
 }
 
 done_testing();

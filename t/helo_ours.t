@@ -48,7 +48,7 @@ sub ours {
 	my $s = start_tcpserver(rules => $DB);
 	ours($s, '127.0.1.1', $LOCALHOST, 'hostname', 'the hostname, from TCPLOCALHOST');
 	ours($s, '127.0.1.2', uc($LOCALHOST), 'hostname', 'case does not matter');
-	stop($s);
+	stop_settled($s);
 
 	# the hostname set in the rules: TCPLOCALHOST is still ours
 	my ($db) = rules('hostname', 'list rcpt_domains example.test',
@@ -58,7 +58,7 @@ sub ours {
 	like($r->{banner}{last}, qr/^220 mx\.other\.test /, 'set hostname: in the banner');
 	ours($s, '127.0.1.4', 'mx.other.test', 'hostname', 'the hostname setting');
 	ours($s, '127.0.1.5', $LOCALHOST, 'TCPLOCALHOST', 'TCPLOCALHOST');
-	stop($s);
+	stop_settled($s);
 
 	# no database: the hostname is still ours
 	$s = start_tcpserver();
@@ -66,14 +66,14 @@ sub ours {
 	    from => $FROM, rcpts => ['postmaster', $RCPT]);
 	reply_is($r->{rcpt}[0], '250', '2.1.5',
 	    'no database: RCPT TO:<postmaster> accepted despite the held refusal');
-	stop($s);
+	stop_settled($s);
 	$s = start_tcpserver(env => { SMTPFRONT_DELAY_REJECT => 'no' });
 	$r = session(server => $s, local => '127.0.1.6', helo => $LOCALHOST);
 	reply_is($r->{helo}, '550', '5.7.1',
 	    'no database: EHLO with our hostname refused (default action reject)');
 	logged($s, ip => '127.0.1.6', check => 'helo_ours', rule => 'hostname',
 	    cmd => 'EHLO', code => 550, esc => '5.7.1', name => 'no database: logged');
-	stop($s);
+	stop_settled($s);
 
 	# our addresses: helo_literal and helo_bareip would refuse first
 	$s = start_tcpserver(rules => $DB, env => {
@@ -89,7 +89,7 @@ sub ours {
 	    from => $FROM, rcpts => [$RCPT], msg => $msg);
 	reply_is($r->{eod}, '250', '2.0.0', 'no hit: an address not ours passes');
 	delivered($s, $msg, 'no hit: arrived byte for byte');
-	stop($s);
+	stop_settled($s);
 
 	# a client on our own address may use our name
 	$s = start_tcpserver(rules => $DB);
@@ -107,7 +107,7 @@ sub ours {
 		reply_is($r->{eod}, '250', '2.0.0', "no hit: EHLO $helo passes");
 	}
 	log_none($s, qr/check=helo_ours /, 'no hit: nothing logged by helo_ours');
-	stop($s);
+	stop_settled($s);
 }
 
 # --- a failed list lookup passes and sets the downgrade rule ---------------------------
@@ -138,7 +138,7 @@ sub ours {
 		    from => 'sender@localhost', rcpts => [$RCPT]);
 		reply_is($r->{rcpt}[0], '553', '5.1.8',
 		    "broken $key: without that lookup the reject stays 553 5.1.8");
-		stop($s);
+		stop_settled($s);
 	}
 }
 
@@ -157,7 +157,7 @@ sub ours {
 	reply_is($c->cmd("MAIL FROM:<$FROM>"), '250', '2.1.0', 'over-long: MAIL again');
 	reply_is($c->cmd("RCPT TO:<$RCPT>"), '250', '2.1.5', 'over-long: RCPT accepted');
 	$c->cmd('QUIT');
-	stop($s);
+	stop_settled($s);
 }
 
 done_testing();

@@ -45,7 +45,7 @@ my ($DB) = held_suite(
 	delivered($s, $msg, 'HELO: arrived byte for byte');
 	log_none($s, qr/ 127\.0\.0\.8: \w+ check=helo_required /,
 	    'HELO: nothing logged by helo_required');
-	stop($s);
+	stop_settled($s);
 }
 
 # --- over-long input before the greeting: clear replies, the session goes on ---------
@@ -62,7 +62,7 @@ my ($DB) = held_suite(
 	reply_is($c->cmd("RCPT TO:<$RCPT>"), '250', '2.1.5', 'over-long: RCPT accepted');
 	reply_is($c->cmd('QUIT'), '221', '2.0.0', 'over-long: QUIT');
 	log_none($s, qr/check=helo_required /, 'over-long: nothing logged by helo_required');
-	stop($s);
+	stop_settled($s);
 }
 
 done_testing();

@@ -40,7 +40,7 @@ my ($DB) = held_suite(
 		    cmd => 'RCPT', code => 501, esc => '5.5.2',
 		    name => "hit: EHLO $helo logged by helo_syntax");
 	}
-	stop($s);
+	stop_settled($s);
 
 	# valid names and literals pass this check (the others are off here)
 	$s = start_tcpserver(rules => $DB, env => {
@@ -55,7 +55,7 @@ my ($DB) = held_suite(
 		delivered($s, $msg, "no hit: EHLO $helo: message arrived byte for byte");
 	}
 	log_none($s, qr/check=helo_syntax /, 'no hit: nothing logged by helo_syntax');
-	stop($s);
+	stop_settled($s);
 }
 
 # --- over-long input ----------------------------------------------------------------
@@ -91,7 +91,7 @@ my ($DB) = held_suite(
 	not_delivered($s, 'syntax-long-labels', 'over-long: nothing delivered');
 	unlike(join("\n", sink_log($s->{sinkdir})), qr/^EHLO a{63}\.a{63}/m,
 	    'over-long: the child never got a name cut to 255 bytes');
-	stop($s);
+	stop_settled($s);
 }
 
 done_testing();

@@ -57,7 +57,7 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 	is($code, 24, 'hit: swaks exits 24');
 	like($out, qr/^<\*\* 550 5\.7\.1 /m, 'hit: swaks saw 550 5.7.1');
 	not_delivered($s, 'domain-swaks-hit', 'hit: nothing delivered for swaks');
-	stop($s);
+	stop_settled($s);
 }
 
 # --- the forms -----------------------------------------------------------------------
@@ -87,7 +87,7 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 	log_none($s, qr/ 127\.0\.2\.1: \w+ check=rcpt_domain /,
 	    'our domains: nothing logged by rcpt_domain');
 	load_ok($s, tag => 'domain-load');
-	stop($s);
+	stop_settled($s);
 }
 
 # --- who may relay: RELAYCLIENT and trust rules; allowlists may not -------------------
@@ -99,7 +99,7 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 	reply_is($r->{eod}, '250', '2.0.0', 'RELAYCLIENT set: other.test accepted');
 	delivered($s, $msg, 'RELAYCLIENT: arrived byte for byte',
 	    env => "MAIL FROM:<$FROM>\nRCPT TO:<user\@other.test>\n");
-	stop($s);
+	stop_settled($s);
 
 	my ($db) = rules('domain-trust', @RULES, 'list trust 127.0.0.5',
 	    'list allow_ip 127.0.0.6', 'list allow_sender friend@example.org',
@@ -121,7 +121,7 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 	reply_is($r->{rcpt}[0], '550', '5.7.1', 'allow_rcpt: relay control still applies');
 	is(scalar(log_lines($s, qr/ reject check=rcpt_domain /)), 3,
 	    'allowlisted: three refusals logged by rcpt_domain');
-	stop($s);
+	stop_settled($s);
 }
 
 # --- rules key absent: relay for nobody ---------------------------------------------------
@@ -138,7 +138,7 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 		reply_is($r->{rcpt}[2], '250', '2.1.5', "$what: the local postmaster accepted");
 		delivered($s, $msg, "$what: arrived for the local postmaster",
 		    env => "MAIL FROM:<$FROM>\nRCPT TO:<postmaster>\n");
-		stop($s);
+		stop_settled($s);
 	}
 }
 
@@ -148,7 +148,7 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 	    ['a directory', tmp()]) {
 		my $s = start_tcpserver(rules => $bad->[1]);
 		refused_at_connect($s, "database: $bad->[0]");
-		stop($s);
+		stop_settled($s);
 	}
 	my $s = start_tcpserver(rules => cdb_break($DB, 'l:rcpt_domains:example.test'));
 	my $msg = message('domain-broken');
@@ -169,7 +169,7 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 	    'broken lookup: the defer says why, and is no downgrade');
 	like($l[1] // '', qr/ rcpt=<user\@other\.test> code=450 esc=4\.7\.1 reason="not our domain" downgraded=yes$/,
 	    'broken lookup: the later reject is logged downgraded=yes');
-	stop($s);
+	stop_settled($s);
 }
 
 # --- the downgrade rule ---------------------------------------------------------------
@@ -184,7 +184,7 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 	logged($s, event => 'defer', check => 'rcpt_domain', rule => '-', cmd => 'RCPT',
 	    code => 450, esc => '4.7.1', downgraded => 1,
 	    name => 'downgrade: logged downgraded=yes');
-	stop($s);
+	stop_settled($s);
 	$s = start_tcpserver(rules => cdb_break($db, 'n:allow_ip'),
 	    env => { SMTPFRONT_RCPT_DOMAIN_ACTION => 'drop' });
 	my $c = client(server => $s, local => '127.0.0.2');
@@ -195,7 +195,7 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 	ok($c->closed(5), 'downgrade: drop: connection closed');
 	logged($s, event => 'drop', check => 'rcpt_domain', cmd => 'RCPT', code => 421,
 	    esc => '4.7.0', downgraded => 1, name => 'downgrade: drop logged downgraded=yes');
-	stop($s);
+	stop_settled($s);
 }
 
 # --- warn mode (none), the actions defer, drop and off; delay_reject changes nothing -----
@@ -212,7 +212,7 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 	logged($s, check => 'rcpt_domain', rule => '-', cmd => 'RCPT', code => 550,
 	    esc => '5.7.1', name => 'warn: logged as a reject');
 	log_none($s, qr/ warn check=/, 'warn: no warn line');
-	stop($s);
+	stop_settled($s);
 
 	$s = server(env => { SMTPFRONT_RCPT_DOMAIN_ACTION => 'defer' });
 	$r = session(server => $s, helo => $GOOD, from => $FROM,
@@ -221,7 +221,7 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 	reply_is($r->{rcpt}[1], '250', '2.1.5', 'defer: our recipient accepted');
 	logged($s, event => 'defer', check => 'rcpt_domain', rule => '-', cmd => 'RCPT',
 	    code => 450, esc => '4.7.1', name => 'defer: logged');
-	stop($s);
+	stop_settled($s);
 
 	$s = server(env => { SMTPFRONT_RCPT_DOMAIN_ACTION => 'drop' });
 	my $c = client(server => $s, local => '127.0.0.2');
@@ -231,7 +231,7 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 	ok($c->closed(5), 'drop: connection closed');
 	logged($s, event => 'drop', check => 'rcpt_domain', cmd => 'RCPT', code => 550,
 	    esc => '5.7.1', name => 'drop: logged');
-	stop($s);
+	stop_settled($s);
 
 	$s = server(env => { SMTPFRONT_RCPT_DOMAIN_ACTION => '' });
 	$msg = message('domain-off');
@@ -240,12 +240,12 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 	reply_is($r->{eod}, '250', '2.0.0', 'off: relaying (the administrator said so)');
 	delivered($s, $msg, 'off: delivered without a header');
 	log_none($s, qr/check=rcpt_domain /, 'off: nothing logged');
-	stop($s);
+	stop_settled($s);
 
 	$s = server(env => { SMTPFRONT_DELAY_REJECT => 'no' });
 	$r = session(server => $s, helo => $GOOD, from => $FROM, rcpts => ['user@other.test']);
 	reply_is($r->{rcpt}[0], '550', '5.7.1', 'delay_reject=no: the same 550 5.7.1 at RCPT');
-	stop($s);
+	stop_settled($s);
 }
 
 # --- over-long input ---------------------------------------------------------------
@@ -266,7 +266,7 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 	    'over-long: a 308-byte path: 501 5.5.4');
 	reply_is($c->cmd("RCPT TO:<$RCPT>"), '250', '2.1.5', 'over-long: the session goes on');
 	reply_is($c->cmd('QUIT'), '221', '2.0.0', 'over-long: QUIT');
-	stop($s);
+	stop_settled($s);
 }
 
 # --- in front of a real Postfix, which does no relay control itself here ----------------
@@ -292,7 +292,7 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 	    'Postfix: never heard of other.test');
 	logged($s, check => 'rcpt_domain', cmd => 'RCPT', code => 550, esc => '5.7.1',
 	    name => 'Postfix: the refusal logged by rcpt_domain');
-	stop($s);
+	stop_settled($s);
 	postfix_stop($pf);
 }
 

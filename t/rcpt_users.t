@@ -49,7 +49,7 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 	is($code, 24, 'hit: swaks exits 24');
 	like($out, qr/^<\*\* 550 5\.1\.1 /m, 'hit: swaks saw 550 5.1.1');
 	not_delivered($s, 'users-swaks-hit', 'hit: nothing delivered for swaks');
-	stop($s);
+	stop_settled($s);
 }
 
 # --- the forms ------------------------------------------------------------------------
@@ -82,7 +82,7 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 	log_none($s, qr/ 127\.0\.2\.1: \w+ check=rcpt_users /,
 	    'known users: nothing logged by rcpt_users');
 	load_ok($s, tag => 'users-load');
-	stop($s);
+	stop_settled($s);
 }
 
 # --- rules key absent: the child decides -----------------------------------------------
@@ -99,7 +99,7 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 		delivered($s, $msg, "$what: arrived byte for byte",
 		    env => "MAIL FROM:<$FROM>\nRCPT TO:<$rcpt>\n");
 		log_none($s, qr/check=rcpt_users /, "$what: nothing logged by rcpt_users");
-		stop($s);
+		stop_settled($s);
 	}
 }
 
@@ -109,7 +109,7 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 	    ['a directory', tmp()]) {
 		my $s = start_tcpserver(rules => $bad->[1]);
 		refused_at_connect($s, "database: $bad->[0]");
-		stop($s);
+		stop_settled($s);
 	}
 	my $s = start_tcpserver(rules => cdb_break($DB, 'l:rcpt_users:user@example.test'));
 	my $msg = message('users-broken');
@@ -132,7 +132,7 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 	    'broken lookup: the defer says why, and is no downgrade');
 	like($l[1] // '', qr/ rcpt=<nobody\@example\.test> code=450 esc=4\.1\.1 reason="unknown user" downgraded=yes$/,
 	    'broken lookup: the later reject is logged downgraded=yes');
-	stop($s);
+	stop_settled($s);
 
 	for my $key ('c:rcpt_users', 'l:rcpt_catchall:catch.example.test',
 	    'l:rcpt_domains:catch.example.test') {
@@ -141,7 +141,7 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 		    rcpts => ['anyone@catch.example.test']);
 		reply_is($r->{rcpt}[0], '450', $key =~ /rcpt_domains/ ? '4.7.1' : '4.1.1',
 		    "broken $key: anyone\@catch.example.test deferred");
-		stop($s);
+		stop_settled($s);
 	}
 }
 
@@ -157,7 +157,7 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 	logged($s, event => 'defer', check => 'rcpt_users', rule => '-', cmd => 'RCPT',
 	    code => 450, esc => '4.1.1', downgraded => 1,
 	    name => 'downgrade: logged downgraded=yes');
-	stop($s);
+	stop_settled($s);
 	$s = start_tcpserver(rules => cdb_break($db, 'n:allow_ip'),
 	    env => { SMTPFRONT_RCPT_USERS_ACTION => 'drop' });
 	my $c = client(server => $s, local => '127.0.0.2');
@@ -168,7 +168,7 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 	ok($c->closed(5), 'downgrade: drop: connection closed');
 	logged($s, event => 'drop', check => 'rcpt_users', cmd => 'RCPT', code => 421,
 	    esc => '4.7.0', downgraded => 1, name => 'downgrade: drop logged downgraded=yes');
-	stop($s);
+	stop_settled($s);
 }
 
 # --- warn mode, the actions defer, drop and off; delay_reject changes nothing ------------
@@ -184,7 +184,7 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 	logged($s, event => 'warn', check => 'rcpt_users', rule => '-', cmd => 'RCPT',
 	    name => 'warn: log warn check=rcpt_users cmd=RCPT');
 	log_none($s, qr/ (?:reject|defer|drop) check=/, 'warn: no refusal logged');
-	stop($s);
+	stop_settled($s);
 
 	$s = server(env => { SMTPFRONT_RCPT_USERS_ACTION => 'defer' });
 	$r = session(server => $s, helo => $GOOD, from => $FROM,
@@ -193,7 +193,7 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 	reply_is($r->{rcpt}[1], '250', '2.1.5', 'defer: a known user accepted');
 	logged($s, event => 'defer', check => 'rcpt_users', rule => '-', cmd => 'RCPT',
 	    code => 450, esc => '4.1.1', name => 'defer: logged');
-	stop($s);
+	stop_settled($s);
 
 	$s = server(env => { SMTPFRONT_RCPT_USERS_ACTION => 'drop' });
 	my $c = client(server => $s, local => '127.0.0.2');
@@ -203,7 +203,7 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 	ok($c->closed(5), 'drop: connection closed');
 	logged($s, event => 'drop', check => 'rcpt_users', cmd => 'RCPT', code => 550,
 	    esc => '5.1.1', name => 'drop: logged');
-	stop($s);
+	stop_settled($s);
 
 	$s = server(env => { SMTPFRONT_RCPT_USERS_ACTION => '' });
 	$msg = message('users-off');
@@ -212,13 +212,13 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 	reply_is($r->{eod}, '250', '2.0.0', 'off: the child decides');
 	delivered($s, $msg, 'off: delivered without a header');
 	log_none($s, qr/check=rcpt_users /, 'off: nothing logged');
-	stop($s);
+	stop_settled($s);
 
 	$s = server(env => { SMTPFRONT_DELAY_REJECT => 'no' });
 	$r = session(server => $s, helo => $GOOD, from => $FROM,
 	    rcpts => ['nobody@example.test']);
 	reply_is($r->{rcpt}[0], '550', '5.1.1', 'delay_reject=no: the same 550 5.1.1 at RCPT');
-	stop($s);
+	stop_settled($s);
 }
 
 # --- over-long input ---------------------------------------------------------------
@@ -237,7 +237,7 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 	    'over-long: a 313-byte path: 501 5.5.4');
 	reply_is($c->cmd("RCPT TO:<$RCPT>"), '250', '2.1.5', 'over-long: the session goes on');
 	reply_is($c->cmd('QUIT'), '221', '2.0.0', 'over-long: QUIT');
-	stop($s);
+	stop_settled($s);
 }
 
 # --- in front of a real Postfix smtpd, which knows only user@example.test ---------------
@@ -265,7 +265,7 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 	is($got, $want, 'Postfix: body byte for byte');
 	unlike(slurp("$pf/maillog") // '', qr/nobody\@example\.test/,
 	    'Postfix: never heard of the unknown user');
-	stop($s);
+	stop_settled($s);
 
 	# without the list, Postfix decides and its reply reaches the client
 	my ($db) = rules('users-postfix', 'list rcpt_domains example.test');
@@ -279,7 +279,7 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 	log_none($s, qr/check=rcpt_users /, 'no rcpt_users list: nothing logged by rcpt_users');
 	like(slurp("$pf/maillog") // '', qr/reject: RCPT .*<nobody\@example\.test>/,
 	    'no rcpt_users list: Postfix logged its refusal');
-	stop($s);
+	stop_settled($s);
 	postfix_stop($pf);
 }
 

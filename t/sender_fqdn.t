@@ -52,7 +52,7 @@ my ($DB) = held_suite(
 	}
 	log_none($s, qr/ 127\.0\.2\.1: \w+ check=sender_fqdn /,
 	    'good senders: nothing logged by sender_fqdn');
-	stop($s);
+	stop_settled($s);
 }
 
 # --- over-long input ---------------------------------------------------------------
@@ -71,7 +71,7 @@ my ($DB) = held_suite(
 	reply_is($c->cmd("MAIL FROM:<$FROM>"), '250', '2.1.0', 'over-long: the session goes on');
 	reply_is($c->cmd("RCPT TO:<$RCPT>"), '250', '2.1.5', 'over-long: RCPT accepted');
 	reply_is($c->cmd('QUIT'), '221', '2.0.0', 'over-long: QUIT');
-	stop($s);
+	stop_settled($s);
 }
 
 done_testing();

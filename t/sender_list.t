@@ -58,7 +58,7 @@ my ($DB, $SRC) = held_suite(
 	}
 	log_none($s, qr/ 127\.0\.2\.1: \w+ check=sender_list /,
 	    'unlisted senders: nothing logged by sender_list');
-	stop($s);
+	stop_settled($s);
 }
 
 # --- a failed list lookup passes and sets the downgrade rule ---------------------------
@@ -88,7 +88,7 @@ my ($DB, $SRC) = held_suite(
 	    'broken lookup: another entry still refuses with 553 5.7.1');
 	logged($s, ip => '127.0.0.3', check => 'sender_list', rule => "$src:3",
 	    cmd => 'RCPT', code => 553, esc => '5.7.1', name => 'broken lookup: logged');
-	stop($s);
+	stop_settled($s);
 }
 
 # --- over-long input ---------------------------------------------------------------
@@ -110,7 +110,7 @@ my ($DB, $SRC) = held_suite(
 	reply_is($c->cmd('QUIT'), '221', '2.0.0', 'over-long: QUIT');
 	logged($s, check => 'sender_list', rule => "$SRC:4", cmd => 'RCPT',
 	    code => 553, esc => '5.7.1', name => 'over-long: logged with the entry');
-	stop($s);
+	stop_settled($s);
 }
 
 done_testing();

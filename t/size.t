@@ -54,7 +54,7 @@ sub finish_txn {
 	    esc => '5.3.4', name => 'hit: log reject check=size rule=- cmd=MAIL code=552 esc=5.3.4');
 	like(join("\n", log_lines($s, qr/ reject check=size /)), qr/ from=<\Q$FROM\E> /,
 	    'hit: the log line names the sender');
-	stop($s);
+	stop_settled($s);
 }
 
 # --- no hit: up to the limit; EHLO advertises it; load -------------------------------
@@ -76,7 +76,7 @@ sub finish_txn {
 	delivered($s, $smsg, 'no hit: swaks message arrived byte for byte');
 	load_ok($s, tag => 'size-load');
 	log_none($s, qr/check=size /, 'no hit: nothing logged by size');
-	stop($s);
+	stop_settled($s);
 }
 
 # --- the data itself over size_max: refused after the data, whatever the action -------
@@ -96,7 +96,7 @@ sub finish_txn {
 		not_delivered($s, "size-big-$act", "data ('$act'): nothing delivered");
 		logged($s, check => 'size', rule => 'size_max', cmd => 'DATA',
 		    name => "data ('$act'): log reject check=size rule=size_max cmd=DATA");
-		stop($s);
+		stop_settled($s);
 	}
 	# swaks as the offending client
 	my $s = server();
@@ -107,7 +107,7 @@ sub finish_txn {
 	is($code, 26, 'data: swaks exits 26 (message refused)');
 	like($out, qr/^<\*\* 552 5\.3\.4 /m, 'data: swaks saw 552 5.3.4');
 	not_delivered($s, 'size-swaks-big', 'data: nothing delivered for swaks');
-	stop($s);
+	stop_settled($s);
 }
 
 # --- rules key absent: the default size_max; the environment overrides ----------------
@@ -123,7 +123,7 @@ sub finish_txn {
 	reply_is($c->cmd("MAIL FROM:<$FROM> SIZE=10485761"), '552', '5.3.4',
 	    'no database: SIZE=10485761 refused (default action reject)');
 	$c->cmd('QUIT');
-	stop($s);
+	stop_settled($s);
 
 	$s = server(env => { SMTPFRONT_SIZE_MAX => 2048 });
 	($c, my $r) = mail_size($s, 2049);
@@ -131,7 +131,7 @@ sub finish_txn {
 	reply_is($c->cmd("MAIL FROM:<$FROM> SIZE=2048"), '250', '2.1.0',
 	    'SMTPFRONT_SIZE_MAX=2048: 2048 passes');
 	$c->cmd('QUIT');
-	stop($s);
+	stop_settled($s);
 
 	my ($db) = rules('sizewarn', 'list rcpt_domains example.test',
 	    'set size_max 4096', 'set size_action warn');
@@ -142,7 +142,7 @@ sub finish_txn {
 	reply_is(finish_txn($c, $msg), '250', '2.0.0', 'set size_action warn: accepted');
 	$c->cmd('QUIT');
 	delivered($s, warn_header('size') . $msg, 'set size_action warn: with the header');
-	stop($s);
+	stop_settled($s);
 }
 
 # --- database unreadable or corrupt -----------------------------------------------
@@ -150,7 +150,7 @@ for my $bad (['wrong version', cdb_version($DB)], ['truncated', cdb_truncated($D
     ['a directory', tmp()]) {
 	my $s = start_tcpserver(rules => $bad->[1]);
 	refused_at_connect($s, "database: $bad->[0]");
-	stop($s);
+	stop_settled($s);
 }
 
 # --- the downgrade rule -------------------------------------------------------------
@@ -169,7 +169,7 @@ for my $bad (['wrong version', cdb_version($DB)], ['truncated', cdb_truncated($D
 	logged($s, event => 'defer', check => 'size', rule => '-', cmd => 'MAIL',
 	    code => 452, esc => '4.3.4', downgraded => 1,
 	    name => 'downgrade: logged as defer ... downgraded=yes');
-	stop($s);
+	stop_settled($s);
 	$s = start_tcpserver(rules => cdb_break($db, 'n:allow_ip'),
 	    env => { SMTPFRONT_SIZE_ACTION => 'drop' });
 	($c, $r) = mail_size($s, 4097);
@@ -177,7 +177,7 @@ for my $bad (['wrong version', cdb_version($DB)], ['truncated', cdb_truncated($D
 	ok($c->closed(5), 'downgrade: drop: connection closed');
 	logged($s, event => 'drop', check => 'size', cmd => 'MAIL', code => 421,
 	    esc => '4.7.0', downgraded => 1, name => 'downgrade: drop logged downgraded=yes');
-	stop($s);
+	stop_settled($s);
 }
 
 # --- warn mode ------------------------------------------------------------------------
@@ -193,7 +193,7 @@ for my $bad (['wrong version', cdb_version($DB)], ['truncated', cdb_truncated($D
 	logged($s, event => 'warn', check => 'size', rule => '-', cmd => 'MAIL',
 	    name => 'warn: log warn check=size cmd=MAIL');
 	log_none($s, qr/ (?:reject|defer|drop) check=/, 'warn: no refusal logged');
-	stop($s);
+	stop_settled($s);
 }
 
 # --- the actions defer, drop and off; delay_reject changes nothing ------------------------
@@ -204,7 +204,7 @@ for my $bad (['wrong version', cdb_version($DB)], ['truncated', cdb_truncated($D
 	$c->cmd('QUIT');
 	logged($s, event => 'defer', check => 'size', rule => '-', cmd => 'MAIL',
 	    code => 452, esc => '4.3.4', name => 'defer: logged');
-	stop($s);
+	stop_settled($s);
 
 	$s = server(env => { SMTPFRONT_SIZE_ACTION => 'drop' });
 	($c, $r) = mail_size($s, 4097);
@@ -212,7 +212,7 @@ for my $bad (['wrong version', cdb_version($DB)], ['truncated', cdb_truncated($D
 	ok($c->closed(5), 'drop: connection closed');
 	logged($s, event => 'drop', check => 'size', rule => '-', cmd => 'MAIL',
 	    code => 552, esc => '5.3.4', name => 'drop: logged');
-	stop($s);
+	stop_settled($s);
 
 	$s = server(env => { SMTPFRONT_SIZE_ACTION => '' });
 	my $msg = message('size-off');
@@ -223,13 +223,13 @@ for my $bad (['wrong version', cdb_version($DB)], ['truncated', cdb_truncated($D
 	delivered($s, $msg, 'off: delivered without a header',
 	    env => "MAIL FROM:<$FROM> SIZE=4097\nRCPT TO:<$RCPT>\n");
 	log_none($s, qr/check=size /, 'off: nothing logged');
-	stop($s);
+	stop_settled($s);
 
 	$s = server(env => { SMTPFRONT_DELAY_REJECT => 'no' });
 	($c, $r) = mail_size($s, 4097);
 	reply_is($r, '552', '5.3.4', 'delay_reject=no: the same 552 5.3.4 at MAIL');
 	$c->cmd('QUIT');
-	stop($s);
+	stop_settled($s);
 }
 
 # --- over-long input: SIZE values that do not fit -----------------------------------
@@ -248,7 +248,7 @@ for my $bad (['wrong version', cdb_version($DB)], ['truncated', cdb_truncated($D
 	    'over-long: the session goes on: MAIL');
 	reply_is($c->cmd("RCPT TO:<$RCPT>"), '250', '2.1.5', 'over-long: RCPT accepted');
 	reply_is($c->cmd('QUIT'), '221', '2.0.0', 'over-long: QUIT');
-	stop($s);
+	stop_settled($s);
 }
 
 done_testing();

@@ -20,6 +20,7 @@
 #   logged($s, %fields)         exactly one "EVENT check=NAME rule=RULE"
 #                               line with these fields; returned
 #   refused_at_connect($s, ...) 421 4.3.0 instead of the banner
+#   stop_settled($s)            SF::stop once the sessions have ended
 #   held_suite(%o)              the cases every check whose refusal is
 #                               held until RCPT shares (see there)
 #
@@ -37,7 +38,7 @@ use SF;
 our @EXPORT = qw(
     rules cdb_break cdb_version cdb_truncated message stuff session
     delivered not_delivered load_ok log_one log_none refused_at_connect
-    warn_header summary_of logged swaks_send held_suite
+    warn_header summary_of logged swaks_send held_suite stop_settled
     $FROM $RCPT $GOOD
 );
 
@@ -328,6 +329,29 @@ sub summary_of {
 	return $l // '';
 }
 
+# Processes in the process group of pid (tcpserver leads its own).
+sub group_size {
+	my ($pgid) = @_;
+	my $n = 0;
+	opendir(my $dh, '/proc') or return 0;
+	for my $p (grep { /^\d+$/ } readdir($dh)) {
+		my $st = slurp("/proc/$p/stat") // next;
+		$n++ if $st =~ /^\d+ \(.*\) \S+ \d+ (\d+) /s && $1 == $pgid;
+	}
+	closedir($dh);
+	return $n;
+}
+
+# SF::stop, once the sessions that ended have finished exiting (bounded):
+# a sanitizer build checks for leaks at exit, and a session signalled
+# in the middle of that takes seconds to go.
+sub stop_settled {
+	my ($s) = @_;
+	wait_for(sub { group_size($s->{pid}) <= 1 }, 3, 0.02) if $s && $s->{pid};
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+	stop($s);
+}
+
 # A database smtpfront cannot use: 421 4.3.0 instead of the banner, the
 # connection closed, a fatal: line in the log.  Several assertions.
 sub refused_at_connect {
@@ -429,7 +453,7 @@ sub held_suite {
 			not_delivered($s, "$ck-swaks-hit",
 			    "$ck hit: nothing delivered for swaks");
 		}
-		stop($s);
+		stop_settled($s);
 	}
 
 	# no hit: the message arrives untouched, under load too
@@ -452,7 +476,7 @@ sub held_suite {
 		    helo => $o{load_helo} // $good{helo} // $GOOD,
 		    from => $good{from} // $FROM);
 		log_none($s, qr/check=\Q$ck\E /, "$ck no hit: nothing logged by $ck");
-		stop($s);
+		stop_settled($s);
 	}
 
 	# the rules keys absent: no database at all; the action from the database
@@ -473,7 +497,7 @@ sub held_suite {
 			log_none($s, qr/check=\Q$ck\E /,
 			    "$ck no database: nothing logged by $ck");
 		}
-		stop($s);
+		stop_settled($s);
 		my ($wdb) = rules("$ck-warn", 'list rcpt_domains example.test',
 		    @{$o{rules} || []}, "set ${ck}_action warn");
 		$s = start_tcpserver(rules => $wdb, env => $env);
@@ -483,7 +507,7 @@ sub held_suite {
 		    "$ck set ${ck}_action warn in the rules: accepted");
 		delivered($s, warn_header($ck) . $msg,
 		    "$ck set ${ck}_action warn: delivered with the warn header");
-		stop($s);
+		stop_settled($s);
 	}
 
 	# database unreadable or corrupt: 421 4.3.0 at connect
@@ -492,7 +516,7 @@ sub held_suite {
 	    ['a directory as database', tmp()]) {
 		my $s = start_tcpserver(rules => $bad->[1], env => $env);
 		refused_at_connect($s, "$ck $bad->[0]");
-		stop($s);
+		stop_settled($s);
 	}
 
 	# the downgrade rule: allow_ip's lookup fails (open) at connect
@@ -513,7 +537,7 @@ sub held_suite {
 		reply_is($r->{eod}, '250', '2.0.0',
 		    "$ck downgrade: a good client still passes (fail open)");
 		delivered($s, $msg, "$ck downgrade: its message arrived byte for byte");
-		stop($s);
+		stop_settled($s);
 
 		# the action drop after a failed lookup: 421, not the 5xx
 		$s = start_tcpserver(rules => cdb_break($adb, 'n:allow_ip'),
@@ -533,7 +557,7 @@ sub held_suite {
 		logged($s, event => 'drop', check => $ck, cmd => $at, code => 421,
 		    esc => '4.7.0', downgraded => 1,
 		    name => "$ck downgrade: drop logged with downgraded=yes");
-		stop($s);
+		stop_settled($s);
 	}
 
 	# warn mode
@@ -549,7 +573,7 @@ sub held_suite {
 		    cmd => $at, name => "$ck warn: log warn check=$ck cmd=$at");
 		log_none($s, qr/ (?:reject|defer|drop) check=/,
 		    "$ck warn: no refusal logged");
-		stop($s);
+		stop_settled($s);
 	}
 
 	# the actions defer, drop and off
@@ -564,7 +588,7 @@ sub held_suite {
 		logged($s, event => 'defer', check => $ck, rule => $rule,
 		    cmd => 'RCPT', code => $o{dcode}, esc => $o{desc},
 		    name => "$ck defer: logged");
-		stop($s);
+		stop_settled($s);
 
 		$s = $server->($var => 'drop');
 		my $c = client(server => $s, local => '127.0.0.2');
@@ -584,7 +608,7 @@ sub held_suite {
 		    name => "$ck drop: logged");
 		$tb->is_num(sink_started($s->{sinkdir}) + 0, 0,
 		    "$ck drop: no child started");
-		stop($s);
+		stop_settled($s);
 
 		$s = $server->($var => '');
 		my $msg = message("$ck-off");
@@ -592,7 +616,7 @@ sub held_suite {
 		reply_is($r->{eod}, '250', '2.0.0', "$ck off (empty variable): accepted");
 		delivered($s, $msg, "$ck off: delivered without a header");
 		log_none($s, qr/check=\Q$ck\E /, "$ck off: nothing logged");
-		stop($s);
+		stop_settled($s);
 	}
 
 	# delay_reject=no: refused at once, and no mail goes through after it
@@ -613,7 +637,7 @@ sub held_suite {
 		    "$ck delay_reject=no: no recipient accepted after the refusal");
 		not_delivered($s, "$ck-nodelay",
 		    "$ck delay_reject=no: nothing delivered after the refusal");
-		stop($s);
+		stop_settled($s);
 	}
 
 	# a held refusal is re-decided by a new greeting (EHLO) or a new
@@ -639,7 +663,7 @@ sub held_suite {
 		reply_is($c->cmd("RCPT TO:<$RCPT>"), '250', '2.1.5',
 		    "$ck re-decide: the refusal no longer holds");
 		reply_is($c->cmd('QUIT'), '221', '2.0.0', "$ck re-decide: QUIT");
-		stop($s);
+		stop_settled($s);
 	}
 	return ($db, $src);
 }
