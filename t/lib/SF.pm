@@ -298,10 +298,28 @@ sub start_socket_activate {
 # Stop a server; in a test, also one assertion that its log holds no
 # AddressSanitizer or UndefinedBehaviorSanitizer report (the suite runs
 # again on a sanitizer build, see the Makefile).
+# The processes in process group pgid (tcpserver and its sessions).
+sub group_size {
+	my ($pgid) = @_;
+	my $n = 0;
+	opendir(my $dh, '/proc') or return 0;
+	for my $p (grep { /^\d+$/ } readdir($dh)) {
+		my $st = slurp("/proc/$p/stat") // next;
+		$n++ if $st =~ /^\d+ \(.*\) \S+ \d+ (\d+) /s && $1 == $pgid;
+	}
+	closedir($dh);
+	return $n;
+}
+
 sub stop {
 	my ($s) = @_;
 	return unless $s && $s->{pid};
 	my $live = $LIVE{$s->{pid}};
+	# A sanitizer build checks for leaks as a session exits; a session
+	# signalled in the middle of that takes seconds to go.  Let the
+	# sessions that ended finish exiting first (bounded).
+	wait_for(sub { group_size($s->{pid}) <= 1 }, 3, 0.02)
+	    if $live && defined $ENV{ASAN_OPTIONS};
 	kill_pid($s->{pid});
 	return unless $live && $INC{'Test/More.pm'};
 	my @rep = grep { /ERROR: \w+Sanitizer|runtime error:|SUMMARY: \w+Sanitizer/ }
