@@ -6,6 +6,7 @@
  * logs and ends the session.  Nothing here allocates.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <string.h>
 #include <time.h>
@@ -34,6 +35,13 @@ client_init(struct client *c, int in, int out, unsigned long timeout,
 	c->failed = 0;
 	c->in = in;
 	c->out = out;
+	/*
+	 * Non-blocking, so that a read or write never waits outside our
+	 * own poll(2) with its timeout; client_block() undoes it before the
+	 * socket is handed to another program.
+	 */
+	(void)fcntl(in, F_SETFL, fcntl(in, F_GETFL) | O_NONBLOCK);
+	(void)fcntl(out, F_SETFL, fcntl(out, F_GETFL) | O_NONBLOCK);
 	c->rd = fd_read;
 	c->wr = fd_write;
 	c->timeout = timeout;
@@ -83,20 +91,24 @@ client_flush(struct client *c)
 
 	if (c->failed)
 		return -1;
+	/* write first (the socket is non-blocking); wait only when full */
 	while (done < c->olen) {
+		w = c->wr(c, c->obuf + done, c->olen - done);
+		if (w >= 0) {
+			done += (size_t)w;
+			continue;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN) {
+			c->failed = 1;
+			return -1;
+		}
 		ms = wait_ms(c, &ceiling);
 		if (waitfor(c->out, POLLOUT, ms) <= 0) {
 			c->failed = 1;
 			return -1;
 		}
-		w = c->wr(c, c->obuf + done, c->olen - done);
-		if (w == -1) {
-			if (errno == EINTR || errno == EAGAIN)
-				continue;
-			c->failed = 1;
-			return -1;
-		}
-		done += (size_t)w;
 	}
 	c->olen = 0;
 	return 0;
@@ -156,23 +168,25 @@ client_fill(struct client *c)
 	if (c->olen > 0 && client_flush(c) == -1)
 		return CLIENT_ERROR;
 	c->ipos = c->ilen = 0;
+	/* read first (pipelined input is often there); wait on EAGAIN */
 	for (;;) {
+		r = c->rd(c, c->ibuf, sizeof(c->ibuf));
+		if (r > 0) {
+			c->ilen = (size_t)r;
+			return CLIENT_OK;
+		}
+		if (r == 0)
+			return CLIENT_EOF;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN)
+			return CLIENT_ERROR;
 		ms = wait_ms(c, &ceiling);
 		p = waitfor(c->in, POLLIN, ms);
 		if (p == 0)
 			return ceiling ? CLIENT_CEILING : CLIENT_TIMEOUT;
 		if (p == -1)
 			return CLIENT_ERROR;
-		r = c->rd(c, c->ibuf, sizeof(c->ibuf));
-		if (r == -1) {
-			if (errno == EINTR || errno == EAGAIN)
-				continue;
-			return CLIENT_ERROR;
-		}
-		if (r == 0)
-			return CLIENT_EOF;
-		c->ilen = (size_t)r;
-		return CLIENT_OK;
 	}
 }
 
@@ -216,4 +230,11 @@ client_line(struct client *c, char *buf, size_t max, size_t *len, int *flags)
 		*flags |= LINE_CR;
 	*len = n;
 	return toolong ? CLIENT_TOOLONG : CLIENT_OK;
+}
+
+void
+client_block(struct client *c)
+{
+	(void)fcntl(c->in, F_SETFL, fcntl(c->in, F_GETFL) & ~O_NONBLOCK);
+	(void)fcntl(c->out, F_SETFL, fcntl(c->out, F_GETFL) & ~O_NONBLOCK);
 }

@@ -58,5 +58,7 @@ void	client_put(struct client *, const char *, size_t);
 void	client_puts(struct client *, const char *);
 /* Write out what is buffered; -1 when the client is gone. */
 int	client_flush(struct client *);
+/* Make the connection blocking again, before it is handed on (exec). */
+void	client_block(struct client *);
 
 #endif

@@ -1190,6 +1190,7 @@ trust(struct session *s)
 	log_str("child", sf.argv[0]);
 	log_end();
 	client_flush(&sf.cl);
+	client_block(&sf.cl);
 	execvp(sf.argv[0], sf.argv);
 	fatal_temp("child_start", "cannot exec the MTA child", strerror(errno));
 }

@@ -39,7 +39,7 @@ for my $seq ("\n.\n", "\n.\r\n", "\r\n.\n", "\r.\r", "\r\n.\r", "\r.\r\n") {
 is(scalar(sink_messages($s->{sinkdir})), 0, 'the child received no message');
 ok(!grep({ /evil|victim/ } sink_log($s->{sinkdir})),
     'the child never saw the smuggled commands');
-my @l = log_lines($s, qr/: session /);
+my @l = wait_log($s, qr/: session /, 10, 6);
 is(scalar(@l), 6, 'six sessions logged');
 is(scalar(grep { /msgs=0 / } @l), 6, 'no session delivered a message');
 
