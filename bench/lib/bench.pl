@@ -215,7 +215,7 @@ sub build {
 # so every check runs for it.
 sub rules_source {
 	my @l = ("set greet_delay 0", "set delay_reject yes",
-	    "set size_max $SIZE_MAX", "set tarpit_after 50",
+	    "set size_max $SIZE_MAX",
 	    "list rcpt_domains example.test", "list rcpt_domains .example.test",
 	    "list rcpt_domains example.net",
 	    "list helo_ours mx.test.invalid", "list ip_ours 192.0.2.25",
@@ -464,6 +464,13 @@ sub instructions {
 
 # --- the run -------------------------------------------------------------------
 
+for my $tool (qw(make cc tcpserver rblsmtpd smtp-source valgrind)) {
+	next if grep { -x "$_/$tool" } split(/:/, $ENV{PATH} // '');
+	next if -x "/usr/sbin/$tool";
+	die "bench: $tool is missing (scripts/deps.sh test installs it)\n";
+}
+$ENV{PATH} .= ':/usr/sbin' unless ($ENV{PATH} // '') =~ m{(^|:)/usr/sbin(:|$)};
+
 note("building into $B");
 build();
 my $SINK = "$BD/t/sink";
@@ -569,7 +576,8 @@ for my $rep (1 .. $N{big}) {
 for my $row (@ROWS) {
 	$R{big_t}{$row->{key}} = median(@{$big{$row->{key}}{t}});
 	$R{big_rss}{$row->{key}} = (sort { $b <=> $a } @{$big{$row->{key}}{rss}})[0];
-	$R{big_krss}{$row->{key}} = (sort { $b <=> $a } @{$big{$row->{key}}{krss}})[0];
+	$R{big_krss}{$row->{key}} = (sort { $b <=> $a } @{$big{$row->{key}}{krss}})[0]
+	    if $row->{spawns};
 }
 }
 stop_pid($_->{srv}{pid}) for @ROWS;
