@@ -295,11 +295,19 @@ child_start(struct child *c, char *const *argv, unsigned long timeout,
 		close(to[1]);
 		return CHILD_NOEXEC;
 	}
-	if ((e = posix_spawn_file_actions_init(&fa)) != 0 ||
-	    (e = posix_spawn_file_actions_adddup2(&fa, to[0], 0)) != 0 ||
+	if ((e = posix_spawn_file_actions_init(&fa)) != 0) {
+		why(c, "posix_spawn", strerror(e));
+		close(to[0]);
+		close(to[1]);
+		close(from[0]);
+		close(from[1]);
+		return CHILD_NOEXEC;
+	}
+	if ((e = posix_spawn_file_actions_adddup2(&fa, to[0], 0)) != 0 ||
 	    (e = posix_spawn_file_actions_adddup2(&fa, from[1], 1)) != 0 ||
 	    (e = posix_spawnp(&c->pid, argv[0], &fa, NULL, argv,
 	    environ)) != 0) {
+		posix_spawn_file_actions_destroy(&fa);
 		why(c, argv[0], strerror(e));
 		c->pid = 0;
 		close(to[0]);

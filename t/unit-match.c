@@ -61,6 +61,14 @@ build(const char *path, int hint)
 		add(&m, "n:n", "v4:32,24,0 v6:32");
 	if (cdb_make_finish(&m) == -1 || close(fd) == -1)
 		exit(111);
+	/* cdb_make keeps its hash lists and table until told otherwise */
+	while (m.head != NULL) {
+		struct cdb_hplist *next = m.head->next;
+
+		free(m.head);
+		m.head = next;
+	}
+	free(m.split);
 	return rules_open(path);
 }
 
