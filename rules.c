@@ -437,33 +437,45 @@ empty_value(const struct setting *s)
 	return NULL;
 }
 
+/* Is the environment name (upper case, after the prefix) this setting? */
 static int
-config_env(const struct setting *s, struct config *cfg, char *err,
-    size_t errlen)
+env_is(const struct setting *s, const char *name, size_t len)
 {
-	char var[sizeof(ENV_PREFIX) + NAME_MAX_SETTING];
-	char msg[MSG_MAX];
-	const char *val;
-	size_t plen, nlen, i;
+	size_t i;
 
-	plen = sizeof(ENV_PREFIX) - 1;
-	nlen = strlen(s->name);
-	if (nlen > sizeof(var) - 1 - plen) {
-		seterr(err, errlen, "setting name %s too long", s->name);
-		return -1;
-	}
-	memcpy(var, ENV_PREFIX, plen);
-	for (i = 0; i < nlen; i++)
-		var[plen + i] = (char)upper((unsigned char)s->name[i]);
-	var[plen + nlen] = '\0';
-
-	if ((val = getenv(var)) == NULL)
+	if (strlen(s->name) != len)
 		return 0;
+	for (i = 0; i < len; i++)
+		if (name[i] != (char)upper((unsigned char)s->name[i]))
+			return 0;
+	return 1;
+}
+
+/* One environment entry "SMTPFRONT_NAME=value"; others are ignored. */
+static int
+config_env(const char *entry, struct config *cfg, char *err, size_t errlen)
+{
+	const struct setting *s;
+	const char *name, *eq, *val;
+	char msg[MSG_MAX];
+	size_t plen = sizeof(ENV_PREFIX) - 1;
+
+	if (strncmp(entry, ENV_PREFIX, plen) != 0 ||
+	    (eq = strchr(entry, '=')) == NULL)
+		return 0;
+	name = entry + plen;
+	for (s = setting_table; s->name != NULL; s++)
+		if (env_is(s, name, (size_t)(eq - name)))
+			break;
+	if (s->name == NULL)
+		return 0;	/* SMTPFRONT_RULES and the like */
+	val = eq + 1;
 	if (*val == '\0' && (val = empty_value(s)) == NULL)
 		return 0;
 	if (setting_parse(s, val, strlen(val), cfg, NULL, 0, msg,
 	    sizeof(msg)) == -1) {
-		seterr(err, errlen, "environment %s: %s", var, msg);
+		seterr(err, errlen, "environment %.*s: %s", (int)(eq - entry),
+		    entry, msg);
 		return -1;
 	}
 	return 0;
@@ -512,16 +524,11 @@ config_db(struct rules *r, const struct setting *s, struct config *cfg,
 int
 rules_config(struct rules *r, struct config *cfg, char *err, size_t errlen)
 {
+	extern char **environ;
 	const struct setting *s;
 	char msg[MSG_MAX];
-
-	extern char **environ;
 	char **e;
-	int env = 0;
 
-	/* most connections have no override: look only when there is one */
-	for (e = environ; e != NULL && *e != NULL && !env; e++)
-		env = strncmp(*e, ENV_PREFIX, sizeof(ENV_PREFIX) - 1) == 0;
 	memset(cfg, 0, sizeof(*cfg));
 	for (s = setting_table; s->name != NULL; s++) {
 		if (setting_parse(s, s->dflt, strlen(s->dflt), cfg, NULL, 0,
@@ -532,8 +539,10 @@ rules_config(struct rules *r, struct config *cfg, char *err, size_t errlen)
 		}
 		if (config_db(r, s, cfg, err, errlen) == -1)
 			return -1;
-		if (env && config_env(s, cfg, err, errlen) == -1)
-			return -1;
 	}
+	/* one pass over the environment, not a getenv() per setting */
+	for (e = environ; e != NULL && *e != NULL; e++)
+		if (config_env(*e, cfg, err, errlen) == -1)
+			return -1;
 	return 0;
 }
