@@ -14,12 +14,13 @@
 #                                         defaults), with
 #                                         SMTPFRONT_RCPT_DOMAIN_ACTION=off
 #                                         so that mail flows
-#   (d) tcpserver -> smtpfront -r R -> sink  a realistic rule set (below)
+#   (d) tcpserver -> smtpfront -> sink    SMTPFRONT_RULES: a realistic
+#                                         rule set (rules_source below)
 #
 # The child is build/bench/t/sink, the tests' small sink (t/sink.c) built
 # with -O2 and linked as the Makefile links it; it records nothing (no
-# SINK_DIR).  The metrics, interleaved row by row so that a noisy
-# neighbour hits every row alike:
+# SINK_DIR).  The metrics, interleaved row by row (in a rotating order
+# each round) so that a noisy neighbour hits every row alike:
 #
 #   messages/s   smtp-source -s 20 -m M -l 2048 -d (many messages a session)
 #   sessions/s   smtp-source -s 20 -m M -l 2048 (one message a session)
