@@ -31,7 +31,6 @@ struct child {
 	pid_t		 pid;		/* 0: not running */
 	int		 to;
 	int		 from;
-	char		 buf[CHILD_BUF];
 	size_t		 pos;
 	size_t		 len;
 	unsigned long	 timeout;
@@ -39,6 +38,7 @@ struct child {
 	int		 size;		/* offered SIZE */
 	int		 eightbit;	/* offered 8BITMIME */
 	char		 why[128];	/* the last failure, for the log */
+	char		 buf[CHILD_BUF];	/* last: used from its start */
 };
 
 /*

@@ -37,12 +37,12 @@ struct client {
 	ssize_t		(*wr)(struct client *, const char *, size_t);
 	unsigned long	 timeout;	/* seconds per read or write */
 	time_t		 deadline;	/* end of the session */
-	char		 ibuf[CLIENT_IBUF];
 	size_t		 ipos;
 	size_t		 ilen;
-	char		 obuf[CLIENT_OBUF];
 	size_t		 olen;
 	int		 failed;	/* a write failed: the client is gone */
+	char		 obuf[CLIENT_OBUF];
+	char		 ibuf[CLIENT_IBUF];	/* last: used from its start */
 };
 
 void	client_init(struct client *, int, int, unsigned long, time_t);

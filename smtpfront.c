@@ -63,16 +63,20 @@ struct rtext {
 	char	text[REPLY_TEXT_MAX + 1];
 };
 
+/*
+ * Small fields first, big buffers last: the pages a held connection
+ * touches are what it costs (the buffers are used from their start).
+ */
 struct sf {
-	struct session	 s;
-	struct client	 cl;
-	struct child	 ch;
 	char *const	*argv;		/* the MTA child's */
 	int		 mail_fwd;	/* MAIL given to the child */
 	unsigned long	 rcpt_tries;	/* RCPT commands in this transaction */
-	char		 last_from[ADDR_MAX + 1];	/* for the summary */
 	int		 dry;		/* -n: dry run */
 	struct timeval	 t0;
+	char		 last_from[ADDR_MAX + 1];	/* for the summary */
+	struct session	 s;
+	struct client	 cl;
+	struct child	 ch;
 };
 
 static struct sf sf;
