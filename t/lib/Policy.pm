@@ -330,24 +330,13 @@ sub summary_of {
 }
 
 # Processes in the process group of pid (tcpserver leads its own).
-sub group_size {
-	my ($pgid) = @_;
-	my $n = 0;
-	opendir(my $dh, '/proc') or return 0;
-	for my $p (grep { /^\d+$/ } readdir($dh)) {
-		my $st = slurp("/proc/$p/stat") // next;
-		$n++ if $st =~ /^\d+ \(.*\) \S+ \d+ (\d+) /s && $1 == $pgid;
-	}
-	closedir($dh);
-	return $n;
-}
 
 # SF::stop, once the sessions that ended have finished exiting (bounded):
 # a sanitizer build checks for leaks at exit, and a session signalled
 # in the middle of that takes seconds to go.
 sub stop_settled {
 	my ($s) = @_;
-	wait_for(sub { group_size($s->{pid}) <= 1 }, 3, 0.02) if $s && $s->{pid};
+	wait_for(sub { SF::group_size($s->{pid}) <= 1 }, 3, 0.02) if $s && $s->{pid};
 	local $Test::Builder::Level = $Test::Builder::Level + 1;
 	stop($s);
 }
