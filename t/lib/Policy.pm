@@ -329,8 +329,6 @@ sub summary_of {
 	return $l // '';
 }
 
-# Processes in the process group of pid (tcpserver leads its own).
-
 # SF::stop, once the sessions that ended have finished exiting (bounded):
 # a sanitizer build checks for leaks at exit, and a session signalled
 # in the middle of that takes seconds to go.
