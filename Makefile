@@ -72,6 +72,13 @@ deps:
 demo: deps all
 	sh scripts/demo.sh
 
+# Benchmarks: the table of bench/RESULTS.md (--quick: under two minutes).
+bench: deps all
+	sh bench/run
+
+bench-quick: deps all
+	sh bench/run --quick
+
 # libFuzzer targets (clang): each runs FUZZ_SECONDS (default 30).
 fuzz:
 	$(MAKE) -C fuzz fuzz
@@ -85,4 +92,4 @@ install: $(PROGS)
 clean:
 	rm -rf build build-san build-fuzz
 
-.PHONY: all san check deps demo fuzz install clean
+.PHONY: all san check deps demo bench bench-quick fuzz install clean

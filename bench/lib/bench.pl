@@ -1,5 +1,5 @@
 #!/usr/bin/perl
-# bench/lib/bench.pl: the smtpfront benchmark (issue 4), run by bench/run.
+# bench/lib/bench.pl: the smtpfront benchmark, run by bench/run.
 #
 #   bench/run [--quick] [-o FILE] [--only rate,lat,mem,big,ins]
 #       [--smtpfront PATH]
@@ -670,7 +670,7 @@ for my $m (@M) {
 	    join(" | ", map { cell($k, $_->{key}, $dec) } @ROWS) . " |";
 }
 
-# Targets of issue 4, with the default rules (c) against (a).
+# The targets, with the default rules (c) against (a).
 sub ratio { my ($m) = @_; return $R{$m}{a} ? $R{$m}{c} / $R{$m}{a} : 0 }
 my @T;
 sub target {
@@ -692,7 +692,7 @@ target("20 MB message time ratio <= 1.2", 'big_t',
     sub { sprintf("%.2f", ratio('big_t')) }, sub { ratio('big_t') <= 1.2 });
 target("20 MB message peak RSS <= 2 MB", 'big_rss', sub { "$R{big_rss}{c} KB" },
     sub { $R{big_rss}{c} <= 2048 });
-push @out, "", "Targets of issue 4, row (c) against (a):", "",
+push @out, "", "Targets, row (c) against (a):", "",
     "| target | measured | |", "|---|---|---|";
 push @out, "| $_->[0] | $_->[1] | " . ($_->[2] ? "met" : "**missed**") . " |"
     for @T;
