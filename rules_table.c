@@ -40,7 +40,7 @@ const struct setting setting_table[] = {
 	{ "data_delay", SETTING_NUM, 0, 300, "0", C(data_delay),
 	    "seconds to wait before the 354 reply to DATA, watching for early talkers" },
 	{ "tarpit_after", SETTING_NUM, 0, 10000, "0", C(tarpit_after),
-	    "recipients after which every reply is delayed; 0: no tarpit" },
+	    "RCPT commands in the session after which every reply is delayed; 0: no tarpit" },
 	{ "tarpit_delay", SETTING_NUM, 0, 600000, "1000", C(tarpit_delay),
 	    "first tarpit delay in milliseconds" },
 	{ "tarpit_factor", SETTING_NUM, 100, 1000, "200", C(tarpit_factor),
