@@ -44,7 +44,7 @@ $(B)/smtpfront: $(SF_OBJS)
 $(B)/smtpfront-cdb: $(CDB_OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CDB_OBJS) $(OWFAT_LIBS)
 
-$(B)/t/unit-%: t/unit-%.c $(CORE:%=$(B)/%.o) $(CHECKS:%=$(B)/%.o)
+$(B)/t/unit-%: t/unit-%.c t/tap.h $(CORE:%=$(B)/%.o) $(CHECKS:%=$(B)/%.o)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(CORE:%=$(B)/%.o) $(CHECKS:%=$(B)/%.o) $(OWFAT_LIBS)
 

@@ -9,84 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include "addr.h"
+#include "tap.h"
 
-#define TESTS_MAX	4096
-#define DESC_MAX	200
-#define SHOW_MAX	80
 #define BUF_MAX		600
 #define V6_LEN_MAX	13
 
-struct result {
-	int	ok;
-	char	desc[DESC_MAX];
-};
-
-static struct result	results[TESTS_MAX];
-static size_t		nresults;
-
-static void
-ok(int cond, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (nresults == TESTS_MAX) {
-		printf("Bail out! too many tests\n");
-		exit(1);
-	}
-	va_start(ap, fmt);
-	vsnprintf(results[nresults].desc, sizeof(results[nresults].desc),
-	    fmt, ap);
-	va_end(ap);
-	results[nresults].ok = cond != 0;
-	if (!cond)
-		fprintf(stderr, "# failed: %s\n", results[nresults].desc);
-	nresults++;
-}
-
-static int
-done(void)
-{
-	size_t	i;
-	int	failed = 0;
-
-	printf("1..%zu\n", nresults);
-	for (i = 0; i < nresults; i++) {
-		printf("%sok %zu - %s\n", results[i].ok ? "" : "not ",
-		    i + 1, results[i].desc);
-		if (!results[i].ok)
-			failed = 1;
-	}
-	return failed;
-}
-
-/* A printable, shortened copy of s[0..n) for a test description. */
-static const char *
-show(const char *s, size_t n)
-{
-	static char	buf[4][SHOW_MAX + 8];
-	static int	which;
-	char		*b;
-	size_t		i, o;
-
-	b = buf[which];
-	which = (which + 1) % 4;
-	o = 0;
-	for (i = 0; i < n && o < SHOW_MAX; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c >= 32 && c < 127 && c != '#' && c != '\\')
-			b[o++] = (char)c;
-		else
-			o += (size_t)snprintf(b + o, sizeof(buf[0]) - o,
-			    "\\x%02x", c);
-	}
-	if (i < n) {
-		memcpy(b + o, "...", 4);
-		return b;
-	}
-	b[o] = '\0';
-	return b;
-}
 
 struct valid_case {
 	const char	*s;
