@@ -251,6 +251,22 @@ child_cmd(struct child *c, const char *cmd, size_t n, struct creply *rep)
 	return getreply(c, rep);
 }
 
+int
+child_send(struct child *c, const char *s, size_t n)
+{
+	if (c->pid == 0) {
+		why(c, "child not running", NULL);
+		return -1;
+	}
+	return writeall(c, s, n, time(NULL) + (time_t)c->timeout);
+}
+
+int
+child_reply(struct child *c, struct creply *rep)
+{
+	return getreply(c, rep);
+}
+
 /* Case-insensitive: does reply line text (after "250-") start with kw? */
 static int
 offers(const struct creply *rep, const char *kw)
@@ -281,7 +297,7 @@ child_start(struct child *c, char *const *argv, unsigned long timeout,
 	/* not memset: the reply buffer needs no zeroing */
 	c->pid = 0;
 	c->pos = c->len = 0;
-	c->esmtp = c->size = c->eightbit = 0;
+	c->esmtp = c->size = c->eightbit = c->pipelining = 0;
 	c->why[0] = '\0';
 	c->timeout = timeout;
 	c->to = c->from = -1;
@@ -339,6 +355,7 @@ child_start(struct child *c, char *const *argv, unsigned long timeout,
 		c->esmtp = 1;
 		c->size = offers(&rep, "SIZE");
 		c->eightbit = offers(&rep, "8BITMIME");
+		c->pipelining = offers(&rep, "PIPELINING");
 		return 0;
 	}
 	n = snprintf(cmd, sizeof(cmd), "HELO %s", helo);

@@ -37,6 +37,7 @@ struct child {
 	int		 esmtp;
 	int		 size;		/* offered SIZE */
 	int		 eightbit;	/* offered 8BITMIME */
+	int		 pipelining;	/* offered PIPELINING */
 	char		 why[128];	/* the last failure, for the log */
 	char		 buf[CHILD_BUF];	/* last: used from its start */
 };
@@ -58,6 +59,13 @@ int	child_cmd(struct child *, const char *, size_t, struct creply *);
  */
 int	child_data(struct child *, const char *, size_t, struct spool *,
 	    struct creply *);
+/*
+ * The streaming path: child_send() writes bytes as they are (commands with
+ * their CRLF, or message bytes already dot-stuffed), each call with a fresh
+ * child timeout; child_reply() reads one reply.  0 or -1.
+ */
+int	child_send(struct child *, const char *, size_t);
+int	child_reply(struct child *, struct creply *);
 /* Does reply text (after "250 ") start with an enhanced code of class? */
 int	creply_esc(const char *, size_t, char);
 /* QUIT politely, then reap. */

@@ -34,6 +34,16 @@ dot_init(struct dot *d)
 	d->state = ST_BOL;
 }
 
+size_t
+dot_pending(const struct dot *d)
+{
+	if (d->state == ST_DOT)
+		return 1;
+	if (d->state == ST_DOT_CR)
+		return 2;
+	return 0;
+}
+
 /*
  * At most one byte (a held CR) goes out per input byte beyond the input
  * byte itself, so out never needs more than n + 1 bytes; dot.h promises

@@ -27,6 +27,14 @@ void	dot_init(struct dot *);
 int	dot_feed(struct dot *, const char *, size_t, size_t *, char *,
 	    size_t *);
 
+/*
+ * Bytes at the end of the input fed so far that may begin the terminator
+ * ("." or "." CR at the beginning of a line): 0, 1 or 2.  Whoever passes
+ * the client's bytes on as they are holds these back until the next feed
+ * shows what they are.
+ */
+size_t	dot_pending(const struct dot *);
+
 /* Dot-stuff n message bytes for the wire: like dot_feed's inverse.
  * *bol carries "at the beginning of a line" across calls (start with 1).
  * out must hold 2 * n bytes; returns the count written. */

@@ -29,6 +29,8 @@ const struct setting setting_table[] = {
 	    "bytes of a message kept in memory before it goes to a temporary file" },
 	{ "spool_dir", SETTING_STR, 0, 0, "", C(spool_dir),
 	    "directory for temporary spool files; empty: $TMPDIR, else /tmp" },
+	{ "data_spool", SETTING_BOOL, 0, 1, "no", C(data_spool),
+	    "receive the whole message before the MTA child sees any of it" },
 	{ "pipelining", SETTING_BOOL, 0, 1, "yes", C(pipelining),
 	    "offer PIPELINING in the EHLO reply" },
 	{ "delay_reject", SETTING_BOOL, 0, 1, "yes", C(delay_reject),

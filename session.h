@@ -47,6 +47,7 @@ struct config {
 	unsigned long	 child_timeout;
 	unsigned long	 spool_memory;
 	char		 spool_dir[HOSTNAME_MAX + 1];
+	int		 data_spool;
 	int		 pipelining;
 	int		 delay_reject;
 	unsigned long	 greet_delay;		/* seconds */

@@ -70,6 +70,7 @@ struct rtext {
 struct sf {
 	char *const	*argv;		/* the MTA child's */
 	int		 mail_fwd;	/* MAIL given to the child */
+	int		 in_data;	/* the child is inside a streamed DATA */
 	unsigned long	 rcpt_tries;	/* RCPT commands in this transaction */
 	int		 dry;		/* -n: dry run */
 	struct timeval	 t0;
@@ -321,6 +322,9 @@ finish(int code)
 	/* the client is done: let it go before the child is reaped */
 	close(0);
 	close(1);
+	/* a child inside DATA must not see anything that could end it */
+	if (sf.ch.pid != 0 && sf.in_data)
+		child_kill(&sf.ch);
 	if (sf.ch.pid != 0)
 		child_stop(&sf.ch);
 	summary();
@@ -591,15 +595,23 @@ child_failed(const char *when)
 	sf.mail_fwd = 0;
 }
 
-/* Start the child if needed and give it MAIL.  Returns 0 with the child's
- * reply in rep, or -1 (451 already said, transaction over). */
+/*
+ * Start the child if needed, give it MAIL and the first recipient's RCPT
+ * (rcmd): in one write when it offers PIPELINING, one round trip fewer
+ * per message.  The child first hears of a transaction when a recipient
+ * has passed the checks.  Returns 0 with the replies in mrep and rrep
+ * (rrep is meaningful only when mrep is 2xx), or -1 (451 already said,
+ * transaction over).
+ */
 static int
-forward_mail(struct creply *rep)
+forward_mail(const char *rcmd, size_t rlen, struct creply *mrep,
+    struct creply *rrep)
 {
 	struct session *s = &sf.s;
-	char cmd[ADDR_MAX + 64];
+	char cmd[2 * ADDR_MAX + 96];
 	char helo[HELO_MAX + 3];
-	int n, r;
+	size_t n;
+	int r;
 
 	if (sf.ch.pid == 0) {
 		if (s->helo[0] != '\0' && strlen(s->helo) <= HELO_MAX)
@@ -616,21 +628,39 @@ forward_mail(struct creply *rep)
 			return -1;
 		}
 	}
-	n = snprintf(cmd, sizeof(cmd), "MAIL FROM:<%s>", s->sender);
+	n = (size_t)snprintf(cmd, sizeof(cmd), "MAIL FROM:<%s>", s->sender);
 	if (s->size_declared > 0 && sf.ch.size)
-		n += snprintf(cmd + n, sizeof(cmd) - (size_t)n, " SIZE=%lu",
+		n += (size_t)snprintf(cmd + n, sizeof(cmd) - n, " SIZE=%lu",
 		    s->size_declared);
 	if (s->body_8bit && sf.ch.eightbit)
-		n += snprintf(cmd + n, sizeof(cmd) - (size_t)n,
+		n += (size_t)snprintf(cmd + n, sizeof(cmd) - n,
 		    " BODY=8BITMIME");
-	if (child_cmd(&sf.ch, cmd, (size_t)n, rep) == -1) {
-		child_failed("mail");
-		say("child_fail");
-		return -1;
+	memcpy(cmd + n, "\r\n", 2);
+	n += 2;
+	if (sf.ch.pipelining && rlen <= sizeof(cmd) - n - 2) {
+		memcpy(cmd + n, rcmd, rlen);
+		memcpy(cmd + n + rlen, "\r\n", 2);
+		if (child_send(&sf.ch, cmd, n + rlen + 2) == -1 ||
+		    child_reply(&sf.ch, mrep) == -1 ||
+		    child_reply(&sf.ch, rrep) == -1)
+			goto fail;
+		if (mrep->code / 100 == 2)
+			sf.mail_fwd = 1;
+		return 0;
 	}
-	if (rep->code / 100 == 2)
-		sf.mail_fwd = 1;
+	if (child_send(&sf.ch, cmd, n) == -1 ||
+	    child_reply(&sf.ch, mrep) == -1)
+		goto fail;
+	if (mrep->code / 100 != 2)
+		return 0;
+	sf.mail_fwd = 1;
+	if (child_cmd(&sf.ch, rcmd, rlen, rrep) == -1)
+		goto fail;
 	return 0;
+fail:
+	child_failed(sf.mail_fwd ? "rcpt" : "mail");
+	say("child_fail");
+	return -1;
 }
 
 static void
@@ -690,7 +720,6 @@ static void
 do_mail(const char *arg, size_t n)
 {
 	struct session *s = &sf.s;
-	struct creply rep;
 	struct held d;
 	size_t pos, k, kl, v, vl;
 	int r;
@@ -746,18 +775,12 @@ do_mail(const char *arg, size_t n)
 	s->in_txn = 1;
 	sf.rcpt_tries = 0;
 	memcpy(sf.last_from, s->sender, sizeof(sf.last_from));
-	if (s->held.verdict != VERDICT_PASS) {
-		/* the refusal comes at RCPT; no child for this yet */
-		say("mail_ok");
-		return;
-	}
-	if (forward_mail(&rep) == -1) {
-		txn_reset();
-		return;
-	}
-	relay(&rep);
-	if (rep.code / 100 != 2)
-		txn_reset();
+	/*
+	 * The child hears of the sender with the first recipient that
+	 * passes (or not at all); its verdict on the sender is relayed
+	 * then, unchanged.  A refusal held from before comes at RCPT.
+	 */
+	say("mail_ok");
 	return;
 bad:
 	s->errors++;
@@ -770,7 +793,7 @@ static void
 do_rcpt(const char *arg, size_t n)
 {
 	struct session *s = &sf.s;
-	struct creply rep;
+	struct creply rep, mrep;
 	struct held d;
 	char cmd[ADDR_MAX + 16];
 	size_t pos, k, kl, v, vl;
@@ -821,19 +844,24 @@ do_rcpt(const char *arg, size_t n)
 			return;
 		}
 	}
+	len = snprintf(cmd, sizeof(cmd), "RCPT TO:<%s>", s->rcpt);
 	if (!sf.mail_fwd) {
-		if (forward_mail(&rep) == -1) {
+		if (forward_mail(cmd, (size_t)len, &mrep, &rep) == -1) {
 			txn_reset();
 			return;
 		}
-		if (rep.code / 100 != 2) {
+		if (mrep.code / 100 != 2) {
 			/* the child refused the sender: say so here */
-			relay(&rep);
+			relay(&mrep);
+			log_start(mrep.code / 100 == 4 ? "defer" : "reject");
+			log_str("check", "child");
+			log_str("rule", "-");
+			log_envelope("MAIL");
+			log_ulong("code", (unsigned long)mrep.code);
+			log_end();
 			return;
 		}
-	}
-	len = snprintf(cmd, sizeof(cmd), "RCPT TO:<%s>", s->rcpt);
-	if (child_cmd(&sf.ch, cmd, (size_t)len, &rep) == -1) {
+	} else if (child_cmd(&sf.ch, cmd, (size_t)len, &rep) == -1) {
 		child_failed("rcpt");
 		say("child_fail");
 		txn_reset();
@@ -855,6 +883,23 @@ do_rcpt(const char *arg, size_t n)
 
 enum { RECV_END, RECV_BAD };
 
+/* The client's bytes after 354: end of connection or of the session. */
+static void
+data_lost(int r, unsigned long long total)
+{
+	if (r == CLIENT_TIMEOUT)
+		say_close("timeout", "timeout", "during DATA");
+	if (r == CLIENT_CEILING)
+		say_close("session_timeout", "timeout",
+		    "session ceiling during DATA");
+	log_start("disconnect");
+	log_str("when", "DATA");
+	log_ull("received", total);
+	log_end();
+	copystr(sf.s.verdict, sizeof(sf.s.verdict), "disconnect", 10);
+	finish(EXIT_OK);
+}
+
 /* Receive the message after 354 into the spool. */
 static int
 receive(struct spool *sp, int *toobig, int *sperr, unsigned long long *total)
@@ -869,20 +914,8 @@ receive(struct spool *sp, int *toobig, int *sperr, unsigned long long *total)
 	*total = 0;
 	for (;;) {
 		r = client_fill(&sf.cl);
-		if (r == CLIENT_TIMEOUT)
-			say_close("timeout", "timeout", "during DATA");
-		if (r == CLIENT_CEILING)
-			say_close("session_timeout", "timeout",
-			    "session ceiling during DATA");
-		if (r != CLIENT_OK) {
-			log_start("disconnect");
-			log_str("when", "DATA");
-			log_ull("received", *total);
-			log_end();
-			copystr(s->verdict, sizeof(s->verdict), "disconnect",
-			    10);
-			finish(EXIT_OK);
-		}
+		if (r != CLIENT_OK)
+			data_lost(r, *total);
 		st = dot_feed(&d, sf.cl.ibuf + sf.cl.ipos,
 		    sf.cl.ilen - sf.cl.ipos, &used, out, &outlen);
 		sf.cl.ipos += used;
@@ -901,6 +934,82 @@ receive(struct spool *sp, int *toobig, int *sperr, unsigned long long *total)
 		}
 		if (st == DOT_BAD)
 			return RECV_BAD;
+	}
+}
+
+/*
+ * Pass n client bytes (already dot-stuffed: they go as they came) to the
+ * child, after the bytes held back from the last call; hold back the last
+ * k bytes of it all, which may be the terminator or its start.
+ */
+static int
+pass_on(char *hold, size_t *nhold, const char *raw, size_t n, size_t k)
+{
+	size_t total = *nhold + n, w, i;
+	char keep[3];
+
+	w = total - k;
+	if (w > 0 && *nhold > 0 &&
+	    child_send(&sf.ch, hold, w < *nhold ? w : *nhold) == -1)
+		return -1;
+	if (w > *nhold && child_send(&sf.ch, raw, w - *nhold) == -1)
+		return -1;
+	for (i = 0; i < k && i < sizeof(keep); i++) {
+		size_t at = w + i;
+
+		keep[i] = at < *nhold ? hold[at] : raw[at - *nhold];
+	}
+	memcpy(hold, keep, i);
+	*nhold = i;
+	return 0;
+}
+
+/*
+ * Streaming: the message goes to the child while it arrives.  The client's
+ * bytes pass unchanged (the child undoes the dot-stuffing); only the final
+ * "." CRLF is held back until the end-of-data checks pass.  A message that
+ * is refused, too big or cut short never reaches its terminator: the child
+ * is killed mid-DATA and accepts nothing.
+ */
+static int
+stream(int *toobig, int *chfail, unsigned long long *total)
+{
+	static char out[CLIENT_IBUF + 2];
+	struct session *s = &sf.s;
+	struct dot d;
+	char hold[3];
+	size_t used, outlen, nhold = 0;
+	const char *raw;
+	int r, st;
+
+	dot_init(&d);
+	*total = 0;
+	for (;;) {
+		r = client_fill(&sf.cl);
+		if (r != CLIENT_OK)
+			data_lost(r, *total);
+		raw = sf.cl.ibuf + sf.cl.ipos;
+		st = dot_feed(&d, raw, sf.cl.ilen - sf.cl.ipos, &used, out,
+		    &outlen);
+		sf.cl.ipos += used;
+		*total += outlen;
+		if (st == DOT_BAD)
+			return RECV_BAD;
+		if (!*toobig && *total > s->cfg.size_max) {
+			*toobig = 1;
+			child_kill(&sf.ch);
+			sf.mail_fwd = 0;
+		}
+		if (!*toobig && !*chfail && pass_on(hold, &nhold, raw, used,
+		    st == DOT_END ? 3 : dot_pending(&d)) == -1) {
+			*chfail = 1;
+			child_failed("data");
+		}
+		if (st == DOT_END) {
+			if (!s->esmtp || !s->cfg.pipelining)
+				sent_ahead(s, ".");
+			return RECV_END;
+		}
 	}
 }
 
@@ -933,17 +1042,209 @@ warn_header(char *buf, size_t size)
 }
 
 static void
-do_data(size_t argn)
+log_message(const char *status, unsigned long long total,
+    const struct creply *rep)
+{
+	struct session *s = &sf.s;
+
+	log_start("message");
+	log_addr("from", s->sender);
+	log_ulong("rcpts", s->rcpts);
+	log_ull("bytes", total);
+	if (status != NULL)
+		log_str("status", status);
+	if (rep != NULL) {
+		log_ulong("code", (unsigned long)rep->code);
+		log_strn("reply", rep->text, rep->len > 2 ? rep->len - 2 : 0);
+	}
+	log_end();
+}
+
+/* A message refused for its size, or a spool that failed. */
+static void
+data_refused(int toobig, int sperr, unsigned long long total)
+{
+	struct session *s = &sf.s;
+	struct rtext rt;
+
+	reply_load(s, toobig ? "size_exceeded" :
+	    (sperr == ENOSPC || sperr == EDQUOT) ? "spool_full" :
+	    "child_fail", &rt);
+	log_start(toobig ? "reject" : "defer");
+	log_str("check", toobig ? "size" : "spool");
+	log_str("rule", toobig ? "size_max" : "-");
+	log_envelope("DATA");
+	log_ull("bytes", total);
+	log_str("code", rt.code);
+	log_str("esc", rt.esc);
+	if (sperr)
+		log_str("reason", strerror(sperr));
+	log_end();
+	say_rt(&rt);
+	txn_reset();
+}
+
+/* The end-of-data checks; 0 when they pass (else refused, child gone). */
+static int
+data_checks(struct spool *sp)
+{
+	struct held d;
+	int r;
+
+	sf.s.spool = sp;
+	r = run_checks(PHASE_EOD, &d, "DATA");
+	sf.s.spool = NULL;
+	if (r == VERDICT_PASS || d.verdict == VERDICT_ACCEPT)
+		return 0;
+	if (sp == NULL) {
+		/* the child has all but the terminator: it must not get it */
+		child_kill(&sf.ch);
+		sf.mail_fwd = 0;
+	}
+	refuse(&d, "DATA");
+	txn_reset();
+	return -1;
+}
+
+/* The child's final reply (or its failure) to the client. */
+static void
+data_done(int failed, const struct creply *rep, unsigned long long total)
+{
+	struct session *s = &sf.s;
+
+	if (failed) {
+		say("child_fail");
+		log_message("deferred", total, NULL);
+	} else {
+		relay(rep);
+		log_message(NULL, total, rep);
+		if (rep->code / 100 == 2)
+			s->msgs++;
+	}
+	/* the child's transaction is over whatever it said */
+	sf.mail_fwd = 0;
+	txn_reset();
+}
+
+/* Ask the child for DATA; 0 on its 354, else the client has an answer. */
+static int
+child_data_go(void)
+{
+	struct creply rep;
+
+	if (child_cmd(&sf.ch, "DATA", 4, &rep) == -1) {
+		child_failed("data");
+		say("child_fail");
+		txn_reset();
+		return -1;
+	}
+	if (rep.code == 354)
+		return 0;
+	if (rep.code < 400) {
+		copystr(sf.ch.why, sizeof(sf.ch.why), "child answered DATA "
+		    "with neither 354 nor an error", 47);
+		child_failed("data");
+		say("child_fail");
+		txn_reset();
+		return -1;
+	}
+	relay(&rep);
+	log_start(rep.code / 100 == 4 ? "defer" : "reject");
+	log_str("check", "child");
+	log_str("rule", "-");
+	log_envelope("DATA");
+	log_ulong("code", (unsigned long)rep.code);
+	log_end();
+	sf.mail_fwd = 0;
+	txn_reset();
+	return -1;
+}
+
+static void
+data_streamed(void)
 {
 	struct session *s = &sf.s;
 	struct creply rep;
-	struct held d;
+	char prefix[PREFIX_MAX], stuffed[2 * PREFIX_MAX];
+	size_t plen;
+	int toobig = 0, chfail = 0, bol = 1, r;
+	unsigned long long total;
+
+	if (child_data_go() == -1)
+		return;
+	plen = warn_header(prefix, sizeof(prefix));
+	if (plen > 0 && child_send(&sf.ch, stuffed,
+	    dot_stuff(prefix, plen, &bol, stuffed)) == -1) {
+		chfail = 1;
+		child_failed("data");
+	}
+	sf.in_data = 1;
+	say("data_go");
+	r = stream(&toobig, &chfail, &total);
+	sf.in_data = 0;
+	s->bytes += total;
+	if (r == RECV_BAD)
+		say_close("bare_lf_data", "drop", "bare CR or LF in DATA");
+	if (toobig) {
+		data_refused(1, 0, total);
+		return;
+	}
+	if (!chfail && data_checks(NULL) == -1)
+		return;
+	if (!chfail && (child_send(&sf.ch, ".\r\n", 3) == -1 ||
+	    child_reply(&sf.ch, &rep) == -1)) {
+		chfail = 1;
+		child_failed("data");
+	}
+	data_done(chfail, &rep, total);
+}
+
+static void
+data_spooled(void)
+{
+	struct session *s = &sf.s;
+	struct creply rep;
 	struct spool *sp;
 	char prefix[PREFIX_MAX];
 	size_t plen;
 	int toobig = 0, sperr = 0, r;
 	unsigned long long total;
 	const char *dir;
+
+	dir = s->cfg.spool_dir[0] ? s->cfg.spool_dir :
+	    (getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if ((sp = spool_new(s->cfg.spool_memory, dir)) == NULL)
+		fatal_temp("nomem", "spool", strerror(errno));
+	say("data_go");
+	r = receive(sp, &toobig, &sperr, &total);
+	s->bytes += total;
+	if (r == RECV_BAD) {
+		spool_free(sp);
+		/* never repaired, never taken for the end: close (qmail) */
+		say_close("bare_lf_data", "drop", "bare CR or LF in DATA");
+	}
+	if (toobig || sperr) {
+		spool_free(sp);
+		data_refused(toobig, sperr, total);
+		return;
+	}
+	if (data_checks(sp) == -1) {
+		spool_free(sp);
+		return;
+	}
+	plen = warn_header(prefix, sizeof(prefix));
+	r = child_data(&sf.ch, prefix, plen, sp, &rep);
+	spool_free(sp);
+	if (r == -1)
+		child_failed("data");
+	data_done(r == -1, &rep, total);
+}
+
+static void
+do_data(size_t argn)
+{
+	struct session *s = &sf.s;
+	struct held d;
 
 	if (argn > 0) {
 		proto("syntax", "DATA");
@@ -967,76 +1268,10 @@ do_data(size_t argn)
 		refuse(&d, "DATA");
 		return;
 	}
-	dir = s->cfg.spool_dir[0] ? s->cfg.spool_dir :
-	    (getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if ((sp = spool_new(s->cfg.spool_memory, dir)) == NULL)
-		fatal_temp("nomem", "spool", strerror(errno));
-	say("data_go");
-	r = receive(sp, &toobig, &sperr, &total);
-	s->bytes += total;
-	if (r == RECV_BAD) {
-		spool_free(sp);
-		/* never repaired, never taken for the end: close (qmail) */
-		say_close("bare_lf_data", "drop", "bare CR or LF in DATA");
-	}
-	if (toobig || sperr) {
-		struct rtext rt;
-
-		reply_load(s, toobig ? "size_exceeded" :
-		    (sperr == ENOSPC || sperr == EDQUOT) ? "spool_full" :
-		    "child_fail", &rt);
-		log_start(toobig ? "reject" : "defer");
-		log_str("check", toobig ? "size" : "spool");
-		log_str("rule", toobig ? "size_max" : "-");
-		log_envelope("DATA");
-		log_ull("bytes", total);
-		log_str("code", rt.code);
-		log_str("esc", rt.esc);
-		if (sperr)
-			log_str("reason", strerror(sperr));
-		log_end();
-		say_rt(&rt);
-		spool_free(sp);
-		txn_reset();
-		return;
-	}
-	s->spool = sp;
-	r = run_checks(PHASE_EOD, &d, "DATA");
-	s->spool = NULL;
-	if (r != VERDICT_PASS && d.verdict != VERDICT_ACCEPT) {
-		refuse(&d, "DATA");
-		spool_free(sp);
-		txn_reset();
-		return;
-	}
-	plen = warn_header(prefix, sizeof(prefix));
-	if (child_data(&sf.ch, prefix, plen, sp, &rep) == -1) {
-		spool_free(sp);
-		child_failed("data");
-		say("child_fail");
-		log_start("message");
-		log_addr("from", s->sender);
-		log_ulong("rcpts", s->rcpts);
-		log_ull("bytes", total);
-		log_str("status", "deferred");
-		log_end();
-		txn_reset();
-		return;
-	}
-	spool_free(sp);
-	relay(&rep);
-	log_start("message");
-	log_addr("from", s->sender);
-	log_ulong("rcpts", s->rcpts);
-	log_ull("bytes", total);
-	log_ulong("code", (unsigned long)rep.code);
-	log_strn("reply", rep.text, rep.len > 2 ? rep.len - 2 : 0);
-	log_end();
-	if (rep.code / 100 == 2)
-		s->msgs++;
-	/* the child's transaction is over whatever it said */
-	sf.mail_fwd = 0;
-	txn_reset();
+	if (s->cfg.data_spool)
+		data_spooled();
+	else
+		data_streamed();
 }
 
 /* ---- setup --------------------------------------------------------- */

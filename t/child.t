@@ -1,7 +1,9 @@
 #!/usr/bin/perl
 # t/child.t: smtpfront and its MTA child (build/t/sink): the child is
-# started lazily (not for EHLO/QUIT, not for a refused MAIL), gets the
-# envelope, its MAIL and RCPT replies reach the client as they are (an
+# started lazily (not for EHLO/QUIT, not for a refused MAIL, not before
+# a recipient passes), gets the envelope (MAIL and the first RCPT in one
+# write when it offers PIPELINING), its MAIL and RCPT replies reach the
+# client as they are (an
 # enhanced status code added when it gave none), a child whose banner
 # fails gives a temporary failure, a child without EHLO gets HELO, and a
 # child that cannot be started gives 421 4.3.0.
@@ -47,12 +49,17 @@ sub server { return start_tcpserver(rules => test_rules(), @_) }
 	ok($c->closed(5), 'closed');
 	is(sink_started($t->{sinkdir}), 0, 'refused MAIL: no child started');
 
-	# A MAIL that passes starts it.
+	# A MAIL that passes does not start it yet; its first recipient
+	# that passes does.
 	$c = client(server => $t, local => '127.0.0.2');
 	$c->start('client.test');
 	reply_is($c->cmd('MAIL FROM:<a@b.test>'), '250', '2.1.0', 'good MAIL');
+	reply_is($c->cmd('NOOP'), '250', '2.0.0', 'NOOP after MAIL');
+	is(sink_started($t->{sinkdir}), 0, 'no child after MAIL alone');
+	reply_is($c->cmd('RCPT TO:<user@example.test>'), '250', '2.1.5',
+	    'good RCPT');
 	ok(wait_for(sub { sink_started($t->{sinkdir}) == 1 }, 5),
-	    'a MAIL that passes the checks starts the child');
+	    'a recipient that passes the checks starts the child');
 	reply_is($c->cmd('QUIT'), '221', '2.0.0', 'QUIT');
 	ok($c->closed(5), 'closed');
 	stop($t);
@@ -97,11 +104,18 @@ sub server { return start_tcpserver(rules => test_rules(), @_) }
 	my $s = server(env => { SINK_FAULT => 'mail-451' });
 	my $c = client(server => $s, local => '127.0.0.2');
 	$c->start('client.test');
-	my $r = $c->cmd('MAIL FROM:<a@b.test>');
+	reply_is($c->cmd('MAIL FROM:<a@b.test>'), '250', '2.1.0',
+	    'MAIL: ours, the child is not asked yet');
+	my $r = $c->cmd('RCPT TO:<user@example.test>');
 	reply_is($r, '451', '4.3.0', "child's MAIL refusal reaches the client");
 	is($r->{last}, '451 4.3.0 sink: temporary failure', "... with its text");
-	reply_is($c->cmd('RCPT TO:<user@example.test>'), '503', '5.5.1',
+	reply_is($c->cmd('RCPT TO:<user2@example.test>'), '451', '4.3.0',
+	    '... again for the next recipient (the child is asked again)');
+	reply_is($c->cmd('DATA'), '554', '5.5.1',
 	    'no transaction after a refused MAIL');
+	ok(scalar(wait_log($s, qr/reject check=child rule=- cmd=MAIL .*code=451|defer check=child rule=- cmd=MAIL .*code=451/, 5)),
+	    "the child's MAIL refusal is logged");
+	is(scalar(sink_messages($s->{sinkdir})), 0, 'nothing delivered');
 	reply_is($c->cmd('QUIT'), '221', '2.0.0', 'QUIT');
 	stop($s);
 
@@ -125,16 +139,18 @@ for my $fault (qw(banner-garbage banner-exit banner-554)) {
 	my $s = server(env => { SINK_FAULT => $fault });
 	my $c = client(server => $s, local => '127.0.0.2');
 	$c->start('client.test');
-	my $r = $c->cmd('MAIL FROM:<a@b.test>');
+	reply_is($c->cmd('MAIL FROM:<a@b.test>'), '250', '2.1.0',
+	    "$fault: MAIL (the child is not started yet)");
+	my $r = $c->cmd('RCPT TO:<user@example.test>');
 	# The transaction cannot go on: a temporary failure now (451 and the
 	# session goes on, or 421 and it ends), never a 2xx or a 5xx.
 	reply_is($r, $r->{code} eq '421' ? '421' : '451', qr/^4\.\d+\.\d+$/,
-	    "$fault: MAIL gets a temporary failure");
+	    "$fault: RCPT gets a temporary failure");
 	if ($r->{code} eq '421') {
 		ok($c->closed(5), "$fault: closed after 421");
 	} else {
-		reply_is($c->cmd('RCPT TO:<user@example.test>'), '503', '5.5.1',
-		    "$fault: no transaction after the failed MAIL");
+		reply_is($c->cmd('DATA'), '503', '5.5.1',
+		    "$fault: no transaction after the failed start");
 		reply_is($c->cmd('QUIT'), '221', '2.0.0', "$fault: QUIT");
 	}
 	is(scalar(sink_messages($s->{sinkdir})), 0, "$fault: nothing delivered");
@@ -167,8 +183,9 @@ for my $fault (qw(banner-garbage banner-exit banner-554)) {
 	    tcpserver => ['-v']);
 	my $c = client(server => $s, local => '127.0.0.2');
 	$c->start('client.test');
-	my $r = $c->cmd('MAIL FROM:<a@b.test>');
-	reply_is($r, '421', '4.3.0', 'child cannot start: 421 4.3.0');
+	reply_is($c->cmd('MAIL FROM:<a@b.test>'), '250', '2.1.0', 'MAIL');
+	my $r = $c->cmd('RCPT TO:<user@example.test>');
+	reply_is($r, '421', '4.3.0', 'child cannot start: 421 4.3.0 at RCPT');
 	ok($c->closed(5), 'connection closed');
 	ok(scalar(wait_log($s, qr/tcpserver: end \d+ status 28416$/, 5)),
 	    'smtpfront exited 111')

@@ -3,7 +3,10 @@
 # hangs, crashes or answers garbage at any point of DATA gives the client
 # 451 4.x.x and a log line, never 250; the child's own 451 and 554 are
 # relayed as they are; a multi-line final reply counts as its last line.
-# A hung child is ended, not left behind.
+# A hung child is ended, not left behind.  The faults run with the
+# message streamed to the child (the default) and spooled first
+# (data_spool); a child that dies at DATA itself is a 451 to DATA when
+# streaming, since smtpfront asks the child before its own 354.
 use strict;
 use warnings;
 use FindBin;
@@ -17,12 +20,13 @@ sub server { return start_tcpserver(rules => test_rules(), @_) }
 # One transaction up to the end of data; returns the client, the final
 # reply and the seconds the reply took.
 sub transaction {
-	my ($s, $body, $secs) = @_;
+	my ($s, $body, $secs, $no354) = @_;
 	my $c = client(server => $s, local => '127.0.0.2');
 	$c->start('client.test');
 	$c->cmd('MAIL FROM:<a@b.test>');
 	$c->cmd('RCPT TO:<user@example.test>');
 	my $r = $c->cmd('DATA');
+	return ($c, $r, 0) if $no354;
 	reply_is($r, '354', undef, 'DATA 354');
 	my $t0 = time;
 	$c->send($body . ".\r\n", 60);
@@ -42,12 +46,15 @@ my @faults = (
 	['mid-exit', $small],
 	['mid-exit', $big],
 );
-for my $f (@faults) {
-	my ($fault, $body) = @$f;
-	my $what = "$fault, " . length($body) . " bytes";
-	my $s = server(env => { SINK_FAULT => $fault, SMTPFRONT_SIZE_MAX => 10485760 });
-	my ($c, $r) = transaction($s, $body);
-	reply_is($r, '451', qr/^4\.\d+\.\d+$/, "$what: 451 4.x.x at end of data");
+for my $f (map { my $m = $_; map { [@$_, $m] } @faults } qw(no yes)) {
+	my ($fault, $body, $spool) = @$f;
+	my $what = "$fault, " . length($body) . " bytes, data_spool $spool";
+	my $s = server(env => { SINK_FAULT => $fault,
+	    SMTPFRONT_SIZE_MAX => 10485760, SMTPFRONT_DATA_SPOOL => $spool });
+	my $at_data = $fault eq 'data-exit' && $spool eq 'no';
+	my ($c, $r) = transaction($s, $body, undef, $at_data);
+	reply_is($r, '451', qr/^4\.\d+\.\d+$/,
+	    "$what: 451 4.x.x " . ($at_data ? 'to DATA' : 'at end of data'));
 	isnt($r->{code}, '250', "$what: never 250");
 	ok(scalar(wait_log($s, qr/: child-fail when=\w+ reason="[^"]+"/, 5)),
 	    "$what: child failure logged")

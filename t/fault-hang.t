@@ -112,10 +112,13 @@ EOF
 	    env => { SMTPFRONT_CHILD_TIMEOUT => 2 });
 	my $c = client(server => $s, local => '127.0.0.2');
 	$c->start('client.test');
+	reply_is($c->cmd('MAIL FROM:<a@b.test>'), '250', '2.1.0',
+	    'banner hang: MAIL (no child yet)');
 	my $t0 = time;
-	my $r = $c->cmd('MAIL FROM:<a@b.test>', 20);
+	my $r = $c->cmd('RCPT TO:<user@example.test>', 20);
 	my $took = time - $t0;
-	reply_is($r, '451', qr/^4\.\d+\.\d+$/, 'banner hang: 451 4.x.x at MAIL');
+	reply_is($r, '451', qr/^4\.\d+\.\d+$/,
+	    'banner hang: 451 4.x.x at the first RCPT');
 	ok($took >= 1.8 && $took < 10, 'banner hang: after the 2 s deadline')
 	    or diag("took $took s");
 	my ($pid) = sink_started($s->{sinkdir});

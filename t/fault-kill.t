@@ -75,14 +75,14 @@ sub clean_end {
 	my ($sp, $spout) = smtp_source(server => $s, sessions => 3,
 	    msgs => $SAN ? 100 : 400, bytes => 2048, secs => 50);
 	my $workers = 5;
-	my $msgs = $SAN ? 20 : 80;
+	my $msgs = $SAN ? 20 : 120;
 	my $w = load(server => $s, workers => $workers, msgs => $msgs,
 	    per_session => 3, bytes => 3000, tag => 'kill', secs => 50);
 	my $kills = 0;
 	my $deadline = time + 60;
 	while (time < $deadline &&
 	    grep { (proc_state($_->{pid}) // 'Z') ne 'Z' } @$w) {
-		sleep(0.005 + rand(0.03));
+		sleep(0.003 + rand(0.015));
 		my @alive = sink_alive($s->{sinkdir}, $s);
 		next unless @alive;
 		$kills += kill('KILL', $alive[int(rand(@alive))]);

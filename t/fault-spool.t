@@ -1,5 +1,6 @@
 #!/usr/bin/perl
-# t/fault-spool.t: the spool's filesystem is full.  tcpserver and
+# t/fault-spool.t: the spool's filesystem is full (data_spool yes: the
+# message is received whole before the child sees it).  tcpserver and
 # smtpfront run in a private mount namespace (unshare --mount; with -r
 # when not root) where a small tmpfs is mounted on SMTPFRONT_SPOOL_DIR,
 # so a spool write really fails with ENOSPC:
@@ -29,7 +30,8 @@ sub server_tmpfs {
 	    wrap => [@unshare, 'sh', '-c',
 	    'd=$1; shift; mount -t tmpfs -o size=' . $size .
 	    ',mode=0700 tmpfs "$d" || exit 111; exec "$@"', 'sh', $dir],
-	    env => { SMTPFRONT_SPOOL_DIR => $dir, %{$o{env} || {}} });
+	    env => { SMTPFRONT_SPOOL_DIR => $dir, SMTPFRONT_DATA_SPOOL => 'yes',
+	    %{$o{env} || {}} });
 	$s->{spool} = $dir;
 	return $s;
 }

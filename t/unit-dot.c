@@ -570,6 +570,86 @@ test_stuff(void)
 	    RANDOM_MSGS);
 }
 
+/* Does the wire text w[0..n) hold an end of data for the child? */
+static int
+has_end(const char *w, size_t n)
+{
+	size_t i;
+
+	if (n >= 3 && memcmp(w, ".\r\n", 3) == 0)
+		return 1;
+	for (i = 0; i + 5 <= n; i++)
+		if (memcmp(w + i, "\r\n.\r\n", 5) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * dot_pending: whoever passes the client's bytes on as they are and holds
+ * back dot_pending() bytes never passes an end of data, and at DOT_END has
+ * passed everything but the final "." CRLF.  Every input up to 9 bytes
+ * over {CR, LF, '.', 'a'}, fed a byte at a time.
+ */
+static void
+test_pending(void)
+{
+	static const char alpha[] = "\r\n.a";
+	struct dot	d;
+	char		in[9], out[4];
+	size_t		used, outlen, passed, pend, n, k;
+	unsigned long	total = 0, ends = 0, bad = 0, idx, m;
+	int		r;
+
+	dot_init(&d);
+	ok(dot_pending(&d) == 0, "nothing pending at the start");
+	r = dot_feed(&d, "a\r\n.", 4, &used, out, &outlen);
+	ok(r == DOT_MORE && dot_pending(&d) == 1, "\".\" at a line start: 1");
+	r = dot_feed(&d, "\r", 1, &used, out, &outlen);
+	ok(r == DOT_MORE && dot_pending(&d) == 2, "\".\" CR: 2");
+	dot_init(&d);
+	r = dot_feed(&d, "a.", 2, &used, out, &outlen);
+	ok(r == DOT_MORE && dot_pending(&d) == 0, "a dot inside a line: 0");
+	r = dot_feed(&d, "\r", 1, &used, out, &outlen);
+	ok(r == DOT_MORE && dot_pending(&d) == 0, "a CR inside a line: 0");
+
+	for (n = 1; n <= sizeof(in); n++) {
+		for (m = 1, k = 0; k < n; k++)
+			m *= 4;
+		for (idx = 0; idx < m; idx++) {
+			unsigned long v = idx;
+
+			for (k = 0; k < n; k++, v /= 4)
+				in[k] = alpha[v % 4];
+			total++;
+			dot_init(&d);
+			passed = 0;
+			for (k = 0; k < n; k++) {
+				r = dot_feed(&d, in + k, 1, &used, out,
+				    &outlen);
+				if (r == DOT_BAD)
+					break;
+				pend = r == DOT_END ? 3 : dot_pending(&d);
+				if (pend > k + 1) {
+					bad++;
+					break;
+				}
+				passed = k + 1 - pend;
+				if (has_end(in, passed))
+					bad++;
+				if (r == DOT_END) {
+					ends++;
+					if (memcmp(in + passed, ".\r\n", 3) != 0)
+						bad++;
+					break;
+				}
+			}
+		}
+	}
+	ok(bad == 0 && ends > 0, "%lu inputs: holding back dot_pending() "
+	    "bytes never passes an end, %lu ends leave exactly \".\" CRLF",
+	    total, ends);
+}
+
 int
 main(void)
 {
@@ -579,5 +659,6 @@ main(void)
 	test_long_and_binary();
 	test_exhaustive();
 	test_stuff();
+	test_pending();
 	return done();
 }
