@@ -107,20 +107,8 @@ getline_(struct child *c, char *line, size_t max, size_t *len,
 			}
 			line[n++] = ch;
 		}
+		/* the child answers after our command: wait, then read */
 		c->pos = c->len = 0;
-		r = read(c->from, c->buf, sizeof(c->buf));
-		if (r > 0) {
-			c->len = (size_t)r;
-			continue;
-		}
-		if (r == 0) {
-			why(c, "child closed its output", NULL);
-			return -1;
-		}
-		if (errno != EAGAIN && errno != EINTR) {
-			why(c, "read from child", strerror(errno));
-			return -1;
-		}
 		p.fd = c->from;
 		p.events = POLLIN;
 		do

@@ -32,7 +32,7 @@ client_init(struct client *c, int in, int out, unsigned long timeout,
 	/* no memset: the buffers need no zeroing, and untouched pages
 	 * cost nothing (a connection's memory is what a held one costs) */
 	c->ipos = c->ilen = c->olen = 0;
-	c->failed = 0;
+	c->failed = c->more = 0;
 	c->in = in;
 	c->out = out;
 	/*
@@ -159,7 +159,7 @@ int
 client_fill(struct client *c)
 {
 	ssize_t r;
-	int ceiling, ms, p;
+	int ceiling, ms, p, wait;
 
 	if (c->ipos < c->ilen)
 		return CLIENT_OK;
@@ -168,24 +168,35 @@ client_fill(struct client *c)
 	if (c->olen > 0 && client_flush(c) == -1)
 		return CLIENT_ERROR;
 	c->ipos = c->ilen = 0;
-	/* read first (pipelined input is often there); wait on EAGAIN */
+	/*
+	 * Wait first, then read: after a reply the client has rarely sent
+	 * its next bytes yet, and a read that finds nothing is a system
+	 * call wasted.  Only when the last read filled the buffer (a large
+	 * message streaming in) is more probably there: read first then.
+	 */
+	wait = !c->more;
 	for (;;) {
+		if (wait) {
+			ms = wait_ms(c, &ceiling);
+			p = waitfor(c->in, POLLIN, ms);
+			if (p == 0)
+				return ceiling ? CLIENT_CEILING :
+				    CLIENT_TIMEOUT;
+			if (p == -1)
+				return CLIENT_ERROR;
+		}
+		wait = 1;
 		r = c->rd(c, c->ibuf, sizeof(c->ibuf));
 		if (r > 0) {
 			c->ilen = (size_t)r;
+			c->more = c->ilen == sizeof(c->ibuf);
 			return CLIENT_OK;
 		}
 		if (r == 0)
 			return CLIENT_EOF;
 		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN)
-			return CLIENT_ERROR;
-		ms = wait_ms(c, &ceiling);
-		p = waitfor(c->in, POLLIN, ms);
-		if (p == 0)
-			return ceiling ? CLIENT_CEILING : CLIENT_TIMEOUT;
-		if (p == -1)
+			wait = 0;
+		else if (errno != EAGAIN)
 			return CLIENT_ERROR;
 	}
 }

@@ -41,6 +41,7 @@ struct client {
 	size_t		 ilen;
 	size_t		 olen;
 	int		 failed;	/* a write failed: the client is gone */
+	int		 more;		/* the last read filled ibuf */
 	char		 obuf[CLIENT_OBUF];
 	char		 ibuf[CLIENT_IBUF];	/* last: used from its start */
 };

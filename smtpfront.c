@@ -964,6 +964,84 @@ pass_on(char *hold, size_t *nhold, const char *raw, size_t n, size_t k)
 	return 0;
 }
 
+/* Where a streamed message stands with the child. */
+enum { DS_ASKED, DS_GO, DS_REFUSED, DS_FAILED, DS_TOOBIG };
+
+struct dstate {
+	int		 state;
+	struct creply	 rep;		/* the child's refusal of DATA */
+	/*
+	 * The last bytes before the end, not yet passed on: they go with
+	 * the terminator in one write once the end-of-data checks pass.
+	 * They point into the client's input buffer, which is not read
+	 * into again before then; joined: the terminator follows them
+	 * there.
+	 */
+	const char	*tail;
+	size_t		 tail_len;
+	int		 joined;
+};
+
+static size_t	warn_header(char *, size_t);
+
+/*
+ * The child's answer to DATA is read when the first message bytes are to
+ * go (it has had the time the client took to send them).  On its 354 the
+ * added header goes first.  0: pass the bytes on; -1: do not.
+ */
+/*
+ * At the end: pass on what was held back but the terminator's start, and
+ * keep the rest of this read (but the terminator) for the final write.
+ */
+static int
+keep_tail(struct dstate *ds, const char *hold, size_t nhold, const char *raw,
+    size_t n)
+{
+	size_t total = nhold + n, w = total - 3;
+
+	ds->tail = raw;
+	ds->tail_len = 0;
+	ds->joined = nhold == 0;
+	if (w > 0 && nhold > 0 &&
+	    child_send(&sf.ch, hold, w < nhold ? w : nhold) == -1)
+		return -1;
+	if (w > nhold)
+		ds->tail_len = w - nhold;
+	return 0;
+}
+
+static int
+data_ready(struct dstate *ds)
+{
+	char prefix[PREFIX_MAX], stuffed[2 * PREFIX_MAX];
+	size_t plen;
+	int bol = 1;
+
+	if (ds->state != DS_ASKED)
+		return ds->state == DS_GO ? 0 : -1;
+	if (child_reply(&sf.ch, &ds->rep) == -1)
+		goto fail;
+	if (ds->rep.code != 354) {
+		if (ds->rep.code < 400) {
+			copystr(sf.ch.why, sizeof(sf.ch.why), "child answered "
+			    "DATA with neither 354 nor an error", 47);
+			goto fail;
+		}
+		ds->state = DS_REFUSED;
+		return -1;
+	}
+	plen = warn_header(prefix, sizeof(prefix));
+	if (plen > 0 && child_send(&sf.ch, stuffed,
+	    dot_stuff(prefix, plen, &bol, stuffed)) == -1)
+		goto fail;
+	ds->state = DS_GO;
+	return 0;
+fail:
+	ds->state = DS_FAILED;
+	child_failed("data");
+	return -1;
+}
+
 /*
  * Streaming: the message goes to the child while it arrives.  The client's
  * bytes pass unchanged (the child undoes the dot-stuffing); only the final
@@ -972,7 +1050,7 @@ pass_on(char *hold, size_t *nhold, const char *raw, size_t n, size_t k)
  * is killed mid-DATA and accepts nothing.
  */
 static int
-stream(int *toobig, int *chfail, unsigned long long *total)
+stream(struct dstate *ds, unsigned long long *total)
 {
 	static char out[CLIENT_IBUF + 2];
 	struct session *s = &sf.s;
@@ -995,14 +1073,17 @@ stream(int *toobig, int *chfail, unsigned long long *total)
 		*total += outlen;
 		if (st == DOT_BAD)
 			return RECV_BAD;
-		if (!*toobig && *total > s->cfg.size_max) {
-			*toobig = 1;
-			child_kill(&sf.ch);
-			sf.mail_fwd = 0;
+		if (ds->state != DS_TOOBIG && *total > s->cfg.size_max) {
+			if (ds->state == DS_ASKED || ds->state == DS_GO) {
+				child_kill(&sf.ch);
+				sf.mail_fwd = 0;
+			}
+			ds->state = DS_TOOBIG;
 		}
-		if (!*toobig && !*chfail && pass_on(hold, &nhold, raw, used,
-		    st == DOT_END ? 3 : dot_pending(&d)) == -1) {
-			*chfail = 1;
+		if (data_ready(ds) == 0 && (st == DOT_END ?
+		    keep_tail(ds, hold, nhold, raw, used) :
+		    pass_on(hold, &nhold, raw, used, dot_pending(&d))) == -1) {
+			ds->state = DS_FAILED;
 			child_failed("data");
 		}
 		if (st == DOT_END) {
@@ -1126,77 +1207,57 @@ data_done(int failed, const struct creply *rep, unsigned long long total)
 	txn_reset();
 }
 
-/* Ask the child for DATA; 0 on its 354, else the client has an answer. */
-static int
-child_data_go(void)
-{
-	struct creply rep;
-
-	if (child_cmd(&sf.ch, "DATA", 4, &rep) == -1) {
-		child_failed("data");
-		say("child_fail");
-		txn_reset();
-		return -1;
-	}
-	if (rep.code == 354)
-		return 0;
-	if (rep.code < 400) {
-		copystr(sf.ch.why, sizeof(sf.ch.why), "child answered DATA "
-		    "with neither 354 nor an error", 47);
-		child_failed("data");
-		say("child_fail");
-		txn_reset();
-		return -1;
-	}
-	relay(&rep);
-	log_start(rep.code / 100 == 4 ? "defer" : "reject");
-	log_str("check", "child");
-	log_str("rule", "-");
-	log_envelope("DATA");
-	log_ulong("code", (unsigned long)rep.code);
-	log_end();
-	sf.mail_fwd = 0;
-	txn_reset();
-	return -1;
-}
-
+/*
+ * Streamed: DATA goes to the child and the client gets 354 at once,
+ * without waiting for the child's; its answer is read when the first
+ * bytes are to go.  A child that refuses DATA has its reply given at the
+ * end of data instead.
+ */
 static void
 data_streamed(void)
 {
 	struct session *s = &sf.s;
+	struct dstate ds;
 	struct creply rep;
-	char prefix[PREFIX_MAX], stuffed[2 * PREFIX_MAX];
-	size_t plen;
-	int toobig = 0, chfail = 0, bol = 1, r;
+	int r;
 	unsigned long long total;
 
-	if (child_data_go() == -1)
-		return;
-	plen = warn_header(prefix, sizeof(prefix));
-	if (plen > 0 && child_send(&sf.ch, stuffed,
-	    dot_stuff(prefix, plen, &bol, stuffed)) == -1) {
-		chfail = 1;
+	ds.state = DS_ASKED;
+	ds.tail = NULL;
+	ds.tail_len = 0;
+	ds.joined = 0;
+	if (child_send(&sf.ch, "DATA\r\n", 6) == -1) {
+		ds.state = DS_FAILED;
 		child_failed("data");
 	}
 	sf.in_data = 1;
 	say("data_go");
-	r = stream(&toobig, &chfail, &total);
+	r = stream(&ds, &total);
 	sf.in_data = 0;
 	s->bytes += total;
 	if (r == RECV_BAD)
 		say_close("bare_lf_data", "drop", "bare CR or LF in DATA");
-	if (toobig) {
+	if (ds.state == DS_TOOBIG) {
 		data_refused(1, 0, total);
 		return;
 	}
-	if (!chfail && data_checks(NULL) == -1)
+	if (ds.state == DS_REFUSED) {
+		/* the child's refusal of DATA, as the final reply */
+		data_done(0, &ds.rep, total);
 		return;
-	if (!chfail && (child_send(&sf.ch, ".\r\n", 3) == -1 ||
+	}
+	if (ds.state == DS_GO && data_checks(NULL) == -1)
+		return;
+	if (ds.state == DS_GO && ((ds.joined ?
+	    child_send(&sf.ch, ds.tail, ds.tail_len + 3) :
+	    (ds.tail_len > 0 &&
+	    child_send(&sf.ch, ds.tail, ds.tail_len) == -1) ? -1 :
+	    child_send(&sf.ch, ".\r\n", 3)) == -1 ||
 	    child_reply(&sf.ch, &rep) == -1)) {
-		chfail = 1;
+		ds.state = DS_FAILED;
 		child_failed("data");
 	}
-	data_done(chfail, &rep, total);
+	data_done(ds.state != DS_GO, &rep, total);
 }
 
 static void

@@ -5,8 +5,9 @@
 # relayed as they are; a multi-line final reply counts as its last line.
 # A hung child is ended, not left behind.  The faults run with the
 # message streamed to the child (the default) and spooled first
-# (data_spool); a child that dies at DATA itself is a 451 to DATA when
-# streaming, since smtpfront asks the child before its own 354.
+# (data_spool); when streaming, smtpfront says 354 without waiting for
+# the child's, so a child that dies at DATA itself also gives 451 at the
+# end of data.
 use strict;
 use warnings;
 use FindBin;
@@ -20,13 +21,12 @@ sub server { return start_tcpserver(rules => test_rules(), @_) }
 # One transaction up to the end of data; returns the client, the final
 # reply and the seconds the reply took.
 sub transaction {
-	my ($s, $body, $secs, $no354) = @_;
+	my ($s, $body, $secs) = @_;
 	my $c = client(server => $s, local => '127.0.0.2');
 	$c->start('client.test');
 	$c->cmd('MAIL FROM:<a@b.test>');
 	$c->cmd('RCPT TO:<user@example.test>');
 	my $r = $c->cmd('DATA');
-	return ($c, $r, 0) if $no354;
 	reply_is($r, '354', undef, 'DATA 354');
 	my $t0 = time;
 	$c->send($body . ".\r\n", 60);
@@ -51,10 +51,8 @@ for my $f (map { my $m = $_; map { [@$_, $m] } @faults } qw(no yes)) {
 	my $what = "$fault, " . length($body) . " bytes, data_spool $spool";
 	my $s = server(env => { SINK_FAULT => $fault,
 	    SMTPFRONT_SIZE_MAX => 10485760, SMTPFRONT_DATA_SPOOL => $spool });
-	my $at_data = $fault eq 'data-exit' && $spool eq 'no';
-	my ($c, $r) = transaction($s, $body, undef, $at_data);
-	reply_is($r, '451', qr/^4\.\d+\.\d+$/,
-	    "$what: 451 4.x.x " . ($at_data ? 'to DATA' : 'at end of data'));
+	my ($c, $r) = transaction($s, $body);
+	reply_is($r, '451', qr/^4\.\d+\.\d+$/, "$what: 451 4.x.x at end of data");
 	isnt($r->{code}, '250', "$what: never 250");
 	ok(scalar(wait_log($s, qr/: child-fail when=\w+ reason="[^"]+"/, 5)),
 	    "$what: child failure logged")
@@ -97,6 +95,29 @@ for my $f (['eod-451', '451', '4.3.0', 'sink: temporary failure at end of data']
 	is($r->{last}, "$code $esc $text", "$fault: with the child's text");
 	reply_is($c->cmd('QUIT'), '221', '2.0.0', "$fault: QUIT");
 	is(scalar(sink_messages($s->{sinkdir})), 0, "$fault: nothing kept");
+	stop($s);
+}
+
+# The child refuses DATA itself: when streaming, the client has had 354
+# already, so the child's reply comes at the end of data, unchanged; the
+# child stays in the session (RSET) and nothing is kept.
+for my $spool (qw(no yes)) {
+	my $s = server(env => { SINK_FAULT => 'data-451',
+	    SMTPFRONT_DATA_SPOOL => $spool });
+	my ($c, $r) = transaction($s, $small);
+	reply_is($r, '451', '4.3.0',
+	    "data-451, data_spool $spool: the child's refusal of DATA");
+	is($r->{last}, '451 4.3.0 sink: no DATA now',
+	    "data-451, data_spool $spool: with the child's text");
+	ok(scalar(wait_log($s, qr/: message from=<a\@b\.test> rcpts=1 bytes=\d+ code=451 /, 5)),
+	    "data-451, data_spool $spool: logged") or diag(log_text($s));
+	reply_is($c->cmd('RSET'), '250', '2.0.0', "data-451, data_spool $spool: RSET");
+	reply_is($c->cmd('QUIT'), '221', '2.0.0', "data-451, data_spool $spool: QUIT");
+	ok($c->closed(5), "data-451, data_spool $spool: closed");
+	is(scalar(sink_started($s->{sinkdir})), 1,
+	    "data-451, data_spool $spool: one child served the session");
+	is(scalar(sink_messages($s->{sinkdir})), 0,
+	    "data-451, data_spool $spool: nothing kept");
 	stop($s);
 }
 

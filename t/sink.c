@@ -15,8 +15,9 @@
  *
  * Faults are chosen with $SINK_FAULT, a comma-separated list:
  *   banner-garbage banner-exit banner-554 ehlo-reject mail-451
- *   rcpt-refuse=ADDR data-exit mid-exit eod-exit eod-hang eod-garbage
- *   eod-451 eod-554 eod-segv eod-multiline rcpt-noesc
+ *   rcpt-refuse=ADDR data-exit data-451 mid-exit eod-exit eod-hang
+ *   eod-garbage eod-451 eod-554 eod-segv eod-multiline rcpt-noesc
+ * data-451 refuses DATA itself and stays in the transaction.
  * rcpt-noesc answers RCPT without enhanced status codes ("250 Ok").
  * mid-exit ends the sink once the first line of the message is read.
  * eod-hang sleeps $SINK_HANG seconds (default 3600) without replying.
@@ -386,6 +387,10 @@ cmd_data(void)
 	}
 	if (hasfault("data-exit"))
 		_exit(0);
+	if (hasfault("data-451")) {
+		reply("451 4.3.0 sink: no DATA now");
+		return;
+	}
 	msgno++;
 	fd = -1;
 	if (sinkdir != NULL) {
