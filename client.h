@@ -11,7 +11,7 @@
 #include <sys/types.h>
 #include <time.h>
 
-#define CLIENT_IBUF	16384
+#define CLIENT_IBUF	65536	/* large reads for a streaming message */
 #define CLIENT_OBUF	4096
 
 /* client_line() results */

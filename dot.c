@@ -50,6 +50,13 @@ dot_pending(const struct dot *d)
  * n + 2.  After DOT_END or DOT_BAD the state stays done: further calls
  * return DOT_BAD and consume nothing until dot_init().
  */
+/* One message byte out; with out NULL only counted. */
+#define PUT(ch)	do {					\
+	if (out != NULL)				\
+		out[o] = (char)(ch);			\
+	o++;						\
+} while (0)
+
 int
 dot_feed(struct dot *d, const char *in, size_t n, size_t *used, char *out,
     size_t *outlen)
@@ -79,7 +86,8 @@ dot_feed(struct dot *d, const char *in, size_t n, size_t *used, char *out,
 			lim = lf != NULL ? (size_t)(lf - (in + i)) : n - i;
 			cr = memchr(in + i, '\r', lim);
 			span = cr != NULL ? (size_t)(cr - (in + i)) : lim;
-			memcpy(out + o, in + i, span);
+			if (out != NULL)
+				memcpy(out + o, in + i, span);
 			o += span;
 			i += span - 1;
 			d->state = ST_TEXT;
@@ -98,7 +106,7 @@ dot_feed(struct dot *d, const char *in, size_t n, size_t *used, char *out,
 			else if (c == '\n')
 				goto bad;
 			else {
-				out[o++] = (char)c;
+				PUT(c);
 				d->state = ST_TEXT;
 			}
 			break;
@@ -108,15 +116,15 @@ dot_feed(struct dot *d, const char *in, size_t n, size_t *used, char *out,
 			else if (c == '\n')
 				goto bad;
 			else {
-				out[o++] = (char)c;
+				PUT(c);
 				d->state = ST_TEXT;
 			}
 			break;
 		case ST_CR:
 			if (c != '\n')
 				goto bad;
-			out[o++] = '\r';
-			out[o++] = '\n';
+			PUT('\r');
+			PUT('\n');
 			d->state = ST_BOL;
 			break;
 		case ST_DOT_CR:
@@ -140,6 +148,8 @@ bad:
 	*outlen = o;
 	return DOT_BAD;
 }
+
+#undef PUT
 
 /*
  * The inverse of dot_feed() for bytes it produced: a dot after LF (or at

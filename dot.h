@@ -20,9 +20,10 @@ void	dot_init(struct dot *);
 
 /*
  * Feed n bytes.  Message bytes go to out, which must hold n + 2 bytes;
- * *outlen is set to their count.  *used is set to the input consumed:
- * all n for DOT_MORE, up to and including the terminating LF for DOT_END,
- * up to and including the offending byte for DOT_BAD.
+ * *outlen is set to their count; with out NULL they are only counted.
+ * *used is set to the input consumed: all n for DOT_MORE, up to and
+ * including the terminating LF for DOT_END, up to and including the
+ * offending byte for DOT_BAD.
  */
 int	dot_feed(struct dot *, const char *, size_t, size_t *, char *,
 	    size_t *);

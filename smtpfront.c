@@ -1052,7 +1052,6 @@ fail:
 static int
 stream(struct dstate *ds, unsigned long long *total)
 {
-	static char out[CLIENT_IBUF + 2];
 	struct session *s = &sf.s;
 	struct dot d;
 	char hold[3];
@@ -1067,7 +1066,8 @@ stream(struct dstate *ds, unsigned long long *total)
 		if (r != CLIENT_OK)
 			data_lost(r, *total);
 		raw = sf.cl.ibuf + sf.cl.ipos;
-		st = dot_feed(&d, raw, sf.cl.ilen - sf.cl.ipos, &used, out,
+		/* the bytes go as they are: dot_feed only counts them */
+		st = dot_feed(&d, raw, sf.cl.ilen - sf.cl.ipos, &used, NULL,
 		    &outlen);
 		sf.cl.ipos += used;
 		*total += outlen;

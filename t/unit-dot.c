@@ -624,8 +624,17 @@ test_pending(void)
 			dot_init(&d);
 			passed = 0;
 			for (k = 0; k < n; k++) {
+				struct dot	d2 = d;
+				size_t		used2, outlen2;
+				int		r2;
+
+				r2 = dot_feed(&d2, in + k, 1, &used2, NULL,
+				    &outlen2);
 				r = dot_feed(&d, in + k, 1, &used, out,
 				    &outlen);
+				if (r2 != r || used2 != used ||
+				    outlen2 != outlen || d2.state != d.state)
+					bad++;
 				if (r == DOT_BAD)
 					break;
 				pend = r == DOT_END ? 3 : dot_pending(&d);
@@ -645,8 +654,9 @@ test_pending(void)
 			}
 		}
 	}
-	ok(bad == 0 && ends > 0, "%lu inputs: holding back dot_pending() "
-	    "bytes never passes an end, %lu ends leave exactly \".\" CRLF",
+	ok(bad == 0 && ends > 0, "%lu inputs: dot_feed counts alike with out "
+	    "NULL; holding back dot_pending() bytes never passes an end, %lu "
+	    "ends leave exactly \".\" CRLF",
 	    total, ends);
 }
 
