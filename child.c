@@ -89,23 +89,29 @@ getline_(struct child *c, char *line, size_t max, size_t *len,
 	size_t n = 0;
 	ssize_t r;
 	int pr;
-	char ch;
 
 	for (;;) {
-		while (c->pos < c->len) {
-			ch = c->buf[c->pos++];
-			if (ch == '\n') {
+		if (c->pos < c->len) {
+			const char *lf = memchr(c->buf + c->pos, '\n',
+			    c->len - c->pos);
+			size_t k = lf != NULL ? (size_t)(lf - (c->buf + c->pos)) :
+			    c->len - c->pos;
+
+			if (n + k + 1 > max) {
+				why(c, "child reply line too long", NULL);
+				return -1;
+			}
+			memcpy(line + n, c->buf + c->pos, k);
+			n += k;
+			c->pos += k;
+			if (lf != NULL) {
+				c->pos++;
 				if (n > 0 && line[n - 1] == '\r')
 					n--;
 				line[n] = '\0';
 				*len = n;
 				return 0;
 			}
-			if (n + 1 >= max) {
-				why(c, "child reply line too long", NULL);
-				return -1;
-			}
-			line[n++] = ch;
 		}
 		/* the child answers after our command: wait, then read */
 		c->pos = c->len = 0;
@@ -280,6 +286,7 @@ child_start(struct child *c, char *const *argv, unsigned long timeout,
 	int to[2], from[2], e;
 	struct creply rep;
 	char cmd[16 + 256];
+	size_t hl;
 	int n;
 
 	/* not memset: the reply buffer needs no zeroing */
@@ -334,9 +341,12 @@ child_start(struct child *c, char *const *argv, unsigned long timeout,
 		why(c, "child banner is not 220", NULL);
 		goto fail;
 	}
-	n = snprintf(cmd, sizeof(cmd), "EHLO %s", helo);
-	if (n < 0 || (size_t)n >= sizeof(cmd))
+	hl = strlen(helo);
+	if (hl > sizeof(cmd) - 5)
 		goto fail;
+	memcpy(cmd, "EHLO ", 5);
+	memcpy(cmd + 5, helo, hl);
+	n = (int)(hl + 5);
 	if (child_cmd(c, cmd, (size_t)n, &rep) == -1)
 		goto fail;
 	if (rep.code == 250) {

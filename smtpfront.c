@@ -423,7 +423,9 @@ run_checks_mode(enum phase ph, struct held *d, const char *cmd, int relay)
 			act = ACTION_REJECT;
 		if (act == ACTION_OFF)
 			continue;
-		memset(&hit, 0, sizeof(hit));
+		/* the checks write C strings: their first bytes will do */
+		hit.reason[0] = hit.reply[0] = hit.rule[0] = hit.text[0] = '\0';
+		hit.lookup_failed = hit.now = 0;
 		v = c->phase[ph](s, &hit);
 		if (hit.lookup_failed)
 			s->lookup_failed = 1;
@@ -595,6 +597,20 @@ child_failed(const char *when)
 	sf.mail_fwd = 0;
 }
 
+/* "MAIL FROM:<path>" and the like into cmd (size >= strlen(verb) +
+ * ADDR_MAX + 3); returns the length. */
+static size_t
+cmd_path(char *cmd, const char *verb, const char *path)
+{
+	size_t v = strlen(verb), n = strnlen(path, ADDR_MAX);
+
+	memcpy(cmd, verb, v);
+	cmd[v] = '<';
+	memcpy(cmd + v + 1, path, n);
+	cmd[v + 1 + n] = '>';
+	return v + n + 2;
+}
+
 /*
  * Start the child if needed, give it MAIL and the first recipient's RCPT
  * (rcmd): in one write when it offers PIPELINING, one round trip fewer
@@ -628,7 +644,7 @@ forward_mail(const char *rcmd, size_t rlen, struct creply *mrep,
 			return -1;
 		}
 	}
-	n = (size_t)snprintf(cmd, sizeof(cmd), "MAIL FROM:<%s>", s->sender);
+	n = cmd_path(cmd, "MAIL FROM:", s->sender);
 	if (s->size_declared > 0 && sf.ch.size)
 		n += (size_t)snprintf(cmd + n, sizeof(cmd) - n, " SIZE=%lu",
 		    s->size_declared);
@@ -844,7 +860,7 @@ do_rcpt(const char *arg, size_t n)
 			return;
 		}
 	}
-	len = snprintf(cmd, sizeof(cmd), "RCPT TO:<%s>", s->rcpt);
+	len = (int)cmd_path(cmd, "RCPT TO:", s->rcpt);
 	if (!sf.mail_fwd) {
 		if (forward_mail(cmd, (size_t)len, &mrep, &rep) == -1) {
 			txn_reset();
@@ -1358,10 +1374,58 @@ ip_text(const struct sockaddr_storage *ss, char *ip, size_t iplen,
 	}
 }
 
+/*
+ * The environment variables read per connection, found in one pass over
+ * the environment (a getenv() each would walk it again every time).  The
+ * values are those smtpfront started with; its own setenv() calls for the
+ * child come later and need not be seen here.
+ */
+enum {
+	E_TCPREMOTEIP, E_TCPREMOTEPORT, E_TCPLOCALIP, E_TCPLOCALPORT,
+	E_TCPREMOTEHOST, E_TCPREMOTEINFO, E_TCPLOCALHOST, E_REMOTE_ADDR,
+	E_REMOTE_PORT, E_RELAYCLIENT, E_PROTO, E_RULES, E_COUNT
+};
+
+static const char *const env_names[E_COUNT] = {
+	"TCPREMOTEIP", "TCPREMOTEPORT", "TCPLOCALIP", "TCPLOCALPORT",
+	"TCPREMOTEHOST", "TCPREMOTEINFO", "TCPLOCALHOST", "REMOTE_ADDR",
+	"REMOTE_PORT", "RELAYCLIENT", "PROTO", "SMTPFRONT_RULES"
+};
+
+static const char *env_val[E_COUNT];
+
 static void
-env_copy(const char *name, char *dst, size_t size)
+env_scan(void)
 {
-	const char *v = getenv(name);
+	char *const *e;
+	const char *p, *eq;
+	size_t k;
+	int i;
+
+	for (e = environ; *e != NULL; e++) {
+		p = *e;
+		/* every name above starts with one of these */
+		if (p[0] != 'T' && p[0] != 'R' && p[0] != 'P' && p[0] != 'S')
+			continue;
+		if ((eq = strchr(p, '=')) == NULL)
+			continue;
+		k = (size_t)(eq - p);
+		for (i = 0; i < E_COUNT; i++)
+			if (env_names[i][0] == p[0] &&
+			    strncmp(env_names[i], p, k) == 0 &&
+			    env_names[i][k] == '\0') {
+				/* the first of a name wins, as with getenv */
+				if (env_val[i] == NULL)
+					env_val[i] = eq + 1;
+				break;
+			}
+	}
+}
+
+static void
+env_copy(int which, char *dst, size_t size)
+{
+	const char *v = env_val[which];
 
 	if (v != NULL)
 		log_printable(dst, size - 1, v, strlen(v));
@@ -1379,16 +1443,16 @@ client_facts(struct session *s)
 	socklen_t sl;
 	int fromsock = 0;
 
-	env_copy("TCPREMOTEIP", s->remote_ip, sizeof(s->remote_ip));
-	env_copy("TCPREMOTEPORT", s->remote_port, sizeof(s->remote_port));
-	env_copy("TCPLOCALIP", s->local_ip, sizeof(s->local_ip));
-	env_copy("TCPLOCALPORT", s->local_port, sizeof(s->local_port));
-	env_copy("TCPREMOTEHOST", s->remote_host, sizeof(s->remote_host));
-	env_copy("TCPREMOTEINFO", s->remote_info, sizeof(s->remote_info));
-	env_copy("TCPLOCALHOST", s->local_host, sizeof(s->local_host));
+	env_copy(E_TCPREMOTEIP, s->remote_ip, sizeof(s->remote_ip));
+	env_copy(E_TCPREMOTEPORT, s->remote_port, sizeof(s->remote_port));
+	env_copy(E_TCPLOCALIP, s->local_ip, sizeof(s->local_ip));
+	env_copy(E_TCPLOCALPORT, s->local_port, sizeof(s->local_port));
+	env_copy(E_TCPREMOTEHOST, s->remote_host, sizeof(s->remote_host));
+	env_copy(E_TCPREMOTEINFO, s->remote_info, sizeof(s->remote_info));
+	env_copy(E_TCPLOCALHOST, s->local_host, sizeof(s->local_host));
 	if (s->remote_ip[0] == '\0') {
-		env_copy("REMOTE_ADDR", s->remote_ip, sizeof(s->remote_ip));
-		env_copy("REMOTE_PORT", s->remote_port,
+		env_copy(E_REMOTE_ADDR, s->remote_ip, sizeof(s->remote_ip));
+		env_copy(E_REMOTE_PORT, s->remote_port,
 		    sizeof(s->remote_port));
 	}
 	if (s->remote_ip[0] == '\0') {
@@ -1423,17 +1487,17 @@ client_facts(struct session *s)
 	}
 	if (!s->remote_known)
 		memcpy(s->remote_ip, "unknown", 8);
-	if (fromsock || getenv("TCPREMOTEIP") == NULL) {
+	if (fromsock || env_val[E_TCPREMOTEIP] == NULL) {
 		/* the child gets what tcpserver would have set */
-		if (s->remote_known && getenv("TCPREMOTEIP") == NULL)
+		if (s->remote_known && env_val[E_TCPREMOTEIP] == NULL)
 			setenv("TCPREMOTEIP", s->remote_ip, 1);
-		if (s->remote_port[0] && getenv("TCPREMOTEPORT") == NULL)
+		if (s->remote_port[0] && env_val[E_TCPREMOTEPORT] == NULL)
 			setenv("TCPREMOTEPORT", s->remote_port, 1);
-		if (s->local_ip[0] && getenv("TCPLOCALIP") == NULL)
+		if (s->local_ip[0] && env_val[E_TCPLOCALIP] == NULL)
 			setenv("TCPLOCALIP", s->local_ip, 1);
-		if (s->local_port[0] && getenv("TCPLOCALPORT") == NULL)
+		if (s->local_port[0] && env_val[E_TCPLOCALPORT] == NULL)
 			setenv("TCPLOCALPORT", s->local_port, 1);
-		if (getenv("PROTO") == NULL && s->remote_known)
+		if (env_val[E_PROTO] == NULL && s->remote_known)
 			setenv("PROTO", "TCP", 1);
 	}
 }
@@ -1465,7 +1529,7 @@ trust(struct session *s)
 {
 	int r;
 
-	if (getenv("RELAYCLIENT") != NULL) {
+	if (env_val[E_RELAYCLIENT] != NULL) {
 		s->trusted = 1;
 		s->relayclient = 1;
 		copystr(s->trust_rule, sizeof(s->trust_rule), "RELAYCLIENT",
@@ -1847,6 +1911,7 @@ main(int argc, char **argv)
 	gettimeofday(&sf.t0, NULL);
 	s->start = time(NULL);
 
+	env_scan();
 	client_facts(s);
 	log_init(s->remote_ip);
 	/* the client may be on one socket for both directions */
@@ -1856,7 +1921,7 @@ main(int argc, char **argv)
 		    NULL);
 
 	if (rules_path == NULL)
-		rules_path = getenv("SMTPFRONT_RULES");
+		rules_path = env_val[E_RULES];
 	if (rules_path == NULL || rules_path[0] == '\0')
 		rules_path = RULES_DEFAULT;
 	s->rules = rules_open(rules_path);
