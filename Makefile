@@ -4,10 +4,25 @@
 CC ?= cc
 CFLAGS ?= -O2 -g
 WARN = -Wall -Wextra -Werror -std=c99 -D_DEFAULT_SOURCE -D_GNU_SOURCE
+# LIBC: the C library smtpfront and smtpfront-cdb (and the unit tests,
+# which link the same objects) are built with.  musl when musl-gcc is
+# installed (Debian: musl-tools), glibc otherwise; make LIBC=glibc or
+# make LIBC=musl forces one.  A static musl program starts in ~1,000
+# instructions and ~11 KB Pss, a static glibc one in ~39,000 and ~60 KB,
+# paid by every connection.  CC (glibc) always builds t/sink, the tests'
+# and the benchmark's reference child, and the sanitizer build.
+MUSL_CC ?= musl-gcc
+LIBC ?= $(if $(shell command -v $(MUSL_CC) 2>/dev/null),musl,glibc)
 # Debian puts libowfat's headers straight into /usr/include; other
 # packagings use a subdirectory: make OWFAT_CFLAGS=-I/usr/include/libowfat
+# (glibc) or OWFAT_INCDIR=/usr/include/libowfat (musl).
 OWFAT_CFLAGS ?=
 OWFAT_LIBS ?= -lowfat
+OWFAT_INCDIR ?= /usr/include
+# libowfat's headers we include, and the ones they include.  musl-gcc
+# must not see /usr/include (glibc's headers), so the musl build reads
+# these through symbolic links in $(B)/owfat-include/ and nothing else.
+OWFAT_HEADERS = cdb.h cdb_make.h stralloc.h buffer.h uint32.h uint64.h
 # Static: a dynamic start-up costs a connection ~130,000 instructions and
 # several page faults in the loader.  make LDFLAGS= links dynamically.
 LDFLAGS ?= -static
@@ -22,7 +37,28 @@ SAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined 
 
 ALL_CFLAGS = $(WARN) $(CFLAGS) $(OWFAT_CFLAGS) -I.
 
-CORE = client child smtp addr spool dot rules rules_table reply log match
+# SF_CC compiles and links everything but t/sink.  Debian's libowfat.a is
+# built against glibc; the members we link (cdb, cdb_make, stralloc_*,
+# buffer_*, byte_*, str_len) need only __errno_location,
+# __stack_chk_fail, fstat64, mmap64, munmap, pread64, lseek64, malloc,
+# realloc, memcpy, write and writev, which musl has too.  musl-gcc
+# searches no glibc library directory, so the archive is named by its
+# path, as CC finds it.
+ifeq ($(LIBC),musl)
+SF_CC = $(MUSL_CC)
+SF_CFLAGS = $(WARN) $(CFLAGS) -I$(B)/owfat-include -I.
+SF_LIBS = $(shell $(CC) -print-file-name=libowfat.a)
+SF_INC = $(B)/owfat-include/.stamp
+else ifeq ($(LIBC),glibc)
+SF_CC = $(CC)
+SF_CFLAGS = $(ALL_CFLAGS)
+SF_LIBS = $(OWFAT_LIBS)
+SF_INC =
+else
+$(error LIBC must be musl or glibc, not $(LIBC))
+endif
+
+CORE = client child smtp addr spool dot rules rules_table reply log match envvar crlf
 CHECKS = checks/checks checks/trust checks/allow_ip checks/allow_sender \
 	checks/allow_rcpt checks/rcpt_domain checks/rcpt_users checks/rblsmtpd checks/earlytalker checks/unauth_pipelining \
 	checks/helo_syntax checks/helo_bareip checks/helo_literal checks/helo_ours \
@@ -39,25 +75,39 @@ TESTPROGS = $(UNIT:%=$(B)/t/%) $(TOOLS:%=$(B)/%)
 all: $(PROGS) $(TESTPROGS)
 
 $(B)/smtpfront: $(SF_OBJS)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(SF_OBJS) $(OWFAT_LIBS)
+	$(SF_CC) $(CFLAGS) $(LDFLAGS) -o $@ $(SF_OBJS) $(SF_LIBS)
 
 $(B)/smtpfront-cdb: $(CDB_OBJS)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CDB_OBJS) $(OWFAT_LIBS)
+	$(SF_CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CDB_OBJS) $(SF_LIBS)
 
-$(B)/t/unit-%: t/unit-%.c t/tap.h $(CORE:%=$(B)/%.o) $(CHECKS:%=$(B)/%.o)
+$(B)/t/unit-%: t/unit-%.c t/tap.h $(CORE:%=$(B)/%.o) $(CHECKS:%=$(B)/%.o) $(SF_INC)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(CORE:%=$(B)/%.o) $(CHECKS:%=$(B)/%.o) $(OWFAT_LIBS)
+	$(SF_CC) $(SF_CFLAGS) $(LDFLAGS) -o $@ $< $(CORE:%=$(B)/%.o) $(CHECKS:%=$(B)/%.o) $(SF_LIBS)
 
 $(B)/t/sink: t/sink.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $<
 
-$(B)/%.o: %.c $(wildcard *.h checks/*.h)
+$(B)/%.o: %.c $(wildcard *.h checks/*.h) $(B)/libc $(SF_INC)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(SF_CC) $(SF_CFLAGS) -c -o $@ $<
+
+# The C library the objects in $(B) were built with: it changes (and
+# they are rebuilt) only when LIBC does.
+$(B)/libc: FORCE
+	@mkdir -p $(@D)
+	@echo '$(LIBC)' | cmp -s - $@ || echo '$(LIBC)' > $@
+
+$(B)/owfat-include/.stamp:
+	@mkdir -p $(@D)
+	for h in $(OWFAT_HEADERS); do \
+	    test -f '$(OWFAT_INCDIR)'/"$$h" || { echo "no $(OWFAT_INCDIR)/$$h" >&2; exit 1; }; \
+	    ln -sf '$(OWFAT_INCDIR)'/"$$h" $(@D)/"$$h" || exit 1; \
+	done
+	@touch $@
 
 san:
-	$(MAKE) B=build-san CFLAGS="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" all
+	$(MAKE) B=build-san LIBC=glibc CFLAGS="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" all
 
 # The whole test suite: deps, a normal build, then again under ASan/UBSan.
 check: deps all san
@@ -92,4 +142,4 @@ install: $(PROGS)
 clean:
 	rm -rf build build-san build-fuzz
 
-.PHONY: all san check deps demo bench bench-quick fuzz install clean
+.PHONY: all san check deps demo bench bench-quick fuzz install clean FORCE

@@ -37,6 +37,8 @@ void	log_strn(const char *, const char *, size_t);	/* key=value, len */
 void	log_addr(const char *, const char *);		/* key=<value> */
 void	log_ulong(const char *, unsigned long);
 void	log_ull(const char *, unsigned long long);
+/* key=S.mmm from milliseconds, as the summary's duration (no snprintf) */
+void	log_msec(const char *, unsigned long);
 void	log_end(void);
 
 void	log_warning(const char *, const char *);	/* "warning: a: b" */

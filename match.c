@@ -24,6 +24,12 @@ match_domain(struct rules *r, const char *list, const char *d, size_t n,
 		n--;
 	if (n == 0)
 		return 0;
+	/*
+	 * No database: one rules_list() (it clears where, finds nothing),
+	 * not one per key; every check asks at every connection.
+	 */
+	if (rules_empty(r))
+		return rules_list(r, list, d, n, where, wl);
 	if ((rc = rules_list(r, list, d, n, where, wl)) != 0)
 		return rc;
 	/* ".b.example.com", ".example.com", ".com" */
@@ -43,6 +49,8 @@ match_addr(struct rules *r, const char *list, const char *a, size_t n,
 
 	if (n == 0)
 		return 0;
+	if (rules_empty(r))
+		return rules_list(r, list, a, n, where, wl);
 	if ((rc = rules_list(r, list, a, n, where, wl)) != 0)
 		return rc;
 	at = memrchr(a, '@', n);
@@ -153,8 +161,11 @@ match_ip(struct rules *r, const char *list, const unsigned char *ip,
 	char key[RULES_VALUE_MAX], lens[LENS_MAX];
 	int v4 = memcmp(ip, mapped, 12) == 0, rc, known;
 	unsigned int len;
-	size_t kn, ln = strlen(list);
+	size_t kn, ln;
 
+	if (rules_empty(r))
+		return 0;
+	ln = strlen(list);
 	if (ln + 2 > sizeof(key))
 		return 0;
 	memcpy(key, "n:", 2);

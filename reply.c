@@ -89,9 +89,16 @@ reply_find(const char *name, size_t len)
 {
 	const struct reply_default *r;
 
-	for (r = reply_table; r->name != NULL; r++)
-		if (strlen(r->name) == len && memcmp(r->name, name, len) == 0)
+	size_t i;
+
+	/* byte by byte, no strlen per entry: this runs at every reply */
+	for (r = reply_table; r->name != NULL; r++) {
+		for (i = 0; i < len; i++)
+			if (r->name[i] == '\0' || r->name[i] != name[i])
+				break;
+		if (i == len && r->name[len] == '\0')
 			return r;
+	}
 	return NULL;
 }
 

@@ -40,6 +40,9 @@ struct rules {
 	struct cdb	 c;
 };
 
+/* The handle of "no database": shared, nothing to allocate or free. */
+static struct rules no_rules = { .fd = -1 };
+
 static const char *const action_names[] = {
 	"off", "warn", "defer", "reject", "drop"
 };
@@ -65,26 +68,33 @@ lower(int c)
 	return c;
 }
 
-static int
-upper(int c)
-{
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 'A';
-	return c;
-}
-
-/* Case-insensitive comparison of s (length len) with the word w. */
+/*
+ * Case-insensitive comparison of s (length len) with the lower-case word
+ * w.  The name comparisons here run for every setting at every
+ * connection: they stop at the first differing byte and call no strlen
+ * (a byte loop in musl).
+ */
 static int
 word_eq(const char *s, size_t len, const char *w)
 {
 	size_t i;
 
-	if (strlen(w) != len)
-		return 0;
 	for (i = 0; i < len; i++)
-		if (lower((unsigned char)s[i]) != w[i])
+		if (w[i] == '\0' || lower((unsigned char)s[i]) != w[i])
 			return 0;
-	return 1;
+	return w[len] == '\0';
+}
+
+/* Is the C string z exactly the len bytes of s? */
+static int
+name_eq(const char *z, const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (z[i] == '\0' || z[i] != s[i])
+			return 0;
+	return z[len] == '\0';
 }
 
 /* Copy s (length len) to out as a C string; -1 if it does not fit. */
@@ -105,8 +115,10 @@ setting_find(const char *name, size_t len)
 {
 	const struct setting *s;
 
+	if (len == 0)
+		return NULL;
 	for (s = setting_table; s->name != NULL; s++)
-		if (strlen(s->name) == len && memcmp(s->name, name, len) == 0)
+		if (s->name[0] == name[0] && name_eq(s->name, name, len))
 			return s;
 	return NULL;
 }
@@ -117,7 +129,7 @@ list_known(const char *name, size_t len)
 	const char *const *l;
 
 	for (l = list_table; *l != NULL; l++)
-		if (strlen(*l) == len && memcmp(*l, name, len) == 0)
+		if (name_eq(*l, name, len))
 			return 1;
 	return 0;
 }
@@ -125,15 +137,31 @@ list_known(const char *name, size_t len)
 int
 action_parse(const char *s, size_t len, enum action *a)
 {
-	size_t i;
+	enum action i;
 
-	for (i = 0; i < NACTIONS; i++)
-		if (word_eq(s, len, action_names[i])) {
-			if (a != NULL)
-				*a = (enum action)i;
-			return 0;
-		}
-	return -1;
+	/* the length and first letter pick the one name to compare */
+	switch (len) {
+	case 3:
+		i = ACTION_OFF;
+		break;
+	case 4:
+		i = lower((unsigned char)s[0]) == 'w' ? ACTION_WARN :
+		    ACTION_DROP;
+		break;
+	case 5:
+		i = ACTION_DEFER;
+		break;
+	case 6:
+		i = ACTION_REJECT;
+		break;
+	default:
+		return -1;
+	}
+	if (!word_eq(s, len, action_names[i]))
+		return -1;
+	if (a != NULL)
+		*a = i;
+	return 0;
 }
 
 const char *
@@ -171,6 +199,8 @@ parse_num(const char *s, size_t len, unsigned long *v)
 static int
 parse_bool(const char *s, size_t len, int *b)
 {
+	if (len == 0)
+		return -1;
 	if (word_eq(s, len, "yes") || word_eq(s, len, "on") ||
 	    word_eq(s, len, "1")) {
 		*b = 1;
@@ -258,7 +288,7 @@ setting_parse(const struct setting *s, const char *val, size_t len,
 			    "must be off, warn, defer, reject or drop");
 			return -1;
 		}
-		if (copy_out(out, outlen, action_name(a),
+		if (out != NULL && copy_out(out, outlen, action_name(a),
 		    strlen(action_name(a))) == -1)
 			goto toolong;
 		if (cfg != NULL)
@@ -276,12 +306,13 @@ toolong:
 struct rules *
 rules_open_none(void)
 {
-	struct rules *r;
+	return &no_rules;
+}
 
-	if ((r = calloc(1, sizeof(*r))) == NULL)
-		return NULL;
-	r->fd = -1;
-	return r;
+int
+rules_empty(const struct rules *r)
+{
+	return r == NULL || r->fd == -1;
 }
 
 /*
@@ -327,18 +358,18 @@ rules_open(const char *path)
 	struct stat st;
 	struct rules *r;
 	size_t vlen;
-	int f, saved;
+	int fd, f, saved;
 
-	if ((r = calloc(1, sizeof(*r))) == NULL)
-		return NULL;
 	/* O_NONBLOCK: a FIFO in the path must not hang the session */
-	r->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (r->fd == -1) {
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1)
+		return NULL;
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
 		saved = errno;
-		free(r);
+		(void)close(fd);
 		errno = saved;
 		return NULL;
 	}
+	r->fd = fd;
 	if (fstat(r->fd, &st) == -1) {
 		saved = errno;
 		goto fail;
@@ -373,7 +404,7 @@ fail:
 void
 rules_close(struct rules *r)
 {
-	if (r == NULL)
+	if (r == NULL || r == &no_rules)
 		return;
 	if (r->fd != -1) {
 		cdb_free(&r->c);
@@ -400,6 +431,8 @@ rules_list(struct rules *r, const char *list, const char *entry,
 
 	if (wherelen > 0)
 		where[0] = '\0';
+	if (rules_empty(r))
+		return 0;
 	llen = strlen(list);
 	/* the compiler stores no longer entry, so it cannot be there */
 	if (len > RULES_ENTRY_MAX || llen > sizeof(key) - 3 ||
@@ -437,37 +470,29 @@ empty_value(const struct setting *s)
 	return NULL;
 }
 
-/* Is the environment name (upper case, after the prefix) this setting? */
-static int
-env_is(const struct setting *s, const char *name, size_t len)
-{
-	size_t i;
 
-	if (strlen(s->name) != len)
-		return 0;
-	for (i = 0; i < len; i++)
-		if (name[i] != (char)upper((unsigned char)s->name[i]))
-			return 0;
-	return 1;
-}
-
-/* One environment entry "SMTPFRONT_NAME=value"; others are ignored. */
+/* One environment entry "SMTPFRONT_NAME=value" (after the prefix). */
 static int
 config_env(const char *entry, struct config *cfg, char *err, size_t errlen)
 {
 	const struct setting *s;
-	const char *name, *eq, *val;
-	char msg[MSG_MAX];
-	size_t plen = sizeof(ENV_PREFIX) - 1;
+	const char *eq, *val;
+	char msg[MSG_MAX], low[NAME_MAX_SETTING];
+	size_t n, plen = sizeof(ENV_PREFIX) - 1;
 
-	if (strncmp(entry, ENV_PREFIX, plen) != 0 ||
-	    (eq = strchr(entry, '=')) == NULL)
-		return 0;
-	name = entry + plen;
-	for (s = setting_table; s->name != NULL; s++)
-		if (env_is(s, name, (size_t)(eq - name)))
-			break;
-	if (s->name == NULL)
+	/*
+	 * The name after the prefix is the setting's in upper case: lower
+	 * it once (a lower-case letter in it names nothing), then compare
+	 * plain bytes.
+	 */
+	for (n = 0; entry[plen + n] != '=' && entry[plen + n] != '\0'; n++) {
+		if (n == sizeof(low) ||
+		    (entry[plen + n] >= 'a' && entry[plen + n] <= 'z'))
+			return 0;
+		low[n] = (char)lower((unsigned char)entry[plen + n]);
+	}
+	eq = entry + plen + n;
+	if (*eq != '=' || (s = setting_find(low, n)) == NULL)
 		return 0;	/* SMTPFRONT_RULES and the like */
 	val = eq + 1;
 	if (*val == '\0' && (val = empty_value(s)) == NULL)
@@ -521,28 +546,88 @@ config_db(struct rules *r, const struct setting *s, struct config *cfg,
 	return 0;
 }
 
+/* Store the built-in default of s in cfg: its dval, no text to parse. */
+static void
+setting_default(const struct setting *s, struct config *cfg)
+{
+	unsigned long n;
+	enum action a;
+	int b;
+
+	switch (s->type) {
+	case SETTING_NUM:
+		n = s->dval;
+		memcpy((char *)cfg + s->off, &n, sizeof(n));
+		break;
+	case SETTING_BOOL:
+		b = s->dval != 0;
+		memcpy((char *)cfg + s->off, &b, sizeof(b));
+		break;
+	case SETTING_STR:
+		/* every STR field is a char[HOSTNAME_MAX + 1] in config */
+		n = strnlen(s->dflt, HOSTNAME_MAX);
+		memcpy((char *)cfg + s->off, s->dflt, n);
+		((char *)cfg + s->off)[n] = '\0';
+		break;
+	case SETTING_ACTION:
+		a = (enum action)s->dval;
+		memcpy((char *)cfg + s->off, &a, sizeof(a));
+		break;
+	}
+}
+
+int
+rules_table_check(char *err, size_t errlen)
+{
+	const struct setting *s;
+	struct config parsed, stored;
+	char msg[MSG_MAX];
+
+	for (s = setting_table; s->name != NULL; s++) {
+		memset(&parsed, 0, sizeof(parsed));
+		memset(&stored, 0, sizeof(stored));
+		if (setting_parse(s, s->dflt, strlen(s->dflt), &parsed, NULL,
+		    0, msg, sizeof(msg)) == -1) {
+			seterr(err, errlen, "built-in default of %s: %s",
+			    s->name, msg);
+			return -1;
+		}
+		setting_default(s, &stored);
+		if (memcmp(&parsed, &stored, sizeof(parsed)) != 0) {
+			seterr(err, errlen, "built-in default of %s: "
+			    "value is not what \"%s\" parses to", s->name,
+			    s->dflt);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int
 rules_config(struct rules *r, struct config *cfg, char *err, size_t errlen)
 {
 	extern char **environ;
 	const struct setting *s;
-	char msg[MSG_MAX];
 	char **e;
+	size_t i;
 
 	memset(cfg, 0, sizeof(*cfg));
 	for (s = setting_table; s->name != NULL; s++) {
-		if (setting_parse(s, s->dflt, strlen(s->dflt), cfg, NULL, 0,
-		    msg, sizeof(msg)) == -1) {
-			seterr(err, errlen, "built-in default of %s: %s",
-			    s->name, msg);
-			return -1;
-		}
-		if (config_db(r, s, cfg, err, errlen) == -1)
+		setting_default(s, cfg);
+		if (!rules_empty(r) && config_db(r, s, cfg, err, errlen) == -1)
 			return -1;
 	}
-	/* one pass over the environment, not a getenv() per setting */
-	for (e = environ; e != NULL && *e != NULL; e++)
-		if (config_env(*e, cfg, err, errlen) == -1)
+	/*
+	 * One pass over the environment, not a getenv() per setting; the
+	 * prefix test inline, as most entries differ at the first byte.
+	 */
+	for (e = environ; e != NULL && *e != NULL; e++) {
+		for (i = 0; i < sizeof(ENV_PREFIX) - 1; i++)
+			if ((*e)[i] != ENV_PREFIX[i])
+				break;
+		if (i == sizeof(ENV_PREFIX) - 1 &&
+		    config_env(*e, cfg, err, errlen) == -1)
 			return -1;
+	}
 	return 0;
 }

@@ -39,6 +39,7 @@ struct setting {
 	unsigned long		 min;
 	unsigned long		 max;
 	const char		*dflt;	/* as text; "" for an empty string */
+	unsigned long		 dval;	/* dflt parsed: number, 0/1, action */
 	size_t			 off;	/* offsetof(struct config, field) */
 	const char		*doc;	/* one line for the man page */
 };
@@ -60,6 +61,11 @@ int	setting_parse(const struct setting *, const char *, size_t,
 	    struct config *, char *, size_t, char *, size_t);
 int	action_parse(const char *, size_t, enum action *);
 const char *action_name(enum action);
+/*
+ * Does every setting's dval hold what its dflt parses to?  0, or -1 with
+ * the setting named in err (size errlen).
+ */
+int	rules_table_check(char *, size_t);
 
 struct rules;
 
@@ -71,6 +77,8 @@ struct rules;
 struct rules	*rules_open(const char *);
 struct rules	*rules_open_none(void);
 void		 rules_close(struct rules *);
+/* No database (rules_open_none): every lookup is "not found". */
+int		 rules_empty(const struct rules *);
 
 /* Fill cfg: defaults, then the database, then the environment. */
 int	rules_config(struct rules *, struct config *, char *, size_t);

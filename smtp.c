@@ -96,12 +96,18 @@ enum smtp_verb
 smtp_verb(const char *s, size_t n, size_t *arg)
 {
 	size_t	word, i;
+	char	first;
 
 	for (word = 0; word < n && !is_blank((unsigned char)s[word]); word++)
 		;
 	*arg = skip_blanks(s, n, word);
+	if (word == 0)
+		return SMTP_UNKNOWN;
+	/* the first letter rules out most names at once */
+	first = to_upper((unsigned char)s[0]);
 	for (i = 0; i < NVERBS; i++)
-		if (prefix_nocase(s, word, verbs[i].name) == word && word > 0)
+		if (verbs[i].name[0] == first &&
+		    prefix_nocase(s, word, verbs[i].name) == word)
 			return verbs[i].verb;
 	return SMTP_UNKNOWN;
 }

@@ -19,10 +19,11 @@ usage() {
 [ "$#" -eq 1 ] || usage
 
 # Build: compilers (clang and its runtime for the sanitizer and fuzz
-# builds), libowfat.  Tests: tcpserver, Postfix, swaks, tinycdb, dnsmasq,
+# builds; musl-gcc from musl-tools, which the Makefile uses for smtpfront
+# when it is there), libowfat.  Tests: tcpserver, Postfix, swaks, tinycdb, dnsmasq,
 # systemd-socket-activate (package systemd), ip/ss, setpriv (util-linux),
 # Perl with Test::More and prove.
-BUILD="build-essential gcc make clang libclang-rt-14-dev libowfat-dev"
+BUILD="build-essential gcc make clang libclang-rt-14-dev libowfat-dev musl-tools"
 TEST="tinycdb ucspi-tcp-ipv6 postfix swaks perl dnsmasq-base iproute2 systemd util-linux groff-base valgrind"
 DEMO="tinycdb ucspi-tcp-ipv6 postfix swaks"
 

@@ -39,6 +39,9 @@
 # --quick runs less of each (under two minutes).  -o FILE also writes the
 # table as Markdown.  --only runs some of the metrics; --smtpfront runs
 # rows (c) and (d) with another smtpfront binary (an experiment).
+# Run as root, the bench starts every tcpserver with -u/-g of "nobody",
+# as INSTALL says to run smtpfront (otherwise each session would log and
+# pay for smtpfront's "running as root" warning).
 # Everything runs in a temporary directory, every process started here is
 # stopped by its PID, and every wait is bounded.
 use strict;
@@ -246,13 +249,29 @@ sub rules_source {
 my $TMP = tempdir("smtpfront-bench-XXXXXX", TMPDIR => 1, CLEANUP => 1);
 my $SEQ = 0;
 
+# The servers' user: "nobody" when we are root (tcpserver -u/-g), which
+# must read the rules in $TMP, write spool files (the 20 MB message) in
+# $SPOOL and callgrind's files in the cg.* directories.
+my @UG;
+my $SPOOL = "$TMP/spool";
+mkdir($SPOOL) or die "$SPOOL: $!";
+my ($RUID, $RGID) = (-1, -1);
+if ($> == 0) {
+	my @pw = getpwnam('nobody');
+	die "bench: run as root, but there is no user nobody\n" unless @pw;
+	($RUID, $RGID) = @pw[2, 3];
+	@UG = ('-u', $RUID, '-g', $RGID);
+	chmod(0755, $TMP) or die "$TMP: $!";
+	chown($RUID, $RGID, $SPOOL) or die "$SPOOL: $!";
+}
+
 # The servers' environment: what a run script gives tcpserver (a PATH
 # and little else), not the caller's.  glibc's start-up scans the whole
 # environment (tunables, getenv), so a big inherited one would be
 # charged to every session of every row.
 sub base_env {
 	return { PATH => '/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin',
-	    TMPDIR => $TMP, SINK_LIFETIME => 900 };
+	    TMPDIR => $SPOOL, SINK_LIFETIME => 900 };
 }
 
 # Start tcpserver (optionally under a wrapper such as valgrind) for a
@@ -264,7 +283,7 @@ sub start_server {
 	    out => "$TMP/server.$n.out", row => $row);
 	my %env = (%{base_env()}, %{$row->{env} || {}});
 	my @argv = (@wrap, 'tcpserver', '-1', '-R', '-H', '-l',
-	    'mx.test.invalid', '-c', '600', '-b', '64', $ip, '0',
+	    'mx.test.invalid', '-c', '600', '-b', '64', @UG, $ip, '0',
 	    @{$row->{argv}});
 	$s{pid} = spawn(argv => \@argv, env => \%env, stdout => $s{out},
 	    stderr => $s{log});
@@ -428,6 +447,7 @@ sub instructions {
 	my ($row, $ip, $n) = @_;
 	my $dir = "$TMP/cg.$row->{key}";
 	mkdir($dir) or die "$dir: $!";
+	chown($RUID, $RGID, $dir) or die "$dir: $!" if $RUID != -1;
 	my $s = start_server($row, $ip, 'valgrind', '--tool=callgrind',
 	    '--trace-children=yes', '--dump-after=*fork',
 	    '--dump-before=execve', "--callgrind-out-file=$dir/cg.%p");
@@ -658,7 +678,9 @@ push @out, "# smtpfront benchmark" . ($quick ? " (--quick)" : ""), "",
     "(c) has no rules database and SMTPFRONT_RCPT_DOMAIN_ACTION=off so " .
     "that mail flows; (d) has $nrules list entries (3,000 rcpt_users, " .
     "2,000 sender_bad, 500 helo_bad, trust and allow lists), every " .
-    "check at its default action, greet_delay 0. Ratios to (a) in " .
+    "check at its default action, greet_delay 0. " .
+    (@UG ? "The servers run as nobody (tcpserver -u -g), as INSTALL " .
+    "says. " : "") . "Ratios to (a) in " .
     "parentheses; quote ratios, not absolute values (shared, noisy " .
     "machine).", "";
 push @out, "| metric | " . join(" | ", map { $_->{title} } @ROWS) . " |";
