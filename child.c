@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "child.h"
+#include "crlf.h"
 #include "dot.h"
 #include "spool.h"
 
@@ -92,10 +93,8 @@ getline_(struct child *c, char *line, size_t max, size_t *len,
 
 	for (;;) {
 		if (c->pos < c->len) {
-			const char *lf = memchr(c->buf + c->pos, '\n',
-			    c->len - c->pos);
-			size_t k = lf != NULL ? (size_t)(lf - (c->buf + c->pos)) :
-			    c->len - c->pos;
+			size_t k = crlf_lf(c->buf + c->pos, c->len - c->pos);
+			int lf = k < c->len - c->pos;
 
 			if (n + k + 1 > max) {
 				why(c, "child reply line too long", NULL);
@@ -104,7 +103,7 @@ getline_(struct child *c, char *line, size_t max, size_t *len,
 			memcpy(line + n, c->buf + c->pos, k);
 			n += k;
 			c->pos += k;
-			if (lf != NULL) {
+			if (lf) {
 				c->pos++;
 				if (n > 0 && line[n - 1] == '\r')
 					n--;

@@ -17,6 +17,7 @@
  */
 #include <stddef.h>
 #include <string.h>
+#include "crlf.h"
 #include "dot.h"
 
 enum {
@@ -79,13 +80,8 @@ dot_feed(struct dot *d, const char *in, size_t n, size_t *used, char *out,
 			 * next CR or LF in one go; the switch below sees only
 			 * the bytes that can change the state.
 			 */
-			const char *lf, *cr;
-			size_t lim, span;
+			size_t span = crlf_find(in + i, n - i);
 
-			lf = memchr(in + i, '\n', n - i);
-			lim = lf != NULL ? (size_t)(lf - (in + i)) : n - i;
-			cr = memchr(in + i, '\r', lim);
-			span = cr != NULL ? (size_t)(cr - (in + i)) : lim;
 			if (out != NULL)
 				memcpy(out + o, in + i, span);
 			o += span;
@@ -164,7 +160,6 @@ dot_stuff(const char *in, size_t n, int *bol, char *out)
 {
 	size_t	i, o;
 
-	const char *lf;
 	size_t run;
 
 	o = 0;
@@ -172,11 +167,12 @@ dot_stuff(const char *in, size_t n, int *bol, char *out)
 		if (*bol && in[i] == '.')
 			out[o++] = '.';
 		/* the rest of the line, its LF included, in one copy */
-		lf = memchr(in + i, '\n', n - i);
-		run = lf != NULL ? (size_t)(lf - (in + i)) + 1 : n - i;
+		run = crlf_lf(in + i, n - i);
+		*bol = run < n - i;
+		if (*bol)
+			run++;
 		memcpy(out + o, in + i, run);
 		o += run;
-		*bol = lf != NULL;
 	}
 	return o;
 }

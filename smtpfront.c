@@ -42,6 +42,7 @@
 #include "child.h"
 #include "client.h"
 #include "dot.h"
+#include "envvar.h"
 #include "log.h"
 #include "match.h"
 #include "reply.h"
@@ -276,14 +277,12 @@ summary(void)
 	struct session *s = &sf.s;
 	struct timeval t1;
 	long ms;
-	char dur[32];
 
 	gettimeofday(&t1, NULL);
 	ms = (t1.tv_sec - sf.t0.tv_sec) * 1000L +
 	    (t1.tv_usec - sf.t0.tv_usec) / 1000L;
 	if (ms < 0)
 		ms = 0;
-	snprintf(dur, sizeof(dur), "%ld.%03ld", ms / 1000, ms % 1000);
 	log_start("session");
 	log_str("ip", s->remote_ip);
 	log_str("helo", s->helo[0] ? s->helo : "-");
@@ -294,7 +293,7 @@ summary(void)
 	    (s->msgs > 0 ? "accept" : "none"));
 	log_str("rule", s->verdict_rule[0] ? s->verdict_rule : "-");
 	log_ull("bytes", s->bytes);
-	log_str("duration", dur);
+	log_msec("duration", (unsigned long)ms);
 	log_end();
 }
 
@@ -1289,7 +1288,7 @@ data_spooled(void)
 	const char *dir;
 
 	dir = s->cfg.spool_dir[0] ? s->cfg.spool_dir :
-	    (getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	    (envvar_get("TMPDIR") ? envvar_get("TMPDIR") : "/tmp");
 	if ((sp = spool_new(s->cfg.spool_memory, dir)) == NULL)
 		fatal_temp("nomem", "spool", strerror(errno));
 	say("data_go");
