@@ -17,6 +17,9 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include "child.h"
 #include "crlf.h"
 #include "dot.h"
@@ -167,11 +170,37 @@ creply_esc(const char *t, size_t n, char class)
 	return d > 0 && (i == n || t[i] == ' ');
 }
 
+/* Bytes outside 32..126 become '?'; 16 bytes checked at once with SSE2. */
+static void
+printable(char *s, size_t n)
+{
+	size_t i = 0, j;
+#if defined(__SSE2__)
+	const __m128i k32 = _mm_set1_epi8(32), flip = _mm_set1_epi8(-128);
+	const __m128i lim = _mm_set1_epi8((char)(94 ^ 0x80));
+	__m128i v;
+
+	/* (unsigned)(b - 32) > 94, as a signed compare with the top bit flipped */
+	for (; n - i >= 16; i += 16) {
+		v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+		v = _mm_xor_si128(_mm_sub_epi8(v, k32), flip);
+		if (_mm_movemask_epi8(_mm_cmpgt_epi8(v, lim)) == 0)
+			continue;
+		for (j = i; j < i + 16; j++)
+			if ((unsigned char)(s[j] - 32) > 94)
+				s[j] = '?';
+	}
+#endif
+	for (; i < n; i++)
+		if ((unsigned char)(s[i] - 32) > 94)
+			s[i] = '?';
+}
+
 static int
 getreply(struct child *c, struct creply *rep)
 {
 	char line[CREPLY_LINE_MAX + 1];
-	size_t n, i, room;
+	size_t n, room;
 	time_t deadline = time(NULL) + (time_t)c->timeout;
 	int code;
 
@@ -203,10 +232,7 @@ getreply(struct child *c, struct creply *rep)
 			return -1;
 		}
 		/* keep it printable, cut to what we relay */
-		for (i = 0; i < n; i++)
-			if ((unsigned char)line[i] < 32 ||
-			    (unsigned char)line[i] > 126)
-				line[i] = '?';
+		printable(line, n);
 		room = sizeof(rep->text) - rep->len;
 		if (room > 2) {
 			if (n > room - 2)
@@ -260,21 +286,40 @@ child_reply(struct child *c, struct creply *rep)
 	return getreply(c, rep);
 }
 
-/* Case-insensitive: does reply line text (after "250-") start with kw? */
+/* Does one EHLO reply line's keyword (text after "250-", n bytes) equal kw? */
 static int
-offers(const struct creply *rep, const char *kw)
+keyword(const char *t, size_t n, const char *kw, size_t k)
 {
-	size_t k = strlen(kw), i = 0, j;
+	return n >= k && strncasecmp(t, kw, k) == 0 && (n == k || t[k] == ' ');
+}
+
+/* What the child's EHLO reply offers: SIZE, 8BITMIME, PIPELINING; one pass. */
+static void
+offers(struct child *c, const struct creply *rep)
+{
+	size_t i = 0, j, n;
+	const char *t;
 
 	while (i < rep->len) {
 		for (j = i; j < rep->len && rep->text[j] != '\r'; j++)
 			;
-		if (j - i >= 4 + k && strncasecmp(rep->text + i + 4, kw, k) == 0 &&
-		    (j - i == 4 + k || rep->text[i + 4 + k] == ' '))
-			return 1;
+		if (j - i > 4) {
+			t = rep->text + i + 4;
+			n = j - i - 4;
+			switch (t[0]) {
+			case 'S': case 's':
+				c->size |= keyword(t, n, "SIZE", 4);
+				break;
+			case '8':
+				c->eightbit |= keyword(t, n, "8BITMIME", 8);
+				break;
+			case 'P': case 'p':
+				c->pipelining |= keyword(t, n, "PIPELINING", 10);
+				break;
+			}
+		}
 		i = j + 2;
 	}
-	return 0;
 }
 
 int
@@ -350,9 +395,7 @@ child_start(struct child *c, char *const *argv, unsigned long timeout,
 		goto fail;
 	if (rep.code == 250) {
 		c->esmtp = 1;
-		c->size = offers(&rep, "SIZE");
-		c->eightbit = offers(&rep, "8BITMIME");
-		c->pipelining = offers(&rep, "PIPELINING");
+		offers(c, &rep);
 		return 0;
 	}
 	n = snprintf(cmd, sizeof(cmd), "HELO %s", helo);

@@ -57,6 +57,8 @@ size_t	client_pending(const struct client *);
 int	client_wait(struct client *, int);
 void	client_put(struct client *, const char *, size_t);
 void	client_puts(struct client *, const char *);
+/* A string literal: its length is known, no strlen. */
+#define client_lit(c, s)	client_put((c), "" s, sizeof(s) - 1)
 /* Write out what is buffered; -1 when the client is gone. */
 int	client_flush(struct client *);
 /* Make the connection blocking again, before it is handed on (exec). */

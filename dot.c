@@ -77,16 +77,33 @@ dot_feed(struct dot *d, const char *in, size_t n, size_t *used, char *out,
 		    c != '\r' && c != '\n') {
 			/*
 			 * Fast path: copy the run of ordinary bytes up to the
-			 * next CR or LF in one go; the switch below sees only
+			 * next CR or LF in one go, with its CRLF when both are
+			 * here, and go on with the next line when it starts
+			 * with an ordinary byte; the switch below sees only
 			 * the bytes that can change the state.
 			 */
-			size_t span = crlf_find(in + i, n - i);
+			size_t span;
 
-			if (out != NULL)
-				memcpy(out + o, in + i, span);
-			o += span;
-			i += span - 1;
-			d->state = ST_TEXT;
+			for (;;) {
+				span = crlf_find(in + i, n - i);
+				if (out != NULL)
+					memcpy(out + o, in + i, span);
+				o += span;
+				i += span;
+				if (n - i < 2 || in[i] != '\r' ||
+				    in[i + 1] != '\n') {
+					d->state = ST_TEXT;
+					break;
+				}
+				PUT('\r');
+				PUT('\n');
+				i += 2;
+				d->state = ST_BOL;
+				if (i == n || in[i] == '.' || in[i] == '\r' ||
+				    in[i] == '\n')
+					break;
+			}
+			i--;	/* the loop's i++ brings it back */
 			continue;
 		}
 		switch (d->state) {

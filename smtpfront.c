@@ -171,13 +171,13 @@ static void
 say_rt(struct rtext *rt)
 {
 	client_puts(&sf.cl, rt->code);
-	client_puts(&sf.cl, " ");
+	client_lit(&sf.cl, " ");
 	if (rt->esc[0] != '\0') {
 		client_puts(&sf.cl, rt->esc);
-		client_puts(&sf.cl, " ");
+		client_lit(&sf.cl, " ");
 	}
 	client_puts(&sf.cl, rt->text);
-	client_puts(&sf.cl, "\r\n");
+	client_lit(&sf.cl, "\r\n");
 }
 
 static void
@@ -259,12 +259,12 @@ relay(const struct creply *rep)
 			/* "250-text" -> "250-2.0.0 text" */
 			client_put(&sf.cl, p, eol - p > 3 ? 4 : 3);
 			if (eol - p == 3)
-				client_puts(&sf.cl, " ");
+				client_lit(&sf.cl, " ");
 			client_puts(&sf.cl, esc);
 			if (eol - p > 4)
 				client_put(&sf.cl, p + 4, (size_t)(eol - p - 4));
 		}
-		client_puts(&sf.cl, "\r\n");
+		client_lit(&sf.cl, "\r\n");
 		p = eol + 2;
 	}
 }
@@ -715,20 +715,20 @@ do_helo(const char *arg, size_t n, int esmtp)
 		return;
 	}
 	if (!esmtp) {
-		client_puts(&sf.cl, "250 ");
+		client_lit(&sf.cl, "250 ");
 		client_puts(&sf.cl, s->cfg.hostname);
-		client_puts(&sf.cl, "\r\n");
+		client_lit(&sf.cl, "\r\n");
 		return;
 	}
-	client_puts(&sf.cl, "250-");
+	client_lit(&sf.cl, "250-");
 	client_puts(&sf.cl, s->cfg.hostname);
-	client_puts(&sf.cl, "\r\n");
+	client_lit(&sf.cl, "\r\n");
 	if (s->cfg.pipelining)
-		client_puts(&sf.cl, "250-PIPELINING\r\n");
+		client_lit(&sf.cl, "250-PIPELINING\r\n");
 	snprintf(num, sizeof(num), "%lu", s->cfg.size_max);
-	client_puts(&sf.cl, "250-SIZE ");
+	client_lit(&sf.cl, "250-SIZE ");
 	client_puts(&sf.cl, num);
-	client_puts(&sf.cl, "\r\n250-8BITMIME\r\n250 ENHANCEDSTATUSCODES\r\n");
+	client_lit(&sf.cl, "\r\n250-8BITMIME\r\n250 ENHANCEDSTATUSCODES\r\n");
 }
 
 static void
@@ -1385,11 +1385,17 @@ enum {
 	E_REMOTE_PORT, E_RELAYCLIENT, E_PROTO, E_RULES, E_COUNT
 };
 
-static const char *const env_names[E_COUNT] = {
-	"TCPREMOTEIP", "TCPREMOTEPORT", "TCPLOCALIP", "TCPLOCALPORT",
-	"TCPREMOTEHOST", "TCPREMOTEINFO", "TCPLOCALHOST", "REMOTE_ADDR",
-	"REMOTE_PORT", "RELAYCLIENT", "PROTO", "SMTPFRONT_RULES"
+#define EN(s)	{ s, sizeof(s) - 1 }
+static const struct {
+	const char	*name;
+	size_t		 len;
+} env_names[E_COUNT] = {
+	EN("TCPREMOTEIP"), EN("TCPREMOTEPORT"), EN("TCPLOCALIP"),
+	EN("TCPLOCALPORT"), EN("TCPREMOTEHOST"), EN("TCPREMOTEINFO"),
+	EN("TCPLOCALHOST"), EN("REMOTE_ADDR"), EN("REMOTE_PORT"),
+	EN("RELAYCLIENT"), EN("PROTO"), EN("SMTPFRONT_RULES")
 };
+#undef EN
 
 static const char *env_val[E_COUNT];
 
@@ -1406,13 +1412,15 @@ env_scan(void)
 		/* every name above starts with one of these */
 		if (p[0] != 'T' && p[0] != 'R' && p[0] != 'P' && p[0] != 'S')
 			continue;
-		if ((eq = strchr(p, '=')) == NULL)
+		/* names are at most 15 bytes: look for '=' no further */
+		for (k = 0; k < 16 && p[k] != '\0' && p[k] != '='; k++)
+			;
+		if (p[k] != '=')
 			continue;
-		k = (size_t)(eq - p);
+		eq = p + k;
 		for (i = 0; i < E_COUNT; i++)
-			if (env_names[i][0] == p[0] &&
-			    strncmp(env_names[i], p, k) == 0 &&
-			    env_names[i][k] == '\0') {
+			if (env_names[i].len == k &&
+			    memcmp(env_names[i].name, p, k) == 0) {
 				/* the first of a name wins, as with getenv */
 				if (env_val[i] == NULL)
 					env_val[i] = eq + 1;
@@ -1510,12 +1518,12 @@ banner(struct session *s, char sep)
 	c[0] = sep;
 	c[1] = '\0';
 	reply_load(s, "banner", &rt);
-	client_puts(&sf.cl, "220");
+	client_lit(&sf.cl, "220");
 	client_puts(&sf.cl, c);
 	client_puts(&sf.cl, s->cfg.hostname);
-	client_puts(&sf.cl, " ");
+	client_lit(&sf.cl, " ");
 	client_puts(&sf.cl, rt.text);
-	client_puts(&sf.cl, "\r\n");
+	client_lit(&sf.cl, "\r\n");
 }
 
 /*

@@ -132,6 +132,17 @@ sub server { return start_tcpserver(rules => test_rules(), @_) }
 	    'child refusal without enhanced code: 5.0.0 added');
 	reply_is($c->cmd('QUIT'), '221', '2.0.0', 'QUIT');
 	stop($s);
+
+	# Control and 8-bit bytes in a child's reply reach the client as '?'.
+	$s = server(env => { SINK_FAULT => 'rcpt-ctl' });
+	$c = client(server => $s, local => '127.0.0.2');
+	$c->start('client.test');
+	$c->cmd('MAIL FROM:<a@b.test>');
+	$r = $c->cmd('RCPT TO:<user@example.test>');
+	is($r->{last}, '250 2.1.5 sink: ok ??? and a tab?0123456789abcdef?[0m end',
+	    "a child's control and 8-bit bytes are relayed as '?'");
+	reply_is($c->cmd('QUIT'), '221', '2.0.0', 'QUIT');
+	stop($s);
 }
 
 # --- the child's banner fails: temporary failure, nothing delivered ---------------
