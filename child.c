@@ -4,14 +4,13 @@
  * shell), its replies.  Output: SMTP commands and the message on its
  * stdin.  Every write and every reply has the child timeout; a child that
  * exits, hangs or answers garbage makes the call return -1 and the core
- * answers 451.  The child is started with posix_spawnp (vfork-speed) and
- * always reaped.
+ * answers 451.  The child is started with vfork and execvp and always
+ * reaped.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -26,8 +25,6 @@
 #include "spool.h"
 
 #define DATA_BLOCK	32768
-
-extern char **environ;
 
 static void
 why(struct child *c, const char *a, const char *b)
@@ -322,11 +319,72 @@ offers(struct child *c, const struct creply *rep)
 	}
 }
 
+/*
+ * A pipe's ends above standard input and output: were fd 0 or 1 closed,
+ * a pipe could land there and be taken for the child's stdin or stdout.
+ */
+static int
+lift(int *p)
+{
+	int i, fd;
+
+	for (i = 0; i < 2; i++) {
+		if (p[i] > 1)
+			continue;
+		if ((fd = fcntl(p[i], F_DUPFD_CLOEXEC, 2)) == -1)
+			return -1;
+		close(p[i]);
+		p[i] = fd;
+	}
+	return 0;
+}
+
+/*
+ * vfork, then in the child only: the pipe ends onto 0 and 1, execvp.  A
+ * failure there is left in spawn_err (the child shares our memory until it
+ * execs or exits) and ends the child with its own exit code.  No
+ * allocation and no helper pipe, unlike posix_spawn.  The child's pid, or
+ * -1 with *err.
+ */
+#define SPAWN_EXIT_DUP	126	/* the pipes could not become 0 and 1 */
+#define SPAWN_EXIT_EXEC	127	/* the program could not be run */
+
+static volatile int spawn_err;
+
+static pid_t
+spawn(char *const *argv, int in, int out, int *err)
+{
+	pid_t pid;
+	int st;
+
+	spawn_err = 0;
+	pid = vfork();
+	if (pid == 0) {
+		if (dup2(in, 0) == -1 || dup2(out, 1) == -1) {
+			spawn_err = errno ? errno : EBADF;
+			_exit(SPAWN_EXIT_DUP);
+		}
+		execvp(argv[0], argv);
+		spawn_err = errno ? errno : ENOEXEC;
+		_exit(SPAWN_EXIT_EXEC);
+	}
+	if (pid == -1) {
+		*err = errno;
+		return -1;
+	}
+	if (spawn_err != 0) {
+		*err = spawn_err;
+		while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
+			;
+		return -1;
+	}
+	return pid;
+}
+
 int
 child_start(struct child *c, char *const *argv, unsigned long timeout,
     const char *helo)
 {
-	posix_spawn_file_actions_t fa;
 	int to[2], from[2], e;
 	struct creply rep;
 	char cmd[16 + 256];
@@ -350,19 +408,8 @@ child_start(struct child *c, char *const *argv, unsigned long timeout,
 		close(to[1]);
 		return CHILD_NOEXEC;
 	}
-	if ((e = posix_spawn_file_actions_init(&fa)) != 0) {
-		why(c, "posix_spawn", strerror(e));
-		close(to[0]);
-		close(to[1]);
-		close(from[0]);
-		close(from[1]);
-		return CHILD_NOEXEC;
-	}
-	if ((e = posix_spawn_file_actions_adddup2(&fa, to[0], 0)) != 0 ||
-	    (e = posix_spawn_file_actions_adddup2(&fa, from[1], 1)) != 0 ||
-	    (e = posix_spawnp(&c->pid, argv[0], &fa, NULL, argv,
-	    environ)) != 0) {
-		posix_spawn_file_actions_destroy(&fa);
+	if (lift(to) == -1 || lift(from) == -1 ||
+	    (c->pid = spawn(argv, to[0], from[1], &e)) == -1) {
 		why(c, argv[0], strerror(e));
 		c->pid = 0;
 		close(to[0]);
@@ -371,7 +418,6 @@ child_start(struct child *c, char *const *argv, unsigned long timeout,
 		close(from[1]);
 		return CHILD_NOEXEC;
 	}
-	posix_spawn_file_actions_destroy(&fa);
 	close(to[0]);
 	close(from[1]);
 	c->to = to[1];

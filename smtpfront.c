@@ -403,7 +403,11 @@ run_checks_mode(enum phase ph, struct held *d, const char *cmd, int relay)
 	enum action act;
 	enum verdict v;
 
-	memset(d, 0, sizeof(*d));
+	/* the strings are read up to their NUL: no need to clear them all */
+	d->verdict = VERDICT_PASS;
+	d->phase = 0;
+	d->check[0] = d->reply[0] = d->reason[0] = d->rule[0] = d->text[0] =
+	    '\0';
 	if (!relay && (s->session_accept ||
 	    (s->txn_accept && ph >= PHASE_MAIL)))
 		return VERDICT_PASS;
