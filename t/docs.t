@@ -163,10 +163,11 @@ for my $opt (($usage // '') =~ /\[?-(\w)\b/g) {
 	like($m8, qr/^\.It Fl $opt\b/m, "smtpfront.8 explains -$opt");
 }
 like($m8, qr/^\.It Fl -\s*$/m, 'smtpfront.8 explains --');
-my @vars = ($sf =~ /(?:getenv|env_copy)\("(\w+)"/g);
+# getenv()/envvar_get() calls, and the names read in one pass (EN("...")).
+my @vars = ($sf =~ /\b(?:getenv|envvar_get|EN)\("(\w+)"/g);
 for my $f (glob("$top/checks/*.c")) {
 	next if $f =~ /TEMPLATE/;
-	push @vars, (slurp($f) // '') =~ /getenv\("(\w+)"/g;
+	push @vars, (slurp($f) // '') =~ /\b(?:getenv|envvar_get)\("(\w+)"/g;
 }
 my %seen;
 @vars = grep { !$seen{$_}++ } @vars;
