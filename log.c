@@ -19,8 +19,9 @@
 static char	 log_ip[LOG_VALUE_MAX + 1] = "unknown";
 static size_t	 log_iplen = 7;
 static int	 log_to_syslog;
-static char	 log_pid[24];
-static size_t	 log_pidlen;
+/* "smtpfront[PID] IP: ", built at the first line (0: not yet) */
+static char	 log_prefix[sizeof("smtpfront[] : ") + 24 + LOG_VALUE_MAX];
+static size_t	 log_prefixlen;
 static char	 line[LOG_LINE_MAX];
 static size_t	 len;
 static int	 cut;
@@ -45,7 +46,7 @@ void
 log_init(const char *ip)
 {
 	log_iplen = log_printable(log_ip, sizeof(log_ip) - 1, ip, strlen(ip));
-	log_pidlen = 0;
+	log_prefixlen = 0;
 }
 
 /*
@@ -68,6 +69,7 @@ log_guard(void)
 		return 0;
 	openlog("smtpfront", LOG_PID | LOG_NDELAY, LOG_MAIL);
 	log_to_syslog = 1;
+	log_prefixlen = 0;
 	if ((fd = open("/dev/null", O_WRONLY)) != -1) {
 		dup2(fd, 2);
 		if (fd != 2)
@@ -154,32 +156,43 @@ put_ulong(unsigned long long u)
 	put(buf + i, sizeof(buf) - i);
 }
 
+/*
+ * The start of every line, once: no getpid(2) and no piece by piece
+ * formatting per line.  syslog adds the name and pid itself.
+ */
+static void
+make_prefix(void)
+{
+	unsigned long long p = (unsigned long long)getpid();
+	char buf[24];
+	size_t i = sizeof(buf), n = 0;
+
+	if (!log_to_syslog) {
+		do {
+			buf[--i] = (char)('0' + p % 10);
+			p /= 10;
+		} while (p != 0 && i > 0);
+		memcpy(log_prefix, "smtpfront[", 10);
+		n = 10;
+		memcpy(log_prefix + n, buf + i, sizeof(buf) - i);
+		n += sizeof(buf) - i;
+		memcpy(log_prefix + n, "] ", 2);
+		n += 2;
+	}
+	memcpy(log_prefix + n, log_ip, log_iplen);
+	n += log_iplen;
+	memcpy(log_prefix + n, ": ", 2);
+	log_prefixlen = n + 2;
+}
+
 void
 log_start(const char *event)
 {
 	len = 0;
 	cut = 0;
-	if (log_pidlen == 0) {
-		/* once: a log line costs no getpid(2) */
-		unsigned long long p = (unsigned long long)getpid();
-		char buf[24];
-		size_t i = sizeof(buf);
-
-		do {
-			buf[--i] = (char)('0' + p % 10);
-			p /= 10;
-		} while (p != 0 && i > 0);
-		log_pidlen = sizeof(buf) - i;
-		memcpy(log_pid, buf + i, log_pidlen);
-	}
-	if (!log_to_syslog) {
-		/* syslog adds the name and pid itself */
-		puts_("smtpfront[");
-		put(log_pid, log_pidlen);
-		puts_("] ");
-	}
-	put(log_ip, log_iplen);
-	puts_(": ");
+	if (log_prefixlen == 0)
+		make_prefix();
+	put(log_prefix, log_prefixlen);
 	puts_(event);
 }
 

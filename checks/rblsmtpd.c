@@ -13,14 +13,14 @@
  * Failure: no lookups; cannot fail.
  */
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include "check.h"
-#include "envvar.h"
 
 static enum verdict
 rblsmtpd_connect(const struct session *s, struct check_hit *hit)
 {
-	const char *v = envvar_get("RBLSMTPD");
+	const char *v = getenv("RBLSMTPD");
 	size_t n, i;
 	int perm;
 
