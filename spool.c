@@ -23,6 +23,14 @@ struct spool {
 	char		 dir[SPOOL_PATH_MAX];
 };
 
+/*
+ * The memory part of the last spool, kept for the next message of the
+ * session: a large block is mapped and unmapped by some allocators (musl)
+ * on every malloc and free, and its pages faulted in again.
+ */
+static char	*cache;
+static size_t	 cache_size;
+
 struct spool *
 spool_new(size_t memmax, const char *dir)
 {
@@ -31,7 +39,10 @@ spool_new(size_t memmax, const char *dir)
 
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
-	if (memmax > 0 && (s->mem = malloc(memmax)) == NULL) {
+	if (memmax > 0 && memmax == cache_size && cache != NULL) {
+		s->mem = cache;
+		cache = NULL;
+	} else if (memmax > 0 && (s->mem = malloc(memmax)) == NULL) {
 		free(s);
 		return NULL;
 	}
@@ -155,6 +166,10 @@ spool_free(struct spool *s)
 		return;
 	if (s->fd != -1)
 		close(s->fd);
-	free(s->mem);
+	if (s->mem != NULL && cache == NULL) {
+		cache = s->mem;
+		cache_size = s->memmax;
+	} else
+		free(s->mem);
 	free(s);
 }

@@ -752,6 +752,14 @@ main(void)
 	test_open();
 	test_config();
 	test_lists();
+	{
+		char err[256];
+
+		err[0] = '\0';
+		ok(rules_table_check(err, sizeof(err)) == 0,
+		    "every built-in default value is what its text parses to%s%s",
+		    err[0] ? ": " : "", err);
+	}
 
 	cleanup();
 	printf("1..%u\n", ntests);

@@ -86,6 +86,17 @@ main(void)
 	    memcmp(buf, "ab", 2) == 0, "rewind again");
 	spool_free(s);
 
+	/* the next spool of the same size reuses the memory, not its bytes */
+	s = spool_new(8, "/tmp");
+	ok(s != NULL && spool_write(s, "oldbytes", 8) == 0, "first spool");
+	spool_free(s);
+	s = spool_new(8, "/tmp");
+	ok(s != NULL && spool_size(s) == 0 && spool_write(s, "new", 3) == 0 &&
+	    spool_rewind(s) == 0 && spool_read(s, buf, 16) == 3 &&
+	    memcmp(buf, "new", 3) == 0 && spool_read(s, buf, 16) == 0,
+	    "a second spool holds only its own bytes");
+	spool_free(s);
+
 	/* an unusable directory fails the write that spills, not before */
 	s = spool_new(4, "/nonexistent/dir");
 	ok(s != NULL, "spool with a missing directory is created");
