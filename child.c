@@ -278,6 +278,54 @@ child_send(struct child *c, const char *s, size_t n)
 }
 
 int
+child_splice(struct child *c, int fd, size_t n, size_t *moved)
+{
+	time_t deadline = time(NULL) + (time_t)c->timeout;
+	struct pollfd p;
+	ssize_t r;
+	int pr;
+
+	*moved = 0;
+	if (c->pid == 0) {
+		why(c, "child not running", NULL);
+		return -1;
+	}
+	while (*moved < n) {
+		r = splice(fd, NULL, c->to, NULL, n - *moved,
+		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		if (r > 0) {
+			*moved += (size_t)r;
+			continue;
+		}
+		if (r == 0) {
+			why(c, "splice: the client's bytes were gone", NULL);
+			return -1;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN) {
+			why(c, "write to child", strerror(errno));
+			return -1;
+		}
+		/* the bytes are in the socket: the pipe is full */
+		p.fd = c->to;
+		p.events = POLLOUT;
+		do
+			pr = poll(&p, 1, ms_left(deadline));
+		while (pr == -1 && errno == EINTR);
+		if (pr == 0) {
+			why(c, "timeout writing to child", NULL);
+			return -1;
+		}
+		if (pr == -1) {
+			why(c, "poll", strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
 child_reply(struct child *c, struct creply *rep)
 {
 	return getreply(c, rep);

@@ -66,6 +66,11 @@ int	child_data(struct child *, const char *, size_t, struct spool *,
  */
 int	child_send(struct child *, const char *, size_t);
 int	child_reply(struct child *, struct creply *);
+/*
+ * Move n bytes from fd (a socket) to the child's input without copying
+ * them (splice); *moved counts what went.  0 or -1.
+ */
+int	child_splice(struct child *, int, size_t, size_t *);
 /* Does reply text (after "250 ") start with an enhanced code of class? */
 int	creply_esc(const char *, size_t, char);
 /* QUIT politely, then reap. */

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/socket.h>
 #include "client.h"
 
 static ssize_t
@@ -199,6 +200,77 @@ client_fill(struct client *c)
 		else if (errno != EAGAIN)
 			return CLIENT_ERROR;
 	}
+}
+
+int
+client_plain(const struct client *c)
+{
+	return c->rd == fd_read;
+}
+
+ssize_t
+client_peek(struct client *c, int *status)
+{
+	ssize_t r;
+	int ceiling, ms, p;
+
+	if (c->olen > 0 && client_flush(c) == -1) {
+		*status = CLIENT_ERROR;
+		return 0;
+	}
+	c->ipos = c->ilen = 0;
+	for (;;) {
+		r = recv(c->in, c->ibuf, sizeof(c->ibuf), MSG_PEEK |
+		    MSG_DONTWAIT);
+		if (r > 0) {
+			*status = CLIENT_OK;
+			return r;
+		}
+		if (r == 0) {
+			*status = CLIENT_EOF;
+			return 0;
+		}
+		if (errno == ENOTSOCK) {
+			*status = CLIENT_OK;
+			return -1;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN) {
+			*status = CLIENT_ERROR;
+			return 0;
+		}
+		ms = wait_ms(c, &ceiling);
+		p = waitfor(c->in, POLLIN, ms);
+		if (p == 0) {
+			*status = ceiling ? CLIENT_CEILING : CLIENT_TIMEOUT;
+			return 0;
+		}
+		if (p == -1) {
+			*status = CLIENT_ERROR;
+			return 0;
+		}
+	}
+}
+
+int
+client_take(struct client *c, size_t n)
+{
+	ssize_t r;
+	size_t k;
+
+	/* the bytes were peeked: they are there, no wait is needed */
+	while (n > 0) {
+		k = n < sizeof(c->ibuf) ? n : sizeof(c->ibuf);
+		r = recv(c->in, c->ibuf, k, MSG_DONTWAIT);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		n -= (size_t)r;
+	}
+	c->ipos = c->ilen = 0;
+	return 0;
 }
 
 int

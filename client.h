@@ -51,6 +51,17 @@ void	client_init(struct client *, int, int, unsigned long, time_t);
 int	client_line(struct client *, char *, size_t, size_t *, int *);
 /* Make sure input is buffered: CLIENT_OK, or EOF/TIMEOUT/CEILING/ERROR. */
 int	client_fill(struct client *);
+/*
+ * For passing message bytes on without copying them (splice): is the
+ * client a plain file descriptor (no layer between)?  client_peek waits
+ * for input like client_fill, then copies what is there into ibuf without
+ * consuming it: > 0 bytes, 0 with *status EOF/TIMEOUT/CEILING/ERROR, or -1
+ * when the input is no socket (peeking impossible: read instead).  Only
+ * with nothing buffered.  client_take consumes n bytes known to be there.
+ */
+int	client_plain(const struct client *);
+ssize_t	client_peek(struct client *, int *);
+int	client_take(struct client *, size_t);
 /* Bytes buffered and not yet consumed. */
 size_t	client_pending(const struct client *);
 /* Wait up to ms milliseconds for input; 1 if some is there, 0 if not. */

@@ -900,7 +900,7 @@ do_rcpt(const char *arg, size_t n)
 	}
 }
 
-enum { RECV_END, RECV_BAD };
+enum { RECV_END, RECV_BAD, RECV_MORE };
 
 /* The client's bytes after 354: end of connection or of the session. */
 static void
@@ -1062,6 +1062,70 @@ fail:
 }
 
 /*
+ * One round of streaming without copying: peek at what the client sent,
+ * check it, then splice it from the socket into the child's pipe; the
+ * bytes held back (the terminator or its start) are read.  RECV_MORE,
+ * RECV_END, RECV_BAD, or -1 when the client is no socket.
+ */
+static int
+spliced(struct dstate *ds, struct dot *d, char *hold, size_t *nhold,
+    unsigned long long *total)
+{
+	struct session *s = &sf.s;
+	const char *raw = sf.cl.ibuf;
+	size_t used, outlen, k, w, all, moved = 0, i;
+	ssize_t n;
+	char keep[3];
+	int st, status;
+
+	n = client_peek(&sf.cl, &status);
+	if (n == -1)
+		return -1;
+	if (n == 0)
+		data_lost(status, *total);
+	st = dot_feed(d, raw, (size_t)n, &used, NULL, &outlen);
+	*total += outlen;
+	if (st == DOT_BAD)
+		return RECV_BAD;
+	if (*total > s->cfg.size_max) {
+		child_kill(&sf.ch);
+		sf.mail_fwd = 0;
+		ds->state = DS_TOOBIG;
+		goto take;
+	}
+	k = st == DOT_END ? 3 : dot_pending(d);
+	all = *nhold + used;
+	w = all - k;
+	/* what is held back now: the last k bytes of hold and these */
+	for (i = 0; i < k && i < sizeof(keep); i++)
+		keep[i] = w + i < *nhold ? hold[w + i] : raw[w + i - *nhold];
+	if (w > 0 && *nhold > 0 &&
+	    child_send(&sf.ch, hold, w < *nhold ? w : *nhold) == -1)
+		goto fail;
+	if (w > *nhold &&
+	    child_splice(&sf.ch, sf.cl.in, w - *nhold, &moved) == -1)
+		goto fail;
+	memcpy(hold, keep, i);
+	*nhold = i;
+	goto take;
+fail:
+	ds->state = DS_FAILED;
+	child_failed("data");
+take:
+	/* the rest of this round leaves the socket too */
+	if (client_take(&sf.cl, used - moved) == -1)
+		data_lost(CLIENT_ERROR, *total);
+	if (st == DOT_END) {
+		ds->tail_len = 0;
+		ds->joined = 0;
+		if (!s->esmtp || !s->cfg.pipelining)
+			sent_ahead(s, ".");
+		return RECV_END;
+	}
+	return RECV_MORE;
+}
+
+/*
  * Streaming: the message goes to the child while it arrives.  The client's
  * bytes pass unchanged (the child undoes the dot-stuffing); only the final
  * "." CRLF is held back until the end-of-data checks pass.  A message that
@@ -1076,11 +1140,22 @@ stream(struct dstate *ds, unsigned long long *total)
 	char hold[3];
 	size_t used, outlen, nhold = 0;
 	const char *raw;
-	int r, st;
+	int r, st, zc;
 
 	dot_init(&d);
 	*total = 0;
+	zc = client_plain(&sf.cl);
 	for (;;) {
+		if (zc && ds->state == DS_GO && client_pending(&sf.cl) == 0) {
+			r = spliced(ds, &d, hold, &nhold, total);
+			if (r == -1) {
+				zc = 0;		/* no socket: read */
+				continue;
+			}
+			if (r == RECV_MORE)
+				continue;
+			return r;
+		}
 		r = client_fill(&sf.cl);
 		if (r != CLIENT_OK)
 			data_lost(r, *total);
