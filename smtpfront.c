@@ -1327,10 +1327,11 @@ data_streamed(void)
 	sf.in_data = 1;
 	say("data_go");
 	r = stream(&ds, &total);
-	sf.in_data = 0;
 	s->bytes += total;
+	/* still inside DATA for the child: closing kills it */
 	if (r == RECV_BAD)
 		say_close("bare_lf_data", "drop", "bare CR or LF in DATA");
+	sf.in_data = 0;
 	if (ds.state == DS_TOOBIG) {
 		data_refused(1, 0, total);
 		return;

@@ -17,6 +17,17 @@ use SF;
 
 sub server { return start_tcpserver(rules => test_rules(), @_) }
 
+# The partial messages sinks left when their input ended inside DATA
+# (PID.N.tmp): none of them may hold a QUIT, which would mean smtpfront
+# said QUIT into the message instead of killing the child.
+sub quit_in_partial {
+	my ($dir) = @_;
+	opendir(my $dh, $dir) or return 0;
+	my @t = grep { /^\d+\.\d+\.tmp$/ } readdir($dh);
+	closedir($dh);
+	return scalar(grep { (slurp("$dir/$_") // '') =~ /^QUIT/m } @t);
+}
+
 # Bytes a process has read, from /proc/PID/io (rchar).
 sub rchar {
 	my ($pid) = @_;
@@ -146,6 +157,8 @@ for my $spool (qw(no yes)) {
 	ok(wait_for(sub { !alive($pid) }, 5), 'bare LF mid-stream: child ended');
 	is(scalar(sink_messages($s->{sinkdir})), 0,
 	    'bare LF mid-stream: nothing delivered');
+	is(quit_in_partial($s->{sinkdir}), 0,
+	    'bare LF mid-stream: the child was killed, not told QUIT');
 
 	$c = open_data($s);
 	($pid) = grep { alive($_) } sink_started($s->{sinkdir});
@@ -161,6 +174,8 @@ for my $spool (qw(no yes)) {
 	ok(scalar(wait_log($s, qr/: disconnect when=DATA received=\d+/, 5)),
 	    'disconnect: logged');
 	is(scalar(sink_messages($s->{sinkdir})), 0, 'disconnect: nothing delivered');
+	is(quit_in_partial($s->{sinkdir}), 0,
+	    'disconnect: the child was killed, not told QUIT');
 	stop($s);
 }
 
