@@ -114,6 +114,23 @@ getline_(struct child *c, char *line, size_t max, size_t *len,
 		}
 		/* the child answers after our command: wait, then read */
 		c->pos = c->len = 0;
+		if (c->expect) {
+			/* the caller gave it time: try before waiting */
+			c->expect = 0;
+			r = read(c->from, c->buf, sizeof(c->buf));
+			if (r > 0) {
+				c->len = (size_t)r;
+				continue;
+			}
+			if (r == 0) {
+				why(c, "child closed its output", NULL);
+				return -1;
+			}
+			if (errno != EAGAIN && errno != EINTR) {
+				why(c, "read from child", strerror(errno));
+				return -1;
+			}
+		}
 		p.fd = c->from;
 		p.events = POLLIN;
 		do
@@ -442,7 +459,7 @@ child_start(struct child *c, char *const *argv, unsigned long timeout,
 	/* not memset: the reply buffer needs no zeroing */
 	c->pid = 0;
 	c->pos = c->len = 0;
-	c->esmtp = c->size = c->eightbit = c->pipelining = 0;
+	c->esmtp = c->size = c->eightbit = c->pipelining = c->expect = 0;
 	c->why[0] = '\0';
 	c->timeout = timeout;
 	c->to = c->from = -1;

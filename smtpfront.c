@@ -1038,6 +1038,8 @@ data_ready(struct dstate *ds)
 
 	if (ds->state != DS_ASKED)
 		return ds->state == DS_GO ? 0 : -1;
+	/* the client's bytes took a round trip: the 354 is likely there */
+	sf.ch.expect = 1;
 	if (child_reply(&sf.ch, &ds->rep) == -1)
 		goto fail;
 	if (ds->rep.code != 354) {
