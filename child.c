@@ -43,12 +43,37 @@ ms_left(time_t deadline)
 	return (int)(deadline - now) * 1000;
 }
 
+/*
+ * Wait for one of the child's pipes (POLLOUT: room in its input, POLLIN:
+ * its output), up to the deadline.  0, or -1 with the reason.
+ */
+static int
+wait_pipe(struct child *c, int fd, short ev, time_t deadline)
+{
+	struct pollfd p;
+	int r;
+
+	p.fd = fd;
+	p.events = ev;
+	do
+		r = poll(&p, 1, ms_left(deadline));
+	while (r == -1 && errno == EINTR);
+	if (r == 0) {
+		why(c, ev == POLLOUT ? "timeout writing to child" :
+		    "timeout waiting for the child", NULL);
+		return -1;
+	}
+	if (r == -1) {
+		why(c, "poll", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static int
 writeall(struct child *c, const char *s, size_t n, time_t deadline)
 {
-	struct pollfd p;
 	ssize_t w;
-	int r;
 
 	/* write first; wait only when the pipe is full */
 	while (n > 0) {
@@ -64,19 +89,8 @@ writeall(struct child *c, const char *s, size_t n, time_t deadline)
 			why(c, "write to child", strerror(errno));
 			return -1;
 		}
-		p.fd = c->to;
-		p.events = POLLOUT;
-		do
-			r = poll(&p, 1, ms_left(deadline));
-		while (r == -1 && errno == EINTR);
-		if (r == 0) {
-			why(c, "timeout writing to child", NULL);
+		if (wait_pipe(c, c->to, POLLOUT, deadline) == -1)
 			return -1;
-		}
-		if (r == -1) {
-			why(c, "poll", strerror(errno));
-			return -1;
-		}
 	}
 	return 0;
 }
@@ -86,10 +100,8 @@ static int
 getline_(struct child *c, char *line, size_t max, size_t *len,
     time_t deadline)
 {
-	struct pollfd p;
 	size_t n = 0;
 	ssize_t r;
-	int pr;
 
 	for (;;) {
 		if (c->pos < c->len) {
@@ -131,19 +143,8 @@ getline_(struct child *c, char *line, size_t max, size_t *len,
 				return -1;
 			}
 		}
-		p.fd = c->from;
-		p.events = POLLIN;
-		do
-			pr = poll(&p, 1, ms_left(deadline));
-		while (pr == -1 && errno == EINTR);
-		if (pr == 0) {
-			why(c, "timeout waiting for the child", NULL);
+		if (wait_pipe(c, c->from, POLLIN, deadline) == -1)
 			return -1;
-		}
-		if (pr == -1) {
-			why(c, "poll", strerror(errno));
-			return -1;
-		}
 		r = read(c->from, c->buf, sizeof(c->buf));
 		if (r == -1 && (errno == EINTR || errno == EAGAIN))
 			continue;
@@ -298,9 +299,7 @@ int
 child_splice(struct child *c, int fd, size_t n, size_t *moved)
 {
 	time_t deadline = time(NULL) + (time_t)c->timeout;
-	struct pollfd p;
 	ssize_t r;
-	int pr;
 
 	*moved = 0;
 	if (c->pid == 0) {
@@ -325,19 +324,8 @@ child_splice(struct child *c, int fd, size_t n, size_t *moved)
 			return -1;
 		}
 		/* the bytes are in the socket: the pipe is full */
-		p.fd = c->to;
-		p.events = POLLOUT;
-		do
-			pr = poll(&p, 1, ms_left(deadline));
-		while (pr == -1 && errno == EINTR);
-		if (pr == 0) {
-			why(c, "timeout writing to child", NULL);
+		if (wait_pipe(c, c->to, POLLOUT, deadline) == -1)
 			return -1;
-		}
-		if (pr == -1) {
-			why(c, "poll", strerror(errno));
-			return -1;
-		}
 	}
 	return 0;
 }

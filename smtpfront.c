@@ -808,6 +808,18 @@ bad:
 	s->body_8bit = 0;
 }
 
+/* The child refused a command of the envelope: one log line. */
+static void
+log_child_refusal(const char *cmd, int code)
+{
+	log_start(code / 100 == 4 ? "defer" : "reject");
+	log_str("check", "child");
+	log_str("rule", "-");
+	log_envelope(cmd);
+	log_ulong("code", (unsigned long)code);
+	log_end();
+}
+
 static void
 do_rcpt(const char *arg, size_t n)
 {
@@ -872,12 +884,7 @@ do_rcpt(const char *arg, size_t n)
 		if (mrep.code / 100 != 2) {
 			/* the child refused the sender: say so here */
 			relay(&mrep);
-			log_start(mrep.code / 100 == 4 ? "defer" : "reject");
-			log_str("check", "child");
-			log_str("rule", "-");
-			log_envelope("MAIL");
-			log_ulong("code", (unsigned long)mrep.code);
-			log_end();
+			log_child_refusal("MAIL", mrep.code);
 			return;
 		}
 	} else if (child_cmd(&sf.ch, cmd, (size_t)len, &rep) == -1) {
@@ -890,14 +897,8 @@ do_rcpt(const char *arg, size_t n)
 	if (rep.code / 100 == 2) {
 		s->rcpts++;
 		s->rcpts_total++;
-	} else {
-		log_start(rep.code / 100 == 4 ? "defer" : "reject");
-		log_str("check", "child");
-		log_str("rule", "-");
-		log_envelope("RCPT");
-		log_ulong("code", (unsigned long)rep.code);
-		log_end();
-	}
+	} else
+		log_child_refusal("RCPT", rep.code);
 }
 
 enum { RECV_END, RECV_BAD, RECV_MORE };
