@@ -8,7 +8,10 @@
  * never exceeds the input consumed and holds no bare CR or LF, feeding
  * in chunks gives exactly what feeding whole gives, the result matches
  * a line-at-a-time reference, and dot_stuff() of the output fed back
- * gives the output again, ended by DOT_END.  A broken invariant aborts.
+ * gives the output again, ended by DOT_END.  Counting only (out NULL)
+ * gives the same results; passing the input on as it is while holding
+ * back dot_pending() bytes (streaming) never passes an end of data, and
+ * at DOT_END leaves exactly "." CRLF.  A broken invariant aborts.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -44,17 +47,32 @@ xmalloc(size_t n)
 	return p;
 }
 
+/* Does the wire text w[0..n) hold an end of data? */
+static int
+has_end(const char *w, size_t n)
+{
+	size_t	i;
+
+	if (n >= 3 && memcmp(w, ".\r\n", 3) == 0)
+		return 1;
+	for (i = 0; i + 5 <= n; i++)
+		if (memcmp(w + i, "\r\n.\r\n", 5) == 0)
+			return 1;
+	return 0;
+}
+
 /* Feed in[0..n) in chunks ending at cuts[] (sorted, each <= n). */
 static void
 feed(const char *in, size_t n, const size_t *cuts, size_t ncuts,
     struct run *r)
 {
-	struct dot	d;
-	size_t		start, end, k, used, outlen;
+	struct dot	d, d2;
+	size_t		start, end, k, used, outlen, used2, outlen2, pend, passed;
 	char		*buf;
-	int		ret = DOT_MORE;
+	int		ret = DOT_MORE, ret2;
 
 	dot_init(&d);
+	dot_init(&d2);
 	r->out = xmalloc(n + 2);
 	r->outlen = 0;
 	r->used = 0;
@@ -72,6 +90,18 @@ feed(const char *in, size_t n, const size_t *cuts, size_t ncuts,
 		else
 			check(used > 0);
 		check(r->outlen + outlen <= r->used + used);
+		ret2 = dot_feed(&d2, in + start, end - start, &used2, NULL,
+		    &outlen2);
+		check(ret2 == ret && used2 == used && outlen2 == outlen);
+		if (ret != DOT_BAD) {
+			check(dot_pending(&d) == dot_pending(&d2));
+			pend = ret == DOT_END ? 3 : dot_pending(&d);
+			check(pend <= r->used + used);
+			passed = r->used + used - pend;
+			check(!has_end(in, passed));
+			if (ret == DOT_END)
+				check(memcmp(in + passed, ".\r\n", 3) == 0);
+		}
 		memcpy(r->out + r->outlen, buf, outlen);
 		r->outlen += outlen;
 		r->used += used;
