@@ -3,6 +3,8 @@
 # in a temporary directory, scripts/postfix-instance.sh).  The child is
 # "sendmail -C DIR -bs"; messages, a 2 MB one too, arrive in the Maildir
 # byte for byte (the body after Postfix's added headers, with CRLF as LF).
+# A message cut off while it streams (over size_max) leaves nothing in
+# Postfix's queue and the session goes on.
 # A recipient Postfix does not know is refused to the client with
 # Postfix's own reply: for that the child is Postfix's smtpd run as the
 # mail owner, because "sendmail -bs" run by root is Postfix's stand-alone
@@ -87,6 +89,49 @@ ok(scalar(wait_log($s, qr/: session .* msgs=1 verdict=accept /, 5, 2)),
     'two sessions with one message each logged');
 stop($s);
 
+# --- a message cut off mid-stream: Postfix keeps nothing ---------------------------
+# Over size_max while it streams, smtpfront kills the child inside DATA:
+# Postfix must not deliver the part it had, nor leave it in its queue;
+# the next message of the session gets a new child and arrives.
+{
+	my $t = start_tcpserver(rules => test_rules(),
+	    child => postfix_sendmail_child($pf),
+	    env => { SMTPFRONT_SIZE_MAX => 200000 });
+	my $c = client(server => $t, local => '127.0.0.2');
+	$c->start('client.test');
+	reply_is($c->cmd('MAIL FROM:<a@b.test>'), '250', '2.1.0', 'cut: MAIL');
+	reply_is($c->cmd('RCPT TO:<user@example.test>'), '250', '2.1.5',
+	    'cut: RCPT');
+	reply_is($c->cmd('DATA'), '354', undef, 'cut: DATA');
+	$c->send(message('cut', crlf(join("", ("y" x 70 . "\n") x 8000))) . ".\r\n", 60);
+	reply_is($c->reply(30), '552', '5.3.4', 'cut: over size_max, 552');
+	reply_is($c->cmd('MAIL FROM:<a@b.test>'), '250', '2.1.0', 'after: MAIL');
+	reply_is($c->cmd('RCPT TO:<user@example.test>'), '250', '2.1.5',
+	    'after: RCPT');
+	reply_is($c->cmd('DATA'), '354', undef, 'after: DATA');
+	$c->send(message('after', crlf("the next message\n")) . ".\r\n");
+	reply_is($c->reply(30), '250', '2.0.0', 'after: accepted');
+	reply_is($c->cmd('QUIT'), '221', '2.0.0', 'cut: QUIT');
+	my @g = maildir_files($pf, 3, 20);
+	is(scalar(grep { (slurp($_) // '') =~ /^Subject: after$/m } @g), 1,
+	    'after: delivered');
+	is(scalar(grep { (slurp($_) // '') =~ /^Subject: cut$/m } @g), 0,
+	    'cut: nothing of it delivered');
+	# Postfix's queue empties once the delivered one is gone: no part of
+	# the cut message stays behind in any queue, corrupt included.
+	my @left;
+	ok(wait_for(sub {
+		@left = ();
+		for my $q (qw(maildrop incoming active deferred hold corrupt)) {
+			opendir(my $dh, "$pf/queue/$q") or next;
+			push @left, map { "$q/$_" } grep { !/^\./ } readdir($dh);
+			closedir($dh);
+		}
+		!@left;
+	}, 20), 'cut: nothing left in the Postfix queue') or diag("@left");
+	stop($t);
+}
+
 # --- a recipient Postfix refuses -------------------------------------------------
 {
 	my $t = start_tcpserver(rules => test_rules(),
@@ -103,7 +148,7 @@ stop($s);
 	$c->send(message('third', crlf("for the known user only\n")) . ".\r\n");
 	reply_is($c->reply(30), '250', '2.0.0', 'accepted for the known user');
 	reply_is($c->cmd('QUIT'), '221', '2.0.0', 'QUIT');
-	@f = maildir_files($pf, 3, 20);
+	@f = maildir_files($pf, 4, 20);
 	is(scalar(grep { (slurp($_) // '') =~ /^Subject: third$/m } @f), 1,
 	    'delivered to the known user');
 	like(slurp("$pf/maillog") // '',
