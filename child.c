@@ -217,7 +217,7 @@ getreply(struct child *c, struct creply *rep)
 	char line[CREPLY_LINE_MAX + 1];
 	size_t n, room;
 	time_t deadline = time(NULL) + (time_t)c->timeout;
-	int code;
+	int code, final;
 
 	rep->len = 0;
 	rep->lines = 0;
@@ -246,18 +246,24 @@ getreply(struct child *c, struct creply *rep)
 			why(c, "child reply has too many lines", NULL);
 			return -1;
 		}
-		/* keep it printable, cut to what we relay */
+		final = n == 3 || line[3] == ' ';
+		/*
+		 * Keep it printable and cut to what we relay, well-formed:
+		 * a continuation line that does not fit is left out, and
+		 * room is always left for the final line (cut if need be),
+		 * so the client never waits for a line that was dropped.
+		 */
 		printable(line, n);
-		room = sizeof(rep->text) - rep->len;
-		if (room > 2) {
-			if (n > room - 2)
-				n = room - 2;
-			memcpy(rep->text + rep->len, line, n);
-			rep->len += n;
-			memcpy(rep->text + rep->len, "\r\n", 2);
-			rep->len += 2;
-		}
-		if (n <= 3 || line[3] == ' ')
+		room = sizeof(rep->text) - rep->len - 2;
+		if (!final && n + CREPLY_FINAL_ROOM > room)
+			continue;
+		if (n > room)
+			n = room;
+		memcpy(rep->text + rep->len, line, n);
+		rep->len += n;
+		memcpy(rep->text + rep->len, "\r\n", 2);
+		rep->len += 2;
+		if (final)
 			return 0;
 	}
 }
@@ -461,8 +467,12 @@ child_start(struct child *c, char *const *argv, unsigned long timeout,
 		close(to[1]);
 		return CHILD_NOEXEC;
 	}
-	if (lift(to) == -1 || lift(from) == -1 ||
-	    (c->pid = spawn(argv, to[0], from[1], &e)) == -1) {
+	e = 0;
+	if (lift(to) == -1 || lift(from) == -1)
+		e = errno;
+	else if ((c->pid = spawn(argv, to[0], from[1], &e)) == -1 && e == 0)
+		e = EAGAIN;
+	if (e != 0) {
 		why(c, argv[0], strerror(e));
 		c->pid = 0;
 		close(to[0]);

@@ -14,6 +14,7 @@
 #define CREPLY_MAX	2048	/* a whole multi-line reply kept for relaying */
 #define CREPLY_LINE_MAX	1000	/* one reply line from the child */
 #define CREPLY_LINES	32
+#define CREPLY_FINAL_ROOM	64	/* kept for a reply's final line */
 #define CHILD_QUIT_WAIT	5	/* seconds for a QUIT reply and exit */
 #define CHILD_NOEXEC	(-2)	/* child_start: the program could not run */
 

@@ -133,6 +133,24 @@ sub server { return start_tcpserver(rules => test_rules(), @_) }
 	reply_is($c->cmd('QUIT'), '221', '2.0.0', 'QUIT');
 	stop($s);
 
+	# A reply longer than smtpfront keeps (2048 bytes) is cut, never
+	# so that its last line is lost: the client gets a reply that ends,
+	# and the next one is the child's next reply, not the rest of this.
+	$s = server(env => { SINK_FAULT => 'rcpt-long' });
+	$c = client(server => $s, local => '127.0.0.2');
+	$c->start('client.test');
+	$c->cmd('MAIL FROM:<a@b.test>');
+	$r = $c->cmd('RCPT TO:<user@example.test>');
+	is($r->{last}, '250 2.1.5 sink: ok after a long reply',
+	    'a long child reply is cut, its last line kept');
+	ok(length(join("\r\n", @{$r->{lines}})) <= 2048,
+	    '... to 2048 bytes at most');
+	reply_is($c->cmd('DATA'), '354', undef, '... and the session goes on');
+	$c->send("x\r\n.\r\n");
+	reply_is($c->reply(15), '250', '2.0.0', '... to a delivery');
+	reply_is($c->cmd('QUIT'), '221', '2.0.0', 'QUIT');
+	stop($s);
+
 	# Control and 8-bit bytes in a child's reply reach the client as '?'.
 	$s = server(env => { SINK_FAULT => 'rcpt-ctl' });
 	$c = client(server => $s, local => '127.0.0.2');

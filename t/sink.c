@@ -17,10 +17,11 @@
  *   banner-garbage banner-exit banner-554 ehlo-reject mail-451
  *   rcpt-refuse=ADDR data-exit data-451 mid-exit eod-exit eod-hang
  *   eod-garbage eod-451 eod-554 eod-segv eod-multiline rcpt-noesc
- *   rcpt-ctl
+ *   rcpt-ctl rcpt-long
  * data-451 refuses DATA itself and stays in the transaction.
  * rcpt-noesc answers RCPT without enhanced status codes ("250 Ok").
  * rcpt-ctl answers RCPT with control and 8-bit bytes in its text.
+ * rcpt-long answers RCPT with three 999-byte lines before the last one.
  * mid-exit ends the sink once the first line of the message is read.
  * eod-hang sleeps $SINK_HANG seconds (default 3600) without replying.
  *
@@ -476,6 +477,19 @@ cmd_rcpt(const char *line, size_t n)
 	}
 	rcpts++;
 	envadd(line, n);
+	if (hasfault("rcpt-long")) {
+		char	 lng[1000];
+		int	 i;
+
+		for (i = 0; i < 3; i++) {
+			memcpy(lng, "250-", 4);
+			memset(lng + 4, 'a' + i, sizeof(lng) - 5);
+			lng[sizeof(lng) - 1] = '\0';
+			reply(lng);
+		}
+		reply("250 2.1.5 sink: ok after a long reply");
+		return;
+	}
 	if (hasfault("rcpt-ctl")) {
 		reply("250 2.1.5 sink: ok \001\177\351 and a tab\t"
 		    "0123456789abcdef\033[0m end");
