@@ -958,6 +958,34 @@ receive(struct spool *sp, int *toobig, int *sperr, unsigned long long *total)
 }
 
 /*
+ * What goes to the child is the bytes held back from the last read (hold)
+ * then this read's, less the last k, which may be the terminator or its
+ * start.  w is the count of that whole which goes: send_held() sends the
+ * held part of it; the part of this read, its first w - nhold bytes, is
+ * the caller's to write, splice or keep.  hold_last() then keeps the last
+ * k bytes of the whole as the new hold.
+ */
+static int
+send_held(const char *hold, size_t nhold, size_t w)
+{
+	if (w == 0 || nhold == 0)
+		return 0;
+	return child_send(&sf.ch, hold, w < nhold ? w : nhold);
+}
+
+static void
+hold_last(char *hold, size_t *nhold, const char *raw, size_t w, size_t k)
+{
+	char keep[3];
+	size_t i;
+
+	for (i = 0; i < k && i < sizeof(keep); i++)
+		keep[i] = w + i < *nhold ? hold[w + i] : raw[w + i - *nhold];
+	memcpy(hold, keep, i);
+	*nhold = i;
+}
+
+/*
  * Pass n client bytes (already dot-stuffed: they go as they came) to the
  * child, after the bytes held back from the last call; hold back the last
  * k bytes of it all, which may be the terminator or its start.
@@ -965,22 +993,13 @@ receive(struct spool *sp, int *toobig, int *sperr, unsigned long long *total)
 static int
 pass_on(char *hold, size_t *nhold, const char *raw, size_t n, size_t k)
 {
-	size_t total = *nhold + n, w, i;
-	char keep[3];
+	size_t w = *nhold + n - k;
 
-	w = total - k;
-	if (w > 0 && *nhold > 0 &&
-	    child_send(&sf.ch, hold, w < *nhold ? w : *nhold) == -1)
+	if (send_held(hold, *nhold, w) == -1)
 		return -1;
 	if (w > *nhold && child_send(&sf.ch, raw, w - *nhold) == -1)
 		return -1;
-	for (i = 0; i < k && i < sizeof(keep); i++) {
-		size_t at = w + i;
-
-		keep[i] = at < *nhold ? hold[at] : raw[at - *nhold];
-	}
-	memcpy(hold, keep, i);
-	*nhold = i;
+	hold_last(hold, nhold, raw, w, k);
 	return 0;
 }
 
@@ -1017,13 +1036,12 @@ static int
 keep_tail(struct dstate *ds, const char *hold, size_t nhold, const char *raw,
     size_t n)
 {
-	size_t total = nhold + n, w = total - 3;
+	size_t w = nhold + n - 3;
 
 	ds->tail = raw;
 	ds->tail_len = 0;
 	ds->joined = nhold == 0;
-	if (w > 0 && nhold > 0 &&
-	    child_send(&sf.ch, hold, w < nhold ? w : nhold) == -1)
+	if (send_held(hold, nhold, w) == -1)
 		return -1;
 	if (w > nhold)
 		ds->tail_len = w - nhold;
@@ -1045,8 +1063,10 @@ data_ready(struct dstate *ds)
 		goto fail;
 	if (ds->rep.code != 354) {
 		if (ds->rep.code < 400) {
-			copystr(sf.ch.why, sizeof(sf.ch.why), "child answered "
-			    "DATA with neither 354 nor an error", 47);
+			const char *w = "child answered DATA with neither "
+			    "354 nor an error";
+
+			copystr(sf.ch.why, sizeof(sf.ch.why), w, strlen(w));
 			goto fail;
 		}
 		ds->state = DS_REFUSED;
@@ -1065,6 +1085,23 @@ fail:
 }
 
 /*
+ * Over size_max: the child, if inside DATA, is killed (it must not see an
+ * end), and the rest of the message is only read.  1 when it happens now.
+ */
+static int
+too_big(struct dstate *ds, unsigned long long total)
+{
+	if (ds->state == DS_TOOBIG || total <= sf.s.cfg.size_max)
+		return 0;
+	if (ds->state == DS_ASKED || ds->state == DS_GO) {
+		child_kill(&sf.ch);
+		sf.mail_fwd = 0;
+	}
+	ds->state = DS_TOOBIG;
+	return 1;
+}
+
+/*
  * One round of streaming without copying: peek at what the client sent,
  * check it, then splice it from the socket into the child's pipe; the
  * bytes held back (the terminator or its start) are read.  RECV_MORE,
@@ -1076,9 +1113,8 @@ spliced(struct dstate *ds, struct dot *d, char *hold, size_t *nhold,
 {
 	struct session *s = &sf.s;
 	const char *raw = sf.cl.ibuf;
-	size_t used, outlen, k, w, all, moved = 0, i;
+	size_t used, outlen, k, w, moved = 0;
 	ssize_t n;
-	char keep[3];
 	int st, status;
 
 	n = client_peek(&sf.cl, &status);
@@ -1090,26 +1126,17 @@ spliced(struct dstate *ds, struct dot *d, char *hold, size_t *nhold,
 	*total += outlen;
 	if (st == DOT_BAD)
 		return RECV_BAD;
-	if (*total > s->cfg.size_max) {
-		child_kill(&sf.ch);
-		sf.mail_fwd = 0;
-		ds->state = DS_TOOBIG;
+	if (too_big(ds, *total))
 		goto take;
-	}
 	k = st == DOT_END ? 3 : dot_pending(d);
-	all = *nhold + used;
-	w = all - k;
-	/* what is held back now: the last k bytes of hold and these */
-	for (i = 0; i < k && i < sizeof(keep); i++)
-		keep[i] = w + i < *nhold ? hold[w + i] : raw[w + i - *nhold];
-	if (w > 0 && *nhold > 0 &&
-	    child_send(&sf.ch, hold, w < *nhold ? w : *nhold) == -1)
+	w = *nhold + used - k;
+	if (send_held(hold, *nhold, w) == -1)
 		goto fail;
 	if (w > *nhold &&
 	    child_splice(&sf.ch, sf.cl.in, w - *nhold, &moved) == -1)
 		goto fail;
-	memcpy(hold, keep, i);
-	*nhold = i;
+	/* raw is still this read: client_take comes after */
+	hold_last(hold, nhold, raw, w, k);
 	goto take;
 fail:
 	ds->state = DS_FAILED;
@@ -1170,13 +1197,7 @@ stream(struct dstate *ds, unsigned long long *total)
 		*total += outlen;
 		if (st == DOT_BAD)
 			return RECV_BAD;
-		if (ds->state != DS_TOOBIG && *total > s->cfg.size_max) {
-			if (ds->state == DS_ASKED || ds->state == DS_GO) {
-				child_kill(&sf.ch);
-				sf.mail_fwd = 0;
-			}
-			ds->state = DS_TOOBIG;
-		}
+		(void)too_big(ds, *total);
 		if (data_ready(ds) == 0 && (st == DOT_END ?
 		    keep_tail(ds, hold, nhold, raw, used) :
 		    pass_on(hold, &nhold, raw, used, dot_pending(&d))) == -1) {

@@ -84,12 +84,7 @@ sub clean_end {
 	    grep { (proc_state($_->{pid}) // 'Z') ne 'Z' } @$w) {
 		sleep(0.003 + rand(0.015));
 		$rounds++;
-		# the sinks below this server, found from /proc alone (the
-		# program's own name: smtpfront's arguments name the sink too)
-		my @alive = grep {
-			(slurp("/proc/$_/cmdline") // '') =~ m{^[^\0]*/t/sink\0} &&
-			    (proc_state($_) // 'Z') ne 'Z'
-		} descendants($s->{pid});
+		my @alive = sinks_below($s);
 		next unless @alive;
 		$seen++;
 		$kills += kill('KILL', $alive[int(rand(@alive))]);

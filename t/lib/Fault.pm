@@ -14,6 +14,7 @@
 #                        pause, each message stops for T seconds halfway
 #   arrivals($sinkdir)   id => number of .msg files holding that id
 #   sink_alive($dir, $server)  sinks of this server still running
+#   sinks_below($server) the same from /proc alone (no started files)
 #   zombies($pid)        children of $pid that are zombies
 #   descendants($pid)    every process below $pid
 #   pss_kb($pid)         Pss of a process in KB, from smaps_rollup
@@ -34,8 +35,8 @@ use Time::HiRes qw(sleep time);
 use SF;
 
 our @EXPORT = qw(
-    start_wrapped load arrivals sink_alive zombies descendants pss_kb
-    sanitized smtp_source stop_load proc_state ppid_of
+    start_wrapped load arrivals sink_alive sinks_below zombies descendants
+    pss_kb sanitized smtp_source stop_load proc_state ppid_of
 );
 
 use constant {
@@ -129,6 +130,16 @@ sub sanitized {
 
 # Sinks of server $s recorded in $dir that still run build/t/sink below
 # that server (a recorded PID may have been reused by then).
+# The sinks running below a server, by the program name alone (the first
+# word of the command line: smtpfront's own arguments name the sink too).
+sub sinks_below {
+	my ($s) = @_;
+	return grep {
+		(slurp("/proc/$_/cmdline") // '') =~ m{^[^\0]*/t/sink\0} &&
+		    (proc_state($_) // 'Z') ne 'Z'
+	} descendants($s->{pid});
+}
+
 sub sink_alive {
 	my ($dir, $s) = @_;
 	my %below = map { $_ => 1 } descendants($s->{pid});
