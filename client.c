@@ -1,7 +1,11 @@
 /*
  * client.c: buffered, time-limited client I/O (see client.h).
- * Input: fd 0 (or a socket), output: fd 1.  Every wait is a poll(2) with
- * the smaller of the per-read timeout and what is left of the session.
+ * Input: fd 0 (or a socket), output: fd 1.  Every wait is bounded by the
+ * smaller of the per-read timeout and what is left of the session.  On a
+ * socket (tcpserver, inetd, systemd) the kernel keeps that bound
+ * (SO_RCVTIMEO, SO_SNDTIMEO) and a read simply blocks: one system call per
+ * command instead of a poll(2) and a read(2).  Anything else (a pipe) is
+ * made non-blocking and waited for with poll(2).
  * Failure: a write error or timeout marks the client failed; the caller
  * logs and ends the session.  Nothing here allocates.
  */
@@ -12,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include "client.h"
 
 static ssize_t
@@ -26,6 +31,30 @@ fd_write(struct client *c, const char *buf, size_t n)
 	return write(c->out, buf, n);
 }
 
+/* Both socket timeouts to ms milliseconds (0: none); -1 if not a socket. */
+static int
+sock_timeouts(int in, int out, int ms)
+{
+	struct timeval tv;
+
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	if (setsockopt(in, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1 ||
+	    setsockopt(out, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == -1)
+		return -1;
+	return 0;
+}
+
+static void
+set_blocking(int fd, int nonblock)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl == -1 || (fl & O_NONBLOCK) == (nonblock ? O_NONBLOCK : 0))
+		return;
+	(void)fcntl(fd, F_SETFL, nonblock ? fl | O_NONBLOCK : fl & ~O_NONBLOCK);
+}
+
 void
 client_init(struct client *c, int in, int out, unsigned long timeout,
     time_t deadline)
@@ -36,17 +65,28 @@ client_init(struct client *c, int in, int out, unsigned long timeout,
 	c->failed = c->more = 0;
 	c->in = in;
 	c->out = out;
-	/*
-	 * Non-blocking, so that a read or write never waits outside our
-	 * own poll(2) with its timeout; client_block() undoes it before the
-	 * socket is handed to another program.
-	 */
-	(void)fcntl(in, F_SETFL, fcntl(in, F_GETFL) | O_NONBLOCK);
-	(void)fcntl(out, F_SETFL, fcntl(out, F_GETFL) | O_NONBLOCK);
 	c->rd = fd_read;
 	c->wr = fd_write;
 	c->timeout = timeout;
 	c->deadline = deadline;
+	c->sock_ms = (int)(timeout * 1000);
+	c->sock = sock_timeouts(in, out, c->sock_ms) == 0;
+	if (c->sock) {
+		/* the usual case: one socket both ways, already blocking */
+		set_blocking(in, 0);
+		if (out != in)
+			set_blocking(out, 0);
+		return;
+	}
+	/*
+	 * Not a socket: non-blocking, so that a read or write never waits
+	 * outside our own poll(2) with its timeout; client_block() undoes
+	 * it before the connection is handed to another program.  A socket
+	 * timeout that did get set (input a socket, output not) is undone.
+	 */
+	(void)sock_timeouts(in, in, 0);
+	set_blocking(in, 1);
+	set_blocking(out, 1);
 }
 
 /* Milliseconds to wait: the read timeout or the rest of the session. */
@@ -83,6 +123,21 @@ waitfor(int fd, short ev, int ms)
 	return r;
 }
 
+/*
+ * On a socket: the kernel's timeouts to ms, the bound of the next wait;
+ * they change only in the session's last timeout-long stretch.
+ */
+static int
+sock_wait(struct client *c, int ms)
+{
+	if (ms == c->sock_ms)
+		return 0;
+	if (sock_timeouts(c->in, c->out, ms) == -1)
+		return -1;
+	c->sock_ms = ms;
+	return 0;
+}
+
 int
 client_flush(struct client *c)
 {
@@ -92,8 +147,19 @@ client_flush(struct client *c)
 
 	if (c->failed)
 		return -1;
-	/* write first (the socket is non-blocking); wait only when full */
+	/*
+	 * A socket blocks for at most its timeout (at least a millisecond:
+	 * zero would mean forever); anything else is non-blocking: write
+	 * first, wait only when full.
+	 */
 	while (done < c->olen) {
+		if (c->sock) {
+			ms = wait_ms(c, &ceiling);
+			if (sock_wait(c, ms > 0 ? ms : 1) == -1) {
+				c->failed = 1;
+				return -1;
+			}
+		}
 		w = c->wr(c, c->obuf + done, c->olen - done);
 		if (w >= 0) {
 			done += (size_t)w;
@@ -101,7 +167,7 @@ client_flush(struct client *c)
 		}
 		if (errno == EINTR)
 			continue;
-		if (errno != EAGAIN) {
+		if (errno != EAGAIN || c->sock) {
 			c->failed = 1;
 			return -1;
 		}
@@ -170,15 +236,20 @@ client_fill(struct client *c)
 		return CLIENT_ERROR;
 	c->ipos = c->ilen = 0;
 	/*
-	 * Wait first, then read: after a reply the client has rarely sent
-	 * its next bytes yet, and a read that finds nothing is a system
-	 * call wasted.  Only when the last read filled the buffer (a large
-	 * message streaming in) is more probably there: read first then.
+	 * A socket: the read itself waits, as long as the kernel's timeout
+	 * says.  Otherwise wait first, then read: after a reply the client
+	 * has rarely sent its next bytes yet, and a read that finds nothing
+	 * is a system call wasted.  Only when the last read filled the
+	 * buffer (a large message streaming in) is more probably there: read
+	 * first then.  With no time left, only what is there is taken.
 	 */
 	wait = !c->more;
 	for (;;) {
-		if (wait) {
-			ms = wait_ms(c, &ceiling);
+		ms = wait_ms(c, &ceiling);
+		if (c->sock && ms > 0) {
+			if (sock_wait(c, ms) == -1)
+				return CLIENT_ERROR;
+		} else if (wait || ms == 0) {
 			p = waitfor(c->in, POLLIN, ms);
 			if (p == 0)
 				return ceiling ? CLIENT_CEILING :
@@ -199,6 +270,8 @@ client_fill(struct client *c)
 			wait = 0;
 		else if (errno != EAGAIN)
 			return CLIENT_ERROR;
+		else if (c->sock && ms > 0)	/* the kernel's timeout */
+			return ceiling ? CLIENT_CEILING : CLIENT_TIMEOUT;
 	}
 }
 
@@ -212,7 +285,7 @@ ssize_t
 client_peek(struct client *c, int *status)
 {
 	ssize_t r;
-	int ceiling, ms, p;
+	int ceiling, ms, p, flags;
 
 	if (c->olen > 0 && client_flush(c) == -1) {
 		*status = CLIENT_ERROR;
@@ -220,8 +293,17 @@ client_peek(struct client *c, int *status)
 	}
 	c->ipos = c->ilen = 0;
 	for (;;) {
-		r = recv(c->in, c->ibuf, sizeof(c->ibuf), MSG_PEEK |
-		    MSG_DONTWAIT);
+		/* a socket waits in recv(2) itself, as in client_fill */
+		ms = wait_ms(c, &ceiling);
+		flags = MSG_PEEK | MSG_DONTWAIT;
+		if (c->sock && ms > 0) {
+			if (sock_wait(c, ms) == -1) {
+				*status = CLIENT_ERROR;
+				return 0;
+			}
+			flags = MSG_PEEK;
+		}
+		r = recv(c->in, c->ibuf, sizeof(c->ibuf), flags);
 		if (r > 0) {
 			*status = CLIENT_OK;
 			return r;
@@ -240,7 +322,10 @@ client_peek(struct client *c, int *status)
 			*status = CLIENT_ERROR;
 			return 0;
 		}
-		ms = wait_ms(c, &ceiling);
+		if (flags == MSG_PEEK) {	/* the kernel's timeout */
+			*status = ceiling ? CLIENT_CEILING : CLIENT_TIMEOUT;
+			return 0;
+		}
 		p = waitfor(c->in, POLLIN, ms);
 		if (p == 0) {
 			*status = ceiling ? CLIENT_CEILING : CLIENT_TIMEOUT;
@@ -318,6 +403,10 @@ client_line(struct client *c, char *buf, size_t max, size_t *len, int *flags)
 void
 client_block(struct client *c)
 {
-	(void)fcntl(c->in, F_SETFL, fcntl(c->in, F_GETFL) & ~O_NONBLOCK);
-	(void)fcntl(c->out, F_SETFL, fcntl(c->out, F_GETFL) & ~O_NONBLOCK);
+	if (c->sock) {
+		(void)sock_timeouts(c->in, c->out, 0);
+		return;
+	}
+	set_blocking(c->in, 0);
+	set_blocking(c->out, 0);
 }

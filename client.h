@@ -42,6 +42,9 @@ struct client {
 	size_t		 olen;
 	int		 failed;	/* a write failed: the client is gone */
 	int		 more;		/* the last read filled ibuf */
+	int		 sock;		/* a blocking socket: the kernel times reads
+					 * and writes out (SO_RCVTIMEO/SNDTIMEO) */
+	int		 sock_ms;	/* the timeouts set on it, milliseconds */
 	char		 obuf[CLIENT_OBUF];
 	char		 ibuf[CLIENT_IBUF];	/* last: used from its start */
 };
@@ -72,7 +75,8 @@ void	client_puts(struct client *, const char *);
 #define client_lit(c, s)	client_put((c), "" s, sizeof(s) - 1)
 /* Write out what is buffered; -1 when the client is gone. */
 int	client_flush(struct client *);
-/* Make the connection blocking again, before it is handed on (exec). */
+/* Make the connection blocking, without timeouts, before it is handed on
+ * (exec). */
 void	client_block(struct client *);
 
 #endif
