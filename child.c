@@ -349,7 +349,8 @@ keyword(const char *t, size_t n, const char *kw, size_t k)
 	return n >= k && strncasecmp(t, kw, k) == 0 && (n == k || t[k] == ' ');
 }
 
-/* What the child's EHLO reply offers: SIZE, 8BITMIME, PIPELINING; one pass. */
+/* What the child's EHLO reply offers: SIZE, 8BITMIME, PIPELINING,
+ * CHUNKING; one pass. */
 static void
 offers(struct child *c, const struct creply *rep)
 {
@@ -371,6 +372,9 @@ offers(struct child *c, const struct creply *rep)
 				break;
 			case 'P': case 'p':
 				c->pipelining |= keyword(t, n, "PIPELINING", 10);
+				break;
+			case 'C': case 'c':
+				c->chunking |= keyword(t, n, "CHUNKING", 8);
 				break;
 			}
 		}
@@ -454,6 +458,7 @@ child_start(struct child *c, char *const *argv, unsigned long timeout,
 	c->pid = 0;
 	c->pos = c->len = 0;
 	c->esmtp = c->size = c->eightbit = c->pipelining = c->expect = 0;
+	c->chunking = 0;
 	c->why[0] = '\0';
 	c->timeout = timeout;
 	c->to = c->from = -1;

@@ -39,6 +39,7 @@ struct child {
 	int		 size;		/* offered SIZE */
 	int		 eightbit;	/* offered 8BITMIME */
 	int		 pipelining;	/* offered PIPELINING */
+	int		 chunking;	/* offered CHUNKING (BDAT) */
 	int		 expect;	/* a reply is probably there: read first */
 	char		 why[128];	/* the last failure, for the log */
 	char		 buf[CHILD_BUF];	/* last: used from its start */

@@ -48,6 +48,7 @@ struct config {
 	unsigned long	 spool_memory;
 	char		 spool_dir[HOSTNAME_MAX + 1];
 	int		 data_spool;
+	int		 child_bdat;
 	int		 pipelining;
 	int		 delay_reject;
 	unsigned long	 greet_delay;		/* seconds */

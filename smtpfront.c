@@ -1003,8 +1003,13 @@ pass_on(char *hold, size_t *nhold, const char *raw, size_t n, size_t k)
 	return 0;
 }
 
-/* Where a streamed message stands with the child. */
-enum { DS_ASKED, DS_GO, DS_REFUSED, DS_FAILED, DS_TOOBIG };
+/*
+ * Where a streamed message stands with the child.  DS_WAIT: the child
+ * offers CHUNKING and has not been told DATA yet; a message whose end
+ * comes in its first read goes to it whole as one BDAT LAST (no 354 to
+ * wait for), anything longer gets DATA then.
+ */
+enum { DS_ASKED, DS_GO, DS_REFUSED, DS_FAILED, DS_TOOBIG, DS_WAIT };
 
 struct dstate {
 	int		 state;
@@ -1019,6 +1024,8 @@ struct dstate {
 	const char	*tail;
 	size_t		 tail_len;
 	int		 joined;
+	int		 whole;		/* DS_WAIT: tail is the whole message,
+					 * as sent, terminator included */
 };
 
 static size_t	warn_header(char *, size_t);
@@ -1055,10 +1062,17 @@ data_ready(struct dstate *ds)
 	size_t plen;
 	int bol = 1;
 
-	if (ds->state != DS_ASKED)
+	if (ds->state == DS_WAIT) {
+		/* more than one read: DATA after all, and wait for its 354 */
+		if (child_send(&sf.ch, "DATA\r\n", 6) == -1)
+			goto fail;
+		ds->state = DS_ASKED;
+	} else if (ds->state != DS_ASKED)
 		return ds->state == DS_GO ? 0 : -1;
-	/* the client's bytes took a round trip: the 354 is likely there */
-	sf.ch.expect = 1;
+	else
+		/* the client's bytes took a round trip: the 354 is likely
+		 * there */
+		sf.ch.expect = 1;
 	if (child_reply(&sf.ch, &ds->rep) == -1)
 		goto fail;
 	if (ds->rep.code != 354) {
@@ -1198,7 +1212,13 @@ stream(struct dstate *ds, unsigned long long *total)
 		if (st == DOT_BAD)
 			return RECV_BAD;
 		(void)too_big(ds, *total);
-		if (data_ready(ds) == 0 && (st == DOT_END ?
+		if (ds->state == DS_WAIT && st == DOT_END) {
+			/* all in one read: it stays in the buffer until the
+			 * checks have passed, then goes as one BDAT */
+			ds->tail = raw;
+			ds->tail_len = used;
+			ds->whole = 1;
+		} else if (data_ready(ds) == 0 && (st == DOT_END ?
 		    keep_tail(ds, hold, nhold, raw, used) :
 		    pass_on(hold, &nhold, raw, used, dot_pending(&d))) == -1) {
 			ds->state = DS_FAILED;
@@ -1283,9 +1303,13 @@ data_refused(int toobig, int sperr, unsigned long long total)
 	txn_reset();
 }
 
-/* The end-of-data checks; 0 when they pass (else refused, child gone). */
+/*
+ * The end-of-data checks; 0 when they pass (else refused).  A child
+ * inside DATA (in_data) has all but the terminator: it must not get it,
+ * and is killed.
+ */
 static int
-data_checks(struct spool *sp)
+data_checks(struct spool *sp, int in_data)
 {
 	struct held d;
 	int r;
@@ -1295,8 +1319,7 @@ data_checks(struct spool *sp)
 	sf.s.spool = NULL;
 	if (r == VERDICT_PASS || d.verdict == VERDICT_ACCEPT)
 		return 0;
-	if (sp == NULL) {
-		/* the child has all but the terminator: it must not get it */
+	if (in_data) {
 		child_kill(&sf.ch);
 		sf.mail_fwd = 0;
 	}
@@ -1326,10 +1349,39 @@ data_done(int failed, const struct creply *rep, unsigned long long total)
 }
 
 /*
+ * A message that came whole in one read, to a child offering CHUNKING:
+ * "BDAT n LAST", the added header and the message without its
+ * dot-stuffing and terminator, in one write.  The child answers once, at
+ * the end; it has no 354 to give.
+ */
+#define BDAT_HEAD	32	/* "BDAT " digits " LAST" CRLF */
+
+static int
+bdat_last(const struct dstate *ds)
+{
+	static char buf[BDAT_HEAD + PREFIX_MAX + CLIENT_IBUF + 2];
+	char head[BDAT_HEAD], *body = buf + BDAT_HEAD + PREFIX_MAX;
+	struct dot d;
+	size_t used, n, plen, h;
+
+	dot_init(&d);
+	if (ds->tail_len > CLIENT_IBUF ||
+	    dot_feed(&d, ds->tail, ds->tail_len, &used, body, &n) != DOT_END)
+		return -1;	/* cannot be: it was one read, and it ended */
+	plen = warn_header(buf + BDAT_HEAD, PREFIX_MAX);
+	memmove(body - plen, buf + BDAT_HEAD, plen);
+	h = (size_t)snprintf(head, sizeof(head), "BDAT %zu LAST\r\n", plen + n);
+	memcpy(body - plen - h, head, h);
+	return child_send(&sf.ch, body - plen - h, h + plen + n);
+}
+
+/*
  * Streamed: DATA goes to the child and the client gets 354 at once,
  * without waiting for the child's; its answer is read when the first
  * bytes are to go.  A child that refuses DATA has its reply given at the
- * end of data instead.
+ * end of data instead.  A child offering CHUNKING is told nothing until
+ * the first bytes come: a message complete in them goes as one BDAT LAST
+ * after the end-of-data checks (refused, it never reaches the child).
  */
 static void
 data_streamed(void)
@@ -1344,7 +1396,10 @@ data_streamed(void)
 	ds.tail = NULL;
 	ds.tail_len = 0;
 	ds.joined = 0;
-	if (child_send(&sf.ch, "DATA\r\n", 6) == -1) {
+	ds.whole = 0;
+	if (sf.ch.chunking && s->cfg.child_bdat)
+		ds.state = DS_WAIT;
+	else if (child_send(&sf.ch, "DATA\r\n", 6) == -1) {
 		ds.state = DS_FAILED;
 		child_failed("data");
 	}
@@ -1365,9 +1420,16 @@ data_streamed(void)
 		data_done(0, &ds.rep, total);
 		return;
 	}
-	if (ds.state == DS_GO && data_checks(NULL) == -1)
+	if ((ds.state == DS_GO || ds.state == DS_WAIT) &&
+	    data_checks(NULL, ds.state == DS_GO) == -1)
 		return;
-	if (ds.state == DS_GO && ((ds.joined ?
+	if (ds.state == DS_WAIT) {
+		if (bdat_last(&ds) == -1 || child_reply(&sf.ch, &rep) == -1) {
+			ds.state = DS_FAILED;
+			child_failed("data");
+		} else
+			ds.state = DS_GO;
+	} else if (ds.state == DS_GO && ((ds.joined ?
 	    child_send(&sf.ch, ds.tail, ds.tail_len + 3) :
 	    (ds.tail_len > 0 &&
 	    child_send(&sf.ch, ds.tail, ds.tail_len) == -1) ? -1 :
@@ -1408,7 +1470,7 @@ data_spooled(void)
 		data_refused(toobig, sperr, total);
 		return;
 	}
-	if (data_checks(sp) == -1) {
+	if (data_checks(sp, 0) == -1) {
 		spool_free(sp);
 		return;
 	}

@@ -4,7 +4,10 @@
 # "sendmail -C DIR -bs"; messages, a 2 MB one too, arrive in the Maildir
 # byte for byte (the body after Postfix's added headers, with CRLF as LF).
 # A message cut off while it streams (over size_max) leaves nothing in
-# Postfix's queue and the session goes on.
+# Postfix's queue and the session goes on.  Postfix offers CHUNKING: a
+# message that comes in one read goes to it as one BDAT LAST (its reply
+# then counts the bytes), a longer one as DATA, and child_bdat no keeps
+# DATA for all.
 # A recipient Postfix does not know is refused to the client with
 # Postfix's own reply: for that the child is Postfix's smtpd run as the
 # mail owner, because "sendmail -bs" run by root is Postfix's stand-alone
@@ -36,8 +39,10 @@ sub body_of {
 	return $m;
 }
 
+# Postfix's final reply: "Ok: N bytes queued as ID" after BDAT (N the
+# message's own bytes, dot-stuffing undone), "Ok: queued as ID" after DATA.
 sub deliver {
-	my ($s, $msg, $tag) = @_;
+	my ($s, $msg, $tag, $bdat) = @_;
 	my $c = client(server => $s, local => '127.0.0.2');
 	my ($banner) = $c->start('client.test');
 	reply_is($banner, '220', undef, "$tag: banner");
@@ -49,8 +54,15 @@ sub deliver {
 	$c->send($wire . ".\r\n", 60);
 	my $r = $c->reply(60);
 	reply_is($r, '250', '2.0.0', "$tag: accepted");
-	like($r->{last}, qr/^250 2\.0\.0 Ok: queued as [0-9A-F]+$/,
-	    "$tag: Postfix's own reply reaches the client");
+	if ($bdat) {
+		like($r->{last}, qr/^250 2\.0\.0 Ok: \d+ bytes queued as [0-9A-F]+$/,
+		    "$tag: Postfix's own reply to BDAT LAST reaches the client");
+		my ($n) = ($r->{last} // '') =~ /Ok: (\d+) bytes/;
+		is($n, length($msg), "$tag: BDAT carried the message's bytes");
+	} else {
+		like($r->{last}, qr/^250 2\.0\.0 Ok: queued as [0-9A-F]+$/,
+		    "$tag: Postfix's own reply to DATA reaches the client");
+	}
 	reply_is($c->cmd('QUIT'), '221', '2.0.0', "$tag: QUIT");
 	$c->closed(5);
 }
@@ -61,12 +73,12 @@ my $body1 = crlf("Hello from smtpfront.\n\n.a line that began with a dot\n" .
     "..two dots\n\ttab and trailing space \n" . ("x" x 990) . "\n" .
     "caf\xc3\xa9\nlast line\n");
 my $msg1 = message('first', $body1);
-deliver($s, $msg1, 'small');
+deliver($s, $msg1, 'small', 1);
 my @f = maildir_files($pf, 1, 15);
 is(scalar(@f), 1, 'small: in the Maildir');
 my $got = @f ? slurp($f[0]) : '';
-(my $want = $body1) =~ s/\r\n/\n/g;
-is(@f ? body_of($f[0]) : undef, $want, 'small: body byte for byte');
+(my $want1 = $body1) =~ s/\r\n/\n/g;
+is(@f ? body_of($f[0]) : undef, $want1, 'small: body byte for byte');
 like($got, qr/^Subject: first$/m, 'small: our headers kept');
 like($got, qr/^Received: from client\.test /m,
     'small: Postfix saw the client HELO name');
@@ -78,11 +90,11 @@ while (length($body2) < 2 * 1024 * 1024) {
 	$i++;
 }
 my $msg2 = message('second', $body2);
-deliver($s, $msg2, '2 MB');
+deliver($s, $msg2, '2 MB', 0);
 @f = maildir_files($pf, 2, 20);
 is(scalar(@f), 2, '2 MB: in the Maildir');
 my ($f2) = grep { (slurp($_) // '') =~ /^Subject: second$/m } @f;
-($want = $body2) =~ s/\r\n/\n/g;
+(my $want = $body2) =~ s/\r\n/\n/g;
 ok(defined $f2 && body_of($f2) eq $want, '2 MB: body byte for byte')
     or diag(defined $f2 ? 'differs' : 'not found');
 ok(scalar(wait_log($s, qr/: session .* msgs=1 verdict=accept /, 5, 2)),
@@ -154,6 +166,19 @@ stop($s);
 	like(slurp("$pf/maillog") // '',
 	    qr/reject: RCPT .*<nobody\@example\.test>: Recipient address rejected/,
 	    'Postfix logged the refusal');
+	stop($t);
+}
+
+# --- child_bdat no: DATA even for a message in one read ------------------------
+{
+	my $t = start_tcpserver(rules => test_rules(),
+	    child => postfix_sendmail_child($pf),
+	    env => { SMTPFRONT_CHILD_BDAT => 'no' });
+	deliver($t, message('fifth', $body1), 'child_bdat no', 0);
+	@f = maildir_files($pf, 5, 20);
+	my ($f5) = grep { (slurp($_) // '') =~ /^Subject: fifth$/m } @f;
+	ok(defined $f5 && body_of($f5) eq $want1,
+	    'child_bdat no: body byte for byte');
 	stop($t);
 }
 

@@ -25,6 +25,11 @@
  * mid-exit ends the sink once the first line of the message is read.
  * eod-hang sleeps $SINK_HANG seconds (default 3600) without replying.
  *
+ * With $SINK_CHUNKING set (non-empty) the sink also offers CHUNKING, as
+ * Postfix and Exim do, and takes BDAT (RFC 3030): a chunk's bytes go to
+ * the message file as they are; the data-* faults apply to a message's
+ * first BDAT, mid-exit to its first line, the eod-* ones to BDAT LAST.
+ *
  * A message file is kept only when the sink answers 250 to it.  The sink
  * exits 0 after QUIT or at end of input, 1 on a write or file error.
  * Input is read through one fixed buffer; a command line longer than
@@ -373,43 +378,45 @@ readdata(int fd)
 	}
 }
 
-static void
-cmd_data(void)
-{
-	char	 tmp[PATH_SIZE], msg[PATH_SIZE], env[PATH_SIZE];
-	char	 line[LINE_SIZE + 64];
-	int	 fd, r;
+/* A message's data begins (DATA or its first BDAT): 0, or -1 refused. */
+static char	 tmpf[PATH_SIZE], msgf[PATH_SIZE], envf[PATH_SIZE];
 
+static int
+data_begin(int *fd)
+{
 	if (!mail_seen) {
 		reply("503 5.5.1 sink: need MAIL first");
-		return;
+		return -1;
 	}
 	if (rcpts == 0) {
 		reply("554 5.5.1 sink: no valid recipients");
-		return;
+		return -1;
 	}
 	if (hasfault("data-exit"))
 		_exit(0);
 	if (hasfault("data-451")) {
 		reply("451 4.3.0 sink: no DATA now");
-		return;
+		return -1;
 	}
 	msgno++;
-	fd = -1;
+	*fd = -1;
 	if (sinkdir != NULL) {
-		mkpath(tmp, sizeof(tmp), "%s/%ld.%lu.tmp", msgno);
-		mkpath(msg, sizeof(msg), "%s/%ld.%lu.msg", msgno);
-		mkpath(env, sizeof(env), "%s/%ld.%lu.env", msgno);
-		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		if (fd < 0)
+		mkpath(tmpf, sizeof(tmpf), "%s/%ld.%lu.tmp", msgno);
+		mkpath(msgf, sizeof(msgf), "%s/%ld.%lu.msg", msgno);
+		mkpath(envf, sizeof(envf), "%s/%ld.%lu.env", msgno);
+		*fd = open(tmpf, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (*fd < 0)
 			die();
 	}
-	reply("354 sink: go ahead");
-	r = readdata(fd);
-	if (fd >= 0 && close(fd) != 0)
-		die();
-	if (r == 0)
-		_exit(0);
+	return 0;
+}
+
+/* The message's data is complete (fd closed): faults, file, reply. */
+static void
+data_end(void)
+{
+	char	 line[LINE_SIZE + 64];
+
 	mail_seen = 0;
 	rcpts = 0;
 	if (hasfault("eod-exit"))
@@ -436,8 +443,8 @@ cmd_data(void)
 		goto refused;
 	}
 	if (sinkdir != NULL) {
-		appendfile(env, envelope, envlen);
-		if (rename(tmp, msg) != 0)
+		appendfile(envf, envelope, envlen);
+		if (rename(tmpf, msgf) != 0)
 			die();
 	}
 	envlen = 0;
@@ -453,7 +460,94 @@ cmd_data(void)
 refused:
 	envlen = 0;
 	if (sinkdir != NULL)
-		unlink(tmp);
+		unlink(tmpf);
+}
+
+static void
+cmd_data(void)
+{
+	int	 fd, r;
+
+	if (data_begin(&fd) == -1)
+		return;
+	reply("354 sink: go ahead");
+	r = readdata(fd);
+	if (fd >= 0 && close(fd) != 0)
+		die();
+	if (r == 0)
+		_exit(0);
+	data_end();
+}
+
+/*
+ * BDAT SIZE [LAST]: SIZE bytes follow the command line whatever the
+ * reply; they go to the message file (fd -1 while none is open, or when
+ * the message was refused: then they are read and dropped).
+ */
+static int	 bdat_fd = -1, bdat_on, bdat_bad;
+
+/* RSET: a message of chunks without its last is dropped. */
+static void
+bdat_drop(void)
+{
+	if (bdat_fd >= 0) {
+		close(bdat_fd);
+		unlink(tmpf);
+	}
+	bdat_fd = -1;
+	bdat_on = 0;
+}
+
+static void
+cmd_bdat(const char *line, size_t n)
+{
+	char	 *end;
+	unsigned long long want;
+	size_t	 k;
+	int	 last, midexit;
+
+	(void)n;
+	errno = 0;
+	want = strtoull(line + 5, &end, 10);
+	last = strcasecmp(end, " LAST") == 0;
+	if (line[4] != ' ' || end == line + 5 || errno != 0 ||
+	    (*end != '\0' && !last)) {
+		reply("501 5.5.4 sink: BDAT needs a size");
+		return;
+	}
+	if (!bdat_on) {
+		bdat_on = 1;
+		bdat_bad = data_begin(&bdat_fd) == -1;
+	}
+	midexit = hasfault("mid-exit");
+	while (want > 0) {
+		if (!fill())
+			_exit(0);
+		k = inlen - inpos;
+		if (k > want)
+			k = (size_t)want;
+		if (midexit && memchr(inbuf + inpos, '\n', k) != NULL)
+			_exit(0);
+		if (bdat_fd >= 0 && !bdat_bad)
+			writeall(bdat_fd, inbuf + inpos, k);
+		inpos += k;
+		want -= k;
+	}
+	if (bdat_bad) {
+		if (last)
+			bdat_drop();
+		reply("503 5.5.1 sink: message refused, chunk dropped");
+		return;
+	}
+	if (!last) {
+		reply("250 2.0.0 sink: chunk taken");
+		return;
+	}
+	bdat_on = 0;
+	if (bdat_fd >= 0 && close(bdat_fd) != 0)
+		die();
+	bdat_fd = -1;
+	data_end();
 }
 
 static void
@@ -528,7 +622,7 @@ main(void)
 	struct rlimit	 rl;
 	const char	*f;
 	long		 n;
-	int		 refused_banner;
+	int		 refused_banner, chunking;
 
 	signal(SIGPIPE, SIG_IGN);
 	rl.rlim_cur = rl.rlim_max = 0;
@@ -539,6 +633,8 @@ main(void)
 	f = getenv("SINK_FAULT");
 	if (f != NULL)
 		snprintf(fault, sizeof(fault), "%s", f);
+	f = getenv("SINK_CHUNKING");
+	chunking = f != NULL && *f != '\0';
 	sinkdir = getenv("SINK_DIR");
 	if (sinkdir != NULL && *sinkdir == '\0')
 		sinkdir = NULL;
@@ -584,7 +680,11 @@ main(void)
 			mail_seen = 0;
 			/* one write: line by line, Nagle would hold the rest
 			 * until the client's delayed ACK on a TCP socket */
-			reply("250-sink.test\r\n250-PIPELINING\r\n"
+			reply(chunking ?
+			    "250-sink.test\r\n250-PIPELINING\r\n"
+			    "250-SIZE 1000000000\r\n250-8BITMIME\r\n"
+			    "250-CHUNKING\r\n250 ENHANCEDSTATUSCODES" :
+			    "250-sink.test\r\n250-PIPELINING\r\n"
 			    "250-SIZE 1000000000\r\n250-8BITMIME\r\n"
 			    "250 ENHANCEDSTATUSCODES");
 		} else if (verb(line, n, "HELO")) {
@@ -597,7 +697,10 @@ main(void)
 			cmd_rcpt(line, (size_t)n);
 		else if (verb(line, n, "DATA"))
 			cmd_data();
+		else if (chunking && verb(line, n, "BDAT"))
+			cmd_bdat(line, (size_t)n);
 		else if (verb(line, n, "RSET")) {
+			bdat_drop();
 			mail_seen = 0;
 			rcpts = 0;
 			envlen = 0;
