@@ -1362,7 +1362,8 @@ bdat_last(const struct dstate *ds)
 	static char buf[BDAT_HEAD + PREFIX_MAX + CLIENT_IBUF + 2];
 	char head[BDAT_HEAD], *body = buf + BDAT_HEAD + PREFIX_MAX;
 	struct dot d;
-	size_t used, n, plen, h;
+	size_t used, n, plen;
+	int h;
 
 	dot_init(&d);
 	if (ds->tail_len > CLIENT_IBUF ||
@@ -1370,9 +1371,11 @@ bdat_last(const struct dstate *ds)
 		return -1;	/* cannot be: it was one read, and it ended */
 	plen = warn_header(buf + BDAT_HEAD, PREFIX_MAX);
 	memmove(body - plen, buf + BDAT_HEAD, plen);
-	h = (size_t)snprintf(head, sizeof(head), "BDAT %zu LAST\r\n", plen + n);
-	memcpy(body - plen - h, head, h);
-	return child_send(&sf.ch, body - plen - h, h + plen + n);
+	h = snprintf(head, sizeof(head), "BDAT %zu LAST\r\n", plen + n);
+	if (h <= 0 || (size_t)h >= sizeof(head))
+		return -1;	/* cannot be: a size of at most 6 digits */
+	memcpy(body - plen - h, head, (size_t)h);
+	return child_send(&sf.ch, body - plen - h, (size_t)h + plen + n);
 }
 
 /*
