@@ -148,18 +148,12 @@ client_flush(struct client *c)
 	if (c->failed)
 		return -1;
 	/*
-	 * A socket blocks for at most its timeout (at least a millisecond:
-	 * zero would mean forever); anything else is non-blocking: write
-	 * first, wait only when full.
+	 * A socket blocks for at most the timeout the last read set (the
+	 * smaller of the read timeout and what was left of the session
+	 * then); anything else is non-blocking: write first, wait only when
+	 * full.
 	 */
 	while (done < c->olen) {
-		if (c->sock) {
-			ms = wait_ms(c, &ceiling);
-			if (sock_wait(c, ms > 0 ? ms : 1) == -1) {
-				c->failed = 1;
-				return -1;
-			}
-		}
 		w = c->wr(c, c->obuf + done, c->olen - done);
 		if (w >= 0) {
 			done += (size_t)w;
