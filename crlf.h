@@ -1,6 +1,6 @@
 /*
  * crlf.h: find line ends in message data, for the DATA machine (dot.c)
- * and the child's replies.
+ * and the child's replies; and plain text for the log (log.c).
  */
 #ifndef CRLF_H
 #define CRLF_H
@@ -11,5 +11,10 @@
 size_t	crlf_find(const char *, size_t);
 /* Offset of the first LF in s[0..n), or n when there is none. */
 size_t	crlf_lf(const char *, size_t);
+/*
+ * Length of the leading run of s[0..n) that a log value can take as it
+ * is: bytes 33..126 but '"' (no blank, no control, no 8-bit, no quote).
+ */
+size_t	text_plain(const char *, size_t);
 
 #endif

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <syslog.h>
 #include <unistd.h>
+#include "crlf.h"
 #include "log.h"
 
 static char	 log_ip[LOG_VALUE_MAX + 1] = "unknown";
@@ -206,9 +207,12 @@ put_value(const char *v, size_t n, char open, char close)
 {
 	size_t i, m = n > LOG_VALUE_MAX ? LOG_VALUE_MAX : n;
 	char *o;
+	/* the usual value (an address, a name, a number) is plain: it goes
+	 * as it is, found so 16 bytes at a time */
+	int plain = m > 0 && text_plain(v, m) == m;
 	int quote = (m == 0);
 
-	for (i = 0; i < m && !quote; i++)
+	for (i = 0; i < m && !quote && !plain; i++)
 		if (v[i] == ' ' || v[i] == '"')
 			quote = 1;
 	if (open == '\0' && quote) {
@@ -231,15 +235,18 @@ put_value(const char *v, size_t n, char open, char close)
 		return;
 	}
 	o = line + len;
-	for (i = 0; i < m; i++) {
-		unsigned char c = (unsigned char)v[i];
+	if (plain)
+		memcpy(o, v, m);
+	else
+		for (i = 0; i < m; i++) {
+			unsigned char c = (unsigned char)v[i];
 
-		if (c == '"')
-			c = '\'';
-		else if (c < 32 || c >= 127)
-			c = '?';
-		o[i] = (char)c;
-	}
+			if (c == '"')
+				c = '\'';
+			else if (c < 32 || c >= 127)
+				c = '?';
+			o[i] = (char)c;
+		}
 	len += m;
 	if (n > m)
 		puts_("...");
