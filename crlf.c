@@ -62,7 +62,7 @@ crlf_lf(const char *s, size_t n)
 }
 
 size_t
-text_plain(const char *s, size_t n)
+crlf_plain(const char *s, size_t n)
 {
 	size_t i = 0;
 #if defined(__SSE2__)

@@ -15,6 +15,6 @@ size_t	crlf_lf(const char *, size_t);
  * Length of the leading run of s[0..n) that a log value can take as it
  * is: bytes 33..126 but '"' (no blank, no control, no 8-bit, no quote).
  */
-size_t	text_plain(const char *, size_t);
+size_t	crlf_plain(const char *, size_t);
 
 #endif

@@ -209,7 +209,7 @@ put_value(const char *v, size_t n, char open, char close)
 	char *o;
 	/* the usual value (an address, a name, a number) is plain: it goes
 	 * as it is, found so 16 bytes at a time */
-	int plain = m > 0 && text_plain(v, m) == m;
+	int plain = m > 0 && crlf_plain(v, m) == m;
 	int quote = (m == 0);
 
 	for (i = 0; i < m && !quote && !plain; i++)

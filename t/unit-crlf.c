@@ -3,7 +3,7 @@
  * against plain byte loops: every byte value at every position of
  * buffers of 0 to 40 bytes, at every alignment of the first 16, and
  * buffers with nothing to find.  crlf_find (first CR or LF), crlf_lf
- * (first LF) and text_plain (leading run of bytes 33..126 but '"').
+ * (first LF) and crlf_plain (leading run of bytes 33..126 but '"').
  * Also log values through log.c: a plain value goes as it is, others are
  * quoted and made printable as before.  Prints TAP.
  */
@@ -105,7 +105,7 @@ main(void)
 			/* a filler found by none: 'a' */
 			memset(s, 'a', n);
 			if (crlf_find(s, n) != n || crlf_lf(s, n) != n ||
-			    text_plain(s, n) != n)
+			    crlf_plain(s, n) != n)
 				bad_find++;
 			for (pos = 0; pos < n; pos++)
 				for (b = 0; b < 256; b++) {
@@ -115,7 +115,7 @@ main(void)
 						bad_find++;
 					if (crlf_lf(s, n) != ref_lf(s, n))
 						bad_lf++;
-					if (text_plain(s, n) != ref_plain(s, n))
+					if (crlf_plain(s, n) != ref_plain(s, n))
 						bad_plain++;
 					if (ref_plain(s, n) == n)
 						plain_seen++;
@@ -125,18 +125,18 @@ main(void)
 	ok(bad_find == 0, "crlf_find agrees with a byte loop (%d differ)",
 	    bad_find);
 	ok(bad_lf == 0, "crlf_lf agrees with a byte loop (%d differ)", bad_lf);
-	ok(bad_plain == 0, "text_plain agrees with a byte loop (%d differ)",
+	ok(bad_plain == 0, "crlf_plain agrees with a byte loop (%d differ)",
 	    bad_plain);
 	ok(plain_seen > 0 && plain_seen < 16 * 41 * 40 * 256 / 2,
-	    "text_plain: both plain and other buffers were tried (%d plain)",
+	    "crlf_plain: both plain and other buffers were tried (%d plain)",
 	    plain_seen);
-	ok(text_plain("<a@b.test>", 10) == 10, "text_plain: an address is plain");
-	ok(text_plain("two words", 9) == 3, "text_plain: a blank ends it");
-	ok(text_plain("say\"x\"", 6) == 3, "text_plain: a quote ends it");
-	ok(text_plain("0123456789abcdef0123\x7f", 21) == 20,
-	    "text_plain: DEL after 16 bytes ends it");
-	ok(text_plain("0123456789abcdef\xc3\xa9", 18) == 16,
-	    "text_plain: 8-bit ends it");
+	ok(crlf_plain("<a@b.test>", 10) == 10, "crlf_plain: an address is plain");
+	ok(crlf_plain("two words", 9) == 3, "crlf_plain: a blank ends it");
+	ok(crlf_plain("say\"x\"", 6) == 3, "crlf_plain: a quote ends it");
+	ok(crlf_plain("0123456789abcdef0123\x7f", 21) == 20,
+	    "crlf_plain: DEL after 16 bytes ends it");
+	ok(crlf_plain("0123456789abcdef\xc3\xa9", 18) == 16,
+	    "crlf_plain: 8-bit ends it");
 
 	/* log values: plain ones as they are, the rest as before */
 	log_init("192.0.2.1");
