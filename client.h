@@ -42,9 +42,10 @@ struct client {
 	size_t		 olen;
 	int		 failed;	/* a write failed: the client is gone */
 	int		 more;		/* the last read filled ibuf */
-	int		 sock;		/* a blocking socket: the kernel times reads
-					 * and writes out (SO_RCVTIMEO/SNDTIMEO) */
-	int		 sock_ms;	/* the timeouts set on it, milliseconds */
+	/* a blocking socket: the kernel times reads and writes out
+	 * (SO_RCVTIMEO, SO_SNDTIMEO), sock_ms milliseconds */
+	int		 sock;
+	int		 sock_ms;
 	char		 obuf[CLIENT_OBUF];
 	char		 ibuf[CLIENT_IBUF];	/* last: used from its start */
 };

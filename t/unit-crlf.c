@@ -130,7 +130,8 @@ main(void)
 	ok(plain_seen > 0 && plain_seen < 16 * 41 * 40 * 256 / 2,
 	    "crlf_plain: both plain and other buffers were tried (%d plain)",
 	    plain_seen);
-	ok(crlf_plain("<a@b.test>", 10) == 10, "crlf_plain: an address is plain");
+	ok(crlf_plain("<a@b.test>", 10) == 10,
+	    "crlf_plain: an address is plain");
 	ok(crlf_plain("two words", 9) == 3, "crlf_plain: a blank ends it");
 	ok(crlf_plain("say\"x\"", 6) == 3, "crlf_plain: a quote ends it");
 	ok(crlf_plain("0123456789abcdef0123\x7f", 21) == 20,
@@ -142,13 +143,16 @@ main(void)
 	log_init("192.0.2.1");
 	{
 		static const struct { const char *v, *want; int addr; } lv[] = {
-			{ "alice@example.org.and.a.long.tail", "alice@example.org.and.a.long.tail", 0 },
+			{ "alice@example.org.and.a.long.tail",
+			    "alice@example.org.and.a.long.tail", 0 },
 			{ "a@b.test", "<a@b.test>", 1 },
 			{ "", "<>", 1 },
 			{ "", "\"\"", 0 },
-			{ "two words and more than sixteen", "\"two words and more than sixteen\"", 0 },
+			{ "two words and more than sixteen",
+			    "\"two words and more than sixteen\"", 0 },
 			{ "say \"hi\" now", "\"say 'hi' now\"", 0 },
-			{ "ctl\x01" "and\x7f" "8bit\xc3\xa9", "ctl?and?8bit??", 0 },
+			{ "ctl\x01" "and\x7f" "8bit\xc3\xa9", "ctl?and?8bit??",
+			    0 },
 			{ "0123456789abcdef\"", "\"0123456789abcdef'\"", 0 },
 		};
 		size_t i;
