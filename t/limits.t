@@ -3,11 +3,15 @@
 # lines over 512 bytes, NUL and 8-bit bytes and bare LF in commands (500
 # 5.5.2, the session goes on), rcpt_max (452 4.5.3), errors_max (421 and
 # close), the idle timeout and the session ceiling (421 4.4.2 and close).
+# The idle timeout holds on a socket (the kernel keeps it) and on pipes
+# (FIFOs here: smtpfront waits with poll).
 use strict;
 use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
+use IO::Select;
+use POSIX qw(mkfifo);
 use Time::HiRes qw(sleep time);
 use SF;
 
@@ -125,6 +129,48 @@ my $s = server();
 	    or diag("NOOPs answered: " . ($noops // 0));
 	ok($c->closed(5), 'session ceiling: closed');
 	stop($t);
+}
+
+# --- idle timeout with pipes, not a socket ------------------------------------
+{
+	my $dir = tmp();
+	my ($in, $out, $log) = ("$dir/lim.in", "$dir/lim.out", "$dir/lim.log");
+	mkfifo($in, 0600) or die "$in: $!";
+	mkfifo($out, 0600) or die "$out: $!";
+	my $pid = SF::spawn(argv => [build() . "/smtpfront", build() . "/t/sink"],
+	    env => SF::server_env(env => { SMTPFRONT_TIMEOUT => 1,
+	    TCPREMOTEIP => '127.0.0.2', TCPLOCALIP => '127.0.0.1' }),
+	    stdin => $in, stdout => $out, stderr => $log);
+	open(my $w, '>', $in) or die "$in: $!";
+	open(my $r, '<', $out) or die "$out: $!";
+	$w->autoflush(1);
+	my $sel = IO::Select->new($r);
+	my $got = '';
+	# what smtpfront wrote within $secs, until $re matches or it closes
+	my $read_until = sub {
+		my ($re, $secs) = @_;
+		my $end = time + $secs;
+		while ($got !~ $re && time < $end) {
+			last unless $sel->can_read($end - time);
+			my $n = sysread($r, my $buf, 4096);
+			last unless $n;
+			$got .= $buf;
+		}
+		return $got =~ $re;
+	};
+	ok($read_until->(qr/^220 /m, 5), 'pipes: banner');
+	print $w "HELO client.test\r\n";
+	ok($read_until->(qr/^250 /m, 5), 'pipes: HELO answered');
+	my $t0 = time;
+	ok($read_until->(qr/^421 4\.4\.2 /m, 6), 'pipes: idle for 1 s: 421 4.4.2')
+	    or diag($got);
+	my $took = time - $t0;
+	ok($took > 0.8 && $took < 4, 'pipes: idle timeout after about 1 s')
+	    or diag("took $took s");
+	ok(defined SF::reap($pid, 5), "pipes: smtpfront ended");
+	like(slurp($log) // '', qr/ rule=timeout /, 'pipes: timeout logged');
+	close($w);
+	close($r);
 }
 
 stop($s);
