@@ -2,7 +2,7 @@
 # bench/lib/bench.pl: the smtpfront benchmark, run by bench/run.
 #
 #   bench/run [--quick] [-o FILE] [--only rate,lat,mem,big,ins]
-#       [--smtpfront PATH]
+#       [--smtpfront PATH] [--mta]
 #
 # One run drives the same load through five servers started side by side
 # on loopback, each a tcpserver:
@@ -18,6 +18,18 @@
 #                                         rule set (rules_source below)
 #   (e) as (c), the sink offering CHUNKING (SINK_CHUNKING, as Postfix and
 #       Exim do): messages/s and sessions/s only
+#
+# With --mta (as root, Postfix installed), two more rows for the rates,
+# with a real MTA as the child: a private Postfix instance
+# (scripts/postfix-instance.sh) whose smtpd -S takes the SMTP session
+# and queues each message, delivered to a Maildir by Postfix itself:
+#   (f) tcpserver -> Postfix smtpd -S            the MTA alone
+#   (g) tcpserver -> smtpfront -> Postfix smtpd  defaults, as (c); its
+#                                                ratios are to (f)
+# Both run as the postfix user; before each round of every row the
+# Postfix queue is left to empty, so no row pays for (f)'s or (g)'s
+# deliveries.
+# Their server CPU counts tcpserver's tree only, not Postfix's daemons.
 #
 # The child is build/bench/t/sink, the tests' small sink (t/sink.c) built
 # with -O2 and linked as the Makefile links it; it records nothing (no
@@ -64,10 +76,11 @@ my $quick = 0;
 my $outfile;
 my $sf_path;
 my $only = 'rate,lat,mem,big,ins';
+my $mta = 0;
 GetOptions('quick' => \$quick, 'o=s' => \$outfile,
-    'smtpfront=s' => \$sf_path, 'only=s' => \$only)
+    'smtpfront=s' => \$sf_path, 'only=s' => \$only, 'mta' => \$mta)
     or die "usage: bench/run [--quick] [-o FILE] [--smtpfront PATH] " .
-    "[--only rate,lat,mem,big,ins]\n";
+    "[--only rate,lat,mem,big,ins] [--mta]\n";
 my %ONLY = map { $_ => 1 } split(/,/, $only);
 
 my %N = $quick ?
@@ -285,7 +298,8 @@ sub start_server {
 	    out => "$TMP/server.$n.out", row => $row);
 	my %env = (%{base_env()}, %{$row->{env} || {}});
 	my @argv = (@wrap, 'tcpserver', '-1', '-R', '-H', '-l',
-	    'mx.test.invalid', '-c', '600', '-b', '64', @UG, $ip, '0',
+	    'mx.test.invalid', '-c', '600', '-b', '64',
+	    @{$row->{ug} || \@UG}, $ip, '0',
 	    @{$row->{argv}});
 	$s{pid} = spawn(argv => \@argv, env => \%env, stdout => $s{out},
 	    stderr => $s{log});
@@ -525,7 +539,49 @@ my @ROWS = (
 	    SMTPFRONT_RCPT_DOMAIN_ACTION => 'off',
 	    SMTPFRONT_SIZE_MAX => $SIZE_MAX, SINK_CHUNKING => 1 } },
 );
-# Rows measured for everything; (e) only for the rates.
+# --mta: a private Postfix instance and the rows (f) and (g).
+my $PF = "$TMP/postfix";
+my $PF_UP = 0;
+if ($mta) {
+	die "bench: --mta needs root (Postfix's own start)\n" if $> != 0;
+	my @pw = getpwnam('postfix');
+	die "bench: --mta: there is no user postfix\n" unless @pw;
+	for my $cmd (qw(create start)) {
+		my ($st) = run(argv => ['sh', "$TOP/scripts/postfix-instance.sh",
+		    $PF, $cmd], stdout => "$TMP/pf.out", stderr => "$TMP/pf.out");
+		die "bench: postfix-instance.sh $cmd: " . (slurp("$TMP/pf.out")
+		    // '') . "\n" if $st != 0;
+	}
+	$PF_UP = 1;
+	my @smtpd = ('/usr/lib/postfix/sbin/smtpd', '-S');
+	my @ug = ('-u', $pw[2], '-g', $pw[3]);
+	push @ROWS,
+	    { key => 'f', title => "(f) Postfix's smtpd alone", argv => \@smtpd,
+	      rate_only => 1, mta => 1, ug => \@ug,
+	      env => { MAIL_CONFIG => "$PF/conf" } },
+	    { key => 'g', title => '(g) smtpfront, defaults, before (f)',
+	      argv => [$SF, @smtpd], spawns => 1, rate_only => 1, mta => 1,
+	      base => 'f', ug => \@ug,
+	      env => { MAIL_CONFIG => "$PF/conf",
+	      SMTPFRONT_RULES => "$TMP/no-rules.cdb",
+	      SMTPFRONT_RCPT_DOMAIN_ACTION => 'off',
+	      SMTPFRONT_SIZE_MAX => $SIZE_MAX } };
+}
+
+# Wait (bounded) until the private Postfix has delivered what it took.
+sub pf_drain {
+	return wait_for(sub {
+		for my $q (qw(maildrop incoming active)) {
+			opendir(my $dh, "$PF/queue/$q") or next;
+			my @f = grep { !/^\./ } readdir($dh);
+			closedir($dh);
+			return 0 if @f;
+		}
+		return 1;
+	}, 120, 0.2);
+}
+
+# Rows measured for everything; (e), (f), (g) only for the rates.
 my @FULL = grep { !$_->{rate_only} } @ROWS;
 my %R;	# $R{metric}{key} = value
 
@@ -551,9 +607,11 @@ my (%rate, %cpu);
 for my $rep (1 .. $N{reps}) {
 	for my $row (rotated($rep, @ROWS)) {
 		my $k = $row->{key};
+		pf_drain() if $mta;
 		my ($r, $c) = smtp_source($row->{srv}, $N{msgs}, 1);
 		push @{$rate{msgs}{$k}}, $r;
 		push @{$cpu{msgs}{$k}}, $c;
+		pf_drain() if $mta;
 		($r, $c) = smtp_source($row->{srv}, $N{sess}, 0);
 		push @{$rate{sess}{$k}}, $r;
 		push @{$cpu{sess}{$k}}, $c;
@@ -620,6 +678,11 @@ for my $row (@FULL) {
 }
 }
 stop_pid($_->{srv}{pid}) for @ROWS;
+if ($PF_UP) {
+	run(argv => ['sh', "$TOP/scripts/postfix-instance.sh", $PF, 'stop'],
+	    stdout => "$TMP/pf.out", stderr => "$TMP/pf.out");
+	$PF_UP = 0;
+}
 
 if ($ONLY{ins}) {
 note("instructions: callgrind, $N{cg} sessions per row");
@@ -655,14 +718,17 @@ my @M = (
 	[big_krss => "20 MB message, peak RSS of smtpfront's child, KB", 0],
 );
 
+# A row's ratios are to (a), or to its own base: (g) to (f).
+my %BASE = map { $_->{key} => ($_->{base} // ($_->{mta} ? '' : 'a')) } @ROWS;
 sub cell {
 	my ($m, $key, $dec) = @_;
 	my $v = $R{$m}{$key};
 	return '-' unless defined $v && ($v != 0 || $key eq 'a');
 	my $s = sprintf("%.${dec}f", $v);
 	1 while $s =~ s/^(\d+)(\d{3})/$1,$2/;
-	my $a = $R{$m}{a};
-	$s .= sprintf(" (%.2f)", $v / $a) if $key ne 'a' && $a && $a > 0;
+	my $b = $BASE{$key};
+	my $a = $b ? $R{$m}{$b} : undef;
+	$s .= sprintf(" (%.2f)", $v / $a) if $b && $key ne $b && $a && $a > 0;
 	return $s;
 }
 
@@ -691,6 +757,10 @@ push @out, "# smtpfront benchmark" . ($quick ? " (--quick)" : ""), "",
     "CHUNKING (as qmail-smtpd and Sendmail), but in (e), where it " .
     "does (as Postfix and Exim): smtpfront gives it a message that " .
     "came in one read as one BDAT LAST instead of DATA and its 354. " .
+    ($mta ? "(f) and (g) have Postfix's smtpd -S as the child (a private " .
+    "instance, delivering to a Maildir; both as the postfix user), (g) " .
+    "with its ratios to (f); their server CPU leaves out Postfix's own " .
+    "daemons. " : "") .
     (@UG ? "The servers run as nobody (tcpserver -u -g), as INSTALL " .
     "says. " : "") . "Ratios to (a) in " .
     "parentheses; quote ratios, not absolute values (shared, noisy " .
