@@ -70,6 +70,22 @@ wait_pipe(struct child *c, int fd, short ev, time_t deadline)
 	return 0;
 }
 
+/*
+ * After a write to the child failed: 0 to try again (interrupted, or the
+ * pipe had room again within the deadline), -1 when it cannot go.
+ */
+static int
+write_again(struct child *c, time_t deadline)
+{
+	if (errno == EINTR)
+		return 0;
+	if (errno != EAGAIN) {
+		why(c, "write to child", strerror(errno));
+		return -1;
+	}
+	return wait_pipe(c, c->to, POLLOUT, deadline);
+}
+
 static int
 writeall(struct child *c, const char *s, size_t n, time_t deadline)
 {
@@ -83,13 +99,7 @@ writeall(struct child *c, const char *s, size_t n, time_t deadline)
 			n -= (size_t)w;
 			continue;
 		}
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN) {
-			why(c, "write to child", strerror(errno));
-			return -1;
-		}
-		if (wait_pipe(c, c->to, POLLOUT, deadline) == -1)
+		if (write_again(c, deadline) == -1)
 			return -1;
 	}
 	return 0;
@@ -323,14 +333,8 @@ child_splice(struct child *c, int fd, size_t n, size_t *moved)
 			why(c, "splice: the client's bytes were gone", NULL);
 			return -1;
 		}
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN) {
-			why(c, "write to child", strerror(errno));
-			return -1;
-		}
-		/* the bytes are in the socket: the pipe is full */
-		if (wait_pipe(c, c->to, POLLOUT, deadline) == -1)
+		/* the bytes are in the socket: the pipe may be full */
+		if (write_again(c, deadline) == -1)
 			return -1;
 	}
 	return 0;

@@ -499,14 +499,13 @@ bdat_drop(void)
 }
 
 static void
-cmd_bdat(const char *line, size_t n)
+cmd_bdat(const char *line)
 {
 	char	 *end;
 	unsigned long long want;
 	size_t	 k;
 	int	 last, midexit;
 
-	(void)n;
 	errno = 0;
 	want = strtoull(line + 5, &end, 10);
 	last = strcasecmp(end, " LAST") == 0;
@@ -698,7 +697,7 @@ main(void)
 		else if (verb(line, n, "DATA"))
 			cmd_data();
 		else if (chunking && verb(line, n, "BDAT"))
-			cmd_bdat(line, (size_t)n);
+			cmd_bdat(line);
 		else if (verb(line, n, "RSET")) {
 			bdat_drop();
 			mail_seen = 0;
