@@ -1808,10 +1808,16 @@ must_wait(const struct session *s, enum smtp_verb v)
 	}
 }
 
+/*
+ * Note a command the client sent before our reply (unauth_pipelining):
+ * what is already read counts, else a poll that does not wait.  With the
+ * check off there is nothing to note and no system call to pay.
+ */
 static void
 sent_ahead(struct session *s, const char *what)
 {
-	if (s->pipelined[0] != '\0' || s->trusted)
+	if (s->pipelined[0] != '\0' || s->trusted ||
+	    s->cfg.unauth_pipelining_action == ACTION_OFF)
 		return;
 	if (client_pending(&sf.cl) == 0 && !client_wait(&sf.cl, 0))
 		return;
