@@ -527,9 +527,56 @@ fail:
 	return -1;
 }
 
+/*
+ * To a child offering CHUNKING: "BDAT n LAST", the prefix and the spool
+ * as it is (what the spool holds is already undotted), one write a block,
+ * then the one reply.  A spool that reads back other than its size would
+ * leave the child waiting for the rest: -1.
+ */
+static int
+bdat_spool(struct child *c, const char *prefix, size_t plen,
+    struct spool *sp, struct creply *rep)
+{
+	static char buf[DATA_BLOCK];
+	unsigned long long size = spool_size(sp), done = 0;
+	int h;
+	long r;
+	size_t n;
+
+	/* size is at most size_max (< 2^31): size + plen cannot wrap */
+	h = snprintf(buf, sizeof(buf), "BDAT %llu LAST\r\n", size + plen);
+	if (h <= 0 || plen >= sizeof(buf) / 2) {
+		why(c, "BDAT", "no room for the command and the header");
+		return -1;
+	}
+	memcpy(buf + h, prefix, plen);
+	n = (size_t)h + plen;
+	if (spool_rewind(sp) == -1) {
+		why(c, "spool", strerror(errno));
+		return -1;
+	}
+	/* n < sizeof(buf) at every read: 0 is the end of the spool */
+	do {
+		r = spool_read(sp, buf + n, sizeof(buf) - n);
+		if (r > 0) {
+			n += (size_t)r;
+			done += (unsigned long long)r;
+		}
+		if (n > 0 && writeall(c, buf, n,
+		    time(NULL) + (time_t)c->timeout) == -1)
+			return -1;
+		n = 0;
+	} while (r > 0);
+	if (r == -1 || done != size) {
+		why(c, "spool", r == -1 ? strerror(errno) : "read back short");
+		return -1;
+	}
+	return getreply(c, rep);
+}
+
 int
 child_data(struct child *c, const char *prefix, size_t plen,
-    struct spool *sp, struct creply *rep)
+    struct spool *sp, int bdat, struct creply *rep)
 {
 	static char in[DATA_BLOCK], out[2 * DATA_BLOCK];
 	time_t deadline;
@@ -537,6 +584,8 @@ child_data(struct child *c, const char *prefix, size_t plen,
 	long r;
 	size_t n;
 
+	if (bdat && c->chunking)
+		return bdat_spool(c, prefix, plen, sp, rep);
 	if (child_cmd(c, "DATA", 4, rep) == -1)
 		return -1;
 	if (rep->code != 354) {

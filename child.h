@@ -57,10 +57,12 @@ int	child_start(struct child *, char *const *, unsigned long,
 int	child_cmd(struct child *, const char *, size_t, struct creply *);
 /*
  * Send DATA, expect 354, send the prefix (header lines), the spooled
- * message dot-stuffed and the terminator, read the final reply.
- * 0 with the reply (which may be the refusal of DATA itself), or -1.
+ * message dot-stuffed and the terminator, read the final reply; with
+ * bdat set and CHUNKING offered, one "BDAT n LAST" of the prefix and the
+ * message instead.  0 with the reply (which may be the refusal of DATA
+ * itself), or -1.
  */
-int	child_data(struct child *, const char *, size_t, struct spool *,
+int	child_data(struct child *, const char *, size_t, struct spool *, int,
 	    struct creply *);
 /*
  * The streaming path: child_send() writes bytes as they are (commands with

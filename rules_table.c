@@ -41,7 +41,7 @@ const struct setting setting_table[] = {
 	{ "data_spool", SETTING_BOOL, 0, 1, "no", 0, C(data_spool),
 	    "receive the whole message before the MTA child sees any of it" },
 	{ "child_bdat", SETTING_BOOL, 0, 1, "yes", 1, C(child_bdat),
-	    "give a message that came in one read to a child offering CHUNKING as one BDAT LAST" },
+	    "give a message that came in one read (with data_spool: every message) to a child offering CHUNKING as one BDAT LAST" },
 	{ "pipelining", SETTING_BOOL, 0, 1, "yes", 1, C(pipelining),
 	    "offer PIPELINING in the EHLO reply" },
 	{ "delay_reject", SETTING_BOOL, 0, 1, "yes", 1, C(delay_reject),

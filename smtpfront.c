@@ -1478,7 +1478,7 @@ data_spooled(void)
 		return;
 	}
 	plen = warn_header(prefix, sizeof(prefix));
-	r = child_data(&sf.ch, prefix, plen, sp, &rep);
+	r = child_data(&sf.ch, prefix, plen, sp, s->cfg.child_bdat, &rep);
 	spool_free(sp);
 	if (r == -1)
 		child_failed("data");

@@ -146,4 +146,58 @@ for my $case (['eod-451', '451', '4.3.0'], ['eod-554', '554', '5.6.0'],
 	stop($s);
 }
 
+# --- data_spool yes: the whole spool as one BDAT LAST, whatever its size ----
+{
+	my $s = server(SMTPFRONT_DATA_SPOOL => 'yes', SMTPFRONT_SPOOL_MEMORY => 4096,
+	    SMTPFRONT_HELO_FQDN_ACTION => 'warn');
+	my $c = open_data($s, 'client');
+	$c->send($wire . ".\r\n");
+	reply_is($c->reply(15), '250', '2.0.0', 'spooled, small: accepted');
+	my $hdr = "X-Smtpfront-Warn: helo_fqdn\r\n";
+	my $want = $hdr . $msg;
+	# 300 KB in 3 writes, past the 4 KB kept in memory: the spool's file
+	my $big = join('', map { sprintf(".%05d %s\r\n", $_, 'b' x 90) } 1 .. 3200);
+	(my $bigwire = $big) =~ s/^\./../mg;
+	reply_is($c->cmd('MAIL FROM:<a@b.test>'), '250', '2.1.0', 'MAIL');
+	reply_is($c->cmd('RCPT TO:<user@example.test>'), '250', '2.1.5', 'RCPT');
+	reply_is($c->cmd('DATA'), '354', undef, 'DATA 354');
+	my $third = int(length($bigwire) / 3);
+	$c->send(substr($bigwire, 0, $third));
+	sleep(0.2);
+	$c->send(substr($bigwire, $third, $third));
+	sleep(0.2);
+	$c->send(substr($bigwire, 2 * $third) . ".\r\n");
+	reply_is($c->reply(15), '250', '2.0.0', 'spooled, 300 KB: accepted');
+	my @m = sink_messages($s->{sinkdir});
+	ok(@m == 2 && $m[0]{msg} eq $want && $m[1]{msg} eq $hdr . $big,
+	    'spooled: both delivered byte for byte, undotted, header first');
+	is_deeply([data_cmds($s)], ['BDAT ' . length($want) . ' LAST',
+	    'BDAT ' . length($hdr . $big) . ' LAST'],
+	    'spooled: each one BDAT LAST of the exact size, no DATA');
+	$c->cmd('QUIT');
+	stop($s);
+
+	$s = server(SMTPFRONT_DATA_SPOOL => 'yes', SMTPFRONT_CHILD_BDAT => 'no');
+	$c = open_data($s);
+	$c->send($wire . ".\r\n");
+	reply_is($c->reply(15), '250', '2.0.0', 'spooled, child_bdat no: accepted');
+	@m = sink_messages($s->{sinkdir});
+	ok(@m == 1 && $m[0]{msg} eq $msg, 'spooled, child_bdat no: byte for byte');
+	is_deeply([data_cmds($s)], ['DATA'], 'spooled, child_bdat no: DATA');
+	$c->cmd('QUIT');
+	stop($s);
+}
+for my $case (['eod-451', '451', '4.3.0'], ['eod-554', '554', '5.6.0'],
+    ['data-451', '451', '4.3.0'], ['mid-exit', '451', '4.3.0'],
+    ['eod-exit', '451', '4.3.0']) {
+	my ($fault, $code, $esc) = @$case;
+	my $s = server(SINK_FAULT => $fault, SMTPFRONT_DATA_SPOOL => 'yes');
+	my $c = open_data($s);
+	$c->send($wire . ".\r\n");
+	reply_is($c->reply(15), $code, $esc, "spooled, $fault: $code to the client");
+	is(scalar(sink_messages($s->{sinkdir})), 0, "spooled, $fault: nothing kept");
+	reply_is($c->cmd('QUIT'), '221', '2.0.0', "spooled, $fault: QUIT");
+	stop($s);
+}
+
 done_testing();

@@ -7,7 +7,7 @@
 # Postfix's queue and the session goes on.  Postfix offers CHUNKING: a
 # message that comes in one read goes to it as one BDAT LAST (its reply
 # then counts the bytes), a longer one as DATA, and child_bdat no keeps
-# DATA for all.
+# DATA for all; with data_spool yes the 2 MB message goes as one BDAT LAST.
 # A recipient Postfix does not know is refused to the client with
 # Postfix's own reply: for that the child is Postfix's smtpd run as the
 # mail owner, because "sendmail -bs" run by root is Postfix's stand-alone
@@ -179,6 +179,19 @@ stop($s);
 	my ($f5) = grep { (slurp($_) // '') =~ /^Subject: fifth$/m } @f;
 	ok(defined $f5 && body_of($f5) eq $want1,
 	    'child_bdat no: body byte for byte');
+	stop($t);
+}
+
+# --- data_spool yes: the 2 MB message too as one BDAT LAST -------------------
+{
+	my $t = start_tcpserver(rules => test_rules(),
+	    child => postfix_sendmail_child($pf),
+	    env => { SMTPFRONT_DATA_SPOOL => 'yes' });
+	deliver($t, message('sixth', $body2), 'spooled 2 MB', 1);
+	@f = maildir_files($pf, 6, 20);
+	my ($f6) = grep { (slurp($_) // '') =~ /^Subject: sixth$/m } @f;
+	ok(defined $f6 && body_of($f6) eq $want,
+	    'spooled 2 MB: body byte for byte');
 	stop($t);
 }
 
