@@ -18,6 +18,11 @@
 #                                         rule set (rules_source below)
 #   (e) as (c), the sink offering CHUNKING (SINK_CHUNKING, as Postfix and
 #       Exim do): messages/s and sessions/s only
+#   (r) tcpserver -> relay -> sink        bench/lib/relay.c, which copies
+#                                         bytes both ways and does nothing
+#                                         else: what putting any process
+#                                         between client and child costs
+#                                         at least (rates only)
 #
 # With --mta (as root, Postfix installed), two more rows for the rates,
 # with a real MTA as the child: a private Postfix instance
@@ -229,6 +234,10 @@ sub build {
 	    "$BD/bclient", "$TOP/bench/lib/bclient.c"],
 	    stdout => $log, stderr => $log, env => \%ENV);
 	die "bclient build failed, see $log\n" if $st != 0;
+	($st) = run(argv => ['cc', '-O2', '-Wall', '-Wextra', '-static', '-o',
+	    "$BD/relay", "$TOP/bench/lib/relay.c"],
+	    stdout => $log, stderr => $log, env => \%ENV);
+	die "relay build failed, see $log\n" if $st != 0;
 }
 
 # --- the rule set of row (d) ---------------------------------------------------
@@ -534,6 +543,8 @@ my $nrules = () = rules_source() =~ /^list /mg;
 my @ROWS = (
 	{ key => 'a', title => '(a) child alone', argv => [$SINK] },
 	{ key => 'b', title => '(b) rblsmtpd', argv => ['rblsmtpd', $SINK] },
+	{ key => 'r', title => '(r) relay that only copies bytes',
+	    argv => ["$BD/relay", $SINK], rate_only => 1 },
 	{ key => 'c', title => '(c) smtpfront, defaults', argv => [$SF, $SINK],
 	    spawns => 1, env => { SMTPFRONT_RULES => "$TMP/no-rules.cdb",
 	    SMTPFRONT_RCPT_DOMAIN_ACTION => 'off',
@@ -588,7 +599,7 @@ sub pf_drain {
 	}, 120, 0.2);
 }
 
-# Rows measured for everything; (e), (f), (g) only for the rates.
+# Rows measured for everything; (r), (e), (f), (g) only for the rates.
 my @FULL = grep { !$_->{rate_only} } @ROWS;
 my %R;	# $R{metric}{key} = value
 
@@ -766,6 +777,9 @@ push @out, "# smtpfront benchmark" . ($quick ? " (--quick)" : ""), "",
     "CHUNKING (as qmail-smtpd and Sendmail), but in (e), where it " .
     "does (as Postfix and Exim): smtpfront gives it a message that " .
     "came in one read as one BDAT LAST instead of DATA and its 354. " .
+    "(r) is bench/lib/relay.c, which only copies bytes between the " .
+    "client and the child: the least any relay in a process of its own " .
+    "costs. " .
     ($mta ? "(f) and (g) have Postfix's smtpd -S as the child (a private " .
     "instance, delivering to a Maildir; both as the postfix user), (g) " .
     "with its ratios to (f); their server CPU leaves out Postfix's own " .
