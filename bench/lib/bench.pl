@@ -19,10 +19,9 @@
 #   (e) as (c), the sink offering CHUNKING (SINK_CHUNKING, as Postfix and
 #       Exim do): messages/s and sessions/s only
 #   (r) tcpserver -> relay -> sink        bench/lib/relay.c, which copies
-#                                         bytes both ways and does nothing
-#                                         else: what putting any process
-#                                         between client and child costs
-#                                         at least (rates only)
+#                                         bytes both ways as they come and
+#                                         does nothing else: a relay with
+#                                         no checks at all (rates only)
 #
 # With --mta (as root, Postfix installed), two more rows for the rates,
 # with a real MTA as the child: a private Postfix instance
@@ -778,8 +777,7 @@ push @out, "# smtpfront benchmark" . ($quick ? " (--quick)" : ""), "",
     "does (as Postfix and Exim): smtpfront gives it a message that " .
     "came in one read as one BDAT LAST instead of DATA and its 354. " .
     "(r) is bench/lib/relay.c, which only copies bytes between the " .
-    "client and the child: the least any relay in a process of its own " .
-    "costs. " .
+    "client and the child, as they come: a relay with no checks at all. " .
     ($mta ? "(f) and (g) have Postfix's smtpd -S as the child (a private " .
     "instance, delivering to a Maildir; both as the postfix user), (g) " .
     "with its ratios to (f); their server CPU leaves out Postfix's own " .

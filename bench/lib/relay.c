@@ -5,10 +5,9 @@
  *
  * It starts PROGRAM with pipes for its standard input and output and
  * copies bytes both ways between it and the client on fd 0/1, as they
- * come, one read and one write each: no parsing, no checks, no log.  It is
- * what any relay that puts a process between the client and the MTA must
- * pay at least, so that row measures the cost of relaying itself, apart
- * from what smtpfront does on top.
+ * come, one read and one write each: no parsing, no checks, no log.  Its
+ * row measures what relaying costs when every command of the client goes
+ * through to the child and back, apart from any checks.
  *
  * Every wait is bounded (TIMEOUT_MS); it ends at the first end of file or
  * error on either side, then reaps PROGRAM.
