@@ -169,29 +169,20 @@ stop($s);
 	stop($t);
 }
 
-# --- child_bdat no: DATA even for a message in one read ------------------------
-{
+# --- child_bdat no: DATA even for a message in one read; data_spool yes:
+# the 2 MB message too as one BDAT LAST --------------------------------------
+my $n = 4;
+for my $case (['child_bdat no', 'fifth', { SMTPFRONT_CHILD_BDAT => 'no' },
+    $body1, $want1, 0], ['spooled 2 MB', 'sixth',
+    { SMTPFRONT_DATA_SPOOL => 'yes' }, $body2, $want, 1]) {
+	my ($tag, $subject, $env, $body, $expect, $bdat) = @$case;
 	my $t = start_tcpserver(rules => test_rules(),
-	    child => postfix_sendmail_child($pf),
-	    env => { SMTPFRONT_CHILD_BDAT => 'no' });
-	deliver($t, message('fifth', $body1), 'child_bdat no', 0);
-	@f = maildir_files($pf, 5, 20);
-	my ($f5) = grep { (slurp($_) // '') =~ /^Subject: fifth$/m } @f;
-	ok(defined $f5 && body_of($f5) eq $want1,
-	    'child_bdat no: body byte for byte');
-	stop($t);
-}
-
-# --- data_spool yes: the 2 MB message too as one BDAT LAST -------------------
-{
-	my $t = start_tcpserver(rules => test_rules(),
-	    child => postfix_sendmail_child($pf),
-	    env => { SMTPFRONT_DATA_SPOOL => 'yes' });
-	deliver($t, message('sixth', $body2), 'spooled 2 MB', 1);
-	@f = maildir_files($pf, 6, 20);
-	my ($f6) = grep { (slurp($_) // '') =~ /^Subject: sixth$/m } @f;
-	ok(defined $f6 && body_of($f6) eq $want,
-	    'spooled 2 MB: body byte for byte');
+	    child => postfix_sendmail_child($pf), env => $env);
+	deliver($t, message($subject, $body), $tag, $bdat);
+	@f = maildir_files($pf, ++$n, 20);
+	my ($got) = grep { (slurp($_) // '') =~ /^Subject: $subject$/m } @f;
+	ok(defined $got && body_of($got) eq $expect,
+	    "$tag: body byte for byte");
 	stop($t);
 }
 
