@@ -47,6 +47,10 @@
 #                2,000, a run of 0.3 s) it read 0.82-0.89: the row then
 #                measured exec and start-up, not messages.
 #   sessions/s   smtp-source -s 20 -m M -l 2048 (one message a session)
+#   CPU          per message in the messages/s run: the server's (tcpserver
+#                and every session it reaped, /proc/PID/stat), smtp-source's
+#                (times), and what no process used (CPUs x wall time less
+#                both): the budget a row has, as the rate follows it
 #   latency      median and p99 of whole sequential sessions (bclient lat)
 #   Pss          per connection, from /proc/PID/smaps_rollup, while 200
 #                connections are held after HELO, then inside DATA
@@ -360,11 +364,14 @@ sub server_cpu {
 	return ($f[11] + $f[12] + $f[13] + $f[14]) / $HZ;
 }
 
-# (messages or sessions per second, server CPU ms per message)
+# (messages or sessions per second, server CPU ms per message, the
+# client's CPU ms per message, CPU ms per message that no process used)
+my $NCPU = () = (slurp('/proc/cpuinfo') // '') =~ /^processor\s*:/mg;
 sub smtp_source {
 	my ($s, $msgs, $reuse) = @_;
 	idle($s, 60);
 	my $cpu0 = server_cpu($s);
+	my @t0 = times;
 	my $out = "$TMP/smtp-source.out";
 	my ($st, $secs) = run(argv => ['smtp-source', '-s', $CONC, '-m', $msgs,
 	    '-l', $BODY, ($reuse ? '-d' : ()), '-f', 'sender@example.org',
@@ -373,8 +380,12 @@ sub smtp_source {
 	my $o = slurp($out) // '';
 	die "smtp-source against ($s->{row}{key}) failed ($st): $o\n"
 	    if $st != 0 || $o =~ /\S/;
+	my @t1 = times;
 	idle($s, 60);
-	return ($msgs / $secs, (server_cpu($s) - $cpu0) * 1000 / $msgs);
+	my $srv = (server_cpu($s) - $cpu0) * 1000 / $msgs;
+	my $cli = ($t1[2] + $t1[3] - $t0[2] - $t0[3]) * 1000 / $msgs;
+	return ($msgs / $secs, $srv, $cli,
+	    ($NCPU || 1) * $secs * 1000 / $msgs - $srv - $cli);
 }
 
 sub lat {
@@ -625,11 +636,14 @@ for my $rep (1 .. $N{reps}) {
 	for my $row (rotated($rep, @ROWS)) {
 		my $k = $row->{key};
 		pf_drain() if $mta;
-		my ($r, $c) = smtp_source($row->{srv},
+		my ($r, $c, $cl, $id) = smtp_source($row->{srv},
 		    $row->{mta} && $N{mta_msgs} < $N{msgs} ? $N{mta_msgs} :
 		    $N{msgs}, 1);
 		push @{$rate{msgs}{$k}}, $r;
 		push @{$cpu{msgs}{$k}}, $c;
+		push @{$cpu{cli}{$k}}, $cl;
+		# Postfix's daemons are not in the server's CPU
+		push @{$cpu{idle}{$k}}, $id unless $row->{mta};
 		pf_drain() if $mta;
 		($r, $c) = smtp_source($row->{srv}, $N{sess}, 0);
 		push @{$rate{sess}{$k}}, $r;
@@ -645,6 +659,11 @@ for my $row (@ROWS) {
 	$R{cpu_msg}{$k} += $_ / $N{reps} for @{$cpu{msgs}{$k}};
 	$R{cpu_sess}{$k} = 0;
 	$R{cpu_sess}{$k} += $_ / $N{reps} for @{$cpu{sess}{$k}};
+	for my $m (qw(cli idle)) {
+		next unless $cpu{$m}{$k};
+		$R{"${m}_msg"}{$k} = 0;
+		$R{"${m}_msg"}{$k} += $_ / $N{reps} for @{$cpu{$m}{$k}};
+	}
 }
 
 }
@@ -722,6 +741,8 @@ my @M = (
 	[msgs => "messages/s, smtp-source -s $CONC -m $N{msgs} -l $BODY -d (median of $N{reps})", 0],
 	[sess => "sessions/s, smtp-source -s $CONC -m $N{sess} -l $BODY, 1 message a session (median of $N{reps})", 0],
 	[cpu_msg => "server CPU ms per message in that run (tcpserver and all sessions)", 3],
+	[cli_msg => "smtp-source's CPU ms per message in that run", 3],
+	[idle_msg => "CPU ms per message used by no process in that run ($NCPU CPUs x wall time, less server and smtp-source)", 3],
 	[cpu_sess => "server CPU ms per session in that run", 3],
 	[lat50 => "latency of a session, median, ms ($N{lat} sequential)", 2],
 	[lat99 => "latency of a session, p99, ms", 2],
@@ -753,7 +774,6 @@ sub cell {
 
 my $cpu = (slurp('/proc/cpuinfo') // '') =~ /^model name\s*:\s*(.*)$/m ?
     $1 : 'unknown CPU';
-my $ncpu = () = (slurp('/proc/cpuinfo') // '') =~ /^processor\s*:/mg;
 chomp(my $kernel = `uname -r`);
 chomp(my $host = `uname -n`);
 chomp(my $rev = `git -C '$TOP' rev-parse --short HEAD 2>/dev/null` || 'unknown');
@@ -765,7 +785,7 @@ my $date = strftime("%Y-%m-%d %H:%M UTC", gmtime);
 
 my @out;
 push @out, "# smtpfront benchmark" . ($quick ? " (--quick)" : ""), "",
-    "$date, $host: $ncpu x $cpu, Linux $kernel; smtpfront $rev$dirty, " .
+    "$date, $host: $NCPU x $cpu, Linux $kernel; smtpfront $rev$dirty, " .
     "-O2, $link; run took " . sprintf("%.0f", time - $T0) . " s.", "",
     "Child: build/bench/t/sink (the tests' small sink, t/sink.c, -O2, " .
     "$slink, recording nothing), the stand-in for a small MTA child.",
