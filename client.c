@@ -6,8 +6,8 @@
  * (SO_RCVTIMEO, SO_SNDTIMEO) and a read simply blocks: one system call per
  * command instead of a poll(2) and a read(2).  Anything else (a pipe) is
  * made non-blocking and waited for with poll(2).
- * Failure: a write error or timeout marks the client failed; the caller
- * logs and ends the session.  Nothing here allocates.
+ * Failure: a write error or timeout marks the client failed (a timeout
+ * also stalled: it reads nothing); the caller logs and ends the session.  Nothing here allocates.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -62,7 +62,7 @@ client_init(struct client *c, int in, int out, unsigned long timeout,
 	/* no memset: the buffers need no zeroing, and untouched pages
 	 * cost nothing (a connection's memory is what a held one costs) */
 	c->ipos = c->ilen = c->olen = 0;
-	c->failed = c->more = 0;
+	c->failed = c->stalled = c->more = 0;
 	c->in = in;
 	c->out = out;
 	c->rd = fd_read;
@@ -143,7 +143,7 @@ client_flush(struct client *c)
 {
 	size_t done = 0;
 	ssize_t w;
-	int ceiling, ms;
+	int ceiling, ms, p;
 
 	if (c->failed)
 		return -1;
@@ -162,12 +162,15 @@ client_flush(struct client *c)
 		if (errno == EINTR)
 			continue;
 		if (errno != EAGAIN || c->sock) {
+			/* EAGAIN on a socket: SO_SNDTIMEO ran out */
 			c->failed = 1;
+			c->stalled = errno == EAGAIN;
 			return -1;
 		}
 		ms = wait_ms(c, &ceiling);
-		if (waitfor(c->out, POLLOUT, ms) <= 0) {
+		if ((p = waitfor(c->out, POLLOUT, ms)) <= 0) {
 			c->failed = 1;
+			c->stalled = p == 0;
 			return -1;
 		}
 	}

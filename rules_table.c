@@ -27,7 +27,7 @@ const struct setting setting_table[] = {
 	{ "errors_max", SETTING_NUM, 1, 1000, "10", 10, C(errors_max),
 	    "unknown or invalid commands before 421 and close" },
 	{ "timeout", SETTING_NUM, 1, 3600, "300", 300, C(timeout),
-	    "seconds to wait for each read from the client" },
+	    "seconds to wait for each read from the client, and for each write it does not take" },
 	{ "session_timeout", SETTING_NUM, 10, 86400, "3600", 3600,
 	    C(session_timeout),
 	    "ceiling in seconds on a whole session" },

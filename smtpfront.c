@@ -318,6 +318,15 @@ static void
 finish(int code)
 {
 	client_flush(&sf.cl);
+	if (sf.cl.stalled) {
+		/* no reply can reach a client that reads nothing */
+		log_start("timeout");
+		log_str("check", "protocol");
+		log_str("rule", "timeout");
+		log_str("reason", "client not reading");
+		log_end();
+		copystr(sf.s.verdict, sizeof(sf.s.verdict), "timeout", 7);
+	}
 	/* the client is done: let it go before the child is reaped */
 	close(0);
 	close(1);

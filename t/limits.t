@@ -4,13 +4,15 @@
 # 5.5.2, the session goes on), rcpt_max (452 4.5.3), errors_max (421 and
 # close), the idle timeout and the session ceiling (421 4.4.2 and close).
 # The idle timeout holds on a socket (the kernel keeps it) and on pipes
-# (FIFOs here: smtpfront waits with poll).
+# (FIFOs here: smtpfront waits with poll).  A client that sends without
+# ever reading is dropped once a write has been stuck for the timeout.
 use strict;
 use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
 use IO::Select;
+use IO::Socket::INET;
 use POSIX qw(mkfifo);
 use Time::HiRes qw(sleep time);
 use SF;
@@ -131,6 +133,58 @@ my $s = server();
 	stop($t);
 }
 
+# NOOPs to $fh, non-blocking, until a write has found no room for 1 s (at
+# most 30 s and 256 MB); true if it did.
+sub flood {
+	my ($fh) = @_;
+	local $SIG{PIPE} = 'IGNORE';
+	$fh->blocking(0);
+	my $batch = "NOOP\r\n" x 10000;
+	my ($sent, $t0, $stuck) = (0, time, undef);
+	while (time - $t0 < 30 && $sent < 256 << 20) {
+		my $n = syswrite($fh, $batch);
+		if (defined $n && $n > 0) {
+			$sent += $n;
+			$stuck = undef;
+			next;
+		}
+		$stuck //= time;
+		return 1 if time - $stuck > 1;
+		sleep(0.01);
+	}
+	diag("flood: sent $sent bytes in " . (time - $t0) . " s, never stuck");
+	return 0;
+}
+
+# --- a client that sends and never reads ------------------------------------
+# NOOPs without end, none of the replies read: once the socket's buffers
+# are full smtpfront's write blocks, for at most the timeout (the kernel's
+# SO_SNDTIMEO), then it logs and ends the session.
+{
+	my $t = server(env => { SMTPFRONT_TIMEOUT => 2 });
+	my $c = IO::Socket::INET->new(PeerAddr => $t->{ip},
+	    PeerPort => $t->{port}, LocalAddr => '127.0.0.2', Proto => 'tcp',
+	    Timeout => 5) or die "connect: $!";
+	my $sel = IO::Select->new($c);
+	my $banner = '';
+	ok($sel->can_read(5) && sysread($c, $banner, 512) &&
+	    $banner =~ /^220 /, 'never reads: banner');
+	ok(flood($c), 'never reads: smtpfront stopped taking commands');
+	my $t1 = time;
+	my @l = wait_log($t, qr/: timeout check=protocol rule=timeout reason="client not reading"$/, 10);
+	my $took = time - $t1;
+	ok(@l == 1, 'never reads: a timeout logged, "client not reading"')
+	    or diag(log_text($t));
+	ok($took < 6, 'never reads: within about the timeout of the stall')
+	    or diag("took $took s");
+	ok(scalar(wait_log($t, qr/: session .* verdict=timeout /, 5)),
+	    'never reads: the session ended, verdict timeout');
+	ok(wait_for(sub { SF::group_size($t->{pid}) <= 1 }, 5),
+	    'never reads: no session process left');
+	close($c);
+	stop($t);
+}
+
 # --- idle timeout with pipes, not a socket ------------------------------------
 {
 	my $dir = tmp();
@@ -169,6 +223,27 @@ my $s = server();
 	    or diag("took $took s");
 	ok(defined SF::reap($pid, 5), "pipes: smtpfront ended");
 	like(slurp($log) // '', qr/ rule=timeout /, 'pipes: timeout logged');
+	close($w);
+	close($r);
+
+	# the same output pipe never read: the write's poll times out
+	unlink($in, $out, $log);
+	mkfifo($in, 0600) or die "$in: $!";
+	mkfifo($out, 0600) or die "$out: $!";
+	$pid = SF::spawn(argv => [build() . "/smtpfront", build() . "/t/sink"],
+	    env => SF::server_env(env => { SMTPFRONT_TIMEOUT => 2,
+	    TCPREMOTEIP => '127.0.0.2', TCPLOCALIP => '127.0.0.1' }),
+	    stdin => $in, stdout => $out, stderr => $log);
+	open($w, '>', $in) or die "$in: $!";
+	open($r, '<', $out) or die "$out: $!";
+	ok(flood($w), 'pipes, never read: smtpfront stopped taking commands');
+	$t0 = time;
+	ok(defined SF::reap($pid, 10), 'pipes, never read: smtpfront ended');
+	$took = time - $t0;
+	ok($took < 6, 'pipes, never read: within about the timeout of the stall')
+	    or diag("took $took s");
+	like(slurp($log) // '', qr/: timeout check=protocol rule=timeout reason="client not reading"\n/,
+	    'pipes, never read: "client not reading" logged');
 	close($w);
 	close($r);
 }
