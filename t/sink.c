@@ -93,19 +93,43 @@ writeall(int fd, const char *s, size_t n)
 	}
 }
 
+/*
+ * Replies are kept until the sink is about to wait for input, to sleep or
+ * to end, then written together, as MTAs do (Postfix, qmail-smtpd): the
+ * replies to pipelined commands go out in one write, not one segment each
+ * held back by Nagle's algorithm until the client's delayed ACK.
+ */
+static char	 outbuf[LINE_SIZE * 4];
+static size_t	 outlen;
+
+static void
+flush_out(void)
+{
+	writeall(1, outbuf, outlen);
+	outlen = 0;
+}
+
+static void
+quit(int code)
+{
+	flush_out();
+	_exit(code);
+}
+
 static void
 reply(const char *s)
 {
-	char	 buf[LINE_SIZE];
 	size_t	 n;
 
 	n = strlen(s);
-	if (n > sizeof(buf) - 2)
-		n = sizeof(buf) - 2;
-	memcpy(buf, s, n);
-	buf[n++] = '\r';
-	buf[n++] = '\n';
-	writeall(1, buf, n);
+	if (n > LINE_SIZE - 2)
+		n = LINE_SIZE - 2;
+	if (outlen + n + 2 > sizeof(outbuf))
+		flush_out();
+	memcpy(outbuf + outlen, s, n);
+	outlen += n;
+	outbuf[outlen++] = '\r';
+	outbuf[outlen++] = '\n';
 }
 
 /* Is NAME (or NAME=...) one of the comma-separated faults? */
@@ -248,6 +272,7 @@ fill(void)
 		return 1;
 	if (ineof)
 		return 0;
+	flush_out();
 	for (;;) {
 		r = read(0, inbuf, sizeof(inbuf));
 		if (r < 0 && errno == EINTR)
@@ -371,7 +396,7 @@ readdata(int fd)
 				break;
 			}
 			if (midexit && lines > 0)
-				_exit(0);
+				quit(0);
 		}
 		if (fd >= 0)
 			writeall(fd, out, o);
@@ -393,7 +418,7 @@ data_begin(int *fd)
 		return -1;
 	}
 	if (hasfault("data-exit"))
-		_exit(0);
+		quit(0);
 	if (hasfault("data-451")) {
 		reply("451 4.3.0 sink: no DATA now");
 		return -1;
@@ -420,13 +445,15 @@ data_end(void)
 	mail_seen = 0;
 	rcpts = 0;
 	if (hasfault("eod-exit"))
-		_exit(0);
+		quit(0);
 	if (hasfault("eod-hang")) {
+		flush_out();
 		sleep((unsigned int)envnum("SINK_HANG", HANG_DEFAULT));
-		_exit(0);
+		quit(0);
 	}
 	if (hasfault("eod-segv")) {
 		signal(SIGSEGV, SIG_DFL);
+		flush_out();
 		raise(SIGSEGV);
 		_exit(1);
 	}
@@ -475,7 +502,7 @@ cmd_data(void)
 	if (fd >= 0 && close(fd) != 0)
 		die();
 	if (r == 0)
-		_exit(0);
+		quit(0);
 	data_end();
 }
 
@@ -521,12 +548,12 @@ cmd_bdat(const char *line)
 	midexit = hasfault("mid-exit");
 	while (want > 0) {
 		if (!fill())
-			_exit(0);
+			quit(0);
 		k = inlen - inpos;
 		if (k > want)
 			k = (size_t)want;
 		if (midexit && memchr(inbuf + inpos, '\n', k) != NULL)
-			_exit(0);
+			quit(0);
 		if (bdat_fd >= 0 && !bdat_bad)
 			writeall(bdat_fd, inbuf + inpos, k);
 		inpos += k;
@@ -624,6 +651,7 @@ main(void)
 	int		 refused_banner, chunking;
 
 	signal(SIGPIPE, SIG_IGN);
+	atexit(flush_out);	/* the last replies (221) on the way out */
 	rl.rlim_cur = rl.rlim_max = 0;
 	(void)setrlimit(RLIMIT_CORE, &rl);	/* eod-segv leaves no core */
 	pid = (long)getpid();

@@ -1,6 +1,6 @@
 /*
  * bench/lib/bclient.c: the SMTP client of the benchmark (bench/run).
- * It speaks plain lock-step SMTP (no pipelining) to IP:PORT over IPv4.
+ * It speaks SMTP to IP:PORT over IPv4.
  *
  *   bclient lat IP PORT N BYTES   N sequential sessions, one message of
  *                                 BYTES body bytes each; prints one line
@@ -17,10 +17,21 @@
  *                                 where USEC runs from the DATA command to
  *                                 the final reply, then waits for a line
  *                                 on standard input before QUIT
+ *   bclient pipe IP PORT S M BYTES
+ *                                 S sessions at once share M messages of
+ *                                 BYTES body bytes, as an MTA sends them:
+ *                                 EHLO, then for each message MAIL, RCPT
+ *                                 and DATA in one write (PIPELINING), the
+ *                                 three replies, the message and its end
+ *                                 in one write, the final reply; QUIT when
+ *                                 none is left.  Prints "done USEC", from
+ *                                 the first connect to the last 221
  *
- * It says HELO, as smtp-source does: the reply is one line, so a server
- * that writes a multi-line EHLO reply line by line (build/t/sink does)
- * is not held up by Nagle's algorithm and the client's delayed ACK.
+ * lat, hold and big say HELO and wait for every reply (lock step), as
+ * smtp-source does: the reply to HELO is one line, so a server that writes
+ * a multi-line EHLO reply line by line (build/t/sink does) is not held up
+ * by Nagle's algorithm and the client's delayed ACK; pipe pays that once a
+ * session.
  *
  * Every read has a deadline (TIMEOUT_S); any unexpected reply or error
  * prints "error: ..." on stderr and exits 1.
@@ -304,12 +315,147 @@ big(unsigned long long bytes)
 		fail("big: final reply", last);
 }
 
+/*
+ * The pipelining sessions: what each waits for next.  A reply is taken
+ * from the buffer only when whole (its last line in), so any number of
+ * them may come in one read or one over several.
+ */
+enum pstate { P_BANNER, P_EHLO, P_MAIL, P_RCPT, P_DATA, P_END, P_QUIT };
+
+/* A whole reply at the start of c's buffer: its code, and it is taken;
+ * 0 when it has not all come yet. */
+static int
+take_reply(struct conn *c)
+{
+	size_t i, start = c->pos;
+
+	for (i = c->pos; i < c->len; i++) {
+		if (c->buf[i] != '\n')
+			continue;
+		if (i - start >= 4 && c->buf[start + 3] == '-') {
+			start = i + 1;
+			continue;
+		}
+		if (i - start < 4)
+			fail("pipe: short reply line", NULL);
+		c->pos = i + 1;
+		return (c->buf[start] - '0') * 100 +
+		    (c->buf[start + 1] - '0') * 10 + (c->buf[start + 2] - '0');
+	}
+	return 0;
+}
+
+static void
+pipe_run(int nsess, long msgs, unsigned long long bytes)
+{
+	static const char hdr[] = "From: <sender@example.org>\r\n"
+	    "To: <user@example.test>\r\nSubject: bench\r\n\r\n";
+	static const char group[] = "MAIL FROM:<sender@example.org>\r\n"
+	    "RCPT TO:<user@example.test>\r\nDATA\r\n";
+	static struct conn c[HOLD_MAX];
+	static struct pollfd p[HOLD_MAX];
+	static enum pstate st[HOLD_MAX];
+	static char msg[sizeof(hdr) + BLOCK + 8];
+	size_t mlen;
+	long left = msgs, done = 0;
+	long long t0 = now_us();
+	int i, open_n, code, want;
+	ssize_t r;
+
+	if (nsess < 1 || nsess > HOLD_MAX || msgs < 1 || bytes > BLOCK)
+		fail("pipe: bad sessions, messages or size", NULL);
+	memcpy(msg, hdr, sizeof(hdr) - 1);
+	memcpy(msg + sizeof(hdr) - 1, block, (size_t)bytes);
+	mlen = sizeof(hdr) - 1 + (size_t)bytes;
+	memcpy(msg + mlen, "\r\n.\r\n", 5);
+	mlen += 5;
+	for (i = 0; i < nsess; i++) {
+		conn_open(&c[i]);
+		p[i].fd = c[i].fd;
+		p[i].events = POLLIN;
+		st[i] = P_BANNER;
+	}
+	open_n = nsess;
+	while (open_n > 0) {
+		do
+			r = poll(p, (nfds_t)nsess, TIMEOUT_S * 1000);
+		while (r == -1 && errno == EINTR);
+		if (r <= 0)
+			fail("pipe: timeout waiting for the servers", NULL);
+		for (i = 0; i < nsess; i++) {
+			if (p[i].fd < 0 || p[i].revents == 0)
+				continue;
+			if (c[i].pos > 0) {	/* keep what is not taken */
+				memmove(c[i].buf, c[i].buf + c[i].pos,
+				    c[i].len - c[i].pos);
+				c[i].len -= c[i].pos;
+				c[i].pos = 0;
+			}
+			if (c[i].len == sizeof(c[i].buf))
+				fail("pipe: reply too long", NULL);
+			r = read(c[i].fd, c[i].buf + c[i].len,
+			    sizeof(c[i].buf) - c[i].len);
+			if (r <= 0)
+				fail("pipe: connection lost", NULL);
+			c[i].len += (size_t)r;
+			while ((code = take_reply(&c[i])) != 0) {
+				want = st[i] == P_BANNER ? 220 :
+				    st[i] == P_DATA ? 354 :
+				    st[i] == P_QUIT ? 221 : 250;
+				if (code != want)
+					fail("pipe: unexpected reply", NULL);
+				switch (st[i]) {
+				case P_MAIL:
+					st[i] = P_RCPT;
+					continue;
+				case P_RCPT:
+					st[i] = P_DATA;
+					continue;
+				case P_DATA:
+					sendall(&c[i], msg, mlen);
+					st[i] = P_END;
+					continue;
+				case P_QUIT:
+					close(c[i].fd);
+					p[i].fd = -1;
+					open_n--;
+					break;
+				case P_BANNER:
+					sendall(&c[i], "EHLO client.example.org\r\n",
+					    25);
+					st[i] = P_EHLO;
+					continue;
+				case P_END:
+					done++;
+					/* FALLTHROUGH */
+				case P_EHLO:
+					if (left > 0) {
+						left--;
+						sendall(&c[i], group,
+						    sizeof(group) - 1);
+						st[i] = P_MAIL;
+					} else {
+						sendall(&c[i], "QUIT\r\n", 6);
+						st[i] = P_QUIT;
+					}
+					continue;
+				}
+				break;
+			}
+		}
+	}
+	if (done != msgs)
+		fail("pipe: messages lost", NULL);
+	printf("done %lld\n", now_us() - t0);
+}
+
 static void
 usage(void)
 {
 	fprintf(stderr, "usage: bclient lat IP PORT N BYTES\n"
 	    "       bclient hold IP PORT N helo|data\n"
-	    "       bclient big IP PORT BYTES\n");
+	    "       bclient big IP PORT BYTES\n"
+	    "       bclient pipe IP PORT SESSIONS MESSAGES BYTES\n");
 	exit(100);
 }
 
@@ -333,6 +479,9 @@ main(int argc, char **argv)
 		hold(atoi(argv[4]), argv[5]);
 	else if (strcmp(argv[1], "big") == 0 && argc == 5)
 		big(strtoull(argv[4], NULL, 10));
+	else if (strcmp(argv[1], "pipe") == 0 && argc == 7)
+		pipe_run(atoi(argv[4]), atol(argv[5]),
+		    strtoull(argv[6], NULL, 10));
 	else
 		usage();
 	return 0;

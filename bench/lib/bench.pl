@@ -47,6 +47,10 @@
 #                2,000, a run of 0.3 s) it read 0.82-0.89: the row then
 #                measured exec and start-up, not messages.
 #   sessions/s   smtp-source -s 20 -m M -l 2048 (one message a session)
+#   pipelined    messages/s with bclient pipe: 20 sessions sharing M
+#                messages, each saying EHLO and sending MAIL, RCPT and DATA
+#                in one write, as MTAs do where PIPELINING is offered
+#                (smtp-source says HELO and waits for every reply)
 #   CPU          per message in the messages/s run: the server's (tcpserver
 #                and every session it reaped, /proc/PID/stat), smtp-source's
 #                (times), and what no process used (CPUs x wall time less
@@ -388,6 +392,22 @@ sub smtp_source {
 	    ($NCPU || 1) * $secs * 1000 / $msgs - $srv - $cli);
 }
 
+# bclient pipe: EHLO, MAIL RCPT DATA in one write, as MTAs send; (messages
+# per second, server CPU ms per message)
+sub pipe_rate {
+	my ($s, $msgs) = @_;
+	idle($s, 60);
+	my $cpu0 = server_cpu($s);
+	my $out = "$TMP/pipe.out";
+	my ($st) = run(argv => ["$BD/bclient", 'pipe', $s->{ip}, $s->{port},
+	    $CONC, $msgs, $BODY], stdout => $out, stderr => "$out.err");
+	my ($us) = (slurp($out) // '') =~ /^done (\d+)$/m;
+	die "bclient pipe against ($s->{row}{key}) failed: " .
+	    (slurp("$out.err") // '') if $st != 0 || !$us;
+	idle($s, 60);
+	return ($msgs * 1e6 / $us, (server_cpu($s) - $cpu0) * 1000 / $msgs);
+}
+
 sub lat {
 	my ($s, $n) = @_;
 	my $out = "$TMP/lat.out";
@@ -645,6 +665,12 @@ for my $rep (1 .. $N{reps}) {
 		# Postfix's daemons are not in the server's CPU
 		push @{$cpu{idle}{$k}}, $id unless $row->{mta};
 		pf_drain() if $mta;
+		($r, $c) = pipe_rate($row->{srv},
+		    $row->{mta} && $N{mta_msgs} < $N{msgs} ? $N{mta_msgs} :
+		    $N{msgs});
+		push @{$rate{pipe}{$k}}, $r;
+		push @{$cpu{pipe}{$k}}, $c;
+		pf_drain() if $mta;
 		($r, $c) = smtp_source($row->{srv}, $N{sess}, 0);
 		push @{$rate{sess}{$k}}, $r;
 		push @{$cpu{sess}{$k}}, $c;
@@ -654,6 +680,9 @@ for my $row (@ROWS) {
 	my $k = $row->{key};
 	$R{msgs}{$k} = median(@{$rate{msgs}{$k}});
 	$R{sess}{$k} = median(@{$rate{sess}{$k}});
+	$R{pipe}{$k} = median(@{$rate{pipe}{$k}});
+	$R{cpu_pipe}{$k} = 0;
+	$R{cpu_pipe}{$k} += $_ / $N{reps} for @{$cpu{pipe}{$k}};
 	# CPU over all rounds: the clock tick is 10 ms
 	$R{cpu_msg}{$k} = 0;
 	$R{cpu_msg}{$k} += $_ / $N{reps} for @{$cpu{msgs}{$k}};
@@ -744,6 +773,8 @@ my @M = (
 	[cli_msg => "smtp-source's CPU ms per message in that run", 3],
 	[idle_msg => "CPU ms per message used by no process in that run ($NCPU CPUs x wall time, less server and smtp-source)", 3],
 	[cpu_sess => "server CPU ms per session in that run", 3],
+	[pipe => "messages/s, bclient pipe: $CONC sessions, EHLO, MAIL RCPT DATA in one write (PIPELINING, as MTAs send), $N{msgs} messages of $BODY bytes (median of $N{reps})", 0],
+	[cpu_pipe => "server CPU ms per message in that run", 3],
 	[lat50 => "latency of a session, median, ms ($N{lat} sequential)", 2],
 	[lat99 => "latency of a session, p99, ms", 2],
 	[pss_idle => "Pss per connection after HELO, KB ($N{hold} held)", 1],
