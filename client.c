@@ -7,7 +7,8 @@
  * command instead of a poll(2) and a read(2).  Anything else (a pipe) is
  * made non-blocking and waited for with poll(2).
  * Failure: a write error or timeout marks the client failed (a timeout
- * also stalled: it reads nothing); the caller logs and ends the session.  Nothing here allocates.
+ * also stalled: it reads nothing); the caller logs and ends the session.
+ * Nothing here allocates.
  */
 #include <errno.h>
 #include <fcntl.h>

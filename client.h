@@ -41,7 +41,7 @@ struct client {
 	size_t		 ilen;
 	size_t		 olen;
 	int		 failed;	/* a write failed: the client is gone */
-	int		 stalled;	/* ... by timing out: it reads nothing */
+	int		 stalled;	/* ... timed out: it reads nothing */
 	int		 more;		/* the last read filled ibuf */
 	/* a blocking socket: the kernel times reads and writes out
 	 * (SO_RCVTIMEO, SO_SNDTIMEO), sock_ms milliseconds */

@@ -421,8 +421,8 @@ pipe_run(int nsess, long msgs, unsigned long long bytes)
 					open_n--;
 					break;
 				case P_BANNER:
-					sendall(&c[i], "EHLO client.example.org\r\n",
-					    25);
+					sendall(&c[i],
+					    "EHLO client.example.org\r\n", 25);
 					st[i] = P_EHLO;
 					continue;
 				case P_END:
