@@ -8,6 +8,7 @@
 # ever reading is dropped once a write has been stuck for the timeout.
 use strict;
 use warnings;
+use feature 'state';
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
@@ -189,18 +190,28 @@ sub flood {
 	stop($t);
 }
 
-# --- idle timeout with pipes, not a socket ------------------------------------
-{
-	my $dir = tmp();
+# smtpfront on two FIFOs in a directory of their own, with the given timeout:
+# (its pid, our end of its input, our end of its output, its log).
+sub fifo_session {
+	my ($timeout) = @_;
+	state $n = 0;
+	my $dir = tmp() . "/fifo" . ++$n;
+	mkdir($dir) or die "$dir: $!";
 	my ($in, $out, $log) = ("$dir/lim.in", "$dir/lim.out", "$dir/lim.log");
 	mkfifo($in, 0600) or die "$in: $!";
 	mkfifo($out, 0600) or die "$out: $!";
 	my $pid = SF::spawn(argv => [build() . "/smtpfront", build() . "/t/sink"],
-	    env => SF::server_env(env => { SMTPFRONT_TIMEOUT => 1,
+	    env => SF::server_env(env => { SMTPFRONT_TIMEOUT => $timeout,
 	    TCPREMOTEIP => '127.0.0.2', TCPLOCALIP => '127.0.0.1' }),
 	    stdin => $in, stdout => $out, stderr => $log);
 	open(my $w, '>', $in) or die "$in: $!";
 	open(my $r, '<', $out) or die "$out: $!";
+	return ($pid, $w, $r, $log);
+}
+
+# --- idle timeout with pipes, not a socket ------------------------------------
+{
+	my ($pid, $w, $r, $log) = fifo_session(1);
 	$w->autoflush(1);
 	my $sel = IO::Select->new($r);
 	my $got = '';
@@ -231,15 +242,7 @@ sub flood {
 	close($r);
 
 	# the same output pipe never read: the write's poll times out
-	unlink($in, $out, $log);
-	mkfifo($in, 0600) or die "$in: $!";
-	mkfifo($out, 0600) or die "$out: $!";
-	$pid = SF::spawn(argv => [build() . "/smtpfront", build() . "/t/sink"],
-	    env => SF::server_env(env => { SMTPFRONT_TIMEOUT => 2,
-	    TCPREMOTEIP => '127.0.0.2', TCPLOCALIP => '127.0.0.1' }),
-	    stdin => $in, stdout => $out, stderr => $log);
-	open($w, '>', $in) or die "$in: $!";
-	open($r, '<', $out) or die "$out: $!";
+	($pid, $w, $r, $log) = fifo_session(2);
 	ok(flood($w), 'pipes, never read: smtpfront stopped taking commands');
 	$t0 = time;
 	ok(defined SF::reap($pid, 10), 'pipes, never read: smtpfront ended');

@@ -67,6 +67,9 @@ struct conn {
 static const char *ip;
 static int port;
 static char block[BLOCK];
+/* the headers of every message */
+static const char hdr[] = "From: <sender@example.org>\r\n"
+    "To: <user@example.test>\r\nSubject: bench\r\n\r\n";
 
 static void
 fail(const char *what, const char *detail)
@@ -206,8 +209,6 @@ cmd(struct conn *c, const char *line, int code)
 static void
 message(struct conn *c, unsigned long long bytes)
 {
-	static const char hdr[] = "From: <sender@example.org>\r\n"
-	    "To: <user@example.test>\r\nSubject: bench\r\n\r\n";
 	unsigned long long left = bytes;
 	size_t n;
 
@@ -348,8 +349,6 @@ take_reply(struct conn *c)
 static void
 pipe_run(int nsess, long msgs, unsigned long long bytes)
 {
-	static const char hdr[] = "From: <sender@example.org>\r\n"
-	    "To: <user@example.test>\r\nSubject: bench\r\n\r\n";
 	static const char group[] = "MAIL FROM:<sender@example.org>\r\n"
 	    "RCPT TO:<user@example.test>\r\nDATA\r\n";
 	static struct conn c[HOLD_MAX];

@@ -655,19 +655,17 @@ my (%rate, %cpu);
 for my $rep (1 .. $N{reps}) {
 	for my $row (rotated($rep, @ROWS)) {
 		my $k = $row->{key};
+		my $m = $row->{mta} && $N{mta_msgs} < $N{msgs} ?
+		    $N{mta_msgs} : $N{msgs};
 		pf_drain() if $mta;
-		my ($r, $c, $cl, $id) = smtp_source($row->{srv},
-		    $row->{mta} && $N{mta_msgs} < $N{msgs} ? $N{mta_msgs} :
-		    $N{msgs}, 1);
+		my ($r, $c, $cl, $id) = smtp_source($row->{srv}, $m, 1);
 		push @{$rate{msgs}{$k}}, $r;
 		push @{$cpu{msgs}{$k}}, $c;
 		push @{$cpu{cli}{$k}}, $cl;
 		# Postfix's daemons are not in the server's CPU
 		push @{$cpu{idle}{$k}}, $id unless $row->{mta};
 		pf_drain() if $mta;
-		($r, $c) = pipe_rate($row->{srv},
-		    $row->{mta} && $N{mta_msgs} < $N{msgs} ? $N{mta_msgs} :
-		    $N{msgs});
+		($r, $c) = pipe_rate($row->{srv}, $m);
 		push @{$rate{pipe}{$k}}, $r;
 		push @{$cpu{pipe}{$k}}, $c;
 		pf_drain() if $mta;
