@@ -1,12 +1,47 @@
 /*
  * check.h: the contract between the core and the checks in checks/.
  *
- * A check exports one descriptor.  Each phase function reads the session
- * and returns a verdict; on anything but VERDICT_PASS it may fill in the
- * hit with a short reason, the reply table name to use and the rule that
- * decided.  A check never writes to the client, never logs, never exits.
- * The core applies the administrator's action for the check (off, warn,
- * defer, reject, drop) to a hit, in one place: check_run() in smtpfront.c.
+ * A check exports one descriptor (struct check, designated initialisers)
+ * and keeps everything else static.  The core (verdict.c) calls it:
+ *
+ *   start     once per session, after the client facts and the rules are
+ *             known and before the greeting: where a check sends its DNS
+ *             queries or opens its store, to collect the answers later.
+ *             It may already decide: an accept from a CHECK_F_TRUST check
+ *             trusts the client (no delay, may relay, trust_exec); any
+ *             other verdict counts as one found at connect.
+ *   wait      before the connect phase (the greet delay) and the data
+ *             phase (the data delay): how long the core is to wait,
+ *             watching the client, before it runs that phase.  The core
+ *             waits the longest time any active check asks for and notes
+ *             a client that talks meanwhile (s->early_greet, early_data).
+ *   phase[]   connect, helo, mail, rcpt, data, eod: the verdict of this
+ *             phase, with a hit (reason, reply, rule) on anything but
+ *             pass.
+ *   body      the message bytes as the child will get them (dot-stuffing
+ *             undone, CRLF lines), in order, in pieces of any size, on
+ *             every delivery path (streamed, spliced, one BDAT, spooled),
+ *             before the eod phase.  Only called when set and the check
+ *             is not off.
+ *   accepted  after the child said 2xx for a message.
+ *   reset     at the end of each transaction (RSET, a new HELO, the end
+ *             of a message, refused or not).
+ *   end       once, when the session ends, however it ends.
+ *
+ * Per-check state: state_size bytes, zeroed at session start, kept by the
+ * core and passed to every function of the check (to start and phase
+ * functions as hit->state).  A check that needs a
+ * spooled copy of the message (a filter reading it as a file) sets
+ * CHECK_F_SPOOL: the message is then received into the spool first and
+ * the eod phase finds it in s->spool.  A check may add one header line
+ * to the message per hit (hit->header, "Name: value") and leave a short
+ * result for the checks after it (hit->result, read with check_result()).
+ *
+ * A check never writes to the client or the child, never logs, never
+ * exits.  It may ask the lower modules (rules, match, later the resolver
+ * and the store) and take its time only where they allow.  The core
+ * applies the administrator's action for the check (off, warn, defer,
+ * reject, drop) to a hit, in one place: verdict_run() in verdict.c.
  */
 #ifndef CHECK_H
 #define CHECK_H
@@ -22,16 +57,6 @@ enum verdict {
 	VERDICT_DROP		/* reply, then close */
 };
 
-enum phase {
-	PHASE_CONNECT,
-	PHASE_HELO,
-	PHASE_MAIL,
-	PHASE_RCPT,
-	PHASE_DATA,
-	PHASE_EOD,
-	PHASE_COUNT
-};
-
 struct check_hit {
 	char		 reason[REASON_MAX + 1];
 	char		 reply[32];	/* reply table name; "" for the check's */
@@ -39,28 +64,53 @@ struct check_hit {
 	int		 lookup_failed;	/* a lookup failed and the check failed open */
 	int		 now;		/* refuse at once, even under delay_reject */
 	char		 text[REASON_MAX + 1];	/* reply text instead of the table's */
+	char		 header[HEADER_LINE_MAX + 1];	/* "Name: value" to add */
+	char		 result[RESULT_MAX + 1];	/* for later checks */
+	void		*state;		/* the check's own, state_size bytes */
 };
 
 /* action_off of a check that has no action setting and always runs */
 #define CHECK_ALWAYS	((size_t)-1)
 
 typedef enum verdict (*check_fn)(const struct session *, struct check_hit *);
+typedef void (*check_hook)(const struct session *, void *);
+typedef void (*check_body_fn)(const struct session *, void *, const char *,
+    size_t);
+typedef unsigned long (*check_wait_fn)(const struct session *, void *,
+    enum phase);
 
 struct check {
 	const char	*name;		/* log field, rules key prefix, t/NAME.t */
 	const char	*reply;		/* default reply table name */
 	size_t		 action_off;	/* offsetof(struct config, NAME_action) */
-	check_fn	 phase[PHASE_COUNT];
 	int		 flags;
+	size_t		 state_size;	/* bytes of per-session state */
+	check_fn	 start;
+	check_wait_fn	 wait;		/* milliseconds, for connect and data */
+	check_fn	 phase[PHASE_COUNT];
+	check_body_fn	 body;
+	check_hook	 accepted;
+	check_hook	 reset;
+	check_hook	 end;
 };
 
 /* flags: relay control runs for every recipient, allowlisted or not */
 #define CHECK_F_RELAY	0x1
+/* an accept at start trusts the client (RELAYCLIENT, trust rules) */
+#define CHECK_F_TRUST	0x2
+/* the check needs the message spooled (s->spool at eod) */
+#define CHECK_F_SPOOL	0x4
+/* the check needs to know whether the client sent a command ahead of
+ * the reply it must wait for (s->pipelined): the core only looks when
+ * such a check is on */
+#define CHECK_F_LOOKAHEAD	0x8
 
 /* The fixed order, in checks/checks.c. */
 extern const struct check *const check_list[];
 
 const char	*verdict_name(enum verdict);
 const char	*phase_name(enum phase);
+/* The result a check left in this session or transaction, or NULL. */
+const char	*check_result(const struct session *, const char *);
 
 #endif

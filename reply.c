@@ -1,10 +1,13 @@
 /*
  * reply.c: the table of replies smtpfront writes itself.  Codes and
  * enhanced status codes agree in class; reply_valid() enforces the same
- * for overrides from the rules source.
+ * for overrides from the rules source.  reply_load() reads an override
+ * from the rules database and falls back on the table; an override that
+ * is not valid is ignored (the compiler refuses such lines).
  */
 #include <string.h>
 #include "reply.h"
+#include "rules.h"
 
 const struct reply_default reply_table[] = {
 	{ "banner",	"220", "",	"ESMTP" },
@@ -189,4 +192,78 @@ reply_text_valid(const char *s, size_t len, char *err, size_t errlen)
 			return -1;
 		}
 	return 0;
+}
+
+static void
+copystr(char *dst, size_t size, const char *src, size_t n)
+{
+	if (n > size - 1)
+		n = size - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+int
+reply_load(struct rules *rules, const char *name, struct rtext *rt)
+{
+	const struct reply_default *d;
+	const char *e, *sp;
+	char key[64], val[RULES_VALUE_MAX];
+	char err[8];
+	size_t kn = strlen(name), vn, en;
+	int r;
+
+	d = reply_find(name, kn);
+	if (d == NULL)
+		d = reply_find("reject", 6);
+	copystr(rt->code, sizeof(rt->code), d->code, strlen(d->code));
+	copystr(rt->esc, sizeof(rt->esc), d->esc, strlen(d->esc));
+	copystr(rt->text, sizeof(rt->text), d->text, strlen(d->text));
+	if (kn > sizeof(key) - 3)
+		return 0;
+	memcpy(key, "r:", 2);
+	memcpy(key + 2, name, kn);
+	r = rules_get(rules, key, kn + 2, val, sizeof(val));
+	if (r == -1)
+		return -1;
+	if (r == 0)
+		return 0;
+	vn = strlen(val);
+	if (d->esc[0] == '\0') {
+		/* greeting and 354: "CODE text" */
+		if (reply_text_valid(val, vn, err, sizeof(err)) == -1)
+			return 0;
+		copystr(rt->code, sizeof(rt->code), val, 3);
+		copystr(rt->text, sizeof(rt->text), val + 4, vn - 4);
+		return 0;
+	}
+	if (reply_valid(val, vn, err, sizeof(err)) == -1)
+		return 0;
+	/* "CODE X.Y.Z text" */
+	copystr(rt->code, sizeof(rt->code), val, 3);
+	e = val + 4;
+	sp = strchr(e, ' ');
+	en = sp != NULL ? (size_t)(sp - e) : strlen(e);
+	copystr(rt->esc, sizeof(rt->esc), e, en);
+	if (sp != NULL)
+		copystr(rt->text, sizeof(rt->text), sp + 1, strlen(sp + 1));
+	else
+		rt->text[0] = '\0';
+	return 0;
+}
+
+void
+reply_temp(struct rtext *rt)
+{
+	if (rt->code[0] != '5')
+		return;
+	if (strcmp(rt->code, "552") == 0)
+		memcpy(rt->code, "452", 4);
+	else if (strcmp(rt->code, "550") == 0 ||
+	    strcmp(rt->code, "551") == 0 || strcmp(rt->code, "553") == 0)
+		memcpy(rt->code, "450", 4);
+	else
+		memcpy(rt->code, "451", 4);
+	if (rt->esc[0] == '5')
+		rt->esc[0] = '4';
 }

@@ -18,7 +18,7 @@
 #define RULES_H
 
 #include <stddef.h>
-#include "session.h"
+#include "config.h"
 
 #define RULES_VERSION	"smtpfront-rules 1"
 #define RULES_DEFAULT	"/etc/smtpfront/rules.cdb"

@@ -11,78 +11,46 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "config.h"
+
 #define LINE_MAX_SMTP	512	/* command line incl. CRLF, RFC 5321 4.5.3.1.4 */
 #define ADDR_MAX	256	/* a path, RFC 5321 4.5.3.1.3 */
 #define HELO_MAX	255	/* a domain or address literal */
 #define IPSTR_MAX	64	/* text of an IPv4 or IPv6 address */
-#define HOSTNAME_MAX	255	/* a host name from the environment or rules */
 #define PORTSTR_MAX	8
 #define INFO_MAX	64	/* TCPREMOTEINFO */
 #define REASON_MAX	200	/* a check's short reason, made printable */
 #define RULE_MAX	128	/* "file:line" or a rule name */
 #define WARN_MAX	8	/* warn-mode hits kept for the header */
+#define HEADER_LINE_MAX	200	/* a header line a check adds, without CRLF */
+#define HEADERS_MAX	1024	/* all header lines the checks add */
+#define RESULT_MAX	63	/* a result a check leaves for later checks */
+#define RESULTS_MAX	16
+#define CHECK_NAME_MAX	31
 
 struct rules;
 struct spool;
 
-enum action {
-	ACTION_OFF,
-	ACTION_WARN,
-	ACTION_DEFER,
-	ACTION_REJECT,
-	ACTION_DROP
+enum phase {
+	PHASE_CONNECT,
+	PHASE_HELO,
+	PHASE_MAIL,
+	PHASE_RCPT,
+	PHASE_DATA,
+	PHASE_EOD,
+	PHASE_COUNT
 };
 
-/*
- * The settings in force for this session: rules database values, then
- * per-client environment overrides (SMTPFRONT_NAME).  See rules_table.c.
- */
-struct config {
-	char		 hostname[HOSTNAME_MAX + 1];
-	unsigned long	 size_max;
-	unsigned long	 rcpt_max;
-	unsigned long	 errors_max;
-	unsigned long	 timeout;
-	unsigned long	 session_timeout;
-	unsigned long	 child_timeout;
-	unsigned long	 spool_memory;
-	char		 spool_dir[HOSTNAME_MAX + 1];
-	int		 data_spool;
-	int		 child_bdat;
-	int		 pipelining;
-	int		 delay_reject;
-	unsigned long	 greet_delay;		/* seconds */
-	int		 greet_split;
-	unsigned long	 data_delay;		/* seconds */
-	unsigned long	 tarpit_after;		/* recipients; 0: off */
-	unsigned long	 tarpit_delay;		/* milliseconds */
-	unsigned long	 tarpit_factor;		/* percent per step */
-	unsigned long	 tarpit_max;		/* milliseconds */
-	int		 tarpit_refused;
-	int		 trust_exec;
-	enum action	 helo_required_action;
-	enum action	 addr_syntax_action;
-	enum action	 size_action;
-	enum action	 rblsmtpd_action;
-	enum action	 helo_syntax_action;
-	enum action	 helo_bareip_action;
-	enum action	 helo_literal_action;
-	enum action	 helo_ours_action;
-	enum action	 helo_list_action;
-	enum action	 helo_fqdn_action;
-	enum action	 sender_fqdn_action;
-	enum action	 sender_list_action;
-	enum action	 bounce_multi_action;
-	enum action	 rcpt_domain_action;
-	enum action	 rcpt_users_action;
-	enum action	 earlytalker_action;
-	enum action	 unauth_pipelining_action;
+/* A check's result for later checks (check_result() in check.h). */
+struct check_result {
+	char		 check[CHECK_NAME_MAX + 1];
+	char		 value[RESULT_MAX + 1];
 };
 
 struct held {
 	int		 verdict;		/* enum verdict, VERDICT_PASS if none */
 	int		 phase;			/* enum phase it was found in */
-	char		 check[32];
+	char		 check[CHECK_NAME_MAX + 1];
 	char		 reply[32];		/* reply table name */
 	char		 reason[REASON_MAX + 1];
 	char		 rule[RULE_MAX + 1];
@@ -102,6 +70,7 @@ struct session {
 	int		 remote_known;
 	int		 trusted;		/* RELAYCLIENT or a trust rule */
 	int		 relayclient;		/* may relay */
+	int		 env_relayclient;	/* RELAYCLIENT was set for us */
 	char		 trust_rule[RULE_MAX + 1];
 
 	/* protocol behaviour seen by the core */
@@ -126,7 +95,8 @@ struct session {
 	int		 session_accept;	/* a connect-phase accept */
 	int		 txn_accept;		/* a helo/mail-phase accept */
 	int		 lookup_failed;		/* downgrade rule */
-	char		 warns[WARN_MAX][32];	/* warn-mode hits, for the header */
+	/* warn-mode hits, for the header */
+	char		 warns[WARN_MAX][CHECK_NAME_MAX + 1];
 	int		 nwarns;
 	int		 nwarns_connect;	/* of them, found at connect */
 	int		 nwarns_session;	/* at connect and HELO: kept by RSET */
@@ -144,8 +114,19 @@ struct session {
 	char		 verdict[16];
 	char		 verdict_rule[RULE_MAX + 40];	/* check:rule */
 
+	/* what the checks leave: results, and header lines to add; those
+	 * found at connect and HELO are kept by RSET */
+	int		 nresults;
+	int		 nresults_connect;
+	int		 nresults_session;
+	size_t		 hlen;
+	size_t		 hlen_connect;
+	size_t		 hlen_session;
+
 	struct rules	*rules;
 	struct config	 cfg;
+	struct check_result results[RESULTS_MAX];
+	char		 headers[HEADERS_MAX];	/* lines with CRLF */
 };
 
 #endif

@@ -56,6 +56,7 @@
 
 #include "reply.h"
 #include "rules.h"
+#include "session.h"
 
 #define PROG		"smtpfront-cdb"
 #define EXIT_BAD	100	/* bad source or usage */

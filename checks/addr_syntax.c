@@ -42,7 +42,9 @@ addr_syntax_rcpt(const struct session *s, struct check_hit *hit)
 }
 
 const struct check check_addr_syntax = {
-	"addr_syntax", "sender_syntax",
-	offsetof(struct config, addr_syntax_action),
-	{ NULL, NULL, addr_syntax_mail, addr_syntax_rcpt, NULL, NULL }, 0
+	.name = "addr_syntax",
+	.reply = "sender_syntax",
+	.action_off = offsetof(struct config, addr_syntax_action),
+	.phase[PHASE_MAIL] = addr_syntax_mail,
+	.phase[PHASE_RCPT] = addr_syntax_rcpt,
 };

@@ -33,6 +33,8 @@ allow_ip_connect(const struct session *s, struct check_hit *hit)
 }
 
 const struct check check_allow_ip = {
-	"allow_ip", "reject", CHECK_ALWAYS,
-	{ allow_ip_connect, NULL, NULL, NULL, NULL, NULL }, 0
+	.name = "allow_ip",
+	.reply = "reject",
+	.action_off = CHECK_ALWAYS,
+	.phase[PHASE_CONNECT] = allow_ip_connect,
 };

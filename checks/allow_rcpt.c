@@ -31,6 +31,8 @@ allow_rcpt_rcpt(const struct session *s, struct check_hit *hit)
 }
 
 const struct check check_allow_rcpt = {
-	"allow_rcpt", "reject", CHECK_ALWAYS,
-	{ NULL, NULL, NULL, allow_rcpt_rcpt, NULL, NULL }, 0
+	.name = "allow_rcpt",
+	.reply = "reject",
+	.action_off = CHECK_ALWAYS,
+	.phase[PHASE_RCPT] = allow_rcpt_rcpt,
 };

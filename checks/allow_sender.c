@@ -31,6 +31,8 @@ allow_sender_mail(const struct session *s, struct check_hit *hit)
 }
 
 const struct check check_allow_sender = {
-	"allow_sender", "reject", CHECK_ALWAYS,
-	{ NULL, NULL, allow_sender_mail, NULL, NULL, NULL }, 0
+	.name = "allow_sender",
+	.reply = "reject",
+	.action_off = CHECK_ALWAYS,
+	.phase[PHASE_MAIL] = allow_sender_mail,
 };

@@ -22,7 +22,8 @@ bounce_multi_data(const struct session *s, struct check_hit *hit)
 }
 
 const struct check check_bounce_multi = {
-	"bounce_multi", "bounce_multi",
-	offsetof(struct config, bounce_multi_action),
-	{ NULL, NULL, NULL, NULL, bounce_multi_data, NULL }, 0
+	.name = "bounce_multi",
+	.reply = "bounce_multi",
+	.action_off = offsetof(struct config, bounce_multi_action),
+	.phase[PHASE_DATA] = bounce_multi_data,
 };

@@ -4,6 +4,7 @@
  * README lists the same order.
  */
 #include <stddef.h>
+#include <string.h>
 #include "check.h"
 
 extern const struct check check_trust;
@@ -81,4 +82,15 @@ phase_name(enum phase p)
 	};
 
 	return p < PHASE_COUNT ? names[p] : "unknown";
+}
+
+const char *
+check_result(const struct session *s, const char *name)
+{
+	int i;
+
+	for (i = 0; i < s->nresults; i++)
+		if (strcmp(s->results[i].check, name) == 0)
+			return s->results[i].value;
+	return NULL;
 }

@@ -38,7 +38,9 @@ earlytalker_data(const struct session *s, struct check_hit *hit)
 }
 
 const struct check check_earlytalker = {
-	"earlytalker", "earlytalker",
-	offsetof(struct config, earlytalker_action),
-	{ earlytalker_connect, NULL, NULL, NULL, earlytalker_data, NULL }, 0
+	.name = "earlytalker",
+	.reply = "earlytalker",
+	.action_off = offsetof(struct config, earlytalker_action),
+	.phase[PHASE_CONNECT] = earlytalker_connect,
+	.phase[PHASE_DATA] = earlytalker_data,
 };

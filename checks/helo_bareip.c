@@ -26,7 +26,8 @@ helo_bareip_helo(const struct session *s, struct check_hit *hit)
 }
 
 const struct check check_helo_bareip = {
-	"helo_bareip", "helo_bareip",
-	offsetof(struct config, helo_bareip_action),
-	{ NULL, helo_bareip_helo, NULL, NULL, NULL, NULL }, 0
+	.name = "helo_bareip",
+	.reply = "helo_bareip",
+	.action_off = offsetof(struct config, helo_bareip_action),
+	.phase[PHASE_HELO] = helo_bareip_helo,
 };

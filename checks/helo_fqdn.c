@@ -24,6 +24,8 @@ helo_fqdn_helo(const struct session *s, struct check_hit *hit)
 }
 
 const struct check check_helo_fqdn = {
-	"helo_fqdn", "helo_fqdn", offsetof(struct config, helo_fqdn_action),
-	{ NULL, helo_fqdn_helo, NULL, NULL, NULL, NULL }, 0
+	.name = "helo_fqdn",
+	.reply = "helo_fqdn",
+	.action_off = offsetof(struct config, helo_fqdn_action),
+	.phase[PHASE_HELO] = helo_fqdn_helo,
 };

@@ -37,6 +37,8 @@ helo_list_helo(const struct session *s, struct check_hit *hit)
 }
 
 const struct check check_helo_list = {
-	"helo_list", "helo_list", offsetof(struct config, helo_list_action),
-	{ NULL, helo_list_helo, NULL, NULL, NULL, NULL }, 0
+	.name = "helo_list",
+	.reply = "helo_list",
+	.action_off = offsetof(struct config, helo_list_action),
+	.phase[PHASE_HELO] = helo_list_helo,
 };

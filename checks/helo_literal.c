@@ -52,7 +52,8 @@ helo_literal_helo(const struct session *s, struct check_hit *hit)
 }
 
 const struct check check_helo_literal = {
-	"helo_literal", "helo_literal",
-	offsetof(struct config, helo_literal_action),
-	{ NULL, helo_literal_helo, NULL, NULL, NULL, NULL }, 0
+	.name = "helo_literal",
+	.reply = "helo_literal",
+	.action_off = offsetof(struct config, helo_literal_action),
+	.phase[PHASE_HELO] = helo_literal_helo,
 };

@@ -79,6 +79,8 @@ helo_ours_helo(const struct session *s, struct check_hit *hit)
 }
 
 const struct check check_helo_ours = {
-	"helo_ours", "helo_ours", offsetof(struct config, helo_ours_action),
-	{ NULL, helo_ours_helo, NULL, NULL, NULL, NULL }, 0
+	.name = "helo_ours",
+	.reply = "helo_ours",
+	.action_off = offsetof(struct config, helo_ours_action),
+	.phase[PHASE_HELO] = helo_ours_helo,
 };

@@ -18,7 +18,8 @@ helo_required_mail(const struct session *s, struct check_hit *hit)
 }
 
 const struct check check_helo_required = {
-	"helo_required", "need_helo",
-	offsetof(struct config, helo_required_action),
-	{ NULL, NULL, helo_required_mail, NULL, NULL, NULL }, 0
+	.name = "helo_required",
+	.reply = "need_helo",
+	.action_off = offsetof(struct config, helo_required_action),
+	.phase[PHASE_MAIL] = helo_required_mail,
 };

@@ -25,7 +25,8 @@ helo_syntax_helo(const struct session *s, struct check_hit *hit)
 }
 
 const struct check check_helo_syntax = {
-	"helo_syntax", "helo_syntax",
-	offsetof(struct config, helo_syntax_action),
-	{ NULL, helo_syntax_helo, NULL, NULL, NULL, NULL }, 0
+	.name = "helo_syntax",
+	.reply = "helo_syntax",
+	.action_off = offsetof(struct config, helo_syntax_action),
+	.phase[PHASE_HELO] = helo_syntax_helo,
 };

@@ -45,6 +45,8 @@ rblsmtpd_connect(const struct session *s, struct check_hit *hit)
 }
 
 const struct check check_rblsmtpd = {
-	"rblsmtpd", "rblsmtpd", offsetof(struct config, rblsmtpd_action),
-	{ rblsmtpd_connect, NULL, NULL, NULL, NULL, NULL }, 0
+	.name = "rblsmtpd",
+	.reply = "rblsmtpd",
+	.action_off = offsetof(struct config, rblsmtpd_action),
+	.phase[PHASE_CONNECT] = rblsmtpd_connect,
 };

@@ -51,7 +51,9 @@ rcpt_domain_rcpt(const struct session *s, struct check_hit *hit)
 }
 
 const struct check check_rcpt_domain = {
-	"rcpt_domain", "rcpt_domain",
-	offsetof(struct config, rcpt_domain_action),
-	{ NULL, NULL, NULL, rcpt_domain_rcpt, NULL, NULL }, CHECK_F_RELAY
+	.name = "rcpt_domain",
+	.reply = "rcpt_domain",
+	.action_off = offsetof(struct config, rcpt_domain_action),
+	.flags = CHECK_F_RELAY,
+	.phase[PHASE_RCPT] = rcpt_domain_rcpt,
 };

@@ -74,6 +74,8 @@ rcpt_users_rcpt(const struct session *s, struct check_hit *hit)
 }
 
 const struct check check_rcpt_users = {
-	"rcpt_users", "rcpt_users", offsetof(struct config, rcpt_users_action),
-	{ NULL, NULL, NULL, rcpt_users_rcpt, NULL, NULL }, 0
+	.name = "rcpt_users",
+	.reply = "rcpt_users",
+	.action_off = offsetof(struct config, rcpt_users_action),
+	.phase[PHASE_RCPT] = rcpt_users_rcpt,
 };

@@ -33,7 +33,8 @@ sender_fqdn_mail(const struct session *s, struct check_hit *hit)
 }
 
 const struct check check_sender_fqdn = {
-	"sender_fqdn", "sender_fqdn",
-	offsetof(struct config, sender_fqdn_action),
-	{ NULL, NULL, sender_fqdn_mail, NULL, NULL, NULL }, 0
+	.name = "sender_fqdn",
+	.reply = "sender_fqdn",
+	.action_off = offsetof(struct config, sender_fqdn_action),
+	.phase[PHASE_MAIL] = sender_fqdn_mail,
 };

@@ -31,7 +31,8 @@ sender_list_mail(const struct session *s, struct check_hit *hit)
 }
 
 const struct check check_sender_list = {
-	"sender_list", "sender_list",
-	offsetof(struct config, sender_list_action),
-	{ NULL, NULL, sender_list_mail, NULL, NULL, NULL }, 0
+	.name = "sender_list",
+	.reply = "sender_list",
+	.action_off = offsetof(struct config, sender_list_action),
+	.phase[PHASE_MAIL] = sender_list_mail,
 };

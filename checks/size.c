@@ -24,6 +24,8 @@ size_mail(const struct session *s, struct check_hit *hit)
 }
 
 const struct check check_size = {
-	"size", "size_declared", offsetof(struct config, size_action),
-	{ NULL, NULL, size_mail, NULL, NULL, NULL }, 0
+	.name = "size",
+	.reply = "size_declared",
+	.action_off = offsetof(struct config, size_action),
+	.phase[PHASE_MAIL] = size_mail,
 };

@@ -1,30 +1,48 @@
 /*
- * checks/trust.c: trusted clients skip every check.  The core decides
- * trust before the greeting (so trusted clients get no greet delay):
- * RELAYCLIENT in the environment (set by tcprules, the qmail habit) or a
- * trust rule.  With trust_exec the core hands such a client straight to
- * the MTA child with execve and this check never runs.
+ * checks/trust.c: trusted clients skip every check.  Trust is decided at
+ * the checks' start, before the greeting (so trusted clients get no greet
+ * delay): RELAYCLIENT in the environment (set by tcprules, the qmail
+ * habit) or a trust rule.  The core then lets the child relay (it sets
+ * RELAYCLIENT for it) and, with trust_exec, hands the client straight to
+ * the MTA child with execve.
  *
- * Phases: connect.
- * Inputs: RELAYCLIENT, settings trust_exec (SMTPFRONT_TRUST_EXEC).
- * Verdicts: accept for a trusted client, pass otherwise.
- * Failure: no lookups of its own; cannot fail.
+ * Phases: start.
+ * Inputs: RELAYCLIENT; list trust (networks); setting trust_exec
+ *     (SMTPFRONT_TRUST_EXEC), read by the core.
+ * Verdicts: accept for a trusted client (CHECK_F_TRUST), pass otherwise.
+ * Failure: fails open: a trust list that cannot be read trusts nobody
+ *     (hit->lookup_failed, so a later reject is sent as a 4xx).
  */
 #include <stddef.h>
 #include <string.h>
 #include "check.h"
+#include "match.h"
 
 static enum verdict
-trust_connect(const struct session *s, struct check_hit *hit)
+trust_start(const struct session *s, struct check_hit *hit)
 {
-	if (!s->trusted)
+	int r;
+
+	if (s->env_relayclient) {
+		memcpy(hit->rule, "RELAYCLIENT", sizeof("RELAYCLIENT"));
+		return VERDICT_ACCEPT;
+	}
+	if (!s->remote_known)
 		return VERDICT_PASS;
-	memcpy(hit->rule, s->trust_rule, sizeof(hit->rule));
-	return VERDICT_ACCEPT;
+	r = match_ip(s->rules, "trust", s->remote_bin, hit->rule,
+	    sizeof(hit->rule));
+	if (r == -1) {
+		hit->lookup_failed = 1;
+		return VERDICT_PASS;
+	}
+	return r == 1 ? VERDICT_ACCEPT : VERDICT_PASS;
 }
 
 /* No action setting: trust is not a refusal. */
 const struct check check_trust = {
-	"trust", "reject", CHECK_ALWAYS,
-	{ trust_connect, NULL, NULL, NULL, NULL, NULL }, 0
+	.name = "trust",
+	.reply = "reject",
+	.action_off = CHECK_ALWAYS,
+	.flags = CHECK_F_TRUST,
+	.start = trust_start,
 };

@@ -3,7 +3,8 @@
  * the reply to one it must wait for (RFC 2920: EHLO, HELO, DATA, NOOP,
  * VRFY, EXPN, QUIT, and any command when PIPELINING was not offered or
  * the client said HELO) is ratware that does not read replies.  The core
- * notes the first such command in the session (s->pipelined).
+ * notes the first such command in the session (s->pipelined), and looks
+ * only while this check is on (CHECK_F_LOOKAHEAD).
  *
  * Phases: mail, rcpt, data.
  * Inputs: settings pipelining (offer it), unauth_pipelining_action
@@ -27,8 +28,11 @@ unauth_pipelining_any(const struct session *s, struct check_hit *hit)
 }
 
 const struct check check_unauth_pipelining = {
-	"unauth_pipelining", "unauth_pipelining",
-	offsetof(struct config, unauth_pipelining_action),
-	{ NULL, NULL, unauth_pipelining_any, unauth_pipelining_any,
-	    unauth_pipelining_any, NULL }, 0
+	.name = "unauth_pipelining",
+	.reply = "unauth_pipelining",
+	.action_off = offsetof(struct config, unauth_pipelining_action),
+	.flags = CHECK_F_LOOKAHEAD,
+	.phase[PHASE_MAIL] = unauth_pipelining_any,
+	.phase[PHASE_RCPT] = unauth_pipelining_any,
+	.phase[PHASE_DATA] = unauth_pipelining_any,
 };

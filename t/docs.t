@@ -38,17 +38,26 @@ my $replies = slurp("$top/reply.c") // '';
 my %check;
 for my $name (@order) {
 	my $src = slurp("$top/checks/$name.c") // '';
-	my ($n, $reply, $off, $fns, $flags) = $src =~
-	    /const struct check check_\Q$name\E = \{\s*"(\w+)",\s*"(\w+)",\s*(.*?),\s*\{(.*?)\},\s*(\w+)\s*\};/s;
+	# designated initialisers: .name, .reply, .action_off, .flags,
+	# .start (counts as connect: it decides before the greeting) and
+	# .phase[PHASE_X]
+	my ($d) = $src =~ /const struct check check_\Q$name\E = \{(.*?)\n\};/s;
+	$d //= '';
+	my ($n) = $d =~ /\.name = "(\w+)"/;
+	my ($reply) = $d =~ /\.reply = "(\w+)"/;
+	my ($off) = $d =~ /\.action_off = ([^\n]*),/;
+	my ($flags) = $d =~ /\.flags = ([^\n]*),/;
 	ok(defined $n && $n eq $name, "checks/$name.c: descriptor named $name");
-	my @fn = map { s/^\s+|\s+$//gr } split /,/, $fns // '';
+	my %on = map { lc($_) => 1 } $d =~ /\.phase\[PHASE_(\w+)\] = \w+/g;
+	$on{connect} = 1 if $d =~ /\.start = \w+/;
 	my ($action) = ($off // '') =~ /offsetof\(struct config, (\w+)\)/;
 	my ($dflt) = defined $action ?
 	    $settings =~ /\{\s*"\Q$action\E",\s*SETTING_ACTION,\s*\d+,\s*\d+,\s*"(\w+)"/ : ();
-	my ($code, $esc) = $replies =~ /\{\s*"\Q$reply\E",\s*"(\d{3})",\s*"([^"]*)"/;
+	my ($code, $esc) = defined $reply ?
+	    $replies =~ /\{\s*"\Q$reply\E",\s*"(\d{3})",\s*"([^"]*)"/ : ();
 	$check{$name} = { reply => $reply, action => $action, dflt => $dflt,
 	    code => $code, esc => $esc, relay => scalar(($flags // '') =~ /RELAY/),
-	    phases => [map { $fn[$_] ne 'NULL' ? $phases[$_] : () } 0 .. 5] };
+	    phases => [grep { $on{$_} } @phases] };
 }
 
 # --- README.md ----------------------------------------------------------
@@ -158,13 +167,15 @@ my $man8 = slurp("$top/man/smtpfront.8") // '';
 ok(length $man8, 'man/smtpfront.8 exists');
 (my $m8 = $man8) =~ s/\\-/-/g;
 my $sf = slurp("$top/smtpfront.c") // '';
+# the core: smtpfront.c and the modules beside it (log events, variables)
+my $core = join("\n", map { slurp($_) // '' } glob("$top/*.c"));
 my ($usage) = $sf =~ /static const char msg\[\] =\s*(.*?);/s;
 for my $opt (($usage // '') =~ /\[?-(\w)\b/g) {
 	like($m8, qr/^\.It Fl $opt\b/m, "smtpfront.8 explains -$opt");
 }
 like($m8, qr/^\.It Fl -\s*$/m, 'smtpfront.8 explains --');
 # getenv()/envvar_get() calls, and the names read in one pass (EN("...")).
-my @vars = ($sf =~ /\b(?:getenv|envvar_get|EN)\("(\w+)"/g);
+my @vars = ($core =~ /\b(?:getenv|envvar_get|EN)\("(\w+)"/g);
 for my $f (glob("$top/checks/*.c")) {
 	next if $f =~ /TEMPLATE/;
 	push @vars, (slurp($f) // '') =~ /\b(?:getenv|envvar_get)\("(\w+)"/g;
@@ -176,13 +187,13 @@ for my $v (@vars) {
 	like($m8, qr/\.It Ev .*\b$v\b|\bEv $v\b/, "smtpfront.8 names $v");
 }
 like($m8, qr/\bEv SMTPFRONT_ Ns Ar NAME\b/, 'smtpfront.8: SMTPFRONT_NAME');
-for my $v ($sf =~ /setenv\("(\w+)"/g) {
+for my $v ($core =~ /setenv\("(\w+)"/g) {
 	like($m8, qr/\b$v\b/, "smtpfront.8 says $v is set for the child");
 }
 for my $x (0, 100, 111) {
 	like($m8, qr/^\.It $x$/m, "smtpfront.8: exit status $x");
 }
-my %events = map { $_ => 1 } ($sf =~ /log_start\("([\w-]+)"\)/g),
+my %events = map { $_ => 1 } ($core =~ /log_start\("([\w-]+)"\)/g),
     qw(reject defer drop timeout);
 for my $ev (sort keys %events) {
 	like($m8, qr/^\.It Li (?:\w+ , )*\Q$ev\E\b/m,

@@ -28,6 +28,7 @@
 
 #include "reply.h"
 #include "rules.h"
+#include "session.h"
 
 #define ERR_MAX		256
 #define OUT_MAX		RULES_VALUE_MAX

@@ -1,0 +1,66 @@
+/*
+ * config.h: the settings in force for one session (struct config) and
+ * the actions an administrator gives a check.  Shared by the rules
+ * compiler and table (rules.h) and by the per-connection program; it
+ * knows nothing of the session.
+ */
+#ifndef CONFIG_H
+#define CONFIG_H
+
+#define HOSTNAME_MAX	255	/* a host name from the environment or rules */
+
+enum action {
+	ACTION_OFF,
+	ACTION_WARN,
+	ACTION_DEFER,
+	ACTION_REJECT,
+	ACTION_DROP
+};
+
+/*
+ * The settings in force for this session: rules database values, then
+ * per-client environment overrides (SMTPFRONT_NAME).  See rules_table.c.
+ */
+struct config {
+	char		 hostname[HOSTNAME_MAX + 1];
+	unsigned long	 size_max;
+	unsigned long	 rcpt_max;
+	unsigned long	 errors_max;
+	unsigned long	 timeout;
+	unsigned long	 session_timeout;
+	unsigned long	 child_timeout;
+	unsigned long	 spool_memory;
+	char		 spool_dir[HOSTNAME_MAX + 1];
+	int		 data_spool;
+	int		 child_bdat;
+	int		 pipelining;
+	int		 delay_reject;
+	unsigned long	 greet_delay;		/* seconds */
+	int		 greet_split;
+	unsigned long	 data_delay;		/* seconds */
+	unsigned long	 tarpit_after;		/* recipients; 0: off */
+	unsigned long	 tarpit_delay;		/* milliseconds */
+	unsigned long	 tarpit_factor;		/* percent per step */
+	unsigned long	 tarpit_max;		/* milliseconds */
+	int		 tarpit_refused;
+	int		 trust_exec;
+	enum action	 helo_required_action;
+	enum action	 addr_syntax_action;
+	enum action	 size_action;
+	enum action	 rblsmtpd_action;
+	enum action	 helo_syntax_action;
+	enum action	 helo_bareip_action;
+	enum action	 helo_literal_action;
+	enum action	 helo_ours_action;
+	enum action	 helo_list_action;
+	enum action	 helo_fqdn_action;
+	enum action	 sender_fqdn_action;
+	enum action	 sender_list_action;
+	enum action	 bounce_multi_action;
+	enum action	 rcpt_domain_action;
+	enum action	 rcpt_users_action;
+	enum action	 earlytalker_action;
+	enum action	 unauth_pipelining_action;
+};
+
+#endif

@@ -1,0 +1,501 @@
+/*
+ * verdict.c: the check runner (see verdict.h and the contract in
+ * check.h).  The first decisive verdict of a phase wins: an accept or a
+ * refusal ends it.  A hit becomes the administrator's action for that
+ * check; a check's own defer (a failed lookup it fails closed on) stays a
+ * defer.  The downgrade rule: after any failed lookup in the session a
+ * reject goes out as the matching 4xx.
+ * Input: the connection and its check list.  Output: replies, the one log
+ * line of each refusal, accept and warn line, the held verdict, warn
+ * hits, results and added header lines in the session.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "verdict.h"
+
+static const struct check *const *
+checks(struct conn *c)
+{
+	return c->checks != NULL ? c->checks : check_list;
+}
+
+static enum action
+action_of(const struct session *s, const struct check *k)
+{
+	enum action act;
+
+	if (k->action_off == CHECK_ALWAYS)
+		return ACTION_REJECT;
+	act = *(const enum action *)(const void *)((const char *)&s->cfg +
+	    k->action_off);
+	/* relay control has no warn mode: that is an open relay */
+	if ((k->flags & CHECK_F_RELAY) && act == ACTION_WARN)
+		act = ACTION_REJECT;
+	return act;
+}
+
+static void *
+state_of(struct conn *c, size_t i)
+{
+	return c->state != NULL ? c->state + c->state_off[i] : NULL;
+}
+
+int
+verdict_init(struct conn *c)
+{
+	const struct check *const *cl = checks(c);
+	const struct check *k;
+	size_t i, total = 0, sz;
+
+	for (i = 0; cl[i] != NULL && i < CHECKS_MAX; i++) {
+		k = cl[i];
+		/* each check's state aligned as malloc aligns */
+		sz = (k->state_size + 15) & ~(size_t)15;
+		c->state_off[i] = total;
+		if (sz > ((size_t)-1) - total)
+			return -1;
+		total += sz;
+		if (action_of(&c->s, k) == ACTION_OFF)
+			continue;
+		if (k->flags & CHECK_F_LOOKAHEAD)
+			c->lookahead = 1;
+		if (k->flags & CHECK_F_SPOOL)
+			c->spool = 1;
+		if (k->body != NULL)
+			c->body = 1;
+	}
+	if (total > 0 && (c->state = calloc(1, total)) == NULL)
+		return -1;
+	c->on_end = verdict_end;
+	return 0;
+}
+
+static void
+held_clear(struct held *d)
+{
+	/* the strings are read up to their NUL: no need to clear them all */
+	d->verdict = VERDICT_PASS;
+	d->phase = 0;
+	d->check[0] = d->reply[0] = d->reason[0] = d->rule[0] = d->text[0] =
+	    '\0';
+}
+
+static void
+note_warn(struct conn *c, const char *check, const struct held *d,
+    const char *cmd)
+{
+	struct session *s = &c->s;
+	const char *rule = d->rule[0] ? d->rule : "-";
+	int i;
+
+	copystr(s->warn_rule, sizeof(s->warn_rule), rule, strlen(rule));
+	log_start("warn");
+	log_str("check", check);
+	log_str("rule", rule);
+	conn_log_envelope(c, cmd);
+	if (d->reason[0] != '\0')
+		log_str("reason", d->reason);
+	log_end();
+	for (i = 0; i < s->nwarns; i++)
+		if (strcmp(s->warns[i], check) == 0)
+			return;
+	if (s->nwarns < WARN_MAX) {
+		copystr(s->warns[s->nwarns], sizeof(s->warns[0]), check,
+		    strlen(check));
+		s->nwarns++;
+	}
+}
+
+/* A header line a check adds: printable, bounded, "Name: value". */
+static void
+add_header(struct session *s, const char *line)
+{
+	size_t n = strlen(line), i;
+	const char *colon = strchr(line, ':');
+
+	if (colon == NULL || colon == line || n > HEADER_LINE_MAX)
+		return;
+	if (n + 2 > sizeof(s->headers) - s->hlen) {
+		log_warning("header lines over their limit, dropped", line);
+		return;
+	}
+	log_printable(s->headers + s->hlen, n + 1, line, n);
+	for (i = 0; i < n; i++)
+		if (s->headers[s->hlen + i] == '\t')
+			s->headers[s->hlen + i] = ' ';
+	memcpy(s->headers + s->hlen + n, "\r\n", 2);
+	s->hlen += n + 2;
+}
+
+static void
+add_result(struct session *s, const char *check, const char *value)
+{
+	int i;
+
+	for (i = 0; i < s->nresults; i++)
+		if (strcmp(s->results[i].check, check) == 0)
+			break;
+	if (i == RESULTS_MAX)
+		return;
+	if (i == s->nresults) {
+		copystr(s->results[i].check, sizeof(s->results[i].check),
+		    check, strlen(check));
+		s->nresults++;
+	}
+	copystr(s->results[i].value, sizeof(s->results[i].value), value,
+	    strlen(value));
+}
+
+/*
+ * One check's verdict: the hit taken into the session (lookup failure,
+ * header, result) and into d.  PASS, ACCEPT, WARN (noted) or a refusal
+ * after the action.
+ */
+static enum verdict
+one(struct conn *c, size_t i, check_fn f, enum phase ph, struct held *d,
+    const char *cmd, int quiet)
+{
+	struct session *s = &c->s;
+	const struct check *k = checks(c)[i];
+	struct check_hit hit;
+	enum action act = action_of(s, k);
+	enum verdict v;
+
+	/* the checks write C strings: their first bytes will do */
+	hit.reason[0] = hit.reply[0] = hit.rule[0] = hit.text[0] = '\0';
+	hit.header[0] = hit.result[0] = '\0';
+	hit.lookup_failed = hit.now = 0;
+	hit.state = state_of(c, i);
+	v = f(s, &hit);
+	if (hit.lookup_failed) {
+		s->lookup_failed = 1;
+		if (hit.reason[0] != '\0' && v == VERDICT_PASS)
+			log_warning(k->name, hit.reason);
+		else if (v == VERDICT_PASS)
+			log_warning("rules database read error", k->name);
+	}
+	if (hit.header[0] != '\0')
+		add_header(s, hit.header);
+	if (hit.result[0] != '\0')
+		add_result(s, k->name, hit.result);
+	if (v == VERDICT_PASS)
+		return v;
+	copystr(d->check, sizeof(d->check), k->name, strlen(k->name));
+	if (hit.reply[0] != '\0')
+		copystr(d->reply, sizeof(d->reply), hit.reply,
+		    strlen(hit.reply));
+	else
+		copystr(d->reply, sizeof(d->reply), k->reply,
+		    strlen(k->reply));
+	copystr(d->reason, sizeof(d->reason), hit.reason, strlen(hit.reason));
+	copystr(d->rule, sizeof(d->rule), hit.rule, strlen(hit.rule));
+	copystr(d->text, sizeof(d->text), hit.text, strlen(hit.text));
+	d->phase = ph;
+	if (v == VERDICT_ACCEPT) {
+		d->verdict = VERDICT_ACCEPT;
+		if (quiet)
+			return v;
+		log_start("accept");
+		log_str("check", k->name);
+		log_str("rule", d->rule[0] ? d->rule : "-");
+		conn_log_envelope(c, cmd);
+		log_end();
+		return v;
+	}
+	if (v == VERDICT_WARN || act == ACTION_WARN) {
+		note_warn(c, k->name, d, cmd);
+		return VERDICT_WARN;
+	}
+	if (v == VERDICT_DEFER || act == ACTION_DEFER)
+		v = VERDICT_DEFER;
+	else if (act == ACTION_DROP)
+		v = VERDICT_DROP;
+	else
+		v = VERDICT_REJECT;
+	d->verdict = v;
+	if (hit.now)
+		d->phase = PHASE_RCPT;	/* not to be held */
+	return v;
+}
+
+enum verdict
+verdict_start(struct conn *c, struct held *d)
+{
+	struct session *s = &c->s;
+	const struct check *const *cl = checks(c);
+	enum verdict v;
+	size_t i;
+
+	held_clear(d);
+	for (i = 0; cl[i] != NULL && i < CHECKS_MAX; i++) {
+		if (cl[i]->start == NULL ||
+		    action_of(s, cl[i]) == ACTION_OFF)
+			continue;
+		/* a client handed to the child logs "exec", no accept */
+		v = one(c, i, cl[i]->start, PHASE_CONNECT, d, "CONNECT",
+		    (cl[i]->flags & CHECK_F_TRUST) && s->cfg.trust_exec &&
+		    !c->dry);
+		if (v == VERDICT_PASS || v == VERDICT_WARN)
+			continue;
+		if (v == VERDICT_ACCEPT) {
+			s->session_accept = 1;
+			if (cl[i]->flags & CHECK_F_TRUST) {
+				s->trusted = 1;
+				s->relayclient = 1;
+				copystr(s->trust_rule, sizeof(s->trust_rule),
+				    d->rule, strlen(d->rule));
+			}
+		}
+		return v;
+	}
+	d->verdict = VERDICT_PASS;
+	return VERDICT_PASS;
+}
+
+unsigned long
+verdict_wait(struct conn *c, enum phase ph)
+{
+	struct session *s = &c->s;
+	const struct check *const *cl = checks(c);
+	unsigned long ms, max = 0;
+	size_t i;
+
+	if (s->trusted)
+		return 0;
+	for (i = 0; cl[i] != NULL && i < CHECKS_MAX; i++) {
+		if (cl[i]->wait == NULL || action_of(s, cl[i]) == ACTION_OFF)
+			continue;
+		ms = cl[i]->wait(s, state_of(c, i), ph);
+		if (ms > max)
+			max = ms;
+	}
+	return max;
+}
+
+enum verdict
+verdict_run(struct conn *c, enum phase ph, struct held *d, const char *cmd,
+    int relay)
+{
+	struct session *s = &c->s;
+	const struct check *const *cl = checks(c);
+	const struct check *k;
+	enum verdict v;
+	size_t i;
+
+	held_clear(d);
+	if (!relay && (s->session_accept ||
+	    (s->txn_accept && ph >= PHASE_MAIL)))
+		return VERDICT_PASS;
+	for (i = 0; cl[i] != NULL && i < CHECKS_MAX; i++) {
+		k = cl[i];
+		if (k->phase[ph] == NULL ||
+		    ((k->flags & CHECK_F_RELAY) != 0) != (relay != 0) ||
+		    action_of(s, k) == ACTION_OFF)
+			continue;
+		v = one(c, i, k->phase[ph], ph, d, cmd, 0);
+		if (v == VERDICT_PASS || v == VERDICT_WARN)
+			continue;
+		if (v == VERDICT_ACCEPT) {
+			if (ph == PHASE_CONNECT)
+				s->session_accept = 1;
+			else if (ph < PHASE_RCPT)
+				s->txn_accept = 1;
+		}
+		return v;
+	}
+	d->verdict = VERDICT_PASS;
+	return VERDICT_PASS;
+}
+
+void
+verdict_refuse(struct conn *c, struct held *d, const char *cmd)
+{
+	struct session *s = &c->s;
+	struct rtext rt;
+	int downgraded = 0;
+	const char *ev;
+
+	conn_reply(c, d->reply, &rt);
+	if (d->text[0] != '\0')
+		copystr(rt.text, sizeof(rt.text), d->text, strlen(d->text));
+	s->refusals++;
+	if (d->verdict == VERDICT_REJECT && s->lookup_failed) {
+		d->verdict = VERDICT_DEFER;
+		downgraded = 1;
+	}
+	if (d->verdict == VERDICT_DEFER)
+		reply_temp(&rt);
+	/* a drop says 421 unless its reply is permanent and no lookup
+	 * failed (the failed lookup might have allowlisted the client) */
+	if (d->verdict == VERDICT_DROP && (rt.code[0] != '5' ||
+	    s->lookup_failed)) {
+		downgraded = rt.code[0] == '5';
+		conn_reply(c, "drop", &rt);
+	}
+	ev = verdict_name(d->verdict);
+	conn_log_refusal(c, ev, d->check, d->rule, cmd, 1, NULL, &rt,
+	    d->reason, downgraded);
+	conn_verdict(c, ev, d->check, d->rule);
+	conn_say_rt(c, &rt);
+	if (d->verdict == VERDICT_DROP) {
+		client_flush(&c->cl);
+		conn_finish(c, EXIT_OK);
+	}
+}
+
+int
+verdict_early(struct conn *c, struct held *d, const char *cmd)
+{
+	struct session *s = &c->s;
+
+	if (d->verdict != VERDICT_DEFER && d->verdict != VERDICT_REJECT &&
+	    d->verdict != VERDICT_DROP)
+		return 0;
+	if (d->verdict == VERDICT_DROP || !s->cfg.delay_reject ||
+	    d->phase >= PHASE_RCPT) {
+		verdict_refuse(c, d, cmd);
+		return 1;
+	}
+	if (s->held.verdict == VERDICT_PASS)
+		s->held = *d;
+	return 0;
+}
+
+void
+verdict_keep(struct conn *c, enum phase ph)
+{
+	struct session *s = &c->s;
+
+	if (ph == PHASE_CONNECT) {
+		s->nwarns_connect = s->nwarns;
+		s->hlen_connect = s->hlen;
+		s->nresults_connect = s->nresults;
+	}
+	s->nwarns_session = s->nwarns;
+	s->hlen_session = s->hlen;
+	s->nresults_session = s->nresults;
+}
+
+void
+verdict_back(struct conn *c, enum phase ph)
+{
+	struct session *s = &c->s;
+
+	if (ph == PHASE_CONNECT) {
+		s->nwarns = s->nwarns_connect;
+		s->hlen = s->hlen_connect;
+		s->nresults = s->nresults_connect;
+	} else {
+		s->nwarns = s->nwarns_session;
+		s->hlen = s->hlen_session;
+		s->nresults = s->nresults_session;
+	}
+}
+
+static void
+hooks(struct conn *c, int which)
+{
+	struct session *s = &c->s;
+	const struct check *const *cl = checks(c);
+	check_hook f;
+	size_t i;
+
+	for (i = 0; cl[i] != NULL && i < CHECKS_MAX; i++) {
+		f = which == 0 ? cl[i]->reset : which == 1 ?
+		    cl[i]->accepted : cl[i]->end;
+		if (f != NULL && action_of(s, cl[i]) != ACTION_OFF)
+			f(s, state_of(c, i));
+	}
+}
+
+void
+verdict_reset(struct conn *c)
+{
+	struct session *s = &c->s;
+
+	s->in_txn = 0;
+	s->sender[0] = '\0';
+	s->rcpt[0] = '\0';
+	s->rcpts = 0;
+	s->size_declared = 0;
+	s->body_8bit = 0;
+	s->txn_accept = 0;
+	verdict_back(c, PHASE_HELO);
+	if (s->held.verdict != VERDICT_PASS && s->held.phase >= PHASE_MAIL)
+		memset(&s->held, 0, sizeof(s->held));
+	c->rcpt_tries = 0;
+	hooks(c, 0);
+	if (c->ch.pid != 0 && c->mail_fwd) {
+		struct creply rep;
+
+		if (child_cmd(&c->ch, "RSET", 4, &rep) == -1 ||
+		    rep.code != 250) {
+			log_warning("child failed RSET", c->ch.why);
+			child_kill(&c->ch);
+		}
+	}
+	c->mail_fwd = 0;
+}
+
+void
+verdict_accepted(struct conn *c)
+{
+	hooks(c, 1);
+}
+
+void
+verdict_end(struct conn *c)
+{
+	hooks(c, 2);
+	free(c->state);
+	c->state = NULL;
+}
+
+void
+verdict_body(struct conn *c, const char *buf, size_t n)
+{
+	struct session *s = &c->s;
+	const struct check *const *cl = checks(c);
+	size_t i;
+
+	if (!c->body || n == 0 || s->session_accept || s->txn_accept)
+		return;
+	for (i = 0; cl[i] != NULL && i < CHECKS_MAX; i++)
+		if (cl[i]->body != NULL && action_of(s, cl[i]) != ACTION_OFF)
+			cl[i]->body(s, state_of(c, i), buf, n);
+}
+
+size_t
+verdict_headers(struct conn *c, char *buf, size_t size)
+{
+	struct session *s = &c->s;
+	size_t n = 0, k;
+	int i;
+
+	if (s->nwarns > 0) {
+		n = (size_t)snprintf(buf, size, "X-Smtpfront-Warn: ");
+		for (i = 0; i < s->nwarns && n < size; i++) {
+			k = strlen(s->warns[i]);
+			if (n + k + 4 >= size)
+				break;
+			if (i > 0) {
+				memcpy(buf + n, ", ", 2);
+				n += 2;
+			}
+			memcpy(buf + n, s->warns[i], k);
+			n += k;
+		}
+		if (n + 2 < size) {
+			memcpy(buf + n, "\r\n", 2);
+			n += 2;
+		}
+	}
+	if (s->hlen > 0 && s->hlen <= size - n) {
+		memcpy(buf + n, s->headers, s->hlen);
+		n += s->hlen;
+	}
+	return n;
+}
