@@ -58,7 +58,7 @@ else
 $(error LIBC must be musl or glibc, not $(LIBC))
 endif
 
-CORE = conn verdict data dryrun client child smtp addr spool dot rules rules_table reply log match envvar crlf
+CORE = check conn verdict data dryrun client child smtp addr spool dot rules rules_table reply log match envvar crlf
 CHECKS = checks/checks checks/trust checks/allow_ip checks/allow_sender \
 	checks/allow_rcpt checks/rcpt_domain checks/rcpt_users checks/rblsmtpd checks/earlytalker checks/unauth_pipelining \
 	checks/helo_syntax checks/helo_bareip checks/helo_literal checks/helo_ours \
@@ -68,9 +68,13 @@ SF_OBJS = $(B)/smtpfront.o $(CORE:%=$(B)/%.o) $(CHECKS:%=$(B)/%.o)
 CDB_OBJS = $(B)/cdb/smtpfront-cdb.o $(B)/rules.o $(B)/rules_table.o $(B)/reply.o
 UNIT = unit-addr unit-smtp unit-dot unit-rules unit-spool unit-match unit-crlf
 TOOLS = t/sink
+# smtpfront with the checks of checks/TEMPLATE.c added (t/template.t)
+TEMPLATE_OBJS = $(B)/smtpfront.o $(CORE:%=$(B)/%.o) \
+	$(filter-out $(B)/checks/checks.o,$(CHECKS:%=$(B)/%.o)) \
+	$(B)/checks/TEMPLATE.o $(B)/t/template-checks.o
 
 PROGS = $(B)/smtpfront $(B)/smtpfront-cdb
-TESTPROGS = $(UNIT:%=$(B)/t/%) $(TOOLS:%=$(B)/%)
+TESTPROGS = $(UNIT:%=$(B)/t/%) $(TOOLS:%=$(B)/%) $(B)/t/smtpfront-template
 
 all: $(PROGS) $(TESTPROGS)
 
@@ -79,6 +83,9 @@ $(B)/smtpfront: $(SF_OBJS)
 
 $(B)/smtpfront-cdb: $(CDB_OBJS)
 	$(SF_CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CDB_OBJS) $(SF_LIBS)
+
+$(B)/t/smtpfront-template: $(TEMPLATE_OBJS)
+	$(SF_CC) $(CFLAGS) $(LDFLAGS) -o $@ $(TEMPLATE_OBJS) $(SF_LIBS)
 
 $(B)/t/unit-%: t/unit-%.c t/tap.h $(CORE:%=$(B)/%.o) $(CHECKS:%=$(B)/%.o) $(SF_INC)
 	@mkdir -p $(@D)

@@ -2,7 +2,9 @@
  * check.h: the contract between the core and the checks in checks/.
  *
  * A check exports one descriptor (struct check, designated initialisers)
- * and keeps everything else static.  The core (verdict.c) calls it:
+ * and keeps everything else static.  The core (verdict.c) calls its
+ * phase functions and the hooks it has (start, wait, body, accepted,
+ * reset, end: in a struct check_hooks the descriptor points to):
  *
  *   start     once per session, after the client facts and the rules are
  *             known and before the greeting: where a check sends its DNS
@@ -30,12 +32,15 @@
  *
  * Per-check state: state_size bytes, zeroed at session start, kept by the
  * core and passed to every function of the check (to start and phase
- * functions as hit->state).  A check that needs a
- * spooled copy of the message (a filter reading it as a file) sets
- * CHECK_F_SPOOL: the message is then received into the spool first and
+ * functions as hit->state).  A check that needs a spooled copy of the
+ * message (a filter reading it as a file) says so before DATA
+ * (hit->spool, at start, connect or HELO for the session, later for the
+ * transaction): the message is then received into the spool first and
  * the eod phase finds it in s->spool.  A check may add one header line
- * to the message per hit (hit->header, "Name: value") and leave a short
- * result for the checks after it (hit->result, read with check_result()).
+ * to the message per call (hit->header, "Name: value"; one added at eod
+ * reaches the message only when it is spooled, since a streamed message
+ * has its header lines sent before its body) and leave a short result
+ * for the checks after it (hit->result, read with check_result()).
  *
  * A check never writes to the client or the child, never logs, never
  * exits.  It may ask the lower modules (rules, match, later the resolver
@@ -66,6 +71,7 @@ struct check_hit {
 	char		 text[REASON_MAX + 1];	/* reply text instead of the table's */
 	char		 header[HEADER_LINE_MAX + 1];	/* "Name: value" to add */
 	char		 result[RESULT_MAX + 1];	/* for later checks */
+	int		 spool;		/* before DATA: spool this message */
 	void		*state;		/* the check's own, state_size bytes */
 };
 
@@ -79,31 +85,35 @@ typedef void (*check_body_fn)(const struct session *, void *, const char *,
 typedef unsigned long (*check_wait_fn)(const struct session *, void *,
     enum phase);
 
-struct check {
-	const char	*name;		/* log field, rules key prefix, t/NAME.t */
-	const char	*reply;		/* default reply table name */
-	size_t		 action_off;	/* offsetof(struct config, NAME_action) */
-	int		 flags;
-	size_t		 state_size;	/* bytes of per-session state */
+/* The hooks besides the phases, which few checks have: in a struct of
+ * their own, so that a session pays nothing for them where none is. */
+struct check_hooks {
 	check_fn	 start;
 	check_wait_fn	 wait;		/* milliseconds, for connect and data */
-	check_fn	 phase[PHASE_COUNT];
 	check_body_fn	 body;
 	check_hook	 accepted;
 	check_hook	 reset;
 	check_hook	 end;
 };
 
+struct check {
+	const char	*name;		/* log field, rules key prefix, t/NAME.t */
+	const char	*reply;		/* default reply table name */
+	size_t		 action_off;	/* offsetof(struct config, NAME_action) */
+	int		 flags;
+	size_t		 state_size;	/* bytes of per-session state */
+	check_fn	 phase[PHASE_COUNT];
+	const struct check_hooks *hooks;	/* NULL: none */
+};
+
 /* flags: relay control runs for every recipient, allowlisted or not */
 #define CHECK_F_RELAY	0x1
 /* an accept at start trusts the client (RELAYCLIENT, trust rules) */
 #define CHECK_F_TRUST	0x2
-/* the check needs the message spooled (s->spool at eod) */
-#define CHECK_F_SPOOL	0x4
 /* the check needs to know whether the client sent a command ahead of
  * the reply it must wait for (s->pipelined): the core only looks when
  * such a check is on */
-#define CHECK_F_LOOKAHEAD	0x8
+#define CHECK_F_LOOKAHEAD	0x4
 
 /* The fixed order, in checks/checks.c. */
 extern const struct check *const check_list[];

@@ -39,7 +39,7 @@ struct conn {
 	int		 dry;		/* -n: dry run */
 	int		 lookahead;	/* a check wants s.pipelined noted */
 	int		 body;		/* a check wants the message bytes */
-	int		 spool;		/* a check wants the message spooled */
+	int		 hooks;		/* the hooks active checks have */
 	conn_end_fn	 on_end;
 	const struct check *const *checks;	/* NULL: check_list */
 	char		*state;		/* the checks' per-session state */

@@ -614,7 +614,7 @@ data_cmd(struct conn *c, size_t argn)
 		verdict_refuse(c, &d, "DATA");
 		return;
 	}
-	if (s->cfg.data_spool || c->spool)
+	if (s->cfg.data_spool || s->spool_session || s->spool_txn)
 		data_spooled(c);
 	else
 		data_streamed(c);

@@ -117,6 +117,8 @@ struct session {
 	/* what the checks leave: results, and header lines to add; those
 	 * found at connect and HELO are kept by RSET */
 	int		 nresults;
+	int		 spool_session;		/* a check asked for the spool */
+	int		 spool_txn;
 	int		 nresults_connect;
 	int		 nresults_session;
 	size_t		 hlen;

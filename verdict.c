@@ -16,12 +16,6 @@
 #include "log.h"
 #include "verdict.h"
 
-static const struct check *const *
-checks(struct conn *c)
-{
-	return c->checks != NULL ? c->checks : check_list;
-}
-
 static enum action
 action_of(const struct session *s, const struct check *k)
 {
@@ -37,35 +31,66 @@ action_of(const struct session *s, const struct check *k)
 	return act;
 }
 
+/* The state of the check at cp in the list. */
 static void *
-state_of(struct conn *c, size_t i)
+state_of(struct conn *c, const struct check *const *cp)
 {
-	return c->state != NULL ? c->state + c->state_off[i] : NULL;
+	size_t i = (size_t)(cp - c->checks);
+
+	return (*cp)->state_size > 0 && c->state != NULL ?
+	    c->state + c->state_off[i] : NULL;
+}
+
+/* c->hooks: which hooks any active check has (none: no loop to pay) */
+#define HOOK_START	0x01
+#define HOOK_WAIT	0x02
+#define HOOK_RESET	0x04
+#define HOOK_ACCEPTED	0x08
+#define HOOK_END	0x10
+
+static void
+hooks_of(struct conn *c, const struct check *k)
+{
+	const struct check_hooks *h = k->hooks;
+
+	c->hooks |= (h->start != NULL ? HOOK_START : 0) |
+	    (h->wait != NULL ? HOOK_WAIT : 0) |
+	    (h->reset != NULL ? HOOK_RESET : 0) |
+	    (h->accepted != NULL ? HOOK_ACCEPTED : 0) |
+	    (h->end != NULL ? HOOK_END : 0);
+	if (h->body != NULL && action_of(&c->s, k) != ACTION_OFF)
+		c->body = 1;
 }
 
 int
 verdict_init(struct conn *c)
 {
-	const struct check *const *cl = checks(c);
 	const struct check *k;
 	size_t i, total = 0, sz;
 
-	for (i = 0; cl[i] != NULL && i < CHECKS_MAX; i++) {
-		k = cl[i];
-		/* each check's state aligned as malloc aligns */
-		sz = (k->state_size + 15) & ~(size_t)15;
-		c->state_off[i] = total;
-		if (sz > ((size_t)-1) - total)
+	if (c->checks == NULL)
+		c->checks = check_list;
+	/*
+	 * Which hooks the list has at all: where none, no loop is paid for
+	 * them (the loops skip the checks that are off).  Only what a check
+	 * that is off must not cause is asked of its action here.
+	 */
+	for (i = 0; (k = c->checks[i]) != NULL; i++) {
+		if (i == CHECKS_MAX)
 			return -1;
-		total += sz;
-		if (action_of(&c->s, k) == ACTION_OFF)
-			continue;
-		if (k->flags & CHECK_F_LOOKAHEAD)
+		if (k->hooks != NULL)
+			hooks_of(c, k);
+		if (k->state_size > 0) {
+			/* each check's state aligned as malloc aligns */
+			sz = (k->state_size + 15) & ~(size_t)15;
+			c->state_off[i] = total;
+			if (sz > ((size_t)-1) - total)
+				return -1;
+			total += sz;
+		}
+		if ((k->flags & CHECK_F_LOOKAHEAD) &&
+		    action_of(&c->s, k) != ACTION_OFF)
 			c->lookahead = 1;
-		if (k->flags & CHECK_F_SPOOL)
-			c->spool = 1;
-		if (k->body != NULL)
-			c->body = 1;
 	}
 	if (total > 0 && (c->state = calloc(1, total)) == NULL)
 		return -1;
@@ -154,12 +179,12 @@ add_result(struct session *s, const char *check, const char *value)
  * header, result) and into d.  PASS, ACCEPT, WARN (noted) or a refusal
  * after the action.
  */
-static enum verdict
-one(struct conn *c, size_t i, check_fn f, enum phase ph, struct held *d,
-    const char *cmd, int quiet)
+static inline __attribute__((always_inline)) enum verdict
+one(struct conn *c, const struct check *const *cp, check_fn f, enum phase ph,
+    struct held *d, const char *cmd, int quiet)
 {
 	struct session *s = &c->s;
-	const struct check *k = checks(c)[i];
+	const struct check *k = *cp;
 	struct check_hit hit;
 	enum action act = action_of(s, k);
 	enum verdict v;
@@ -167,8 +192,8 @@ one(struct conn *c, size_t i, check_fn f, enum phase ph, struct held *d,
 	/* the checks write C strings: their first bytes will do */
 	hit.reason[0] = hit.reply[0] = hit.rule[0] = hit.text[0] = '\0';
 	hit.header[0] = hit.result[0] = '\0';
-	hit.lookup_failed = hit.now = 0;
-	hit.state = state_of(c, i);
+	hit.lookup_failed = hit.now = hit.spool = 0;
+	hit.state = state_of(c, cp);
 	v = f(s, &hit);
 	if (hit.lookup_failed) {
 		s->lookup_failed = 1;
@@ -181,6 +206,10 @@ one(struct conn *c, size_t i, check_fn f, enum phase ph, struct held *d,
 		add_header(s, hit.header);
 	if (hit.result[0] != '\0')
 		add_result(s, k->name, hit.result);
+	if (hit.spool && ph < PHASE_MAIL)
+		s->spool_session = 1;
+	else if (hit.spool)
+		s->spool_txn = 1;
 	if (v == VERDICT_PASS)
 		return v;
 	copystr(d->check, sizeof(d->check), k->name, strlen(k->name));
@@ -225,24 +254,26 @@ enum verdict
 verdict_start(struct conn *c, struct held *d)
 {
 	struct session *s = &c->s;
-	const struct check *const *cl = checks(c);
+	const struct check *const *cp;
+	const struct check *k;
 	enum verdict v;
-	size_t i;
 
 	held_clear(d);
-	for (i = 0; cl[i] != NULL && i < CHECKS_MAX; i++) {
-		if (cl[i]->start == NULL ||
-		    action_of(s, cl[i]) == ACTION_OFF)
+	if (!(c->hooks & HOOK_START))
+		return VERDICT_PASS;
+	for (cp = c->checks; (k = *cp) != NULL; cp++) {
+		if (k->hooks == NULL || k->hooks->start == NULL ||
+		    action_of(s, k) == ACTION_OFF)
 			continue;
 		/* a client handed to the child logs "exec", no accept */
-		v = one(c, i, cl[i]->start, PHASE_CONNECT, d, "CONNECT",
-		    (cl[i]->flags & CHECK_F_TRUST) && s->cfg.trust_exec &&
+		v = one(c, cp, k->hooks->start, PHASE_CONNECT, d, "CONNECT",
+		    (k->flags & CHECK_F_TRUST) && s->cfg.trust_exec &&
 		    !c->dry);
 		if (v == VERDICT_PASS || v == VERDICT_WARN)
 			continue;
 		if (v == VERDICT_ACCEPT) {
 			s->session_accept = 1;
-			if (cl[i]->flags & CHECK_F_TRUST) {
+			if (k->flags & CHECK_F_TRUST) {
 				s->trusted = 1;
 				s->relayclient = 1;
 				copystr(s->trust_rule, sizeof(s->trust_rule),
@@ -259,16 +290,17 @@ unsigned long
 verdict_wait(struct conn *c, enum phase ph)
 {
 	struct session *s = &c->s;
-	const struct check *const *cl = checks(c);
+	const struct check *const *cp;
+	const struct check *k;
 	unsigned long ms, max = 0;
-	size_t i;
 
-	if (s->trusted)
+	if (s->trusted || !(c->hooks & HOOK_WAIT))
 		return 0;
-	for (i = 0; cl[i] != NULL && i < CHECKS_MAX; i++) {
-		if (cl[i]->wait == NULL || action_of(s, cl[i]) == ACTION_OFF)
+	for (cp = c->checks; (k = *cp) != NULL; cp++) {
+		if (k->hooks == NULL || k->hooks->wait == NULL ||
+		    action_of(s, k) == ACTION_OFF)
 			continue;
-		ms = cl[i]->wait(s, state_of(c, i), ph);
+		ms = k->hooks->wait(s, state_of(c, cp), ph);
 		if (ms > max)
 			max = ms;
 	}
@@ -280,22 +312,20 @@ verdict_run(struct conn *c, enum phase ph, struct held *d, const char *cmd,
     int relay)
 {
 	struct session *s = &c->s;
-	const struct check *const *cl = checks(c);
+	const struct check *const *cp;
 	const struct check *k;
 	enum verdict v;
-	size_t i;
 
 	held_clear(d);
 	if (!relay && (s->session_accept ||
 	    (s->txn_accept && ph >= PHASE_MAIL)))
 		return VERDICT_PASS;
-	for (i = 0; cl[i] != NULL && i < CHECKS_MAX; i++) {
-		k = cl[i];
+	for (cp = c->checks; (k = *cp) != NULL; cp++) {
 		if (k->phase[ph] == NULL ||
 		    ((k->flags & CHECK_F_RELAY) != 0) != (relay != 0) ||
 		    action_of(s, k) == ACTION_OFF)
 			continue;
-		v = one(c, i, k->phase[ph], ph, d, cmd, 0);
+		v = one(c, cp, k->phase[ph], ph, d, cmd, 0);
 		if (v == VERDICT_PASS || v == VERDICT_WARN)
 			continue;
 		if (v == VERDICT_ACCEPT) {
@@ -399,15 +429,20 @@ static void
 hooks(struct conn *c, int which)
 {
 	struct session *s = &c->s;
-	const struct check *const *cl = checks(c);
+	const struct check *const *cp;
+	const struct check *k;
 	check_hook f;
-	size_t i;
 
-	for (i = 0; cl[i] != NULL && i < CHECKS_MAX; i++) {
-		f = which == 0 ? cl[i]->reset : which == 1 ?
-		    cl[i]->accepted : cl[i]->end;
-		if (f != NULL && action_of(s, cl[i]) != ACTION_OFF)
-			f(s, state_of(c, i));
+	if (!(c->hooks & which))
+		return;
+	for (cp = c->checks; (k = *cp) != NULL; cp++) {
+		if (k->hooks == NULL)
+			continue;
+		f = which == HOOK_RESET ? k->hooks->reset :
+		    which == HOOK_ACCEPTED ? k->hooks->accepted :
+		    k->hooks->end;
+		if (f != NULL && action_of(s, k) != ACTION_OFF)
+			f(s, state_of(c, cp));
 	}
 }
 
@@ -423,11 +458,12 @@ verdict_reset(struct conn *c)
 	s->size_declared = 0;
 	s->body_8bit = 0;
 	s->txn_accept = 0;
+	s->spool_txn = 0;
 	verdict_back(c, PHASE_HELO);
 	if (s->held.verdict != VERDICT_PASS && s->held.phase >= PHASE_MAIL)
 		memset(&s->held, 0, sizeof(s->held));
 	c->rcpt_tries = 0;
-	hooks(c, 0);
+	hooks(c, HOOK_RESET);
 	if (c->ch.pid != 0 && c->mail_fwd) {
 		struct creply rep;
 
@@ -443,13 +479,13 @@ verdict_reset(struct conn *c)
 void
 verdict_accepted(struct conn *c)
 {
-	hooks(c, 1);
+	hooks(c, HOOK_ACCEPTED);
 }
 
 void
 verdict_end(struct conn *c)
 {
-	hooks(c, 2);
+	hooks(c, HOOK_END);
 	free(c->state);
 	c->state = NULL;
 }
@@ -458,14 +494,15 @@ void
 verdict_body(struct conn *c, const char *buf, size_t n)
 {
 	struct session *s = &c->s;
-	const struct check *const *cl = checks(c);
-	size_t i;
+	const struct check *const *cp;
+	const struct check *k;
 
 	if (!c->body || n == 0 || s->session_accept || s->txn_accept)
 		return;
-	for (i = 0; cl[i] != NULL && i < CHECKS_MAX; i++)
-		if (cl[i]->body != NULL && action_of(s, cl[i]) != ACTION_OFF)
-			cl[i]->body(s, state_of(c, i), buf, n);
+	for (cp = c->checks; (k = *cp) != NULL; cp++)
+		if (k->hooks != NULL && k->hooks->body != NULL &&
+		    action_of(s, k) != ACTION_OFF)
+			k->hooks->body(s, state_of(c, cp), buf, n);
 }
 
 size_t

@@ -15,7 +15,7 @@
 
 /*
  * Session start: the checks' state, the flags the dialogue reads
- * (lookahead, body, spool), the end hook; then every check's start.
+ * (lookahead, body), the end hook; then every check's start.
  * Returns the first decisive verdict found (d filled), as a phase would;
  * an accept from a CHECK_F_TRUST check has trusted the client.  0, or -1
  * when memory for the checks' state cannot be had.

@@ -1,30 +1,288 @@
 /*
- * checks/TEMPLATE.c: the shape of a check (never built).
+ * checks/TEMPLATE.c: the shape of a check, in four kinds.  It is compiled
+ * by "make check" into a test build of smtpfront (build/t/smtpfront-
+ * template, with t/template-checks.c as its check list), and t/template.t
+ * drives that build end to end: what is shown here works.  No production
+ * build contains it.
+ *
+ * Every check file starts with a header like this one:
  *
  * What it checks: ...
- * Phases: connect | helo | mail | rcpt | data | eod
+ * Phases: start | connect | helo | mail | rcpt | data | eod, and hooks
+ *     (wait, body, accepted, reset, end) it uses.
  * Inputs: rules keys (set NAME_action, list NAME ...), environment
  *     variables (SMTPFRONT_NAME_ACTION ...), DNS names queried.
  * Verdicts: pass, or reject on a hit (the core applies NAME_action).
  * Failure: fails open (pass, hit->lookup_failed = 1) or closed (defer)
- *     when DNS or the rules database fails.
+ *     when DNS, the store or the rules database fails.
  *
- * To add a check: a NAME_action setting in rules_table.c and struct
- * config, the descriptor in checks/checks.c at its place in the order,
- * a default reply in reply.c, t/NAME.t, and its README entry.
+ * To add a check NAME, these places and no others (t/docs.t finds a check
+ * missing from any of them):
+ *   1. checks/NAME.c: the header above, static functions, one descriptor
+ *      check_NAME with designated initialisers;
+ *   2. checks/checks.c: its extern and its place in check_list;
+ *   3. the Makefile's CHECKS list;
+ *   4. rules_table.c: the setting NAME_action (struct config in config.h
+ *      gets its field NAME_action), with its default and one line of doc;
+ *   5. reply.c: its default reply, named NAME, code and enhanced code of
+ *      one class;
+ *   6. man/smtpfront-rules.5: the setting, its default and its reply;
+ *   7. README.md: its row in the table of checks, in check_list's order;
+ *   8. t/NAME.t: its end-to-end test (hit, no hit, key absent, database
+ *      or lookup failure, warn, off, downgrade: see t/lib/Policy.pm).
+ *
+ * The checks below have no action setting (CHECK_ALWAYS: they run with
+ * the action reject); a real check names its own with
+ * .action_off = offsetof(struct config, NAME_action).
  */
 #include <stddef.h>
+#include <stdio.h>
+#include <string.h>
 #include "check.h"
+#include "spool.h"
+
+/*
+ * 1. Ask early, decide later.  What a DNS list check does: its query is
+ * started at the session's start, as soon as the client's address is
+ * known, runs while the greet delay runs and the client types, and its
+ * answer is collected when a verdict is needed, at RCPT.  The lookup here
+ * stands in for the resolver's: the client 127.0.0.66 is "listed".
+ */
+struct early_state {
+	int	asked;
+	int	listed;
+};
 
 static enum verdict
-template_mail(const struct session *s, struct check_hit *hit)
+template_early_start(const struct session *s, struct check_hit *hit)
 {
-	(void)s;
-	(void)hit;
+	struct early_state *st = hit->state;
+
+	/* start the query here; keep its handle in the state */
+	st->asked = 1;
+	st->listed = strcmp(s->remote_ip, "127.0.0.66") == 0;
 	return VERDICT_PASS;
 }
 
-const struct check check_template = {
-	"template", "reject", offsetof(struct config, template_action),
-	{ NULL, NULL, template_mail, NULL, NULL, NULL }, 0
+static enum verdict
+template_early_rcpt(const struct session *s, struct check_hit *hit)
+{
+	struct early_state *st = hit->state;
+
+	(void)s;
+	/* collect the answer (the resolver may wait up to its deadline) */
+	if (!st->asked)
+		return VERDICT_PASS;
+	memcpy(hit->result, st->listed ? "listed" : "clean",
+	    st->listed ? sizeof("listed") : sizeof("clean"));
+	if (!st->listed) {
+		snprintf(hit->header, sizeof(hit->header),
+		    "X-Template-Early: clean");
+		return VERDICT_PASS;
+	}
+	snprintf(hit->reason, sizeof(hit->reason), "listed at connect");
+	snprintf(hit->rule, sizeof(hit->rule), "template");
+	return VERDICT_REJECT;
+}
+
+static const struct check_hooks template_early_hooks = {
+	.start = template_early_start,
+};
+
+const struct check check_template_early = {
+	.name = "template_early",
+	.reply = "reject",
+	.action_off = CHECK_ALWAYS,
+	.state_size = sizeof(struct early_state),
+	.phase[PHASE_RCPT] = template_early_rcpt,
+	.hooks = &template_early_hooks,
+};
+
+/*
+ * 2. Remember.  What greylisting and rate limits do: open the store at
+ * start, read it at RCPT, write it once the child took the message
+ * (accepted), close it at the end.  The store here is the check's state,
+ * which lasts the session; the store module gives the same hooks a
+ * memory across sessions and hosts.  It also reads the result the first
+ * check left.
+ */
+struct memory_state {
+	unsigned long	accepted;	/* messages the child took */
+	unsigned long	resets;		/* transactions ended */
+};
+
+static enum verdict
+template_memory_rcpt(const struct session *s, struct check_hit *hit)
+{
+	const struct memory_state *st = hit->state;
+	const char *early = check_result(s, "template_early");
+
+	if (s->rcpts > 0)
+		return VERDICT_PASS;	/* one header a message */
+	snprintf(hit->header, sizeof(hit->header),
+	    "X-Template-Memory: accepted=%lu resets=%lu early=%s",
+	    st->accepted, st->resets, early != NULL ? early : "-");
+	return VERDICT_PASS;
+}
+
+static void
+template_memory_accepted(const struct session *s, void *state)
+{
+	struct memory_state *st = state;
+
+	(void)s;
+	st->accepted++;
+}
+
+static void
+template_memory_reset(const struct session *s, void *state)
+{
+	struct memory_state *st = state;
+
+	(void)s;
+	st->resets++;
+}
+
+static void
+template_memory_end(const struct session *s, void *state)
+{
+	(void)s;
+	(void)state;
+	/* close the store here */
+}
+
+static const struct check_hooks template_memory_hooks = {
+	.accepted = template_memory_accepted,
+	.reset = template_memory_reset,
+	.end = template_memory_end,
+};
+
+const struct check check_template_memory = {
+	.name = "template_memory",
+	.reply = "reject",
+	.action_off = CHECK_ALWAYS,
+	.state_size = sizeof(struct memory_state),
+	.phase[PHASE_RCPT] = template_memory_rcpt,
+	.hooks = &template_memory_hooks,
+};
+
+/*
+ * 3. Read the body.  What content rules do: the bytes come in pieces of
+ * any size, on every delivery path; the scan keeps what it needs across
+ * pieces (here: the marker may be cut in two) and decides at eod.  A
+ * marker line "TEMPLATE-REJECT" in the body is refused.
+ */
+#define MARKER		"TEMPLATE-REJECT"
+#define MARKER_LEN	(sizeof(MARKER) - 1)
+
+struct body_state {
+	size_t	matched;	/* bytes of MARKER matched so far */
+	int	found;
+	unsigned long long bytes;
+};
+
+static void
+template_body_bytes(const struct session *s, void *state, const char *p,
+    size_t n)
+{
+	struct body_state *st = state;
+	size_t i;
+
+	(void)s;
+	st->bytes += n;
+	for (i = 0; i < n && !st->found; i++) {
+		if (p[i] == MARKER[st->matched])
+			st->matched++;
+		else
+			st->matched = p[i] == MARKER[0];
+		if (st->matched == MARKER_LEN)
+			st->found = 1;
+	}
+}
+
+static enum verdict
+template_body_eod(const struct session *s, struct check_hit *hit)
+{
+	const struct body_state *st = hit->state;
+
+	(void)s;
+	if (!st->found)
+		return VERDICT_PASS;
+	snprintf(hit->reason, sizeof(hit->reason), "marker in %llu bytes",
+	    st->bytes);
+	snprintf(hit->rule, sizeof(hit->rule), "template");
+	return VERDICT_REJECT;
+}
+
+static void
+template_body_reset(const struct session *s, void *state)
+{
+	struct body_state *st = state;
+
+	(void)s;
+	memset(st, 0, sizeof(*st));
+}
+
+static const struct check_hooks template_body_hooks = {
+	.body = template_body_bytes,
+	.reset = template_body_reset,
+};
+
+const struct check check_template_body = {
+	.name = "template_body",
+	.reply = "reject",
+	.action_off = CHECK_ALWAYS,
+	.state_size = sizeof(struct body_state),
+	.phase[PHASE_EOD] = template_body_eod,
+	.hooks = &template_body_hooks,
+};
+
+/*
+ * 4. Filter the spooled message.  What an exec filter or a milter does:
+ * ask for the spool before DATA (here: for a recipient whose mailbox
+ * starts with "filter"), then read the whole message at eod from
+ * s->spool, where a filter program gets it on its standard input (the
+ * process module runs it, with a deadline), and add a header line with
+ * its verdict.
+ */
+static enum verdict
+template_filter_rcpt(const struct session *s, struct check_hit *hit)
+{
+	if (strncmp(s->rcpt, "filter", 6) == 0)
+		hit->spool = 1;
+	return VERDICT_PASS;
+}
+
+static enum verdict
+template_filter_eod(const struct session *s, struct check_hit *hit)
+{
+	char buf[4096];
+	unsigned long long lines = 0;
+	long n, i;
+
+	if (s->spool == NULL)
+		return VERDICT_PASS;
+	if (spool_rewind(s->spool) == -1) {
+		/* a filter that cannot run: a temporary failure */
+		snprintf(hit->reason, sizeof(hit->reason), "spool unreadable");
+		return VERDICT_DEFER;
+	}
+	while ((n = spool_read(s->spool, buf, sizeof(buf))) > 0)
+		for (i = 0; i < n; i++)
+			lines += buf[i] == '\n';
+	if (n < 0) {
+		snprintf(hit->reason, sizeof(hit->reason), "spool unreadable");
+		return VERDICT_DEFER;
+	}
+	snprintf(hit->header, sizeof(hit->header),
+	    "X-Template-Filter: lines=%llu", lines);
+	return VERDICT_PASS;
+}
+
+const struct check check_template_filter = {
+	.name = "template_filter",
+	.reply = "reject",
+	.action_off = CHECK_ALWAYS,
+	.phase[PHASE_RCPT] = template_filter_rcpt,
+	.phase[PHASE_EOD] = template_filter_eod,
 };

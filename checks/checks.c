@@ -4,7 +4,6 @@
  * README lists the same order.
  */
 #include <stddef.h>
-#include <string.h>
 #include "check.h"
 
 extern const struct check check_trust;
@@ -53,44 +52,3 @@ const struct check *const check_list[] = {
 	&check_bounce_multi,
 	NULL
 };
-
-const char *
-verdict_name(enum verdict v)
-{
-	switch (v) {
-	case VERDICT_PASS:
-		return "pass";
-	case VERDICT_ACCEPT:
-		return "accept";
-	case VERDICT_WARN:
-		return "warn";
-	case VERDICT_DEFER:
-		return "defer";
-	case VERDICT_REJECT:
-		return "reject";
-	case VERDICT_DROP:
-		return "drop";
-	}
-	return "unknown";
-}
-
-const char *
-phase_name(enum phase p)
-{
-	static const char *const names[PHASE_COUNT] = {
-		"connect", "helo", "mail", "rcpt", "data", "eod"
-	};
-
-	return p < PHASE_COUNT ? names[p] : "unknown";
-}
-
-const char *
-check_result(const struct session *s, const char *name)
-{
-	int i;
-
-	for (i = 0; i < s->nresults; i++)
-		if (strcmp(s->results[i].check, name) == 0)
-			return s->results[i].value;
-	return NULL;
-}

@@ -38,11 +38,15 @@ trust_start(const struct session *s, struct check_hit *hit)
 	return r == 1 ? VERDICT_ACCEPT : VERDICT_PASS;
 }
 
+static const struct check_hooks trust_hooks = {
+	.start = trust_start,
+};
+
 /* No action setting: trust is not a refusal. */
 const struct check check_trust = {
 	.name = "trust",
 	.reply = "reject",
 	.action_off = CHECK_ALWAYS,
 	.flags = CHECK_F_TRUST,
-	.start = trust_start,
+	.hooks = &trust_hooks,
 };

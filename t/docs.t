@@ -49,7 +49,7 @@ for my $name (@order) {
 	my ($flags) = $d =~ /\.flags = ([^\n]*),/;
 	ok(defined $n && $n eq $name, "checks/$name.c: descriptor named $name");
 	my %on = map { lc($_) => 1 } $d =~ /\.phase\[PHASE_(\w+)\] = \w+/g;
-	$on{connect} = 1 if $d =~ /\.start = \w+/;
+	$on{connect} = 1 if $src =~ /\.start = \w+/;
 	my ($action) = ($off // '') =~ /offsetof\(struct config, (\w+)\)/;
 	my ($dflt) = defined $action ?
 	    $settings =~ /\{\s*"\Q$action\E",\s*SETTING_ACTION,\s*\d+,\s*\d+,\s*"(\w+)"/ : ();
@@ -58,6 +58,30 @@ for my $name (@order) {
 	$check{$name} = { reply => $reply, action => $action, dflt => $dflt,
 	    code => $code, esc => $esc, relay => scalar(($flags // '') =~ /RELAY/),
 	    phases => [grep { $on{$_} } @phases] };
+}
+
+# --- every place a check must be (checks/TEMPLATE.c lists them) ---------
+
+my %listed = map { $_ => 1 } @order;
+my @files = map { m{/(\w+)\.c$} ? $1 : () } glob("$top/checks/*.c");
+for my $f (grep { $_ ne 'checks' && $_ ne 'TEMPLATE' } @files) {
+	ok($listed{$f}, "checks/$f.c: in check_list of checks/checks.c");
+}
+my $make = slurp("$top/Makefile") // '';
+my ($mk) = $make =~ /^CHECKS = ((?:.*\\\n)*.*)$/m;
+my %inmake = map { $_ => 1 } ($mk // '') =~ m{checks/(\w+)}g;
+my $rules5 = slurp("$top/man/smtpfront-rules.5") // '';
+for my $name (@order) {
+	my $c = $check{$name};
+	ok($inmake{$name}, "Makefile: checks/$name in CHECKS");
+	ok(-f "$top/t/$name.t", "t/$name.t: the check's test");
+	ok(defined $c->{code}, "reply.c: the reply of $name");
+	next unless defined $c->{action};
+	is($c->{action}, "${name}_action",
+	    "checks/$name.c: its action setting is ${name}_action");
+	ok(defined $c->{dflt}, "rules_table.c: setting $c->{action}");
+	like($rules5, qr/^\.It Cm \Q$c->{action}\E\b/m,
+	    "smtpfront-rules.5: setting $c->{action}");
 }
 
 # --- README.md ----------------------------------------------------------

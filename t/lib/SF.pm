@@ -235,7 +235,8 @@ sub server_setup {
 	    log => tmp() . "/server.$n.log",
 	    out => tmp() . "/server.$n.out",
 	    sinkdir => $sinkdir,
-	    argv => [build() . "/smtpfront", @{$o{args} || []}, @$child],
+	    argv => [$o{program} // build() . "/smtpfront", @{$o{args} || []},
+		@$child],
 	);
 	$s{env} = server_env(%o, sinkdir => $sinkdir);
 	return \%s;
@@ -243,7 +244,8 @@ sub server_setup {
 
 # start_tcpserver(args => [smtpfront options], child => [argv] (default:
 # the sink), env => {VAR => value or undef}, ip => '127.77.0.1',
-# tcpserver => [extra tcpserver options], rules => database path; the
+# tcpserver => [extra tcpserver options], program => another build of
+# smtpfront (t/template.t), rules => database path; the
 # default is a database that does not exist: built-in defaults).  Returns a hash: pid, port,
 # ip, log, sinkdir.
 sub start_tcpserver {
