@@ -270,8 +270,8 @@ sub start_tcpserver {
 
 # A server told to run smtpfront as another user (tcpserver -u, -g) must
 # let that user run it; otherwise every connection would just be closed.
-# Dies saying why: setpriv's message (a directory on the way that the
-# user may not search, such as /root).
+# Dies saying why: the shell's message (permission denied when a
+# directory on the way is closed to that user, such as /root).
 sub runs_as {
 	my ($s, $opts) = @_;
 	my %id;
@@ -280,7 +280,8 @@ sub runs_as {
 	}
 	return unless defined $id{u};
 	my $prog = $s->{argv}[0];
-	# through sh: setpriv's own exec still finds a way through /root
+	# from sh, as tcpserver's child would: setpriv's own exec of the
+	# program was seen to get through /root all the same
 	my ($code, $out) = run(argv => ['setpriv', '--reuid', $id{u},
 	    '--regid', $id{g} // $id{u}, '--clear-groups', 'sh', '-c',
 	    'exec "$0"', $prog], timeout => 30);
