@@ -265,7 +265,8 @@ sub start_unprivileged {
 	local $ENV{SF_BUILD} = $UNPRIV;
 	my $s = start_tcpserver(%o,
 	    tcpserver => ['-v', '-u', $NOBODY, '-g', $NOBODY]);
-	# a child it should not have started could not hide: it may write
+	# the sink, as uid 65534, may record itself: a child smtpfront must
+	# not start would be seen
 	chmod(0777, $s->{sinkdir}) or die "chmod $s->{sinkdir}: $!";
 	return $s;
 }
