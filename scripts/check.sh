@@ -69,7 +69,7 @@ status=0
 # shellcheck disable=SC2086 # the lists are split on purpose
 run "t/*.t but the fault tests:" -j"$JOBS" -v $OTHER || status=1
 if [ "$status" -eq 0 ]; then
-	# shellcheck disable=SC2086
+	# shellcheck disable=SC2086 # split on purpose
 	run "the fault tests, alone:" -v $FAULT || status=1
 else
 	echo "  the fault tests: not run"
