@@ -116,29 +116,29 @@ $(B)/owfat-include/.stamp:
 san:
 	$(MAKE) B=build-san LIBC=glibc CFLAGS="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" all
 
-# The whole test suite: deps, a normal build, then again under ASan/UBSan.
-# Two test files at a time (PROVE_JOBS): most of the suite waits on
-# timers (tarpit, greet delays, slow clients), not on the CPU.  The fault
-# tests load the machine and time their faults: they run one at a time,
-# alone.
+# The whole test suite: deps; then a sub-make builds build/ and
+# build-san/ (so that LIBC is chosen after deps has installed musl-gcc);
+# then one pass of scripts/check.sh on each: prove on t/, PROVE_JOBS files
+# at a time, the fault tests alone at the end.  Each pass prints its
+# summary; the whole output is in build/prove.log and build-san/prove.log.
 PROVE_JOBS ?= 2
-FAULT_T = $(sort $(wildcard t/fault-*.t))
-OTHER_T = $(filter-out $(FAULT_T),$(sort $(wildcard t/*.t)))
-check: deps all san
-	{ SF_BUILD=$(CURDIR)/build prove -j$(PROVE_JOBS) -v $(OTHER_T) && \
-	    SF_BUILD=$(CURDIR)/build prove -v $(FAULT_T); } > build/prove.log 2>&1 || \
-	    { tail -n 150 build/prove.log; exit 1; }
-	@tail -n 3 build/prove.log
-	SF_BUILD=$(CURDIR)/build-san ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
-	    prove -j$(PROVE_JOBS) $(OTHER_T)
-	SF_BUILD=$(CURDIR)/build-san ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
-	    prove $(FAULT_T)
+check: deps
+	@$(MAKE) --no-print-directory all san
+	@PROVE_JOBS='$(PROVE_JOBS)' sh scripts/check.sh build \
+	    "normal build ($$(cat build/libc))"
+	@PROVE_JOBS='$(PROVE_JOBS)' ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+	    sh scripts/check.sh build-san \
+	    "AddressSanitizer and UndefinedBehaviorSanitizer build (glibc)"
 
 deps:
 	@sh scripts/deps.sh test
 
-demo: deps all
-	sh scripts/demo.sh
+# The demo installs only what it needs, then builds (a sub-make: LIBC is
+# chosen after the install) and runs scripts/demo.sh until Ctrl-C.
+demo:
+	@sh scripts/deps.sh demo
+	@$(MAKE) --no-print-directory all
+	@sh scripts/demo.sh
 
 # Benchmarks: the table of bench/RESULTS.md (--quick: under two minutes).
 bench: deps all

@@ -6,8 +6,9 @@
 # Run it with "make demo" (which builds first); it builds nothing itself.
 # It compiles cdb/example.rules (an empty rules source if there is none)
 # with build/smtpfront-cdb, runs tcpserver in the foreground and logs to
-# the terminal.  Ctrl-C stops tcpserver and Postfix and removes the
-# temporary directory.  Needs root, as Postfix's own start does.
+# the terminal.  Ctrl-C stops tcpserver and Postfix, removes the
+# temporary directory and ends with status 0: it is the way to stop the
+# demo, not a failure.  Needs root, as Postfix's own start does.
 set -eu
 
 cd "$(dirname "$0")/.."
@@ -45,7 +46,7 @@ cleanup() {
 	echo "demo.sh: stopped, $D removed"
 }
 trap cleanup EXIT
-trap 'exit 130' INT
+trap 'exit 0' INT
 trap 'exit 143' TERM
 
 sh "$TOP/scripts/postfix-instance.sh" "$PF" create

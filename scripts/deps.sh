@@ -18,14 +18,16 @@ usage() {
 
 [ "$#" -eq 1 ] || usage
 
-# Build: compilers (clang and its runtime for the sanitizer and fuzz
-# builds; musl-gcc from musl-tools, which the Makefile uses for smtpfront
-# when it is there), libowfat.  Tests: tcpserver, Postfix, swaks, tinycdb, dnsmasq,
-# systemd-socket-activate (package systemd), ip/ss, setpriv (util-linux),
-# Perl with Test::More and prove.
-BUILD="build-essential gcc make clang libclang-rt-14-dev libowfat-dev musl-tools"
-TEST="tinycdb ucspi-tcp-ipv6 postfix swaks perl dnsmasq-base iproute2 systemd util-linux groff-base valgrind"
+# Build: the compiler, make, musl-gcc (musl-tools: the Makefile builds
+# smtpfront with musl when it is there) and libowfat.  The demo: tinycdb,
+# tcpserver (ucspi-tcp), Postfix, and swaks to send it mail.  The tests:
+# those and dnsmasq, systemd-socket-activate (package systemd), ip/ss,
+# setpriv (util-linux), groff, Perl with Test::More and prove; clang and
+# its runtime for "make fuzz", valgrind for "make bench".
+BUILD="build-essential gcc make libowfat-dev musl-tools"
 DEMO="tinycdb ucspi-tcp-ipv6 postfix swaks"
+TEST="$DEMO perl dnsmasq-base iproute2 systemd util-linux groff-base"
+TEST="$TEST clang libclang-rt-14-dev valgrind"
 
 case "$1" in
 test) WANT="$BUILD $TEST" ;;
@@ -47,7 +49,7 @@ done
 
 # IO::Socket::IP is part of perl-base on Debian 12; older releases need
 # the separate package.
-if ! perl -MIO::Socket::IP -e 1 >/dev/null 2>&1; then
+if [ "$1" = test ] && ! perl -MIO::Socket::IP -e 1 >/dev/null 2>&1; then
 	MISSING="$MISSING libio-socket-ip-perl"
 fi
 

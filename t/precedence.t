@@ -31,6 +31,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
 use File::Copy qw(copy);
+use File::Path qw(remove_tree);
 use SF;
 use Conn;
 
@@ -243,6 +244,38 @@ sub last_session_log {
 	stop($s);
 }
 
+# smtpfront as uid 65534 (tcpserver -u, -g) runs a copy of the build
+# (smtpfront and the sink) in a directory of the test that this user can
+# reach: the tree itself may be where only root may enter (a clone in
+# /root, mode 0700).  The copy is removed with unprivileged_done().
+my $NOBODY = 65534;
+my $UNPRIV;
+sub start_unprivileged {
+	my (%o) = @_;
+	if (!$UNPRIV) {
+		$UNPRIV = SF::tmp() . "/build-uid$NOBODY";
+		mkdir($UNPRIV) or die "$UNPRIV: $!";
+		mkdir("$UNPRIV/t") or die "$UNPRIV/t: $!";
+		for my $p ('smtpfront', 't/sink') {
+			copy(build() . "/$p", "$UNPRIV/$p") or die "copy $p: $!";
+		}
+		chmod(0755, $UNPRIV, "$UNPRIV/t", "$UNPRIV/smtpfront",
+		    "$UNPRIV/t/sink") == 4 or die "chmod $UNPRIV: $!";
+	}
+	local $ENV{SF_BUILD} = $UNPRIV;
+	my $s = start_tcpserver(%o,
+	    tcpserver => ['-v', '-u', $NOBODY, '-g', $NOBODY]);
+	# the sink, as uid 65534, may record itself: a child smtpfront must
+	# not start would be seen
+	chmod(0777, $s->{sinkdir}) or die "chmod $s->{sinkdir}: $!";
+	return $s;
+}
+
+sub unprivileged_done {
+	remove_tree($UNPRIV) if $UNPRIV;
+	$UNPRIV = undef;
+}
+
 # --- a database that cannot be opened: 421 4.3.0 at connect, exit 111 ---------------
 {
 	my $t = SF::tmp();
@@ -259,19 +292,20 @@ sub last_session_log {
 	my $short = spew(SF::tmp() . '/truncated.cdb', substr(slurp($RULES), 0, 100));
 
 	# as uid 65534 a readable copy works: the mode is what matters below
-	my $s = start_tcpserver(ip => $IP, rules => $unreadable,
-	    tcpserver => ['-v', '-u', 65534, '-g', 65534]);
+	my $s = start_unprivileged(ip => $IP, rules => $unreadable);
 	my $c = client(server => $s, local => '127.0.0.2');
 	reply_is($c->reply, '220', undef, 'as uid 65534, a readable database: banner');
 	$c->cmd('QUIT');
 	stop($s);
 	chmod(0, $unreadable);
 
-	for my $case (['mode 000, smtpfront as uid 65534', $unreadable, ['-u', 65534, '-g', 65534]],
-	    ['a directory', $dir, []], ['a wrong "v" record', $wrongv, []],
-	    ['a truncated file', $short, []]) {
-		my ($name, $path, $opts) = @$case;
-		$s = start_tcpserver(ip => $IP, rules => $path, tcpserver => ['-v', @$opts]);
+	for my $case (['mode 000, smtpfront as uid 65534', $unreadable, 1],
+	    ['a directory', $dir, 0], ['a wrong "v" record', $wrongv, 0],
+	    ['a truncated file', $short, 0]) {
+		my ($name, $path, $unpriv) = @$case;
+		$s = $unpriv ? start_unprivileged(ip => $IP, rules => $path)
+		    : start_tcpserver(ip => $IP, rules => $path,
+		    tcpserver => ['-v']);
 		$c = client(server => $s, local => '127.0.0.2');
 		my $r = $c->reply;
 		reply_is($r, '421', '4.3.0', "$name: 421 4.3.0 at connect");
@@ -287,6 +321,7 @@ sub last_session_log {
 		is(sink_started($s->{sinkdir}), 0, "$name: no MTA child");
 		stop($s);
 	}
+	unprivileged_done();
 
 	# no database at all: the built-in defaults (no rcpt_domains: no relay)
 	$s = start_tcpserver(ip => $IP, rules => SF::tmp() . '/missing.cdb');

@@ -49,6 +49,7 @@ use constant {
 	REPLY_WAIT	=> 10,	# default deadline for one SMTP reply
 	LINE_MAX	=> 65536, # longest reply line accepted from a server
 	SINK_LIFETIME	=> 300,	# safety alarm of every sink started
+	LOG_TAIL	=> 10,	# server log lines shown when no reply came
 };
 
 $SIG{PIPE} = 'IGNORE';
@@ -265,7 +266,32 @@ sub start_tcpserver {
 		die "tcpserver on $s->{ip} did not start: $log";
 	}
 	$s->{port} = $port;
+	runs_as($s, $o{tcpserver} || []);
 	return $s;
+}
+
+# A server told to run smtpfront as another user (tcpserver -u, -g) must
+# let that user run it; otherwise every connection would just be closed.
+# Dies saying why: the shell's message (permission denied when a
+# directory on the way is closed to that user, such as /root).
+sub runs_as {
+	my ($s, $opts) = @_;
+	my %id;
+	for my $i (0 .. $#$opts - 1) {
+		$id{$1} = $opts->[$i + 1] if $opts->[$i] =~ /^-([ug])$/;
+	}
+	return unless defined $id{u};
+	my $prog = $s->{argv}[0];
+	# from sh, as tcpserver's child would: setpriv's own exec of the
+	# program was seen to get through /root all the same
+	my ($code, $out) = run(argv => ['setpriv', '--reuid', $id{u},
+	    '--regid', $id{g} // $id{u}, '--clear-groups', 'sh', '-c',
+	    'exec "$0"', $prog], timeout => 30);
+	return if $code != 126 && $code != 127 && $code != -1;
+	stop($s);
+	chomp($out);
+	die "tcpserver -u $id{u}: uid $id{u} cannot run $prog ($out): " .
+	    "run a copy where that user can reach it\n";
 }
 
 # start_socket_activate(same options): inetd style, one smtpfront per
@@ -411,6 +437,13 @@ sub reply_is {
 		    : join(' | ', @{$r->{lines}});
 		$tb->diag("  got: $got\n  expected: $code " .
 		    (defined $esc ? "$esc" : '(any)'));
+		# no reply at all: the server's log says why
+		if (defined $r && !@{$r->{lines}} && $r->{srvlog}) {
+			my @l = split(/\n/, slurp($r->{srvlog}) // '');
+			splice(@l, 0, -LOG_TAIL) if @l > LOG_TAIL;
+			$tb->diag("  the server's log ($r->{srvlog}), " .
+			    "last lines:\n" . join('', map { "    $_\n" } @l));
+		}
 	}
 	return $ok;
 }
@@ -616,7 +649,8 @@ sub new {
 	    or die "connect $host:$port: $@";
 	binmode($sock);
 	$sock->blocking(0);
-	return bless { sock => $sock, buf => '', eof => 0 }, $class;
+	return bless { sock => $sock, buf => '', eof => 0,
+	    srvlog => $o{server} ? $o{server}{log} : undef }, $class;
 }
 
 sub sock { $_[0]{sock} }
@@ -695,12 +729,12 @@ sub reply {
 		if (!defined $r && time >= $deadline) {
 			return { code => '', esc => '', text => '',
 			    lines => \@lines, timeout => 1, eof => 0,
-			    last => '' };
+			    last => '', srvlog => $self->{srvlog} };
 		}
 		if (defined $r && $r == 0) {
 			return { code => '', esc => '', text => '',
 			    lines => \@lines, timeout => 0, eof => 1,
-			    last => '' };
+			    last => '', srvlog => $self->{srvlog} };
 		}
 	}
 }
