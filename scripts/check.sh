@@ -52,6 +52,8 @@ run() {
 	result=$(grep '^Result: ' "$PART" | tail -n 1 | sed 's/^Result: //')
 	printf '  %-30s %s: %s\n' "$name" "${files:-no summary}" \
 	    "${result:-FAIL}"
+	# and prove's own closing lines, as prove prints them
+	grep -E '^(Files=|Result: )' "$PART" | tail -n 2
 	cat "$PART" >> "$LOG"
 	if [ "$rc" -ne 0 ]; then
 		sed -n '/^Test Summary Report/,/^Files=/p' "$PART" |
