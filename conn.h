@@ -40,6 +40,7 @@ struct conn {
 	int		 lookahead;	/* a check wants s.pipelined noted */
 	int		 body;		/* a check wants the message bytes */
 	int		 hooks;		/* the hooks active checks have */
+	int		 headers_full;	/* a header line was dropped */
 	conn_end_fn	 on_end;
 	const struct check *const *checks;	/* NULL: check_list */
 	char		*state;		/* the checks' per-session state */

@@ -134,17 +134,24 @@ note_warn(struct conn *c, const char *check, const struct held *d,
 	}
 }
 
-/* A header line a check adds: printable, bounded, "Name: value". */
+/*
+ * A header line a check adds: printable, bounded, "Name: value".  Past
+ * the bound on them all, lines are dropped, with one warning a session.
+ */
 static void
-add_header(struct session *s, const char *line)
+add_header(struct conn *c, const char *line)
 {
+	struct session *s = &c->s;
 	size_t n = strlen(line), i;
 	const char *colon = strchr(line, ':');
 
 	if (colon == NULL || colon == line || n > HEADER_LINE_MAX)
 		return;
 	if (n + 2 > sizeof(s->headers) - s->hlen) {
-		log_warning("header lines over their limit, dropped", line);
+		if (!c->headers_full)
+			log_warning("header lines over their limit, dropped",
+			    line);
+		c->headers_full = 1;
 		return;
 	}
 	log_printable(s->headers + s->hlen, n + 1, line, n);
@@ -203,7 +210,7 @@ one(struct conn *c, const struct check *const *cp, check_fn f, enum phase ph,
 			log_warning("rules database read error", k->name);
 	}
 	if (hit.header[0] != '\0')
-		add_header(s, hit.header);
+		add_header(c, hit.header);
 	if (hit.result[0] != '\0')
 		add_result(s, k->name, hit.result);
 	if (hit.spool && ph < PHASE_MAIL)
