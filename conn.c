@@ -82,14 +82,49 @@ conn_banner(struct conn *c, char sep)
 	client_lit(&c->cl, "\r\n");
 }
 
+/*
+ * qmail names the enhanced code at the end of its text, "(#5.7.1)": the
+ * code there, of the reply's class, into esc ("X.Y.Z "), 1; else 0.
+ */
+static int
+qmail_esc(const char *p, size_t n, char class, char *esc, size_t size)
+{
+	const char *o, *q;
+	size_t k;
+
+	if (n < 8 || p[n - 1] != ')')
+		return 0;
+	for (o = p + n - 2; o > p && *o != '('; o--)
+		;
+	if (*o != '(' || o[1] != '#' || o[2] != class)
+		return 0;
+	q = o + 2;
+	k = (size_t)(p + n - 1 - q);
+	if (k + 2 > size || !creply_esc(q, k, class))
+		return 0;
+	memcpy(esc, q, k);
+	memcpy(esc + k, " ", 2);
+	return 1;
+}
+
 void
 conn_relay(struct conn *c, const struct creply *rep)
 {
 	const char *p = rep->text, *end = rep->text + rep->len, *eol;
-	char esc[8];
+	char esc[24];
 
 	esc[0] = (char)('0' + rep->code / 100);
 	memcpy(esc + 1, ".0.0 ", 6);
+	/* the code a qmail child gives in its last line's text, if any */
+	if (rep->len > 6 && rep->code != 354) {
+		const char *last = end - 2, *b;
+
+		for (b = last; b > rep->text && b[-1] != '\n'; b--)
+			;
+		if (last - b > 4)
+			(void)qmail_esc(b + 4, (size_t)(last - b - 4),
+			    (char)('0' + rep->code / 100), esc, sizeof(esc));
+	}
 	while (p < end) {
 		eol = memchr(p, '\r', (size_t)(end - p));
 		if (eol == NULL)
@@ -154,6 +189,9 @@ conn_log_refusal(struct conn *c, const char *event, const char *check,
 	if (downgraded)
 		log_str("downgraded", "yes");
 	log_end();
+	/* the summary names the last refusal, whatever its kind */
+	conn_verdict(c, event, check, rule != NULL && strcmp(rule, "-") != 0 ?
+	    rule : NULL);
 }
 
 void
@@ -163,6 +201,7 @@ conn_verdict(struct conn *c, const char *event, const char *check,
 	struct session *s = &c->s;
 
 	copystr(s->verdict, sizeof(s->verdict), event, strlen(event));
+	s->verdict_rule[0] = '\0';
 	if (check == NULL)
 		return;
 	snprintf(s->verdict_rule, sizeof(s->verdict_rule), "%s%s%s", check,
@@ -199,7 +238,6 @@ conn_close(struct conn *c, const char *name, const char *event,
 	client_flush(&c->cl);
 	conn_log_refusal(c, event, "protocol", name, NULL, 0, NULL, &rt, why,
 	    0);
-	conn_verdict(c, event, NULL, NULL);
 	conn_finish(c, EXIT_OK);
 }
 
@@ -265,7 +303,6 @@ conn_finish(struct conn *c, int code)
 		/* no reply can reach a client that reads nothing */
 		conn_log_refusal(c, "timeout", "protocol", "timeout", NULL, 0,
 		    NULL, NULL, "client not reading", 0);
-		conn_verdict(c, "timeout", NULL, NULL);
 	}
 	/* the client is done: let it go before the child is reaped */
 	close(0);
@@ -315,6 +352,19 @@ conn_wait(struct conn *c, unsigned long ms)
 	return client_wait(&c->cl, (int)ms);
 }
 
+void
+conn_gone(struct conn *c, const char *when)
+{
+	struct session *s = &c->s;
+
+	log_start("disconnect");
+	log_str("when", when);
+	log_end();
+	if (s->verdict[0] == '\0' && s->msgs == 0)
+		conn_verdict(c, "disconnect", NULL, NULL);
+	conn_finish(c, EXIT_OK);
+}
+
 /*
  * The tarpit: once the session has passed tarpit_after recipients (or,
  * with tarpit_refused, had a command refused), every reply waits, the
@@ -325,6 +375,7 @@ void
 conn_tarpit(struct conn *c)
 {
 	struct session *s = &c->s;
+	struct pollfd p;
 	unsigned long long ms;
 	unsigned long i;
 	time_t left;
@@ -345,7 +396,14 @@ conn_tarpit(struct conn *c)
 	if (ms > (unsigned long long)left * 1000)
 		ms = (unsigned long long)left * 1000;
 	client_flush(&c->cl);
-	poll(NULL, 0, (int)ms);
+	/* a client that hangs up meanwhile is gone: no more replies for
+	 * the commands it had sent ahead */
+	p.fd = c->cl.in;
+	p.events = POLLRDHUP;
+	p.revents = 0;
+	if (poll(&p, 1, (int)ms) > 0 &&
+	    (p.revents & (POLLRDHUP | POLLHUP | POLLERR)))
+		conn_gone(c, "tarpit");
 }
 
 /*

@@ -68,7 +68,8 @@ void	conn_banner(struct conn *, char);
  * command (with envelope: its HELO, sender and recipient), the bytes of
  * a message (when bytes is not NULL), the reply's code and enhanced code,
  * the reason (before the code when there is no command: the session
- * ends), downgraded=yes.
+ * ends), downgraded=yes.  The session summary then names this refusal:
+ * verdict=EVENT rule=CHECK:RULE.
  */
 void	conn_log_refusal(struct conn *, const char *, const char *,
 	    const char *, const char *, int, const unsigned long long *,
@@ -97,6 +98,8 @@ void	conn_verdict(struct conn *, const char *, const char *,
 
 /* The child failed: logged, killed; the transaction with it is over. */
 void	conn_child_failed(struct conn *, const char *);
+/* The client left (when: "greeting", "tarpit"): logged, the end. */
+void	conn_gone(struct conn *, const char *) __attribute__((noreturn));
 /* The client talked during ms milliseconds of waiting: 1, else 0. */
 int	conn_wait(struct conn *, unsigned long);
 void	conn_tarpit(struct conn *);

@@ -253,12 +253,12 @@ bad:
 static void
 log_child_refusal(struct conn *c, const char *cmd, int code)
 {
-	log_start(code / 100 == 4 ? "defer" : "reject");
-	log_str("check", "child");
-	log_str("rule", "-");
-	conn_log_envelope(c, cmd);
-	log_ulong("code", (unsigned long)code);
-	log_end();
+	struct rtext rt;
+
+	snprintf(rt.code, sizeof(rt.code), "%d", code);
+	rt.esc[0] = '\0';
+	conn_log_refusal(c, code / 100 == 4 ? "defer" : "reject", "child",
+	    "-", cmd, 1, NULL, &rt, NULL, 0);
 }
 
 static void
@@ -541,6 +541,7 @@ greet(struct conn *c)
 {
 	struct session *s = &c->s;
 	unsigned long ms, w;
+	int r;
 
 	ms = s->trusted ? 0 : s->cfg.greet_delay * 1000;
 	if ((w = verdict_wait(c, PHASE_CONNECT)) > ms)
@@ -551,8 +552,13 @@ greet(struct conn *c)
 		conn_banner(c, '-');
 		client_flush(&c->cl);
 	}
-	if (conn_wait(c, ms))
+	if (conn_wait(c, ms)) {
+		/* a client that left meanwhile did not talk: it is gone */
+		r = client_fill(&c->cl);
+		if (r == CLIENT_EOF || r == CLIENT_ERROR)
+			conn_gone(c, "greeting");
 		s->early_greet = 1;
+	}
 	return s->cfg.greet_split;
 }
 

@@ -375,7 +375,6 @@ verdict_refuse(struct conn *c, struct held *d, const char *cmd)
 	ev = verdict_name(d->verdict);
 	conn_log_refusal(c, ev, d->check, d->rule, cmd, 1, NULL, &rt,
 	    d->reason, downgraded);
-	conn_verdict(c, ev, d->check, d->rule);
 	conn_say_rt(c, &rt);
 	if (d->verdict == VERDICT_DROP) {
 		client_flush(&c->cl);

@@ -133,6 +133,34 @@ sub server { return start_tcpserver(rules => test_rules(), @_) }
 	reply_is($c->cmd('QUIT'), '221', '2.0.0', 'QUIT');
 	stop($s);
 
+	# qmail-smtpd names its enhanced code at the end of its text,
+	# "(#X.Y.Z)": that code, of the reply's class, is the one added
+	for my $case (['qmail,rcpt-refuse=nobody@example.test', 'RCPT',
+	    '553 5.7.1 sorry, that domain isn\'t in my list of allowed ' .
+	    'rcpthosts (#5.7.1)', 'a qmail RCPT refusal: its (#5.7.1)'],
+	    ['eod-qmail', 'DATA', '552 5.3.4 sorry, that message size ' .
+	    'exceeds my databytes limit (#5.3.4)',
+	    'a qmail end-of-data refusal: its (#5.3.4)'],
+	    ['eod-qmail-mismatch', 'DATA', '451 4.0.0 qmail-queue failed ' .
+	    '(#5.3.4)', 'a code of another class than the reply\'s: X.0.0']) {
+		my ($fault, $at, $want, $name) = @$case;
+		$s = server(env => { SINK_FAULT => $fault });
+		$c = client(server => $s, local => '127.0.0.2');
+		$c->start('client.test');
+		$c->cmd('MAIL FROM:<a@b.test>');
+		if ($at eq 'RCPT') {
+			$r = $c->cmd('RCPT TO:<nobody@example.test>');
+		} else {
+			$c->cmd('RCPT TO:<user@example.test>');
+			$c->cmd('DATA');
+			$c->send("x\r\n.\r\n");
+			$r = $c->reply(15);
+		}
+		is($r->{last}, $want, $name);
+		reply_is($c->cmd('QUIT'), '221', '2.0.0', "$name: QUIT");
+		stop($s);
+	}
+
 	# A reply longer than smtpfront keeps (2048 bytes) is cut, never
 	# so that its last line is lost: the client gets a reply that ends,
 	# and the next one is the child's next reply, not the rest of this.

@@ -162,6 +162,28 @@ sub delivered {
 	stop($s);
 }
 
+# --- a client that leaves during the delay is gone, not an early talker -------------
+{
+	my $s = server(env => { SMTPFRONT_GREET_DELAY => 2 });
+	# one closes, one half-closes (sends its FIN, reads on): neither spoke
+	my $c = client(server => $s, local => '127.0.0.2');
+	sleep(0.2);
+	$c->close;
+	my $h = client(server => $s, local => '127.0.0.3');
+	sleep(0.2);
+	shutdown($h->sock, 1);
+	ok($h->closed(5), 'half-closed in the delay: the connection ends');
+	is($h->rest, '', 'half-closed in the delay: no banner, no refusal');
+	my @sum = summaries($s, 2);
+	is(scalar(grep { / verdict=disconnect rule=- / } @sum), 2,
+	    'both: the summary says disconnect') or diag(join("\n", @sum));
+	is(scalar(log_lines($s, qr/: disconnect when=greeting$/)), 2,
+	    'both: logged as a disconnect during the greeting');
+	is(scalar(log_lines($s, qr/ check=earlytalker /)), 0,
+	    'neither counted as an early talker');
+	stop($s);
+}
+
 # --- action off: the early talker goes on -------------------------------------------
 {
 	my $s = server(env => { SMTPFRONT_GREET_DELAY => 1,

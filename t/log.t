@@ -97,6 +97,47 @@ is(normalise('smtpfront[123] 127.0.0.2: session ip=127.0.0.2 helo=a ' .
 	stop($s);
 }
 
+# --- the summary names the last refusal, whatever its kind ------------------------
+# The verdict is the event of the last refusal (reject, defer, drop,
+# timeout), its rule CHECK:RULE; disconnect for a client that left in
+# DATA, or left with nothing refused and no message taken.
+{
+	my $s = start_tcpserver(rules => test_rules(),
+	    env => { SINK_FAULT => 'rcpt-refuse=nobody@example.test',
+	    SMTPFRONT_ERRORS_MAX => 3 });
+	my $c = client(server => $s, local => '127.0.0.2');
+	$c->start('client.test');
+	$c->cmd('MAIL FROM:<a@b.test>');
+	reply_is($c->cmd('RCPT TO:<nobody@example.test>'), '550', '5.1.1',
+	    'child refusal: 550 from the child');
+	$c->cmd('QUIT');
+	ok($c->closed(5), 'child refusal: closed');
+	my ($l) = summaries($s, 1);
+	like($l // '', qr/ verdict=reject rule=child /,
+	    'child refusal: the summary says reject, check child');
+
+	$c = client(server => $s, local => '127.0.0.3');
+	$c->start('client.test');
+	$c->cmd('FOO') for 1 .. 3;
+	reply_is($c->reply, '421', '4.7.0', 'errors_max: 421 after the third');
+	ok($c->closed(5), 'errors_max: closed');
+	my @l = summaries($s, 2);
+	like($l[1] // '', qr/ verdict=drop rule=protocol:errors_max /,
+	    'errors_max: the summary names check protocol, rule errors_max');
+
+	$c = client(server => $s, local => '127.0.0.4');
+	$c->start('client.test');
+	$c->cmd('MAIL FROM:<a@b.test>');
+	$c->cmd('RCPT TO:<user@example.test>');
+	$c->cmd('DATA');
+	$c->send("Subject: cut\r\n");
+	$c->close;
+	@l = summaries($s, 3);
+	like($l[2] // '', qr/ verdict=disconnect rule=- /,
+	    'a hang-up in DATA: verdict=disconnect rule=-');
+	stop($s);
+}
+
 # --- refusals: one line each naming check= and rule= ---------------------------------
 # Each case: a name, the environment, commands before the refused one,
 # the refused command, the check expected in the line.
@@ -169,8 +210,11 @@ for my $case (@refusals) {
 	reply_is($c->reply, '421', '4.5.2', 'smuggling: 421 4.5.2');
 	ok($c->closed(5), 'smuggling: closed');
 	wait_log($s, qr/: session /, 5);
-	@l = log_lines($s, qr/\bcheck=|bare|smuggl/i);
+	# the summary names the refusal too: the lines but the summary
+	@l = grep { !/: session / } log_lines($s, qr/\bcheck=|bare|smuggl/i);
 	is(scalar(@l), 1, 'smuggling: one line for it') or diag(log_text($s));
+	like((summaries($s, 1))[0] // "", qr/ verdict=drop rule=protocol:bare_lf_data /,
+	    'smuggling: the summary names the refusal');
 	like($l[0] // '', qr/\bcheck=\S+ rule=\S+/, 'smuggling: it names check= and rule=');
 	stop($s);
 }

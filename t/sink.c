@@ -17,7 +17,10 @@
  *   banner-garbage banner-exit banner-554 ehlo-reject mail-451
  *   rcpt-refuse=ADDR data-exit data-451 mid-exit eod-exit eod-hang
  *   eod-garbage eod-451 eod-554 eod-segv eod-multiline rcpt-noesc
- *   rcpt-ctl rcpt-long
+ *   rcpt-ctl rcpt-long qmail eod-qmail eod-qmail-mismatch
+ * qmail answers rcpt-refuse's address as qmail-smtpd does, its enhanced
+ * code at the end of its text, "(#5.7.1)"; eod-qmail refuses the message
+ * so ("(#5.3.4)"), eod-qmail-mismatch with a 451 naming "(#5.3.4)".
  * data-451 refuses DATA itself and stays in the transaction.
  * rcpt-noesc answers RCPT without enhanced status codes ("250 Ok").
  * rcpt-ctl answers RCPT with control and 8-bit bytes in its text.
@@ -469,6 +472,16 @@ data_end(void)
 		reply("554 5.6.0 sink: message refused at end of data");
 		goto refused;
 	}
+	if (hasfault("eod-qmail")) {
+		/* the class in the text is not the reply's: X.0.0 */
+		reply("552 sorry, that message size exceeds my databytes "
+		    "limit (#5.3.4)");
+		goto refused;
+	}
+	if (hasfault("eod-qmail-mismatch")) {
+		reply("451 qmail-queue failed (#5.3.4)");
+		goto refused;
+	}
 	if (sinkdir != NULL) {
 		appendfile(envf, envelope, envlen);
 		if (rename(tmpf, msgf) != 0)
@@ -590,8 +603,12 @@ cmd_rcpt(const char *line, size_t n)
 	if (faultvalue("rcpt-refuse", refuse, sizeof(refuse))) {
 		snprintf(want, sizeof(want), "<%s>", refuse);
 		if (strstr(line, want) != NULL) {
-			reply(noesc ? "550 sink: no such user" :
-			    "550 5.1.1 sink: no such user");
+			if (hasfault("qmail"))
+				reply("553 sorry, that domain isn't in my "
+				    "list of allowed rcpthosts (#5.7.1)");
+			else
+				reply(noesc ? "550 sink: no such user" :
+				    "550 5.1.1 sink: no such user");
 			return;
 		}
 	}

@@ -132,6 +132,27 @@ sub waits {
 	stop($s);
 }
 
+# --- a client gone is no longer tarpitted ---------------------------------------------
+# Ten recipients sent ahead, then the client hangs up in the middle of a
+# 20 s wait: the wait ends with it, and the buffered lines get no reply.
+{
+	my $s = server(env => { %TARPIT, SMTPFRONT_TARPIT_DELAY => 20000,
+	    SMTPFRONT_TARPIT_MAX => 20000 });
+	my $c = client(server => $s, local => '127.0.0.2');
+	$c->start('client.test');
+	my $t0 = time;
+	send_ahead($c, 'MAIL FROM:<a@b.test>',
+	    map { "RCPT TO:<u$_\@example.test>" } 1 .. 10);
+	sleep(1);
+	$c->close;
+	my ($sum) = summaries($s, 1);
+	ok(time - $t0 < 8, 'the session ends soon after the client left, ' .
+	    'not after the 20 s wait') or diag(sprintf('%.1f s', time - $t0));
+	ok(scalar(log_lines($s, qr/: disconnect when=tarpit$/)) == 1,
+	    'logged as a disconnect in the tarpit') or diag(log_text($s));
+	stop($s);
+}
+
 # --- the session ceiling bounds the tarpit -------------------------------------------
 {
 	my $s = server(env => { SMTPFRONT_SESSION_TIMEOUT => 10,
