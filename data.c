@@ -385,7 +385,7 @@ data_refused(struct conn *c, int toobig, int sperr,
 {
 	struct rtext rt;
 
-	conn_reply(c, toobig ? "size_exceeded" :
+	conn_reply(c, toobig ? "size_data" :
 	    (sperr == ENOSPC || sperr == EDQUOT) ? "spool_full" :
 	    "child_fail", &rt);
 	conn_log_refusal(c, toobig ? "reject" : "defer",

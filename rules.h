@@ -45,12 +45,26 @@ struct setting {
 };
 
 extern const struct setting setting_table[];
+
+/* A list or reply renamed: the compiler reads the old name, warning. */
+#define RENAME_LIST	1
+#define RENAME_REPLY	2
+struct rename {
+	int		 kind;
+	const char	*old;
+	const char	*new;
+};
+extern const struct rename rename_table[];
+/* The new name of an old one of that kind, or NULL. */
+const char	*rename_find(int, const char *, size_t);
 extern const char *const list_table[];	/* known list names, NULL-ended */
 
 const struct setting	*setting_find(const char *, size_t);
 int			 list_known(const char *, size_t);
 /* Is LIST a list of addresses and networks (stored as "ADDR/LEN")? */
 int			 list_is_net(const char *, size_t);
+/* Does LIST take addresses and networks beside names ("ours")? */
+int			 list_is_mixed(const char *, size_t);
 
 /*
  * Parse a setting's text value.  Returns 0 and stores the normalised form

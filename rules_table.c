@@ -118,15 +118,18 @@ const struct setting setting_table[] = {
 	{ NULL, SETTING_NUM, 0, 0, NULL, 0, 0, NULL }
 };
 
-/* Lists are added by the checks that read them. */
+/*
+ * Lists are added by the checks that read them, named after the check
+ * (NAME, or NAME_KIND when it has several); "ours", our own names and
+ * networks, is read by every check that needs them.
+ */
 const char *const list_table[] = {
-	"helo_bad",
-	"helo_ours",
-	"ip_ours",
-	"sender_bad",
-	"rcpt_domains",
+	"ours",
+	"helo_list",
+	"sender_list",
+	"rcpt_domain",
 	"rcpt_users",
-	"rcpt_catchall",
+	"rcpt_users_catchall",
 	"trust",
 	"allow_ip",
 	"allow_sender",
@@ -134,13 +137,50 @@ const char *const list_table[] = {
 	NULL
 };
 
-/* The lists of addresses and networks. */
+/* The lists of addresses and networks only ("ours" takes names too). */
 static const char *const net_lists[] = {
-	"ip_ours",
 	"trust",
 	"allow_ip",
 	NULL
 };
+
+/*
+ * Names an earlier release used.  The compiler still reads them, with a
+ * warning naming the new name, and writes the new one: a rules source
+ * that worked keeps working after an upgrade.
+ */
+const struct rename rename_table[] = {
+	{ RENAME_LIST,	"helo_bad",	"helo_list" },
+	{ RENAME_LIST,	"helo_ours",	"ours" },
+	{ RENAME_LIST,	"ip_ours",	"ours" },
+	{ RENAME_LIST,	"sender_bad",	"sender_list" },
+	{ RENAME_LIST,	"rcpt_domains",	"rcpt_domain" },
+	{ RENAME_LIST,	"rcpt_catchall", "rcpt_users_catchall" },
+	{ RENAME_REPLY,	"need_helo",	"helo_required" },
+	{ RENAME_REPLY,	"sender_syntax", "addr_syntax" },
+	{ RENAME_REPLY,	"rcpt_syntax",	"addr_syntax_rcpt" },
+	{ RENAME_REPLY,	"size_declared", "size" },
+	{ RENAME_REPLY,	"size_exceeded", "size_data" },
+	{ 0,		NULL,		NULL }
+};
+
+const char *
+rename_find(int kind, const char *name, size_t len)
+{
+	const struct rename *r;
+
+	for (r = rename_table; r->old != NULL; r++)
+		if (r->kind == kind && strlen(r->old) == len &&
+		    memcmp(r->old, name, len) == 0)
+			return r->new;
+	return NULL;
+}
+
+int
+list_is_mixed(const char *name, size_t len)
+{
+	return len == 4 && memcmp(name, "ours", 4) == 0;
+}
 
 int
 list_is_net(const char *name, size_t len)

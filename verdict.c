@@ -13,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "envvar.h"
 #include "log.h"
+#include "rules.h"
 #include "verdict.h"
 
 static enum action
@@ -182,6 +184,43 @@ add_result(struct session *s, const char *check, const char *value)
 }
 
 /*
+ * The rule of a hit that names none: the line of the rules source that
+ * set the check's action ("FILE:LINE"), the variable from the
+ * environment that overrode it ("SMTPFRONT_NAME_ACTION"), or "builtin"
+ * when nothing did: the administrator always learns what to change.
+ * Looked up only for a hit, never for a check that passes.
+ */
+static void
+rule_of_action(struct conn *c, const struct check *k, char *rule,
+    size_t size)
+{
+	char key[RULE_MAX + 1];
+	size_t i, n;
+	int r;
+
+	copystr(rule, size, "builtin", 7);
+	if (k->action_off == CHECK_ALWAYS)
+		return;
+	n = (size_t)snprintf(key, sizeof(key), "%s%s_ACTION", ENV_PREFIX,
+	    k->name);
+	if (n >= sizeof(key))
+		return;
+	for (i = sizeof(ENV_PREFIX) - 1; i < n; i++)
+		if (key[i] >= 'a' && key[i] <= 'z')
+			key[i] = (char)(key[i] - 'a' + 'A');
+	if (envvar_get(key) != NULL) {
+		copystr(rule, size, key, n);
+		return;
+	}
+	n = (size_t)snprintf(key, sizeof(key), "o:s:%s_action", k->name);
+	if (n >= sizeof(key))
+		return;
+	r = rules_get(c->s.rules, key, n, rule, size);
+	if (r != 1)
+		copystr(rule, size, "builtin", 7);
+}
+
+/*
  * One check's verdict: the hit taken into the session (lookup failure,
  * header, result) and into d.  PASS, ACCEPT, WARN (noted) or a refusal
  * after the action.
@@ -227,7 +266,10 @@ one(struct conn *c, const struct check *const *cp, check_fn f, enum phase ph,
 		copystr(d->reply, sizeof(d->reply), k->reply,
 		    strlen(k->reply));
 	copystr(d->reason, sizeof(d->reason), hit.reason, strlen(hit.reason));
-	copystr(d->rule, sizeof(d->rule), hit.rule, strlen(hit.rule));
+	if (hit.rule[0] != '\0')
+		copystr(d->rule, sizeof(d->rule), hit.rule, strlen(hit.rule));
+	else
+		rule_of_action(c, k, d->rule, sizeof(d->rule));
 	copystr(d->text, sizeof(d->text), hit.text, strlen(hit.text));
 	d->phase = ph;
 	if (v == VERDICT_ACCEPT) {

@@ -183,6 +183,38 @@ die_nomem(void)
 }
 
 /* A bad source line: "smtpfront-cdb: FILE:LINE: message", exit 100. */
+/* A line that compiles, with something the administrator should change. */
+static void
+warn_line(const char *file, unsigned long line, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(err_file(), "%s: %s:%lu: warning: ", PROG, file, line);
+	va_start(ap, fmt);
+	vfprintf(err_file(), fmt, ap);
+	va_end(ap);
+	fputc('\n', err_file());
+}
+
+/*
+ * The name of a list or reply an earlier release used: the new one, with
+ * a warning that names it; otherwise the name as it is.
+ */
+static void
+renamed(const char *file, unsigned long ln, int kind, const char **name,
+    size_t *nlen)
+{
+	const char *n = rename_find(kind, *name, *nlen);
+
+	if (n == NULL)
+		return;
+	warn_line(file, ln, "%s %.*s is now named %s: %s", kind == RENAME_LIST ?
+	    "list" : "reply", (int)*nlen, *name, n,
+	    "read as that, write the new name");
+	*name = n;
+	*nlen = strlen(n);
+}
+
 static void __attribute__((noreturn))
 die_line(const char *file, unsigned long line, const char *fmt, ...)
 {
@@ -550,6 +582,7 @@ stmt_list(const char *file, unsigned long ln, const char *where,
 	if (!at_end(line, len, pos))
 		die_line(file, ln, "list takes a name and one entry "
 		    "without blanks");
+	renamed(file, ln, RENAME_LIST, &name, &nlen);
 	if (!list_known(name, nlen))
 		die_line(file, ln, "unknown list %.*s",
 		    (int)(nlen > NAME_SHOWN ? NAME_SHOWN : nlen), name);
@@ -558,12 +591,13 @@ stmt_list(const char *file, unsigned long ln, const char *where,
 		    RULES_ENTRY_MAX);
 	if (nlen > sizeof(key) - 3 - RULES_ENTRY_MAX)
 		die_line(file, ln, "list name too long");
-	/* networks only in network lists; names stay names elsewhere */
+	/* networks only in network lists, addresses and names in mixed
+	 * ones; names stay names elsewhere */
 	r = 0;
-	if (list_is_net(name, nlen)) {
+	if (list_is_net(name, nlen) || list_is_mixed(name, nlen)) {
 		r = net_entry(entry, elen, net, sizeof(net), &elen, &v4,
 		    &bits, &err);
-		if (r == 0)
+		if (r == 0 && list_is_net(name, nlen))
 			die_line(file, ln, "list %.*s takes addresses or "
 			    "networks (ADDR or ADDR/LEN)", (int)nlen, name);
 	}
@@ -686,6 +720,7 @@ stmt_reply(const char *file, unsigned long ln, const char *where,
 		pos++;
 	text = line + pos;
 	tlen = len - pos;
+	renamed(file, ln, RENAME_REPLY, &name, &nlen);
 	if ((r = reply_find(name, nlen)) == NULL)
 		die_line(file, ln, "unknown reply %.*s",
 		    (int)(nlen > NAME_SHOWN ? NAME_SHOWN : nlen), name);

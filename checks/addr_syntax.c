@@ -5,9 +5,11 @@
  *
  * Phases: mail, rcpt.
  * Inputs: setting addr_syntax_action (SMTPFRONT_ADDR_SYNTAX_ACTION),
- *     default reject; replies sender_syntax (553 5.1.7), rcpt_syntax
- *     (553 5.1.3).
- * Verdicts: pass, or reject on a malformed path.
+ *     default reject; replies addr_syntax (553 5.1.7, the sender),
+ *     addr_syntax_rcpt (553 5.1.3).
+ * Verdicts: pass, or reject on a malformed path, at once: bad syntax is
+ *     refused at the command that carries it, whatever delay_reject
+ *     says (a client told 250 for its sender would take it as taken).
  * Failure: no lookups; cannot fail.
  */
 #include <stddef.h>
@@ -23,8 +25,8 @@ addr_syntax_mail(const struct session *s, struct check_hit *hit)
 
 	if (n == 0 || addr_mailbox_valid(s->sender, n))
 		return VERDICT_PASS;
-	memcpy(hit->reply, "sender_syntax", sizeof("sender_syntax"));
 	memcpy(hit->reason, "sender", sizeof("sender"));
+	hit->now = 1;
 	return VERDICT_REJECT;
 }
 
@@ -36,14 +38,15 @@ addr_syntax_rcpt(const struct session *s, struct check_hit *hit)
 	if (n > 0 && (addr_mailbox_valid(s->rcpt, n) ||
 	    strcasecmp(s->rcpt, "postmaster") == 0))
 		return VERDICT_PASS;
-	memcpy(hit->reply, "rcpt_syntax", sizeof("rcpt_syntax"));
+	memcpy(hit->reply, "addr_syntax_rcpt", sizeof("addr_syntax_rcpt"));
 	memcpy(hit->reason, "recipient", sizeof("recipient"));
+	hit->now = 1;
 	return VERDICT_REJECT;
 }
 
 const struct check check_addr_syntax = {
 	.name = "addr_syntax",
-	.reply = "sender_syntax",
+	.reply = "addr_syntax",
 	.action_off = offsetof(struct config, addr_syntax_action),
 	.phase[PHASE_MAIL] = addr_syntax_mail,
 	.phase[PHASE_RCPT] = addr_syntax_rcpt,

@@ -27,7 +27,7 @@ helo_list_helo(const struct session *s, struct check_hit *hit)
 		memcpy(hit->rule, "builtin", sizeof("builtin"));
 		return VERDICT_REJECT;
 	}
-	r = match_domain(s->rules, "helo_bad", s->helo, strlen(s->helo),
+	r = match_domain(s->rules, "helo_list", s->helo, strlen(s->helo),
 	    hit->rule, sizeof(hit->rule));
 	if (r == -1) {
 		hit->lookup_failed = 1;

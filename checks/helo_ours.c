@@ -2,13 +2,14 @@
  * checks/helo_ours.c: a client that greets with our own name or address
  * lies: real MTAs do not call themselves by the name of the host they
  * talk to.  Ours are: the hostname setting, TCPLOCALHOST, TCPLOCALIP
- * (bare or as a literal), and the rules lists helo_ours (names) and
- * ip_ours (addresses).  A client connecting from our own address passes.
+ * (bare or as a literal), and the rules list ours (names, addresses and
+ * networks of our own hosts, which trust reads too).  A client
+ * connecting from our own address passes.
  *
  * Phases: helo.
  * Inputs: settings hostname, helo_ours_action
  *     (SMTPFRONT_HELO_OURS_ACTION), default reject; TCPLOCALHOST,
- *     TCPLOCALIP; lists helo_ours, ip_ours; reply helo_ours (550 5.7.1).
+ *     TCPLOCALIP; list ours; reply helo_ours (550 5.7.1).
  * Verdicts: pass, or reject when the name or address is ours.
  * Failure: a rules database error passes (fails open) and sets the
  *     downgrade rule.
@@ -43,7 +44,7 @@ is_ours_ip(const struct session *s, const char *h, size_t n,
 		memcpy(hit->rule, "TCPLOCALIP", sizeof("TCPLOCALIP"));
 		return 1;
 	}
-	r = match_ip(s->rules, "ip_ours", ip, hit->rule, sizeof(hit->rule));
+	r = match_ip(s->rules, "ours", ip, hit->rule, sizeof(hit->rule));
 	if (r == -1)
 		hit->lookup_failed = 1;
 	return r == 1;
@@ -69,7 +70,7 @@ helo_ours_helo(const struct session *s, struct check_hit *hit)
 	}
 	if (is_ours_ip(s, s->helo, n, hit))
 		return VERDICT_REJECT;
-	r = match_domain(s->rules, "helo_ours", s->helo, n, hit->rule,
+	r = match_domain(s->rules, "ours", s->helo, n, hit->rule,
 	    sizeof(hit->rule));
 	if (r == -1) {
 		hit->lookup_failed = 1;

@@ -3,7 +3,7 @@
  *
  * Phases: mail.
  * Inputs: setting helo_required_action (SMTPFRONT_HELO_REQUIRED_ACTION),
- *     default reject, reply need_helo (503 5.5.1).
+ *     default reject, reply helo_required (503 5.5.1).
  * Verdicts: pass, or reject when MAIL comes before HELO/EHLO.
  * Failure: no lookups; cannot fail.
  */
@@ -19,7 +19,7 @@ helo_required_mail(const struct session *s, struct check_hit *hit)
 
 const struct check check_helo_required = {
 	.name = "helo_required",
-	.reply = "need_helo",
+	.reply = "helo_required",
 	.action_off = offsetof(struct config, helo_required_action),
 	.phase[PHASE_MAIL] = helo_required_mail,
 };

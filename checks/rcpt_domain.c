@@ -35,7 +35,7 @@ rcpt_domain_rcpt(const struct session *s, struct check_hit *hit)
 	at = addr_at(s->rcpt, n);
 	if (at < 0)
 		return VERDICT_PASS;
-	r = match_domain(s->rules, "rcpt_domains", s->rcpt + at + 1,
+	r = match_domain(s->rules, "rcpt_domain", s->rcpt + at + 1,
 	    n - (size_t)at - 1, hit->rule, sizeof(hit->rule));
 	if (r == 1)
 		return VERDICT_PASS;

@@ -51,12 +51,12 @@ rcpt_users_rcpt(const struct session *s, struct check_hit *hit)
 		return dberror(hit);
 	if (r == 0 || strcmp(count, "0") == 0)
 		return VERDICT_PASS;
-	r = match_domain(s->rules, "rcpt_domains", dom, dn, NULL, 0);
+	r = match_domain(s->rules, "rcpt_domain", dom, dn, NULL, 0);
 	if (r == -1)
 		return dberror(hit);
 	if (r == 0)
 		return VERDICT_PASS;
-	r = match_domain(s->rules, "rcpt_catchall", dom, dn, hit->rule,
+	r = match_domain(s->rules, "rcpt_users_catchall", dom, dn, hit->rule,
 	    sizeof(hit->rule));
 	if (r == -1)
 		return dberror(hit);

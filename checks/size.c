@@ -5,7 +5,7 @@
  *
  * Phases: mail.
  * Inputs: settings size_max (SMTPFRONT_SIZE_MAX) and size_action
- *     (SMTPFRONT_SIZE_ACTION), default reject; reply size_declared
+ *     (SMTPFRONT_SIZE_ACTION), default reject; reply size
  *     (552 5.3.4).
  * Verdicts: pass, or reject when SIZE= is over the limit.
  * Failure: no lookups; cannot fail.
@@ -25,7 +25,7 @@ size_mail(const struct session *s, struct check_hit *hit)
 
 const struct check check_size = {
 	.name = "size",
-	.reply = "size_declared",
+	.reply = "size",
 	.action_off = offsetof(struct config, size_action),
 	.phase[PHASE_MAIL] = size_mail,
 };

@@ -2,12 +2,14 @@
  * checks/trust.c: trusted clients skip every check.  Trust is decided at
  * the checks' start, before the greeting (so trusted clients get no greet
  * delay): RELAYCLIENT in the environment (set by tcprules, the qmail
- * habit) or a trust rule.  The core then lets the child relay (it sets
+ * habit), a network of the list trust, or one of our own (list ours:
+ * our hosts are listed once, for every check that needs them).  The core then lets the child relay (it sets
  * RELAYCLIENT for it) and, with trust_exec, hands the client straight to
  * the MTA child with execve.
  *
  * Phases: start.
- * Inputs: RELAYCLIENT; list trust (networks); setting trust_exec
+ * Inputs: RELAYCLIENT; lists trust (networks), ours (its networks);
+ *     setting trust_exec
  *     (SMTPFRONT_TRUST_EXEC), read by the core.
  * Verdicts: accept for a trusted client (CHECK_F_TRUST), pass otherwise.
  * Failure: fails open: a trust list that cannot be read trusts nobody
@@ -31,6 +33,9 @@ trust_start(const struct session *s, struct check_hit *hit)
 		return VERDICT_PASS;
 	r = match_ip(s->rules, "trust", s->remote_bin, hit->rule,
 	    sizeof(hit->rule));
+	if (r == 0)
+		r = match_ip(s->rules, "ours", s->remote_bin, hit->rule,
+		    sizeof(hit->rule));
 	if (r == -1) {
 		hit->lookup_failed = 1;
 		return VERDICT_PASS;

@@ -315,15 +315,22 @@ host_bits_clear(const unsigned char *ip, unsigned int off, unsigned int len)
 static void
 line_list(const char *line, size_t len, size_t pos, unsigned long ln)
 {
-	const char *name, *e;
+	const char *name, *e, *n;
 	size_t nl, el, i;
 	struct ent *x;
+	unsigned char ip[IP_BYTES];
+	unsigned int plen;
 	int v4;
 
 	CHECK(next_field(line, len, &pos, &name, &nl));
 	CHECK(next_field(line, len, &pos, &e, &el));
 	CHECK(at_end(line, len, pos));
 	CHECK(el <= RULES_ENTRY_MAX);
+	/* a name an earlier release used is read as the new one */
+	if ((n = rename_find(RENAME_LIST, name, nl)) != NULL) {
+		name = n;
+		nl = strlen(n);
+	}
 	for (i = 0; list_table[i] != NULL; i++)
 		if (word_is(name, nl, list_table[i]))
 			break;
@@ -337,7 +344,9 @@ line_list(const char *line, size_t len, size_t pos, unsigned long ln)
 	memset(x, 0, sizeof(*x));
 	x->li = i;
 	x->ln = ln;
-	x->net = list_is_net(name, nl);
+	/* a mixed list takes what reads as an address as a network */
+	x->net = list_is_net(name, nl) || (list_is_mixed(name, nl) &&
+	    match_ip_parse(e, el, ip, &v4, &plen) == 0);
 	if (!x->net) {
 		for (i = 0; i < el; i++)
 			x->key[i] = (char)lower((unsigned char)e[i]);
@@ -363,12 +372,16 @@ line_reply(struct rules *r, const char *line, size_t len, size_t pos,
 {
 	char key[KEY_MAX], val[LINE_MAX_RULES + 1], msg[ERRBUF_MAX];
 	const struct reply_default *d;
-	const char *name, *code, *esc, *text;
+	const char *name, *code, *esc, *text, *n;
 	size_t nl, cl, el, tl, vl;
 
 	CHECK(next_field(line, len, &pos, &name, &nl));
 	CHECK(next_field(line, len, &pos, &code, &cl));
 	CHECK(next_field(line, len, &pos, &esc, &el));
+	if ((n = rename_find(RENAME_REPLY, name, nl)) != NULL) {
+		name = n;
+		nl = strlen(n);
+	}
 	d = reply_find(name, nl);
 	CHECK(d != NULL);
 	CHECK(!seen[d - reply_table]);
@@ -674,7 +687,7 @@ probe_ip(struct rules *r, size_t li, const unsigned char *ip)
 
 	off = v4 ? MAPPED_BITS : 0;
 	for (i = 0; i < nents; i++) {
-		if (ents[i].li != li || ents[i].v4 != v4)
+		if (ents[i].li != li || !ents[i].net || ents[i].v4 != v4)
 			continue;
 		if (!prefix_eq(ip, ents[i].ip, off + ents[i].len))
 			continue;
@@ -716,7 +729,7 @@ probe_ips(struct rules *r, size_t li)
 		probe_ip(r, li, ip);
 	}
 	for (i = 0, k = 0; i < nents && k < PROBE_ENTRIES; i++) {
-		if (ents[i].li != li)
+		if (ents[i].li != li || !ents[i].net)
 			continue;
 		k++;
 		off = ents[i].v4 ? MAPPED_BITS : 0;
@@ -917,7 +930,10 @@ check_good(const char *data, size_t size)
 	for (i = 0; i < nlists; i++) {
 		if (list_is_net(list_table[i], strlen(list_table[i])))
 			probe_ips(r, i);
-		else
+		else if (list_is_mixed(list_table[i], strlen(list_table[i]))) {
+			probe_ips(r, i);
+			probe_names(r, i);
+		} else
 			probe_names(r, i);
 	}
 	rules_close(r);

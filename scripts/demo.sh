@@ -54,7 +54,7 @@ sh "$TOP/scripts/postfix-instance.sh" "$PF" start
 
 # The example rules (an empty source if there are none), plus the one
 # line the demo needs: we serve example.test, where the private Postfix
-# delivers.  Without a rcpt_domains list smtpfront relays for nobody.
+# delivers.  Without a rcpt_domain list smtpfront relays for nobody.
 SRC=$D/demo.rules
 if [ -f "$TOP/cdb/example.rules" ]; then
 	EXAMPLE=$TOP/cdb/example.rules
@@ -63,13 +63,13 @@ else
 	EXAMPLE="(none)"
 	: > "$SRC"
 fi
-printf '\n# demo.sh: the domain of the private Postfix instance\nlist rcpt_domains example.test\n' >> "$SRC"
+printf '\n# demo.sh: the domain of the private Postfix instance\nlist rcpt_domain example.test\n' >> "$SRC"
 "$BUILD/smtpfront-cdb" "$SRC" "$D/rules.cdb"
 
 cat <<EOF
 
 smtpfront demo: listening on $IP:$PORT, rules from $EXAMPLE
-(and "list rcpt_domains example.test").  Send a message from another
+(and "list rcpt_domain example.test").  Send a message from another
 terminal:
 
     swaks --server $IP:$PORT --to user@example.test

@@ -1,11 +1,11 @@
 #!/usr/bin/perl
 # t/addr_syntax.t: checks/addr_syntax.c under tcpserver with the sink as
 # the MTA child.  MAIL FROM and RCPT TO paths must follow the RFC 5321
-# Mailbox grammar: a bad sender gets 553 5.1.7, held until RCPT by
-# default; a bad recipient gets 553 5.1.3 at its RCPT.  The null sender
-# <> and RCPT TO:<Postmaster> pass.  No lookups: the check cannot fail,
-# but its rejects obey the downgrade rule.  The sender cases every held
-# check shares are in Policy::held_suite.
+# Mailbox grammar: a bad sender gets 553 5.1.7 at its MAIL, a bad
+# recipient 553 5.1.3 at its RCPT, whatever delay_reject says (syntax is
+# no policy: a client told 250 for its sender would take it as taken).
+# The null sender <> and RCPT TO:<Postmaster> pass.  No lookups: the
+# check cannot fail, but its rejects obey the downgrade rule.
 use strict;
 use warnings;
 use FindBin;
@@ -14,19 +14,102 @@ use Test::More;
 use SF;
 use Policy;
 
-my ($DB) = held_suite(
-	check => 'addr_syntax',
-	at => 'MAIL',
-	hit => { helo => $GOOD, from => 'bad..dots@example.org' },
-	good => { helo => $GOOD, from => $FROM },
-	swaks => { from => 'trailing.dot.@example.org' },
-	code => '553', esc => '5.1.7', dcode => '450', desc => '4.1.7',
-	text => qr/Sender address syntax error/,
-	rule => '-',
-	nodb => 'hit',
-);
+my ($DB) = rules('addr_syntax', 'list rcpt_domain example.test');
 
 sub server { return start_tcpserver(rules => $DB, @_) }
+
+# --- senders: refused at MAIL, whatever delay_reject says ------------------------------
+# A client told 250 for a malformed sender would take it as taken: the
+# refusal comes at once, and the next MAIL is a fresh one (no 503).
+{
+	my $s = server();
+	my $msg = message('syntax-sender-next');
+	my $c = client(server => $s, local => '127.0.0.2');
+	$c->start($GOOD);
+	my $r = $c->cmd('MAIL FROM:<bad..dots@example.org>');
+	reply_is($r, '553', '5.1.7', 'hit: MAIL refused at once with 553 5.1.7');
+	like($r->{last}, qr/Sender address syntax error/, 'hit: the reply text');
+	logged($s, check => 'addr_syntax', rule => '-', cmd => 'MAIL',
+	    code => 553, esc => '5.1.7', name => 'hit: logged at MAIL');
+	reply_is($c->cmd("MAIL FROM:<$FROM>"), '250', '2.1.0',
+	    'hit: the next MAIL is taken, no 503');
+	reply_is($c->cmd("RCPT TO:<$RCPT>"), '250', '2.1.5', 'hit: RCPT');
+	reply_is($c->cmd('DATA'), '354', undef, 'hit: DATA');
+	$c->send(stuff($msg));
+	reply_is($c->reply(15), '250', '2.0.0', 'hit: the good message taken');
+	delivered($s, $msg, 'hit: the good message arrived byte for byte',
+	    env => "MAIL FROM:<$FROM>\nRCPT TO:<$RCPT>\n");
+	$c->cmd('QUIT');
+	like(summary_of($s, '127.0.0.2'), qr/ verdict=reject rule=addr_syntax:builtin /,
+	    'hit: the summary names the refusal');
+	# swaks as the offending client
+	my ($code, $out) = swaks_send(server => $s,
+	    from => 'trailing.dot.@example.org', tag => 'syntax-swaks-sender');
+	like($out, qr/^<\*\* 553 5\.1\.7 /m, 'hit: swaks saw 553 5.1.7 at MAIL');
+	not_delivered($s, 'syntax-swaks-sender', 'hit: nothing delivered for swaks');
+	stop_settled($s);
+
+	# delay_reject no: the same
+	$s = server(env => { SMTPFRONT_DELAY_REJECT => 'no' });
+	$r = session(server => $s, helo => $GOOD, from => 'bad..dots@example.org');
+	reply_is($r->{mail}, '553', '5.1.7', 'delay_reject no: 553 5.1.7 at MAIL');
+	stop_settled($s);
+}
+
+# --- senders: warn, defer, drop, off, no database, the downgrade rule ------------------
+{
+	my $s = server(env => { SMTPFRONT_ADDR_SYNTAX_ACTION => 'warn' });
+	my $msg = message('syntax-sender-warn');
+	my $r = session(server => $s, helo => $GOOD, from => 'bad..dots@example.org',
+	    rcpts => [$RCPT], msg => $msg);
+	reply_is($r->{mail}, '250', '2.1.0', 'sender warn: MAIL taken');
+	delivered($s, warn_header('addr_syntax') . $msg,
+	    'sender warn: delivered with the header, byte for byte');
+	logged($s, event => 'warn', check => 'addr_syntax', rule => '-',
+	    cmd => 'MAIL', name => 'sender warn: logged');
+	stop_settled($s);
+
+	$s = server(env => { SMTPFRONT_ADDR_SYNTAX_ACTION => 'defer' });
+	$r = session(server => $s, helo => $GOOD, from => 'bad..dots@example.org');
+	reply_is($r->{mail}, '450', '4.1.7', 'sender defer: 450 4.1.7 at MAIL');
+	logged($s, event => 'defer', check => 'addr_syntax', rule => '-',
+	    cmd => 'MAIL', code => 450, esc => '4.1.7', name => 'sender defer: logged');
+	stop_settled($s);
+
+	$s = server(env => { SMTPFRONT_ADDR_SYNTAX_ACTION => 'drop' });
+	my $c = client(server => $s, local => '127.0.0.2');
+	$c->start($GOOD);
+	reply_is($c->cmd('MAIL FROM:<bad..dots@example.org>'), '553', '5.1.7',
+	    'sender drop: 553 5.1.7');
+	ok($c->closed(5), 'sender drop: connection closed');
+	stop_settled($s);
+
+	$s = server(env => { SMTPFRONT_ADDR_SYNTAX_ACTION => '' });
+	$msg = message('syntax-sender-off');
+	$r = session(server => $s, helo => $GOOD, from => 'bad..dots@example.org',
+	    rcpts => [$RCPT], msg => $msg);
+	reply_is($r->{eod}, '250', '2.0.0', 'sender off: the message is taken');
+	delivered($s, $msg, 'sender off: delivered without a header');
+	log_none($s, qr/check=addr_syntax /, 'sender off: nothing logged');
+	stop_settled($s);
+
+	# no database at all: built-in defaults, the check on
+	$s = start_tcpserver();
+	$r = session(server => $s, helo => $GOOD, from => 'bad..dots@example.org');
+	reply_is($r->{mail}, '553', '5.1.7', 'no database: 553 5.1.7 at MAIL');
+	stop_settled($s);
+
+	my ($db) = rules('syntax-sender-allowip', 'list rcpt_domain example.test',
+	    'list allow_ip 192.0.2.99');
+	$s = start_tcpserver(rules => cdb_break($db, 'n:allow_ip'));
+	$r = session(server => $s, helo => $GOOD, from => 'bad..dots@example.org');
+	reply_is($r->{mail}, '450', '4.1.7',
+	    'sender downgrade: 553 5.1.7 becomes 450 4.1.7 after a failed lookup');
+	logged($s, event => 'defer', check => 'addr_syntax', cmd => 'MAIL',
+	    code => 450, esc => '4.1.7', downgraded => 1,
+	    name => 'sender downgrade: logged downgraded=yes');
+	stop_settled($s);
+}
 
 # --- sender forms ---------------------------------------------------------------------
 {
@@ -37,12 +120,10 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 	    ('l' x 65) . '@example.org') {
 		$n++;
 		my $r = session(server => $s, local => "127.0.1.$n", helo => $GOOD,
-		    from => $from, rcpts => [$RCPT, 'postmaster@example.test']);
-		reply_is($r->{mail}, '250', '2.1.0', "sender <$from>: MAIL 250 (held)");
-		reply_is($r->{rcpt}[0], '553', '5.1.7', "sender <$from>: 553 5.1.7 at RCPT");
-		reply_is($r->{rcpt}[1], '250', '2.1.5', "sender <$from>: postmaster accepted");
+		    from => $from, rcpts => [$RCPT]);
+		reply_is($r->{mail}, '553', '5.1.7', "sender <$from>: 553 5.1.7 at MAIL");
 		logged($s, ip => "127.0.1.$n", check => 'addr_syntax', rule => '-',
-		    cmd => 'RCPT', code => 553, esc => '5.1.7',
+		    cmd => 'MAIL', code => 553, esc => '5.1.7',
 		    name => "sender <$from>: logged");
 	}
 	for my $from ('', '"john doe"@example.org', 'user@[192.0.2.1]',
@@ -132,7 +213,7 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 	ok($c->closed(5), 'recipient drop: connection closed');
 	stop_settled($s);
 
-	my ($db) = rules('syntax-allowip', 'list rcpt_domains example.test',
+	my ($db) = rules('syntax-allowip', 'list rcpt_domain example.test',
 	    'list allow_ip 192.0.2.99');
 	$s = start_tcpserver(rules => cdb_break($db, 'n:allow_ip'));
 	$r = session(server => $s, helo => $GOOD, from => $FROM,
@@ -155,10 +236,8 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 	    'over-long: a 313-byte sender path: 501 5.5.4');
 	my $long = ('a' x 60) . '@' . join('.', ('d' x 60) x 3) . '.example.org';
 	is(length($long), 255, 'a 255-byte sender, over the 254 of a mailbox');
-	reply_is($c->cmd("MAIL FROM:<$long>"), '250', '2.1.0',
-	    'over-long: MAIL with it answered (held)');
-	reply_is($c->cmd("RCPT TO:<$RCPT>"), '553', '5.1.7',
-	    'over-long: refused at RCPT with 553 5.1.7');
+	reply_is($c->cmd("MAIL FROM:<$long>"), '553', '5.1.7',
+	    'over-long: MAIL with it refused with 553 5.1.7');
 	reply_is($c->cmd('RSET'), '250', '2.0.0', 'over-long: RSET');
 	reply_is($c->cmd("MAIL FROM:<$FROM>"), '250', '2.1.0',
 	    'over-long: the session goes on: MAIL');

@@ -19,7 +19,7 @@ use Conn;
 
 my $IP = '127.77.3.6';
 my $RULES = cdb(<<'EOF');
-list rcpt_domains example.test
+list rcpt_domain example.test
 list rcpt_users user@example.test
 list allow_ip 127.0.0.9
 list allow_ip 127.88.0.0/16

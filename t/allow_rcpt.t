@@ -16,9 +16,9 @@ use SF;
 use Policy;
 
 my $DESK = 'abuse-desk@example.test';
-my @RULES = ('list rcpt_domains example.test', "list allow_rcpt $DESK",
+my @RULES = ('list rcpt_domain example.test', "list allow_rcpt $DESK",
     'list allow_rcpt @abuse.example.test', 'list allow_rcpt abuse-desk@other.test',
-    'list rcpt_domains abuse.example.test', 'list rcpt_users user@example.test');
+    'list rcpt_domain abuse.example.test', 'list rcpt_users user@example.test');
 my ($DB, $SRC) = rules('allow-rcpt', @RULES);
 
 sub server { return start_tcpserver(rules => $DB, @_) }

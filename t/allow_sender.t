@@ -17,10 +17,10 @@ use SF;
 use Policy;
 
 my $FRIEND = 'friend@example.org';
-my @RULES = ('list rcpt_domains example.test', "list allow_sender $FRIEND",
+my @RULES = ('list rcpt_domain example.test', "list allow_sender $FRIEND",
     'list allow_sender @friends.example', 'list allow_sender .friends2.example',
-    'list sender_bad @example.org', 'list rcpt_users user@example.test',
-    'list sender_bad friend@friends.example', 'set size_max 4096');
+    'list sender_list @example.org', 'list rcpt_users user@example.test',
+    'list sender_list friend@friends.example', 'set size_max 4096');
 my ($DB, $SRC) = rules('allow-sender', @RULES);
 
 sub server { return start_tcpserver(rules => $DB, @_) }

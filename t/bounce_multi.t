@@ -12,7 +12,7 @@ use Test::More;
 use SF;
 use Policy;
 
-my ($DB) = rules('bounce', 'list rcpt_domains example.test');
+my ($DB) = rules('bounce', 'list rcpt_domain example.test');
 my @TWO = ('a@example.test', 'b@example.test');
 
 sub server { return start_tcpserver(rules => $DB, @_) }
@@ -91,7 +91,7 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 	reply_is($r->{data}, '550', '5.5.3', 'no database: DATA gets 550 5.5.3');
 	not_delivered($s, 'bounce-nodb', 'no database: nothing delivered');
 	stop_settled($s);
-	my ($db) = rules('bounce-warn', 'list rcpt_domains example.test',
+	my ($db) = rules('bounce-warn', 'list rcpt_domain example.test',
 	    'set bounce_multi_action warn');
 	$s = start_tcpserver(rules => $db);
 	my $msg = message('bounce-dbwarn');
@@ -112,7 +112,7 @@ for my $bad (['wrong version', cdb_version($DB)], ['truncated', cdb_truncated($D
 
 # --- the downgrade rule -------------------------------------------------------------
 {
-	my ($db) = rules('bounce-allowip', 'list rcpt_domains example.test',
+	my ($db) = rules('bounce-allowip', 'list rcpt_domain example.test',
 	    'list allow_ip 192.0.2.99');
 	my $s = start_tcpserver(rules => cdb_break($db, 'n:allow_ip'));
 	my $r = session(server => $s, helo => $GOOD, from => '', rcpts => \@TWO,

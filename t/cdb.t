@@ -79,6 +79,49 @@ sub tmpfiles {
 
 sub ino { return (stat $_[0])[1] }
 
+# --- names an earlier release used: read, with a warning naming the new --------
+{
+	my @pairs = (['list helo_bad .invalid', 'list helo_list .invalid'],
+	    ['list sender_bad @spam.example', 'list sender_list @spam.example'],
+	    ['list rcpt_domains example.test', 'list rcpt_domain example.test'],
+	    ['list rcpt_catchall example.test',
+	    'list rcpt_users_catchall example.test'],
+	    ['list ip_ours 192.0.2.1', 'list ours 192.0.2.1'],
+	    ['list helo_ours mx.example.test', 'list ours mx.example.test'],
+	    ['reply need_helo 503 5.5.1 Hello first',
+	    'reply helo_required 503 5.5.1 Hello first'],
+	    ['reply sender_syntax 553 5.1.7 Bad sender',
+	    'reply addr_syntax 553 5.1.7 Bad sender'],
+	    ['reply rcpt_syntax 553 5.1.3 Bad recipient',
+	    'reply addr_syntax_rcpt 553 5.1.3 Bad recipient'],
+	    ['reply size_declared 552 5.3.4 Too big',
+	    'reply size 552 5.3.4 Too big'],
+	    ['reply size_exceeded 552 5.3.4 Too big',
+	    'reply size_data 552 5.3.4 Too big']);
+	my $old = join("\n", map { $_->[0] } @pairs) . "\n";
+	my $new = join("\n", map { $_->[1] } @pairs) . "\n";
+	spew("$tmp/old.rules", $old);
+	spew("$tmp/new.rules", $new);
+	my ($rc, $o, $e) = run($tmp, $sfcdb, 'old.rules', "$tmp/old.cdb");
+	is($rc, 0, 'old names: the source still compiles');
+	my $n = 0;
+	for my $p (@pairs) {
+		$n++;
+		my ($was) = $p->[0] =~ /^\w+ (\w+)/;
+		my ($kind, $now) = $p->[1] =~ /^(\w+) (\w+)/;
+		like($e, qr/^smtpfront-cdb: old\.rules:$n: warning: $kind $was is now named $now: /m,
+		    "old name $was: a warning with file:line naming $now");
+	}
+	my ($rc2) = run($tmp, $sfcdb, 'new.rules', "$tmp/new.cdb");
+	my ($r1, $d1) = run($tmp, $sfcdb, '-d', "$tmp/old.cdb");
+	my ($r2, $d2) = run($tmp, $sfcdb, '-d', "$tmp/new.cdb");
+	ok($rc2 == 0 && $r1 == 0 && $d1 eq $d2,
+	    'old names: the same settings, lists and replies as the new')
+	    or diag("old:\n$d1\nnew:\n$d2");
+	unlink("$tmp/old.rules", "$tmp/new.rules", "$tmp/old.cdb",
+	    "$tmp/new.cdb");
+}
+
 # --- golden output ---
 
 {
@@ -359,9 +402,13 @@ my @lists = ($lists // '') =~ /"(\w+)"/g;
 my ($nets) = $rtable =~ /net_lists\[\]\s*=\s*\{(.*?)\};/s;
 my @netlists = ($nets // '') =~ /"(\w+)"/g;
 my %isnet = map { $_ => 1 } @netlists;
-my @namelists = grep { !$isnet{$_} } @lists;
-ok(@lists >= 11, 'found the lists in rules_table.c');
-ok(@netlists >= 3, 'found the network lists in rules_table.c');
+# the lists of names that take addresses and networks too ("ours")
+my ($mixed) = $rtable =~ /\nlist_is_mixed\(.*?\n\{(.*?)\n\}/s;
+my %ismixed = map { $_ => 1 } ($mixed // '') =~ /"(\w+)"/g;
+my @namelists = grep { !$isnet{$_} && !$ismixed{$_} } @lists;
+ok(@lists >= 10, 'found the lists in rules_table.c');
+ok(@netlists >= 2, 'found the network lists in rules_table.c');
+ok($ismixed{ours}, 'found the mixed list ours in rules_table.c');
 ok(@namelists >= 1, 'there are lists of names');
 
 sub rec {
@@ -389,8 +436,30 @@ for my $plain (@namelists) {
 	    "list $plain: -d prints the entries and nothing else");
 }
 
+# A mixed list: names as written, addresses and networks as in a network
+# list (the prefix lengths in "n:LIST").
+for my $m (sort keys %ismixed) {
+	my $d = "$tmp/list-$m";
+	make_path($d);
+	spew("$d/x.rules", "list $m Mx.Example.ORG\n" .
+	    "list $m 192.0.2.0/24\nlist $m 2001:DB8::1\n");
+	my ($rc, $o, $e) = run($d, $sfcdb, 'x.rules', 'x.cdb');
+	is($rc, 0, "list $m: compiles") or diag($e);
+	($rc, $o) = run($d, $cdbtool, '-d', 'x.cdb');
+	is($o, rec('v', 'smtpfront-rules 1') . rec("c:$m", '3') .
+	    rec("l:$m:192.0.2.0/24", 'x.rules:2') .
+	    rec("l:$m:2001:db8::1/128", 'x.rules:3') .
+	    rec("l:$m:mx.example.org", 'x.rules:1') .
+	    rec("n:$m", 'v4:24 v6:128') . "\n",
+	    "list $m: a name as written, networks with their lengths");
+	spew("$d/y.rules", "list $m 192.0.2.1/24\n");
+	($rc, $o, $e) = run($d, $sfcdb, 'y.rules', 'y.cdb');
+	like($e, qr/^smtpfront-cdb: y\.rules:1: list $m: host bits set/,
+	    "list $m: a malformed network refused");
+}
+
 {
-	my $plain = $namelists[0] // 'helo_bad';
+	my $plain = $namelists[0] // 'helo_list';
 	my $d = "$tmp/list";
 	make_path($d);
 	spew("$d/x.rules", "list $plain Mx.Example.ORG\n" .
@@ -418,7 +487,7 @@ for my $plain (@namelists) {
 {
 	my $d = "$tmp/count";
 	make_path($d);
-	my ($a, $b) = ($namelists[0] // 'helo_bad', $netlists[0] // 'trust');
+	my ($a, $b) = ($namelists[0] // 'helo_list', $netlists[0] // 'trust');
 	spew("$d/c.rules", "list $a one.example\nlist $a two.example\n" .
 	    "list $b 192.0.2.1\nlist $b 192.0.2.2\nlist $b 2001:db8::/48\n");
 	my ($rc, $o, $e) = run($d, $sfcdb, 'c.rules', 'c.cdb');
@@ -602,15 +671,15 @@ ok(@replies >= 50, 'found the replies in reply.c');
 	like($o, qr/^reply \w+ /m, 'example.rules overrides a reply');
 	like($o, qr/^reply banner 220 /m,
 	    'example.rules overrides the banner ("CODE text")');
-	for my $want ('list rcpt_domains example.test',
+	for my $want ('list rcpt_domain example.test',
 	    'list rcpt_users user@example.test',
 	    'list rcpt_users postmaster@example.test') {
 		like($o, qr/^\Q$want\E$/m, "example.rules: $want");
 	}
-	like($o, qr/^list helo_bad \S*\.(?:invalid|example)$/m,
-	    'example.rules: a helo_bad example under .invalid or .example');
-	like($o, qr/^list sender_bad \S*\.(?:invalid|example)$/m,
-	    'example.rules: a sender_bad example under .invalid or .example');
+	like($o, qr/^list helo_list \S*\.(?:invalid|example)$/m,
+	    'example.rules: a helo_list example under .invalid or .example');
+	like($o, qr/^list sender_list \S*\.(?:invalid|example)$/m,
+	    'example.rules: a sender_list example under .invalid or .example');
 	my ($why) = $ex =~ /((?:^#.*\n)+)set greet_delay 0$/m;
 	like($why // '', qr/\bdemo\b/,
 	    'example.rules: greet_delay 0, saying why for the demo');
@@ -675,6 +744,7 @@ ok(@replies >= 50, 'found the replies in reply.c');
 	my %isnet = map { $_ => 1 } @netlists;
 	for my $l (@lists) {
 		my $kind = $isnet{$l} ? 'addresses and networks'
+		    : $ismixed{$l} ? 'names, addresses and networks'
 		    : qr/(?:domains|addresses)/;
 		like($plain, qr/^\.It Cm $l Pq $kind$/m,
 		    "man page lists list $l with its form");

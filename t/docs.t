@@ -234,7 +234,7 @@ for my $want ('make install PREFIX=/usr/local DESTDIR=', 'tcpserver -u',
     'RELAYCLIENT=""', 'SMTPFRONT_',
     'smtpfront -r /etc/smtpfront/rules.cdb /var/qmail/bin/qmail-smtpd',
     '/usr/sbin/sendmail -bs', '/usr/sbin/exim -bs', 'multilog',
-    'Accept=yes', 'localhost [127.0.0.1]', 'rcpt_domains') {
+    'Accept=yes', 'localhost [127.0.0.1]', 'rcpt_domain') {
 	like($install, qr/\Q$want\E/, "INSTALL shows $want");
 }
 

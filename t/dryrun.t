@@ -18,9 +18,9 @@ use SF;
 use Conn;
 
 my $SRC = <<'EOF';
-list rcpt_domains example.test
-list sender_bad spam@bad.test
-list helo_bad .bad.test
+list rcpt_domain example.test
+list sender_list spam@bad.test
+list helo_list .bad.test
 list trust 127.0.0.7
 list allow_ip 127.0.0.9
 list allow_sender friend@good.test
@@ -64,18 +64,31 @@ case('a good envelope', ['127.0.0.2', 'client.test', 'a@b.test', 'user@example.t
     qr/^rcpt <user\@example\.test>: pass \(handed to the MTA child\)$/);
 
 # --- a list entry decides, held until RCPT ------------------------------------
-case('sender_bad entry', ['127.0.0.2', 'client.test', 'spam@bad.test', 'user@example.test'], {}, 1,
+case('sender_list entry', ['127.0.0.2', 'client.test', 'spam@bad.test', 'user@example.test'], {}, 1,
     $PASS, qr/^helo client\.test: pass$/,
     qr/^mail <spam\@bad\.test>: reject check=sender_list rule=${AT}:2 reply="553 5\.7\.1 Sender address refused" \(held until RCPT\)$/,
     qr/^rcpt <user\@example\.test>: reject check=sender_list rule=${AT}:2 reply="553 5\.7\.1 Sender address refused" \(held from an earlier phase\)$/);
-case('helo_bad entry ".bad.test"', ['127.0.0.2', 'host.bad.test', 'a@b.test', 'user@example.test'], {}, 1,
+case('helo_list entry ".bad.test"', ['127.0.0.2', 'host.bad.test', 'a@b.test', 'user@example.test'], {}, 1,
     $PASS,
     qr/^helo host\.bad\.test: reject check=helo_list rule=${AT}:3 reply="550 5\.7\.1 [^"]+" \(held until RCPT\)$/,
     qr/^mail <a\@b\.test>: pass$/,
     qr/^rcpt <user\@example\.test>: reject check=helo_list rule=${AT}:3 .*\(held from an earlier phase\)$/);
-case('a check without a rule', ['127.0.0.2', 'rat', 'a@b.test', 'user@example.test'], {}, 1,
-    $PASS, qr/^helo rat: reject check=helo_fqdn rule=- reply="504 5\.5\.2 [^"]+" \(held until RCPT\)$/,
-    qr/^mail /, qr/^rcpt <user\@example\.test>: reject check=helo_fqdn /);
+# --- the action decides: its line, its variable, or "builtin" -------------------
+case('a check decided by its built-in action', ['127.0.0.2', 'rat', 'a@b.test', 'user@example.test'], {}, 1,
+    $PASS, qr/^helo rat: reject check=helo_fqdn rule=builtin reply="504 5\.5\.2 [^"]+" \(held until RCPT\)$/,
+    qr/^mail /, qr/^rcpt <user\@example\.test>: reject check=helo_fqdn rule=builtin /);
+{
+	my $db = cdb("list rcpt_domain example.test\nset helo_fqdn_action defer\n");
+	(my $src = $db) =~ s/\.cdb$/.src/;
+	my ($code, $lines) = dry(['127.0.0.2', 'rat', 'a@b.test', 'user@example.test'], {}, $db);
+	is($code, 1, 'the action set in the rules: exit 1');
+	like($lines->[1] // '', qr/^helo rat: defer check=helo_fqdn rule=\Q$src\E:2 reply="451 4\.5\.2 /,
+	    'the action set in the rules: the rule is its line');
+	($code, $lines) = dry(['127.0.0.2', 'rat', 'a@b.test', 'user@example.test'],
+	    { SMTPFRONT_HELO_FQDN_ACTION => 'reject' }, $db);
+	like($lines->[1] // '', qr/^helo rat: reject check=helo_fqdn rule=SMTPFRONT_HELO_FQDN_ACTION /,
+	    'the action from the environment: the rule is the variable');
+}
 case('delay_reject no: refused at MAIL', ['127.0.0.2', 'client.test', 'spam@bad.test', 'user@example.test'],
     { SMTPFRONT_DELAY_REJECT => 'no' }, 1,
     $PASS, qr/^helo /, qr/^mail <spam\@bad\.test>: reject check=sender_list rule=${AT}:2 reply="553 5\.7\.1 [^"]+"$/);
@@ -87,13 +100,13 @@ case('defer action', ['127.0.0.2', 'client.test', 'spam@bad.test', 'user@example
 # --- warn mode: the hit is shown, the envelope goes through ----------------------------
 case('warn mode', ['127.0.0.2', 'rat', 'a@b.test', 'user@example.test'],
     { SMTPFRONT_HELO_FQDN_ACTION => 'warn' }, 0,
-    $PASS, qr/^helo rat: warn check=helo_fqdn rule=-$/, qr/^mail <a\@b\.test>: pass$/,
+    $PASS, qr/^helo rat: warn check=helo_fqdn rule=SMTPFRONT_HELO_FQDN_ACTION$/, qr/^mail <a\@b\.test>: pass$/,
     qr/^rcpt <user\@example\.test>: pass \(handed to the MTA child\)$/);
 
 # --- relay control --------------------------------------------------------------
 case('relay control', ['127.0.0.2', 'client.test', 'a@b.test', 'user@elsewhere.test'], {}, 1,
     $PASS, qr/^helo /, qr/^mail /,
-    qr/^rcpt <user\@elsewhere\.test>: reject check=rcpt_domain rule=- reply="550 5\.7\.1 Relaying denied" \(relay control\)$/);
+    qr/^rcpt <user\@elsewhere\.test>: reject check=rcpt_domain rule=builtin reply="550 5\.7\.1 Relaying denied" \(relay control\)$/);
 case('relay control beats allow_sender', ['127.0.0.2', 'client.test', 'friend@good.test', 'user@elsewhere.test'], {}, 1,
     $PASS, qr/^helo /, qr/^mail <friend\@good\.test>: accept check=allow_sender rule=${AT}:6$/,
     qr/^rcpt <user\@elsewhere\.test>: reject check=rcpt_domain .*\(relay control\)$/);
@@ -142,8 +155,8 @@ case('IPv6 client', ['::1', 'client.test', 'a@b.test', 'user@example.test'], {},
 	like($lines->[-1] // '', qr/^recipient .*: syntax error$/, 'over-long recipient: syntax error');
 	($code, $lines) = dry(['127.0.0.2', 'client.test', 'a b', 'user@example.test']);
 	is($code, 1, 'bad sender syntax: exit 1');
-	like($lines->[2] // '', qr/^mail <a b>: reject check=addr_syntax rule=- reply="553 5\.1\.7 /,
-	    'bad sender syntax: addr_syntax, held');
+	like($lines->[2] // '', qr/^mail <a b>: reject check=addr_syntax rule=builtin reply="553 5\.1\.7 [^"]*"$/,
+	    'bad sender syntax: addr_syntax, at once (not held)');
 	($code) = dry(['127.0.0.2', 'client.test', 'a@b.test']);
 	is($code, 100, 'three arguments: usage error, exit 100');
 	($code, $lines) = dry(['127.0.0.2', 'client.test', 'a@b.test', 'user@example.test'], {}, SF::tmp());
@@ -151,7 +164,7 @@ case('IPv6 client', ['::1', 'client.test', 'a@b.test', 'user@example.test'], {},
 	like($lines->[0] // '', qr/^421 4\.3\.0 /, 'a directory for the rules: 421 4.3.0');
 	($code, $lines) = dry(['127.0.0.2', 'client.test', 'a@b.test', 'user@example.test'], {},
 	    SF::tmp() . '/no-such.cdb');
-	is($code, 1, 'no database at all: built-in defaults (no rcpt_domains: relay control refuses)');
+	is($code, 1, 'no database at all: built-in defaults (no rcpt_domain: relay control refuses)');
 	like($lines->[-1] // '', qr/\(relay control\)$/, 'no database: relay control');
 }
 

@@ -69,7 +69,7 @@ sub delivered {
 
 # --- greet_delay from the rules database ----------------------------------------
 {
-	my $rules = cdb("list rcpt_domains example.test\nset greet_delay 1\n");
+	my $rules = cdb("list rcpt_domain example.test\nset greet_delay 1\n");
 	my $s = server(rules => $rules);
 	my ($c, $b, $dt) = banner_after($s);
 	ok($dt >= 0.95 && $dt < 3, 'set greet_delay 1 in the rules: banner after about 1 s')
@@ -150,7 +150,7 @@ sub delivered {
 	    'drop: one log line naming the check, the code and the reason')
 	    or diag(log_text($s));
 	my ($sum) = summaries($s);
-	like($sum // '', qr/ verdict=drop rule=earlytalker /,
+	like($sum // '', qr/ verdict=drop rule=earlytalker:builtin /,
 	    'drop: the summary names the verdict and the check');
 	is(sink_started($s->{sinkdir}), 0, 'drop: no MTA child for an early talker');
 
@@ -326,7 +326,7 @@ for my $case (['defer', '451', '4.5.0'], ['reject', '554', '5.5.0']) {
 
 # --- a broken rules database --------------------------------------------------
 {
-	my $rules = cdb("list rcpt_domains example.test\nlist allow_ip 192.0.2.1\n" .
+	my $rules = cdb("list rcpt_domain example.test\nlist allow_ip 192.0.2.1\n" .
 	    "set greet_delay 1\nset earlytalker_action reject\n");
 	# the greet_delay setting cannot be read: no session at all
 	my $s = server(rules => corrupt_copy($rules, 's:greet_delay'));

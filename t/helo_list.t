@@ -2,7 +2,7 @@
 # t/helo_list.t: checks/helo_list.c under tcpserver with the sink as the
 # MTA child.  HELO/EHLO names refused by name get 550 5.7.1, held until
 # RCPT by default: "localhost" and "localhost.localdomain" always
-# (rule=builtin), and the entries of the rules list helo_bad, where
+# (rule=builtin), and the entries of the rules list helo_list, where
 # "name" is that name and ".name" every name below it (rule=file:line).
 # A failed list lookup passes (fails open) and sets the downgrade rule.
 # The cases every held check shares are in Policy::held_suite.
@@ -16,7 +16,7 @@ use Policy;
 
 my ($DB, $SRC) = held_suite(
 	check => 'helo_list',
-	rules => ['list helo_bad .bad.example', 'list helo_bad spam.example'],
+	rules => ['list helo_list .bad.example', 'list helo_list spam.example'],
 	rule => 'LINE2',
 	at => 'EHLO',
 	hit => { helo => 'x.bad.example', from => $FROM },
@@ -69,12 +69,12 @@ my ($DB, $SRC) = held_suite(
 
 # --- a failed list lookup passes and sets the downgrade rule ---------------------------
 {
-	my $s = start_tcpserver(rules => cdb_break($DB, 'l:helo_bad:.bad.example'));
+	my $s = start_tcpserver(rules => cdb_break($DB, 'l:helo_list:.bad.example'));
 	my $msg = message('list-broken');
 	my $r = session(server => $s, helo => 'x.bad.example', from => $FROM,
 	    rcpts => [$RCPT], msg => $msg);
 	reply_is($r->{eod}, '250', '2.0.0',
-	    'broken l:helo_bad:.bad.example: EHLO x.bad.example passes (fails open)');
+	    'broken l:helo_list:.bad.example: EHLO x.bad.example passes (fails open)');
 	delivered($s, $msg, 'broken lookup: arrived byte for byte');
 	log_none($s, qr/check=helo_list /, 'broken lookup: nothing logged by helo_list');
 	# a later reject in such a session is a 4xx

@@ -4,7 +4,7 @@
 # 550 5.7.1, held until RCPT by default.  Ours are: the hostname setting
 # (default TCPLOCALHOST, here mx.test.invalid from tcpserver -l),
 # TCPLOCALHOST, TCPLOCALIP (127.77.0.1, the address tcpserver listens
-# on), and the lists helo_ours and ip_ours; the rule in the log says
+# on), and the list ours (names and addresses); the rule in the log says
 # which.  A client connecting from our own address passes.  A failed list
 # lookup passes (fails open) and sets the downgrade rule.  The cases
 # every held check shares are in Policy::held_suite.
@@ -21,7 +21,7 @@ my $LOCALHOST = 'mx.test.invalid';
 
 my ($DB, $SRC) = held_suite(
 	check => 'helo_ours',
-	rules => ['list helo_ours mx.example.test', 'list ip_ours 192.0.2.1'],
+	rules => ['list ours mx.example.test', 'list ours 192.0.2.1'],
 	rule => 'LINE2',
 	at => 'EHLO',
 	hit => { helo => 'mx.example.test', from => $FROM },
@@ -51,7 +51,7 @@ sub ours {
 	stop_settled($s);
 
 	# the hostname set in the rules: TCPLOCALHOST is still ours
-	my ($db) = rules('hostname', 'list rcpt_domains example.test',
+	my ($db) = rules('hostname', 'list rcpt_domain example.test',
 	    'set hostname mx.other.test');
 	$s = start_tcpserver(rules => $db);
 	my $r = session(server => $s, local => '127.0.1.3');
@@ -82,8 +82,8 @@ sub ours {
 	ours($s, '127.0.1.8', $LOCALIP, 'TCPLOCALIP', 'TCPLOCALIP bare');
 	ours($s, '127.0.1.9', "[IPv6:::ffff:$LOCALIP]", 'TCPLOCALIP',
 	    'TCPLOCALIP as a v4-mapped IPv6 literal');
-	ours($s, '127.0.1.10', '[192.0.2.1]', "$SRC:3", 'in the ip_ours list');
-	ours($s, '127.0.1.11', '192.0.2.1', "$SRC:3", 'in the ip_ours list, bare');
+	ours($s, '127.0.1.10', '[192.0.2.1]', "$SRC:3", 'in the ours list');
+	ours($s, '127.0.1.11', '192.0.2.1', "$SRC:3", 'in the ours list, bare');
 	my $msg = message('ours-other-literal');
 	$r = session(server => $s, local => '127.0.1.12', helo => '[192.0.2.2]',
 	    from => $FROM, rcpts => [$RCPT], msg => $msg);
@@ -112,10 +112,10 @@ sub ours {
 
 # --- a failed list lookup passes and sets the downgrade rule ---------------------------
 {
-	my ($db) = rules('oursbroken', 'list rcpt_domains example.test',
-	    'list helo_ours mx.example.test', 'list ip_ours 192.0.2.1');
-	for my $case (['l:helo_ours:mx.example.test', 'mx.example.test', {}],
-	    ['n:ip_ours', '[192.0.2.1]', { SMTPFRONT_HELO_LITERAL_ACTION => '' }]) {
+	my ($db) = rules('oursbroken', 'list rcpt_domain example.test',
+	    'list ours mx.example.test', 'list ours 192.0.2.1');
+	for my $case (['l:ours:mx.example.test', 'mx.example.test', {}],
+	    ['n:ours', '[192.0.2.1]', { SMTPFRONT_HELO_LITERAL_ACTION => '' }]) {
 		my ($key, $helo, $env) = @$case;
 		my $s = start_tcpserver(rules => cdb_break($db, $key), env => $env);
 		my $msg = message("ours-broken-$helo");
@@ -133,11 +133,19 @@ sub ours {
 		logged($s, ip => '127.0.0.3', event => 'defer', check => 'sender_fqdn',
 		    cmd => 'RCPT', code => 450, esc => '4.1.8', downgraded => 1,
 		    name => "broken $key: logged downgraded=yes");
-		# while a session that does not look the broken key up is whole
+		# while a session that does not look the broken key up is whole;
+		# our networks are looked up for every client (trust reads
+		# them at start): a broken n:ours downgrades every session
 		$r = session(server => $s, local => '127.0.0.4', helo => $GOOD,
 		    from => 'sender@localhost', rcpts => [$RCPT]);
-		reply_is($r->{rcpt}[0], '553', '5.1.8',
-		    "broken $key: without that lookup the reject stays 553 5.1.8");
+		if ($key =~ /^n:/) {
+			reply_is($r->{rcpt}[0], '450', '4.1.8',
+			    "broken $key: read at start by trust: every " .
+			    'reject downgraded');
+		} else {
+			reply_is($r->{rcpt}[0], '553', '5.1.8', "broken $key: " .
+			    'without that lookup the reject stays 553 5.1.8');
+		}
 		stop_settled($s);
 	}
 }

@@ -144,8 +144,8 @@ is(normalise('smtpfront[123] 127.0.0.2: session ip=127.0.0.2 helo=a ' .
 my @refusals = (
 	['helo_required', {}, [], 'MAIL FROM:<a@b.test>',
 	    'RCPT TO:<user@example.test>', 'helo_required'],
-	['sender syntax', {}, ['EHLO client.test'], 'MAIL FROM:<a b@c>',
-	    'RCPT TO:<user@example.test>', 'addr_syntax'],
+	['sender syntax', {}, ['EHLO client.test'], undef,
+	    'MAIL FROM:<a b@c>', 'addr_syntax'],
 	['recipient syntax', {}, ['EHLO client.test', 'MAIL FROM:<a@b.test>'],
 	    undef, 'RCPT TO:<x y@example.test>', 'addr_syntax'],
 	['declared size', { SMTPFRONT_DELAY_REJECT => 'no' },
@@ -178,7 +178,7 @@ for my $case (@refusals) {
 	like($l[0] // '', qr/\bcode=$r->{code}\b/, "$name: the line has the code given");
 	if ($r->{code} =~ /^5/) {
 		my ($sum) = log_lines($s, qr/: session /);
-		like($sum // '', qr/ verdict=reject rule=\Q$check\E /,
+		like($sum // '', qr/ verdict=reject rule=\Q$check\E:\S+ /,
 		    "$name: the summary names the verdict and the rule");
 	}
 	stop($s);

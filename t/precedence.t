@@ -37,12 +37,12 @@ use Conn;
 
 my $IP = '127.77.3.10';
 my $SRC = <<'EOF';
-list rcpt_domains example.test
+list rcpt_domain example.test
 list rcpt_users user@example.test
 list allow_ip 127.0.0.9
 list allow_sender friend@good.test
-list sender_bad friend@good.test
-list sender_bad spam@bad.test
+list sender_list friend@good.test
+list sender_list spam@bad.test
 list allow_rcpt special@example.test
 list allow_rcpt special@elsewhere.test
 EOF
@@ -123,7 +123,7 @@ sub last_session_log {
 	$m = sess($s, from => 'friend@good.test', data => 1, subject => 'friend',
 	    to => ['user@example.test', 'nobody@example.test', 'u@elsewhere.test']);
 	reply_is($m->{to}{'user@example.test'}, '250', qr/^2\./,
-	    'allow_sender (also in sender_bad): allow_sender comes first, accepted');
+	    'allow_sender (also in sender_list): allow_sender comes first, accepted');
 	reply_is($m->{to}{'nobody@example.test'}, '250', qr/^2\./,
 	    'allow_sender: the recipient checks are skipped (unknown user taken)');
 	reply_is($m->{to}{'u@elsewhere.test'}, '550', '5.7.1',
@@ -211,7 +211,7 @@ sub last_session_log {
 	stop($s);
 
 	# the lookup that fails is the one that could have allowlisted the
-	# sender: friend@good.test is in allow_sender and in sender_bad
+	# sender: friend@good.test is in allow_sender and in sender_list
 	$bad = corrupt_copy($RULES, 'l:allow_sender:friend@good.test');
 	$s = server(rules => $bad);
 	$m = sess($s, from => 'friend@good.test', to => ['user@example.test']);
@@ -231,11 +231,11 @@ sub last_session_log {
 	stop($s);
 
 	# relay control fails closed: its own lookup fails -> defer
-	$bad = corrupt_copy($RULES, 'l:rcpt_domains:example.test');
+	$bad = corrupt_copy($RULES, 'l:rcpt_domain:example.test');
 	$s = server(rules => $bad);
 	$m = sess($s, to => ['user@example.test']);
 	ok($m->{rcpt}[0]{code} =~ /^4\d\d$/ && $m->{rcpt}[0]{esc} =~ /^4\./,
-	    'failing rcpt_domains lookup: relay control defers (fails closed)')
+	    'failing rcpt_domain lookup: relay control defers (fails closed)')
 	    or diag($m->{rcpt}[0]{last});
 	($l) = grep { /check=rcpt_domain/ } last_session_log($s, 1);
 	like($l // '', qr/: defer check=rcpt_domain .*reason="rules database error"/,
@@ -323,11 +323,11 @@ sub unprivileged_done {
 	}
 	unprivileged_done();
 
-	# no database at all: the built-in defaults (no rcpt_domains: no relay)
+	# no database at all: the built-in defaults (no rcpt_domain: no relay)
 	$s = start_tcpserver(ip => $IP, rules => SF::tmp() . '/missing.cdb');
 	my $m = sess($s, to => ['user@example.test']);
 	reply_is($m->{banner}, '220', undef, 'missing database: banner, built-in defaults');
-	reply_is($m->{rcpt}[0], '550', '5.7.1', 'missing database: no rcpt_domains, relaying refused');
+	reply_is($m->{rcpt}[0], '550', '5.7.1', 'missing database: no rcpt_domain, relaying refused');
 	stop($s);
 }
 

@@ -31,7 +31,7 @@ is($code, 0, 'smtpfront-cdb -d reads the database back');
 unlike($dump, qr/^reply /m,
     'no reply text of its own: built-in replies, not the demo banner');
 unlike($dump, qr/example\.test/, 'nothing of the demo domain example.test');
-my @domains = $dump =~ /^list rcpt_domains (\S+)$/mg;
+my @domains = $dump =~ /^list rcpt_domain (\S+)$/mg;
 ok(@domains >= 1, 'it lists the domains it takes mail for');
 my ($dom) = @domains;
 my @users = $dump =~ /^list rcpt_users (\S+\@\Q$dom\E)$/mg;

@@ -157,7 +157,7 @@ sub delivered {
 
 # --- a broken rules database -------------------------------------------------------
 {
-	my $rules = cdb("list rcpt_domains example.test\nlist allow_ip 192.0.2.1\n" .
+	my $rules = cdb("list rcpt_domain example.test\nlist allow_ip 192.0.2.1\n" .
 	    "set rblsmtpd_action reject\n");
 	my $s = server(rules => corrupt_copy($rules, 's:rblsmtpd_action'));
 	my $c = client(server => $s, local => '127.0.0.5');

@@ -1,12 +1,12 @@
 #!/usr/bin/perl
 # t/rcpt_domain.t: checks/rcpt_domain.c, relay control, under tcpserver
 # with the sink as the MTA child, and in front of a real Postfix.  A
-# recipient must be in a domain of the rules list rcpt_domains
+# recipient must be in a domain of the rules list rcpt_domain
 # ("example.test" that domain, ".example.test" every domain below it)
 # unless the client may relay (RELAYCLIENT, a trust rule); else
 # 550 5.7.1 at its RCPT, never held, for postmaster and abuse and
 # allowlisted clients too; its action warn is taken as reject (no open
-# relay by mistake).  No rcpt_domains list: relay for nobody (a
+# relay by mistake).  No rcpt_domain list: relay for nobody (a
 # recipient without a domain is local).  A failed lookup defers with
 # 450 4.7.1 (fails closed).
 use strict;
@@ -17,7 +17,7 @@ use Test::More;
 use SF;
 use Policy;
 
-my @RULES = ('list rcpt_domains example.test', 'list rcpt_domains .sub.example.test');
+my @RULES = ('list rcpt_domain example.test', 'list rcpt_domain .sub.example.test');
 my ($DB, $SRC) = rules('domain', @RULES);
 
 sub server { return start_tcpserver(rules => $DB, @_) }
@@ -39,8 +39,8 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 	    env => "MAIL FROM:<$FROM>\nRCPT TO:<$RCPT>\n");
 	my @l = wait_log($s, qr/ reject check=rcpt_domain /, 5, 3);
 	is(scalar(@l), 3, 'hit: one log line per refused recipient');
-	like($l[0] // '', qr/: reject check=rcpt_domain rule=- cmd=RCPT helo=\Q$GOOD\E from=<\Q$FROM\E> rcpt=<user\@other\.test> code=550 esc=5\.7\.1 reason="not our domain"$/,
-	    'hit: log reject check=rcpt_domain rule=- cmd=RCPT ... code=550 esc=5.7.1');
+	like($l[0] // '', qr/: reject check=rcpt_domain rule=builtin cmd=RCPT helo=\Q$GOOD\E from=<\Q$FROM\E> rcpt=<user\@other\.test> code=550 esc=5\.7\.1 reason="not our domain"$/,
+	    'hit: log reject check=rcpt_domain rule=builtin cmd=RCPT ... code=550 esc=5.7.1');
 	is(sink_log($s->{sinkdir}) ? scalar(grep { /other\.test/ } sink_log($s->{sinkdir})) : 0,
 	    0, 'hit: the child never heard of other.test');
 
@@ -72,7 +72,7 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 		    from => $FROM, rcpts => [$rcpt]);
 		reply_is($r->{rcpt}[0], '550', '5.7.1', "RCPT <$rcpt>: 550 5.7.1");
 	}
-	is(scalar(log_lines($s, qr/ 127\.0\.1\.\d: reject check=rcpt_domain rule=- cmd=RCPT .*code=550 esc=5\.7\.1/)),
+	is(scalar(log_lines($s, qr/ 127\.0\.1\.\d: reject check=rcpt_domain rule=builtin cmd=RCPT .*code=550 esc=5\.7\.1/)),
 	    $n, 'each logged by rcpt_domain');
 	for my $rcpt ('user@a.sub.example.test', 'user@b.a.sub.example.test',
 	    'USER@EXAMPLE.TEST', 'user@Example.Test', 'postmaster',
@@ -127,7 +127,7 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 # --- rules key absent: relay for nobody ---------------------------------------------------
 {
 	my ($db) = rules('domain-none', 'set size_max 100000');
-	for my $case (['no database', undef], ['no rcpt_domains list', $db]) {
+	for my $case (['no database', undef], ['no rcpt_domain list', $db]) {
 		my ($what, $rules) = @$case;
 		my $s = start_tcpserver(rules => $rules);
 		my $msg = message("domain-none-$what");
@@ -150,12 +150,12 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 		refused_at_connect($s, "database: $bad->[0]");
 		stop_settled($s);
 	}
-	my $s = start_tcpserver(rules => cdb_break($DB, 'l:rcpt_domains:example.test'));
+	my $s = start_tcpserver(rules => cdb_break($DB, 'l:rcpt_domain:example.test'));
 	my $msg = message('domain-broken');
 	my $r = session(server => $s, helo => $GOOD, from => $FROM,
 	    rcpts => [$RCPT, 'user@a.sub.example.test', 'user@other.test'], msg => $msg);
 	reply_is($r->{rcpt}[0], '450', '4.7.1',
-	    'broken l:rcpt_domains:example.test: 450 4.7.1 (fails closed)');
+	    'broken l:rcpt_domain:example.test: 450 4.7.1 (fails closed)');
 	reply_is($r->{rcpt}[1], '250', '2.1.5',
 	    'broken lookup: a domain whose lookup works is accepted');
 	reply_is($r->{rcpt}[2], '450', '4.7.1',

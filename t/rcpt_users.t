@@ -3,7 +3,7 @@
 # MTA child, and in front of a real Postfix smtpd.  In the domains we
 # serve, a recipient not in the rules list rcpt_users gets 550 5.1.1 at
 # its RCPT (nothing is accepted that would later bounce); a domain in
-# rcpt_catchall takes every user; postmaster and abuse always pass;
+# rcpt_users_catchall takes every user; postmaster and abuse always pass;
 # domains we do not serve are left to rcpt_domain.  Without an rcpt_users
 # list the MTA child decides.  A failed lookup defers with 450 4.1.1
 # (fails closed).
@@ -17,10 +17,10 @@ use Policy;
 
 my $LONG = ('l' x 64) . '@' . join('.', ('d' x 63) x 2) . '.' . ('e' x 43) .
     '.long.example.test';
-my @RULES = ('list rcpt_domains example.test', 'list rcpt_domains catch.example.test',
-    'list rcpt_domains .long.example.test',
+my @RULES = ('list rcpt_domain example.test', 'list rcpt_domain catch.example.test',
+    'list rcpt_domain .long.example.test',
     'list rcpt_users user@example.test', 'list rcpt_users Other.User@example.test',
-    'list rcpt_catchall catch.example.test', "list rcpt_users $LONG");
+    'list rcpt_users_catchall catch.example.test', "list rcpt_users $LONG");
 my ($DB, $SRC) = rules('users', @RULES);
 
 sub server { return start_tcpserver(rules => $DB, @_) }
@@ -87,7 +87,7 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 
 # --- rules key absent: the child decides -----------------------------------------------
 {
-	my ($db) = rules('users-none', 'list rcpt_domains example.test');
+	my ($db) = rules('users-none', 'list rcpt_domain example.test');
 	for my $case (['no rcpt_users list', $db], ['no database', undef]) {
 		my ($what, $rules) = @$case;
 		my $s = start_tcpserver(rules => $rules);
@@ -134,12 +134,12 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 	    'broken lookup: the later reject is logged downgraded=yes');
 	stop_settled($s);
 
-	for my $key ('c:rcpt_users', 'l:rcpt_catchall:catch.example.test',
-	    'l:rcpt_domains:catch.example.test') {
+	for my $key ('c:rcpt_users', 'l:rcpt_users_catchall:catch.example.test',
+	    'l:rcpt_domain:catch.example.test') {
 		$s = start_tcpserver(rules => cdb_break($DB, $key));
 		$r = session(server => $s, helo => $GOOD, from => $FROM,
 		    rcpts => ['anyone@catch.example.test']);
-		reply_is($r->{rcpt}[0], '450', $key =~ /rcpt_domains/ ? '4.7.1' : '4.1.1',
+		reply_is($r->{rcpt}[0], '450', $key =~ /rcpt_domain/ ? '4.7.1' : '4.1.1',
 		    "broken $key: anyone\@catch.example.test deferred");
 		stop_settled($s);
 	}
@@ -268,7 +268,7 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 	stop_settled($s);
 
 	# without the list, Postfix decides and its reply reaches the client
-	my ($db) = rules('users-postfix', 'list rcpt_domains example.test');
+	my ($db) = rules('users-postfix', 'list rcpt_domain example.test');
 	$s = start_tcpserver(rules => $db, child => postfix_smtpd_child($pf));
 	$r = session(server => $s, helo => $GOOD, from => $FROM,
 	    rcpts => ['nobody@example.test']);

@@ -18,7 +18,7 @@ use SF;
 my $report = top() . "/scripts/smtpfront-report";
 ok(-x $report, 'scripts/smtpfront-report is executable');
 
-my $rules = cdb("list rcpt_domains example.test\n" .
+my $rules = cdb("list rcpt_domain example.test\n" .
     "list rcpt_users user\@example.test\n");
 my $msg1 = crlf("Subject: one\n\nfirst body\n");
 my $msg2 = crlf("Subject: two\n\nsecond body, a little longer\n");

@@ -1,6 +1,6 @@
 #!/usr/bin/perl
 # t/sender_list.t: checks/sender_list.c under tcpserver with the sink as
-# the MTA child.  Senders in the rules list sender_bad get 553 5.7.1,
+# the MTA child.  Senders in the rules list sender_list get 553 5.7.1,
 # held until RCPT by default; the log names the list entry's file:line.
 # Forms: "user@example.com" (that address), "@example.com" (any user
 # there), "example.com" (the domain), ".example.com" (every domain below
@@ -14,8 +14,8 @@ use Test::More;
 use SF;
 use Policy;
 
-my @RULES = ('list sender_bad @spam.example', 'list sender_bad bad@example.net',
-    'list sender_bad .spam2.example', 'list sender_bad spam3.example');
+my @RULES = ('list sender_list @spam.example', 'list sender_list bad@example.net',
+    'list sender_list .spam2.example', 'list sender_list spam3.example');
 my ($DB, $SRC) = held_suite(
 	check => 'sender_list',
 	rules => \@RULES,
@@ -63,14 +63,14 @@ my ($DB, $SRC) = held_suite(
 
 # --- a failed list lookup passes and sets the downgrade rule ---------------------------
 {
-	my ($db, $src) = rules('list-broken', 'list rcpt_domains example.test',
+	my ($db, $src) = rules('list-broken', 'list rcpt_domain example.test',
 	    @RULES, 'list rcpt_users user@example.test');
-	my $s = start_tcpserver(rules => cdb_break($db, 'l:sender_bad:@spam.example'));
+	my $s = start_tcpserver(rules => cdb_break($db, 'l:sender_list:@spam.example'));
 	my $msg = message('list-sender-broken');
 	my $r = session(server => $s, helo => $GOOD, from => 'x@spam.example',
 	    rcpts => [$RCPT, 'nobody@example.test'], msg => $msg);
 	reply_is($r->{rcpt}[0], '250', '2.1.5',
-	    'broken l:sender_bad:@spam.example: the sender passes (fails open)');
+	    'broken l:sender_list:@spam.example: the sender passes (fails open)');
 	reply_is($r->{rcpt}[1], '450', '4.1.1',
 	    'broken lookup: a later reject (rcpt_users 550 5.1.1) becomes 450 4.1.1');
 	reply_is($r->{eod}, '250', '2.0.0', 'broken lookup: message accepted');

@@ -13,7 +13,7 @@ use Test::More;
 use SF;
 use Policy;
 
-my ($DB) = rules('size', 'list rcpt_domains example.test', 'set size_max 4096');
+my ($DB) = rules('size', 'list rcpt_domain example.test', 'set size_max 4096');
 
 sub server { return start_tcpserver(rules => $DB, @_) }
 
@@ -133,7 +133,7 @@ sub finish_txn {
 	$c->cmd('QUIT');
 	stop_settled($s);
 
-	my ($db) = rules('sizewarn', 'list rcpt_domains example.test',
+	my ($db) = rules('sizewarn', 'list rcpt_domain example.test',
 	    'set size_max 4096', 'set size_action warn');
 	$s = start_tcpserver(rules => $db);
 	my $msg = message('size-dbwarn');
@@ -155,7 +155,7 @@ for my $bad (['wrong version', cdb_version($DB)], ['truncated', cdb_truncated($D
 
 # --- the downgrade rule -------------------------------------------------------------
 {
-	my ($db) = rules('size-allowip', 'list rcpt_domains example.test',
+	my ($db) = rules('size-allowip', 'list rcpt_domain example.test',
 	    'set size_max 4096', 'list allow_ip 192.0.2.99');
 	my $s = start_tcpserver(rules => cdb_break($db, 'n:allow_ip'));
 	my ($c, $r) = mail_size($s, 4097);

@@ -121,7 +121,7 @@ sub waits {
 	stop($s);
 
 	# tarpit_refused from the rules database, a protocol refusal starts it
-	my $rules = cdb("list rcpt_domains example.test\nset tarpit_refused yes\n" .
+	my $rules = cdb("list rcpt_domain example.test\nset tarpit_refused yes\n" .
 	    "set tarpit_delay 300\nset tarpit_max 1000\n");
 	$s = server(rules => $rules);
 	$c = client(server => $s, local => '127.0.0.2');

@@ -126,7 +126,7 @@ EOF
 
 # --- the rules list "trust": an address and a network -------------------------------
 {
-	my $rules = cdb("list rcpt_domains example.test\nlist trust 127.0.0.7\n" .
+	my $rules = cdb("list rcpt_domain example.test\nlist trust 127.0.0.7\n" .
 	    "list trust 127.66.0.0/16\n");
 	my $envfile = SF::tmp() . '/env.trust-list';
 	my $s = start_tcpserver(ip => $IP, rules => $rules,
@@ -154,9 +154,24 @@ EOF
 	stop($s);
 }
 
+# --- our own networks (list ours) are trusted: our hosts are listed once -----------
+{
+	my $rules = cdb("list rcpt_domain example.test\nlist ours 127.0.0.8\n" .
+	    "list ours mx.example.test\n");
+	my $s = start_tcpserver(rules => $rules);
+	my $m = bad_session($s, '127.0.0.8', 'trust-ours');
+	all_taken($s, $m, 'trust-ours', 'list ours 127.0.0.8');
+	my ($l) = log_has($s, qr/ 127\.0\.0\.8: accept check=trust /);
+	like($l // '', qr/: accept check=trust rule=\S+rules\.\d+\.src:2 cmd=CONNECT$/,
+	    'list ours: trusted by its network entry, the line named');
+	$m = bad_session($s, '127.0.0.9', 'trust-ours-not');
+	refused($m, 'a client not in ours');
+	stop($s);
+}
+
 # --- the trust list cannot be read: nobody trusted, refusals downgraded --------------
 {
-	my $rules = cdb("list rcpt_domains example.test\nlist trust 127.0.0.7\n");
+	my $rules = cdb("list rcpt_domain example.test\nlist trust 127.0.0.7\n");
 	my $s = start_tcpserver(ip => $IP, rules => corrupt_copy($rules, 'n:trust'),
 	    env => { SMTPFRONT_TRUST_EXEC => 'yes' });
 	my $m = bad_session($s, '127.0.0.7', 'trust-broken');
@@ -171,7 +186,7 @@ EOF
 
 # --- IPv6: a trusted prefix -----------------------------------------------------
 {
-	my $rules = cdb("list rcpt_domains example.test\nlist trust ::/112\n");
+	my $rules = cdb("list rcpt_domain example.test\nlist trust ::/112\n");
 	# (tcpserver listens on ::1 here: see t/start.t)
 	my $s = start_tcpserver(ip => '::1', rules => $rules);
 	my $m = bad_session($s, undef, 'trust-v6');
@@ -179,7 +194,7 @@ EOF
 	my ($l) = log_has($s, qr/ ::1: accept check=trust /);
 	like($l // '', qr/rules\.\d+\.src:2 cmd=CONNECT$/, 'IPv6: the trust rule is named');
 	stop($s);
-	$rules = cdb("list rcpt_domains example.test\nlist trust 2001:db8::/32\n");
+	$rules = cdb("list rcpt_domain example.test\nlist trust 2001:db8::/32\n");
 	$s = start_tcpserver(ip => '::1', rules => $rules);
 	$m = bad_session($s, undef, 'trust-v6-other');
 	refused($m, 'IPv6 ::1 outside 2001:db8::/32');
@@ -189,7 +204,7 @@ EOF
 # --- trust_exec: trusted clients are handed to the MTA child ---------------------------
 {
 	my $tr = tcprules_cdb("127.0.0.5:allow,RELAYCLIENT=\"\"\n:allow\n");
-	my $rules = cdb("list rcpt_domains example.test\nlist trust 127.0.0.7\n");
+	my $rules = cdb("list rcpt_domain example.test\nlist trust 127.0.0.7\n");
 	my $s = start_tcpserver(ip => $IP, rules => $rules,
 	    tcpserver => ['-x', $tr], env => { SMTPFRONT_TRUST_EXEC => 'yes' });
 	my $m = bad_session($s, '127.0.0.5', 'exec-relay');

@@ -165,7 +165,7 @@ sub refusal_line {
 	like($l, qr/: drop check=unauth_pipelining rule=\S+ cmd=MAIL .*code=554 esc=5\.5\.0 reason="after EHLO"$/,
 	    'drop: logged at MAIL');
 	my ($sum) = summaries($s);
-	like($sum // '', qr/ verdict=drop rule=unauth_pipelining /,
+	like($sum // '', qr/ verdict=drop rule=unauth_pipelining:SMTPFRONT_UNAUTH_PIPELINING_ACTION /,
 	    'drop: the summary names the check');
 	stop($s);
 }
@@ -214,7 +214,7 @@ sub refusal_line {
 
 # --- a broken rules database ------------------------------------------------------
 {
-	my $rules = cdb("list rcpt_domains example.test\nlist allow_ip 192.0.2.1\n" .
+	my $rules = cdb("list rcpt_domain example.test\nlist allow_ip 192.0.2.1\n" .
 	    "set unauth_pipelining_action reject\n");
 	my $s = server(rules => corrupt_copy($rules, 's:unauth_pipelining_action'));
 	my $c = client(server => $s, local => '127.0.0.2');

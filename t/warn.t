@@ -161,7 +161,7 @@ for my $check (sort keys %WARN) {
 
 # --- warn from the rules database --------------------------------------------------
 {
-	my $rules = cdb("list rcpt_domains example.test\nset sender_fqdn_action warn\n");
+	my $rules = cdb("list rcpt_domain example.test\nset sender_fqdn_action warn\n");
 	my $s = server(rules => $rules);
 	my $r = session($s, { sender_fqdn => 1 }, 'rules-warn');
 	reply_is($r->{eod}, '250', qr/^2\./, 'set sender_fqdn_action warn: accepted');

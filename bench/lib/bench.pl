@@ -258,9 +258,9 @@ sub build {
 sub rules_source {
 	my @l = ("set greet_delay 0", "set delay_reject yes",
 	    "set size_max $SIZE_MAX",
-	    "list rcpt_domains example.test", "list rcpt_domains .example.test",
-	    "list rcpt_domains example.net",
-	    "list helo_ours mx.test.invalid", "list ip_ours 192.0.2.25",
+	    "list rcpt_domain example.test", "list rcpt_domain .example.test",
+	    "list rcpt_domain example.net",
+	    "list ours mx.test.invalid", "list ours 192.0.2.25",
 	    "list allow_rcpt postmaster\@example.test",
 	    "list allow_rcpt abuse\@example.test",
 	    "list rcpt_users user\@example.test");
@@ -268,12 +268,12 @@ sub rules_source {
 	    for 1 .. 2500;
 	push @l, sprintf("list rcpt_users staff%03d\@example.net", $_)
 	    for 1 .. 500;
-	push @l, sprintf("list sender_bad spam%04d\@bulk%03d.example",
+	push @l, sprintf("list sender_list spam%04d\@bulk%03d.example",
 	    $_, $_ % 300) for 1 .. 1000;
-	push @l, sprintf("list sender_bad \@junk%04d.example", $_) for 1 .. 500;
-	push @l, sprintf("list sender_bad .spam%04d.example", $_) for 1 .. 500;
-	push @l, sprintf("list helo_bad .dyn%03d.example", $_) for 1 .. 250;
-	push @l, sprintf("list helo_bad host%03d.example", $_) for 1 .. 250;
+	push @l, sprintf("list sender_list \@junk%04d.example", $_) for 1 .. 500;
+	push @l, sprintf("list sender_list .spam%04d.example", $_) for 1 .. 500;
+	push @l, sprintf("list helo_list .dyn%03d.example", $_) for 1 .. 250;
+	push @l, sprintf("list helo_list host%03d.example", $_) for 1 .. 250;
 	push @l, sprintf("list trust 10.%d.0.0/16", $_) for 0 .. 49;
 	push @l, "list trust 192.168.0.0/16", "list trust 2001:db8:1::/48";
 	push @l, sprintf("list allow_ip 198.51.100.%d", $_) for 1 .. 100;
@@ -820,7 +820,7 @@ push @out, "# smtpfront benchmark" . ($quick ? " (--quick)" : ""), "",
     "$slink, recording nothing), the stand-in for a small MTA child.",
     "(c) has no rules database and SMTPFRONT_RCPT_DOMAIN_ACTION=off so " .
     "that mail flows; (d) has $nrules list entries (3,000 rcpt_users, " .
-    "2,000 sender_bad, 500 helo_bad, trust and allow lists), every " .
+    "2,000 sender_list, 500 helo_list, trust and allow lists), every " .
     "check at its default action, greet_delay 0.  The sink offers no " .
     "CHUNKING (as qmail-smtpd and Sendmail), but in (e), where it " .
     "does (as Postfix and Exim): smtpfront gives it a message that " .

@@ -7,7 +7,7 @@
 #                               expect "source:LINE" as the rule
 #   cdb_break($db, $key)        a copy of db in which the lookup of that
 #                               one key (exact database key, e.g.
-#                               "l:helo_bad:.bad.example") fails with a
+#                               "l:helo_list:.bad.example") fails with a
 #                               read error; every other key still works
 #   cdb_version($db)            a copy with another format version
 #   cdb_truncated($db)          a copy cut short inside the header
@@ -39,6 +39,7 @@ our @EXPORT = qw(
     rules cdb_break cdb_version cdb_truncated message stuff session
     delivered not_delivered load_ok log_one log_none refused_at_connect
     warn_header summary_of logged swaks_send held_suite stop_settled
+    action_rule
     $FROM $RCPT $GOOD
 );
 
@@ -56,7 +57,7 @@ our $FROM = 'sender@example.org';
 our $RCPT = 'user@example.test';
 our $GOOD = 'client.example.org';
 
-# rules('name', 'list helo_bad .bad.example', ...) -> (db, source).
+# rules('name', 'list helo_list .bad.example', ...) -> (db, source).
 sub rules {
 	my ($name, @lines) = @_;
 	$N++;
@@ -290,7 +291,17 @@ sub log_one {
 	return $l[0] // '';
 }
 
-# logged($s, event => 'reject', check => NAME, rule => RULE (exact),
+# The rule= of a hit decided by a check's action, not by an entry of a
+# list: the variable SMTPFRONT_<CHECK>_ACTION when the server $s has it,
+# else "builtin" (a test whose rules set the action names the line).
+sub action_rule {
+	my ($s, $check) = @_;
+	my $var = 'SMTPFRONT_' . uc($check) . '_ACTION';
+	return exists(($s->{env} || {})->{$var}) ? $var : 'builtin';
+}
+
+# logged($s, event => 'reject', check => NAME, rule => RULE (exact; '-'
+# for a hit decided by the check's action, see action_rule),
 # cmd => CMD, code => N, esc => X.Y.Z, downgraded => 1, ip => client,
 # name => assertion name): one assertion that exactly one line of that
 # event names that check, and that it has these fields in the log's
@@ -299,6 +310,8 @@ sub logged {
 	my ($s, %o) = @_;
 	my $ip = $o{ip} // '127.0.0.2';
 	my $ev = $o{event} // 'reject';
+	$o{rule} = action_rule($s, $o{check}) if ($o{rule} // '') eq '-' &&
+	    $o{check} !~ /^(?:child|protocol|spool)$/;
 	my @l = wait_log($s, qr/ \Q$ip\E: \Q$ev\E check=\Q$o{check}\E /, 5);
 	my $re = ": \Q$ev\E check=\Q$o{check}\E rule=" .
 	    (defined $o{rule} ? "\Q$o{rule}\E" : '\S+') .
@@ -361,7 +374,7 @@ sub refused_at_connect {
 # held_suite: the cases shared by the checks whose hit is found at EHLO
 # or MAIL and held until RCPT by default (delay_reject).  Options:
 #   check    name (log field, SMTPFRONT_<CHECK>_ACTION)
-#   rules    rule lines after "list rcpt_domains example.test" (line 1)
+#   rules    rule lines after "list rcpt_domain example.test" (line 1)
 #   rule     the rule= expected in the log: '-', a word, or "LINE<n>"
 #            for "<source>:<n>"
 #   at       'EHLO' or 'MAIL': the command the hit is found at
@@ -378,7 +391,7 @@ sub refused_at_connect {
 sub held_suite {
 	my (%o) = @_;
 	my $ck = $o{check};
-	my ($db, $src) = rules($ck, 'list rcpt_domains example.test',
+	my ($db, $src) = rules($ck, 'list rcpt_domain example.test',
 	    @{$o{rules} || []});
 	my $rule = $o{rule} // '-';
 	$rule = "$src:$1" if $rule =~ /^LINE(\d+)$/;
@@ -489,7 +502,7 @@ sub held_suite {
 			    "$ck no database: nothing logged by $ck");
 		}
 		stop_settled($s);
-		my ($wdb) = rules("$ck-warn", 'list rcpt_domains example.test',
+		my ($wdb) = rules("$ck-warn", 'list rcpt_domain example.test',
 		    @{$o{rules} || []}, "set ${ck}_action warn");
 		$s = start_tcpserver(rules => $wdb, env => $env);
 		my $msg = message("$ck-dbwarn");
@@ -512,7 +525,7 @@ sub held_suite {
 
 	# the downgrade rule: allow_ip's lookup fails (open) at connect
 	{
-		my ($adb) = rules("$ck-allowip", 'list rcpt_domains example.test',
+		my ($adb) = rules("$ck-allowip", 'list rcpt_domain example.test',
 		    @{$o{rules} || []}, 'list allow_ip 192.0.2.99');
 		my $s = start_tcpserver(rules => cdb_break($adb, 'n:allow_ip'),
 		    env => $env);

@@ -463,11 +463,11 @@ sub cdb {
 }
 
 # The rules most tests run with: the built-in defaults, except that we
-# serve the domain example.test (without any rcpt_domains smtpfront
+# serve the domain example.test (without any rcpt_domain smtpfront
 # relays for nobody and refuses every recipient).  Compiled once.
 my $TEST_RULES;
 sub test_rules {
-	$TEST_RULES //= cdb("list rcpt_domains example.test\n");
+	$TEST_RULES //= cdb("list rcpt_domain example.test\n");
 	return $TEST_RULES;
 }
 
