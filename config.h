@@ -32,6 +32,7 @@ struct config {
 	unsigned long	 spool_memory;
 	char		 spool_dir[HOSTNAME_MAX + 1];
 	int		 data_spool;
+	int		 data_nul;		/* NUL passes in DATA */
 	int		 child_bdat;
 	int		 pipelining;
 	int		 delay_reject;

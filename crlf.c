@@ -40,6 +40,31 @@ crlf_find(const char *s, size_t n)
 }
 
 size_t
+crlf_find_nul(const char *s, size_t n)
+{
+	size_t i = 0;
+#if defined(__SSE2__)
+	const __m128i cr = _mm_set1_epi8('\r'), lf = _mm_set1_epi8('\n');
+	const __m128i nul = _mm_setzero_si128();
+	__m128i v;
+	unsigned int m;
+
+	for (; n - i >= VEC; i += VEC) {
+		v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+		m = (unsigned int)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(
+		    _mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, lf)),
+		    _mm_cmpeq_epi8(v, nul)));
+		if (m != 0)
+			return i + (size_t)__builtin_ctz(m);
+	}
+#endif
+	for (; i < n; i++)
+		if (s[i] == '\r' || s[i] == '\n' || s[i] == '\0')
+			return i;
+	return n;
+}
+
+size_t
 crlf_lf(const char *s, size_t n)
 {
 	size_t i = 0;

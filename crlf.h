@@ -9,6 +9,8 @@
 
 /* Offset of the first CR or LF in s[0..n), or n when there is none. */
 size_t	crlf_find(const char *, size_t);
+/* Offset of the first CR, LF or NUL in s[0..n), or n when there is none. */
+size_t	crlf_find_nul(const char *, size_t);
 /* Offset of the first LF in s[0..n), or n when there is none. */
 size_t	crlf_lf(const char *, size_t);
 /*

@@ -21,7 +21,7 @@
 #include "spool.h"
 #include "verdict.h"
 
-enum { RECV_END, RECV_BAD, RECV_MORE };
+enum { RECV_END, RECV_BAD, RECV_NUL, RECV_MORE };
 
 /* The client's bytes after 354: end of connection or of the session. */
 static void __attribute__((noreturn))
@@ -52,6 +52,7 @@ receive(struct conn *c, struct spool *sp, int *toobig, int *sperr,
 	int r, st;
 
 	dot_init(&d);
+	d.nul = !s->cfg.data_nul;
 	*total = 0;
 	for (;;) {
 		r = client_fill(&c->cl);
@@ -77,6 +78,8 @@ receive(struct conn *c, struct spool *sp, int *toobig, int *sperr,
 		}
 		if (st == DOT_BAD)
 			return RECV_BAD;
+		if (st == DOT_NUL)
+			return RECV_NUL;
 	}
 }
 
@@ -262,6 +265,8 @@ spliced(struct conn *c, struct dstate *ds, struct dot *d, char *hold,
 	*total += outlen;
 	if (st == DOT_BAD)
 		return RECV_BAD;
+	if (st == DOT_NUL)
+		return RECV_NUL;
 	if (too_big(c, ds, *total))
 		goto take;
 	k = st == DOT_END ? 3 : dot_pending(d);
@@ -310,6 +315,7 @@ stream(struct conn *c, struct dstate *ds, unsigned long long *total)
 	int r, st, zc;
 
 	dot_init(&d);
+	d.nul = !s->cfg.data_nul;
 	*total = 0;
 	/* the checks that read the body need the bytes in our memory */
 	zc = client_plain(&c->cl) && !c->body;
@@ -336,6 +342,8 @@ stream(struct conn *c, struct dstate *ds, unsigned long long *total)
 		*total += outlen;
 		if (st == DOT_BAD)
 			return RECV_BAD;
+		if (st == DOT_NUL)
+			return RECV_NUL;
 		if (!too_big(c, ds, *total) && ds->state != DS_TOOBIG)
 			verdict_body(c, body, outlen);
 		if (ds->state == DS_WAIT && st == DOT_END) {
@@ -508,6 +516,8 @@ data_streamed(struct conn *c)
 	/* still inside DATA for the child: closing kills it */
 	if (r == RECV_BAD)
 		conn_close(c, "bare_lf_data", "drop", "bare CR or LF in DATA");
+	if (r == RECV_NUL)
+		conn_close(c, "data_nul", "drop", "NUL in DATA");
 	c->in_data = 0;
 	if (ds.state == DS_TOOBIG) {
 		data_refused(c, 1, 0, total);
@@ -563,6 +573,10 @@ data_spooled(struct conn *c)
 		spool_free(sp);
 		/* never repaired, never taken for the end: close (qmail) */
 		conn_close(c, "bare_lf_data", "drop", "bare CR or LF in DATA");
+	}
+	if (r == RECV_NUL) {
+		spool_free(sp);
+		conn_close(c, "data_nul", "drop", "NUL in DATA");
 	}
 	if (toobig || sperr) {
 		spool_free(sp);

@@ -33,6 +33,7 @@ void
 dot_init(struct dot *d)
 {
 	d->state = ST_BOL;
+	d->nul = 0;
 }
 
 size_t
@@ -73,6 +74,8 @@ dot_feed(struct dot *d, const char *in, size_t n, size_t *used, char *out,
 	}
 	for (i = 0; i < n; i++) {
 		c = (unsigned char)in[i];
+		if (c == '\0' && d->nul)
+			goto nul;
 		if ((d->state == ST_TEXT || (d->state == ST_BOL && c != '.')) &&
 		    c != '\r' && c != '\n') {
 			/*
@@ -85,13 +88,15 @@ dot_feed(struct dot *d, const char *in, size_t n, size_t *used, char *out,
 			size_t span;
 
 			for (;;) {
-				span = crlf_find(in + i, n - i);
+				span = d->nul ? crlf_find_nul(in + i, n - i) :
+				    crlf_find(in + i, n - i);
 				if (out != NULL)
 					memcpy(out + o, in + i, span);
 				o += span;
 				i += span;
 				if (n - i < 2 || in[i] != '\r' ||
 				    in[i + 1] != '\n') {
+					/* a NUL found: the loop's next turn */
 					d->state = ST_TEXT;
 					break;
 				}
@@ -160,6 +165,12 @@ bad:
 	*used = i + 1;
 	*outlen = o;
 	return DOT_BAD;
+
+nul:
+	d->state = ST_DONE;
+	*used = i + 1;
+	*outlen = o;
+	return DOT_NUL;
 }
 
 #undef PUT

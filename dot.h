@@ -10,10 +10,17 @@
 
 #include <stddef.h>
 
-enum { DOT_MORE, DOT_END, DOT_BAD };
+enum { DOT_MORE, DOT_END, DOT_BAD, DOT_NUL };
 
+/*
+ * nul: set it after dot_init() to have a NUL byte refused: dot_feed()
+ * then returns DOT_NUL at the first one (a child that strips NUL before
+ * it looks for the end of data could be split at CRLF NUL "." CRLF).
+ * Unset (the default), NUL is a byte like any other.
+ */
 struct dot {
 	int	state;
+	int	nul;
 };
 
 void	dot_init(struct dot *);
@@ -23,7 +30,7 @@ void	dot_init(struct dot *);
  * *outlen is set to their count; with out NULL they are only counted.
  * *used is set to the input consumed: all n for DOT_MORE, up to and
  * including the terminating LF for DOT_END, up to and including the
- * offending byte for DOT_BAD.
+ * offending byte for DOT_BAD and DOT_NUL.
  */
 int	dot_feed(struct dot *, const char *, size_t, size_t *, char *,
 	    size_t *);

@@ -45,6 +45,8 @@ const struct reply_default reply_table[] = {
 	    "Session time limit exceeded, closing connection" },
 	{ "bare_lf_data", "421", "4.5.2",
 	    "Bare CR or LF in message data, see RFC 5321 section 2.3.8; closing connection" },
+	{ "data_nul", "554", "5.6.0",
+	    "NUL character in message data; closing connection" },
 	{ "child_fail",	"451", "4.3.0", "Temporary failure, please try again later" },
 	{ "child_start", "421", "4.3.0",
 	    "Temporary failure, closing connection" },

@@ -40,6 +40,8 @@ const struct setting setting_table[] = {
 	    "directory for temporary spool files; empty: $TMPDIR, else /tmp" },
 	{ "data_spool", SETTING_BOOL, 0, 1, "no", 0, C(data_spool),
 	    "receive the whole message before the MTA child sees any of it" },
+	{ "data_nul", SETTING_BOOL, 0, 1, "no", 0, C(data_nul),
+	    "let NUL bytes in message data through to the MTA child; no: refuse the message with data_nul (554 5.6.0) and close" },
 	{ "child_bdat", SETTING_BOOL, 0, 1, "yes", 1, C(child_bdat),
 	    "give a message that came in one read (with data_spool: every message) to a child offering CHUNKING as one BDAT LAST" },
 	{ "pipelining", SETTING_BOOL, 0, 1, "yes", 1, C(pipelining),

@@ -3,7 +3,11 @@
 # the dot ("\n.\n", "\n.\r\n", "\r\n.\n", "\r.\r", "\r\n.\r", "\r.\r\n")
 # followed by a second, smuggled transaction and a proper CRLF.CRLF must
 # not end the message nor start the smuggled transaction: smtpfront
-# answers 421 4.5.2 and closes; the child receives no message.
+# answers 421 4.5.2 and closes; the child receives no message.  A NUL
+# byte in DATA (a child that strips NUL before it looks for the end
+# would be split at CRLF NUL "." CRLF) gets 554 5.6.0 and the same end,
+# on the streamed and the spooled path, unless data_nul lets it through
+# (then it is a byte of the message, and no end).
 use strict;
 use warnings;
 use FindBin;
@@ -55,6 +59,52 @@ is(scalar(grep { /msgs=0 / } @l), 6, 'no session delivered a message');
 	reply_is($c->cmd('QUIT'), '221', '2.0.0', 'control: QUIT');
 	my @m = sink_messages($s->{sinkdir});
 	is(scalar(@m), 1, 'control: delivered');
+}
+
+# --- NUL in DATA ------------------------------------------------------------------
+my %nul = ("\r\n\0.\r\n" => 'CRLF NUL.CRLF', "\r\n.\0\r\n" => 'CRLF.NUL CRLF',
+    "\0" => 'a NUL in a line');
+for my $path (['streamed', {}], ['spooled', { SMTPFRONT_DATA_SPOOL => 'yes' }],
+    ['one BDAT', { SINK_CHUNKING => 1 }]) {
+	my ($pn, $env) = @$path;
+	my $t = start_tcpserver(rules => test_rules(), env => $env);
+	for my $seq (sort keys %nul) {
+		my $n = "$pn, $nul{$seq}";
+		my $c = client(server => $t, local => '127.0.0.2');
+		$c->start('client.test');
+		$c->cmd('MAIL FROM:<a@b.test>');
+		$c->cmd('RCPT TO:<user@example.test>');
+		reply_is($c->cmd('DATA'), '354', undef, "$n: DATA");
+		$c->send("Subject: nul\r\n\r\nbody" . $seq . $smuggled);
+		my $r = $c->reply(15);
+		reply_is($r, '554', '5.6.0', "$n: 554 5.6.0");
+		like($r->{text}, qr/NUL/, "$n: the reply says why");
+		ok($c->closed(10), "$n: connection closed");
+		$c->close;
+	}
+	is(scalar(sink_messages($t->{sinkdir})), 0, "$pn: no message delivered");
+	ok(!grep({ /evil|victim/ } sink_log($t->{sinkdir})),
+	    "$pn: the child never saw the smuggled commands");
+	is(scalar(log_lines($t, qr/: drop check=protocol rule=data_nul reason="NUL in DATA" code=554 esc=5\.6\.0$/)),
+	    3, "$pn: each logged, check=protocol rule=data_nul");
+	stop($t);
+}
+{
+	# data_nul yes: a NUL is a byte of the message like any other
+	my $t = start_tcpserver(rules => test_rules(),
+	    env => { SMTPFRONT_DATA_NUL => 'yes' });
+	my $c = client(server => $t, local => '127.0.0.2');
+	$c->start('client.test');
+	$c->cmd('MAIL FROM:<a@b.test>');
+	$c->cmd('RCPT TO:<user@example.test>');
+	reply_is($c->cmd('DATA'), '354', undef, 'data_nul yes: DATA');
+	my $msg = "Subject: nul-ok\r\n\r\nbody\r\n\0.\r\na\0b\r\n";
+	$c->send($msg . ".\r\n");
+	reply_is($c->reply(15), '250', qr/^2\./, 'data_nul yes: accepted');
+	my @m = sink_messages($t->{sinkdir});
+	ok(@m == 1 && $m[0]{msg} eq $msg,
+	    'data_nul yes: delivered with its NUL bytes, NUL "." no end');
+	stop($t);
 }
 
 stop($s);

@@ -56,6 +56,17 @@ ends(const char *line, const char *want)
 }
 
 static size_t
+ref_find_nul(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (s[i] == '\r' || s[i] == '\n' || s[i] == '\0')
+			break;
+	return i;
+}
+
+static size_t
 ref_find(const char *s, size_t n)
 {
 	size_t i;
@@ -98,6 +109,7 @@ main(void)
 	char *s;
 	size_t n, pos, off;
 	int b, bad_find = 0, bad_lf = 0, bad_plain = 0, plain_seen = 0;
+	int bad_nul = 0;
 
 	for (off = 0; off < 16; off++) {
 		s = store + off;
@@ -105,7 +117,7 @@ main(void)
 			/* a filler found by none: 'a' */
 			memset(s, 'a', n);
 			if (crlf_find(s, n) != n || crlf_lf(s, n) != n ||
-			    crlf_plain(s, n) != n)
+			    crlf_plain(s, n) != n || crlf_find_nul(s, n) != n)
 				bad_find++;
 			for (pos = 0; pos < n; pos++)
 				for (b = 0; b < 256; b++) {
@@ -113,6 +125,9 @@ main(void)
 					s[pos] = (char)b;
 					if (crlf_find(s, n) != ref_find(s, n))
 						bad_find++;
+					if (crlf_find_nul(s, n) !=
+					    ref_find_nul(s, n))
+						bad_nul++;
 					if (crlf_lf(s, n) != ref_lf(s, n))
 						bad_lf++;
 					if (crlf_plain(s, n) != ref_plain(s, n))
@@ -125,6 +140,8 @@ main(void)
 	ok(bad_find == 0, "crlf_find agrees with a byte loop (%d differ)",
 	    bad_find);
 	ok(bad_lf == 0, "crlf_lf agrees with a byte loop (%d differ)", bad_lf);
+	ok(bad_nul == 0, "crlf_find_nul agrees with a byte loop (%d differ)",
+	    bad_nul);
 	ok(bad_plain == 0, "crlf_plain agrees with a byte loop (%d differ)",
 	    bad_plain);
 	ok(plain_seen > 0 && plain_seen < 16 * 41 * 40 * 256 / 2,

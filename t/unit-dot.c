@@ -296,6 +296,52 @@ test_feed_cases(void)
 	}
 }
 
+/*
+ * With d.nul set, the first NUL ends the feed with DOT_NUL, whether the
+ * input comes whole or a byte at a time, in a long line (the 16-byte
+ * scan) or next to the dot; unset, NUL is a byte (feed_cases).
+ */
+static void
+test_nul(void)
+{
+	static const struct {
+		const char	*desc;
+		const char	*in;
+		size_t		 n;
+		size_t		 used;
+	} c[] = {
+		{ "NUL in a line", S("a\0b\r\n.\r\n"), 2 },
+		{ "CRLF NUL . CRLF", S("a\r\n\0.\r\n.\r\n"), 4 },
+		{ "CRLF . NUL CRLF", S("a\r\n.\0\r\n.\r\n"), 5 },
+		{ "CR NUL", S("a\r\0\n.\r\n"), 3 },
+		{ "NUL after 40 bytes", S("0123456789012345678901234567890123456789"
+		    "\0\r\n.\r\n"), 41 },
+		{ "NUL first", S("\0\r\n.\r\n"), 1 },
+	};
+	struct dot d;
+	char out[128];
+	size_t i, j, used, outlen, total;
+	int r;
+
+	for (i = 0; i < NELEM(c); i++) {
+		dot_init(&d);
+		d.nul = 1;
+		r = dot_feed(&d, c[i].in, c[i].n, &used, out, &outlen);
+		ok(r == DOT_NUL && used == c[i].used,
+		    "nul: %s: DOT_NUL after %zu bytes (got %d after %zu)",
+		    c[i].desc, c[i].used, r, used);
+		dot_init(&d);
+		d.nul = 1;
+		total = 0;
+		for (j = 0, r = DOT_MORE; j < c[i].n && r == DOT_MORE; j++) {
+			r = dot_feed(&d, c[i].in + j, 1, &used, out, &outlen);
+			total += used;
+		}
+		ok(r == DOT_NUL && total == c[i].used,
+		    "nul: %s: the same a byte at a time", c[i].desc);
+	}
+}
+
 /* No smuggling sequence may end data, wherever it sits. */
 static void
 test_smuggling_never_ends(void)
@@ -663,6 +709,7 @@ test_pending(void)
 int
 main(void)
 {
+	test_nul();
 	test_feed_cases();
 	test_smuggling_never_ends();
 	test_after_end();
