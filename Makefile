@@ -59,7 +59,7 @@ $(error LIBC must be musl or glibc, not $(LIBC))
 endif
 
 CORE = check conn verdict data dryrun client child smtp addr spool dot rules rules_table reply log match envvar crlf
-CHECKS = checks/checks checks/trust checks/allow_ip checks/allow_sender \
+CHECKS = checks/checks checks/closed checks/trust checks/allow_ip checks/allow_sender \
 	checks/allow_rcpt checks/rcpt_domain checks/rcpt_users checks/rblsmtpd checks/earlytalker checks/unauth_pipelining \
 	checks/helo_syntax checks/helo_bareip checks/helo_literal checks/helo_ours \
 	checks/helo_list checks/helo_fqdn checks/helo_required checks/addr_syntax \

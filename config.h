@@ -45,6 +45,7 @@ struct config {
 	unsigned long	 tarpit_max;		/* milliseconds */
 	int		 tarpit_refused;
 	int		 trust_exec;
+	enum action	 closed_action;
 	enum action	 helo_required_action;
 	enum action	 addr_syntax_action;
 	enum action	 size_action;

@@ -54,6 +54,7 @@ const struct reply_default reply_table[] = {
 	    "Temporary configuration error, closing connection" },
 	{ "nomem",	"421", "4.3.0", "Out of memory, closing connection" },
 	{ "spool_full",	"452", "4.3.1", "Insufficient system storage" },
+	{ "closed",	"554", "5.7.1", "This host takes no mail" },
 	{ "earlytalker", "554", "5.5.0",
 	    "SMTP protocol violation: talked before the greeting" },
 	{ "earlytalker_data", "554", "5.5.0",

@@ -770,7 +770,9 @@ main(int argc, char **argv)
 	/* a verdict at the checks' start counts as one found at connect */
 	r = verdict_start(c, &d);
 	trusted(c);
-	split = greet(c);
+	/* a refusal at start that is not held (closed) wants no delay */
+	split = r != VERDICT_PASS && r != VERDICT_ACCEPT &&
+	    d.phase >= PHASE_RCPT ? 0 : greet(c);
 	if (r == VERDICT_PASS)
 		r = verdict_run(c, PHASE_CONNECT, &d, "CONNECT", 0);
 	verdict_keep(c, PHASE_CONNECT);
@@ -779,15 +781,18 @@ main(int argc, char **argv)
 		/*
 		 * After a "220-" line a refusal cannot follow as the end of
 		 * the same reply (its lines share one code): end the
-		 * greeting, and refuse the first command instead.
+		 * greeting, refuse the first command instead, and close, as
+		 * a refusal at connect that is not held does.
 		 */
 		conn_banner(c, ' ');
 		r = client_line(&c->cl, line, sizeof(line), &len, &flags);
-		verdict_refuse(c, &d, "-");
-		if (r != CLIENT_OK && r != CLIENT_TOOLONG)
-			conn_finish(c, EXIT_OK);
-		/* and every recipient after it, as a held refusal would */
-		s->held = d;
+		if (r == CLIENT_OK || r == CLIENT_TOOLONG)
+			verdict_refuse(c, &d, "-");
+		else
+			conn_log_refusal(c, verdict_name((enum verdict)
+			    d.verdict), d.check, d.rule, "-", 1, NULL, NULL,
+			    d.reason, 0);
+		conn_finish(c, EXIT_OK);
 	} else if (r != VERDICT_PASS && verdict_early(c, &d, "CONNECT")) {
 		/* a refusal at connect without delay_reject closes */
 		conn_finish(c, EXIT_OK);

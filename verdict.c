@@ -407,6 +407,9 @@ verdict_refuse(struct conn *c, struct held *d, const char *cmd)
 	}
 	if (d->verdict == VERDICT_DEFER)
 		reply_temp(&rt);
+	/* a refusal that replaces the greeting closes: a 4xx there is 421 */
+	if (d->verdict == VERDICT_DEFER && strcmp(cmd, "CONNECT") == 0)
+		memcpy(rt.code, "421", 4);
 	/* a drop says 421 unless its reply is permanent and no lookup
 	 * failed (the failed lookup might have allowlisted the client) */
 	if (d->verdict == VERDICT_DROP && (rt.code[0] != '5' ||

@@ -20,7 +20,7 @@
  * missing from any of them):
  *   1. checks/NAME.c: the header above, static functions, one descriptor
  *      check_NAME with designated initialisers;
- *   2. checks/checks.c: its extern and its place in check_list;
+ *   2. checks/list.h: its place in CHECKS, the fixed order;
  *   3. the Makefile's CHECKS list;
  *   4. rules_table.c: the setting NAME_action (struct config in config.h
  *      gets its field NAME_action), with its default and one line of doc;

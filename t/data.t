@@ -1,7 +1,8 @@
 #!/usr/bin/perl
 # t/data.t: message data reaches the child byte for byte: lines starting
 # with dots (dot-stuffing removed once, by smtpfront, and added again for
-# the child), 998-byte lines, 8-bit bytes, NUL bytes, an empty message, a
+# the child), 998-byte lines, 8-bit bytes, NUL bytes (data_nul yes), an
+# empty message, a
 # 20 MB message with size_max raised; a message over size_max gets
 # 552 5.3.4 and nothing is delivered.
 use strict;
@@ -11,7 +12,10 @@ use lib "$FindBin::Bin/lib";
 use Test::More;
 use SF;
 
-sub server { return start_tcpserver(rules => test_rules(), @_) }
+# NUL bytes pass with data_nul yes (by default they are refused:
+# t/smuggle.t)
+sub server { return start_tcpserver(rules => test_rules(),
+    env => { SMTPFRONT_DATA_NUL => 'yes' }, @_) }
 
 # Dot-stuff a message (CRLF lines) for the wire.
 sub stuff {

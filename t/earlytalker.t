@@ -132,6 +132,20 @@ sub delivered {
 	    'greet_split: talking between 220- and 220 is refused 554 5.5.0');
 	ok($c->closed(5), 'greet_split: early talker disconnected');
 	stop($s);
+
+	# reject without delay_reject: the first command refused, then the
+	# connection closed, as without greet_split
+	$s = server(env => { SMTPFRONT_GREET_DELAY => 1,
+	    SMTPFRONT_GREET_SPLIT => 'yes', SMTPFRONT_DELAY_REJECT => 'no',
+	    SMTPFRONT_EARLYTALKER_ACTION => 'reject' });
+	$c = client(server => $s, local => '127.0.0.4');
+	($l1) = line($c, 5);
+	$c->send($RATWARE);
+	$r = $c->reply(5);
+	reply_is($c->reply(5), '554', '5.5.0',
+	    'greet_split, reject, delay_reject no: the first command refused');
+	ok($c->closed(5), 'greet_split, reject, delay_reject no: then closed');
+	stop($s);
 }
 
 # --- early talker, default action drop --------------------------------------------

@@ -106,7 +106,8 @@ sub delivered {
 {
 	my $s = server(env => { SMTPFRONT_DELAY_REJECT => 'no' });
 	for my $case (['127.0.0.2', '553', '5.7.1', 'listed in test'],
-	    ['127.0.0.3', '451', '4.7.1', 'listed for now']) {
+	    # a temporary refusal that closes is a 421 (RFC 5321 3.8)
+	    ['127.0.0.3', '421', '4.7.1', 'listed for now']) {
 		my ($ip, $code, $esc, $text) = @$case;
 		my $c = client(server => $s, local => $ip);
 		my $r = $c->reply;
