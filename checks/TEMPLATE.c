@@ -16,6 +16,14 @@
  * Failure: fails open (pass, hit->lookup_failed = 1) or closed (defer)
  *     when DNS, the store or the rules database fails.
  *
+ * One name per thing: the check NAME is checks/NAME.c, t/NAME.t, the log
+ * field check=NAME, the setting NAME_action (SMTPFRONT_NAME_ACTION),
+ * other settings NAME_KNOB, the list NAME (NAME_KIND when it reads
+ * several), the reply NAME (variants NAME_KIND); the list "ours" (our own
+ * hosts) is everybody's.  A hit that names no rule (hit->rule empty) is
+ * logged with the rule of its action: the line that set it, its variable,
+ * or "builtin".
+ *
  * To add a check NAME, these places and no others (t/docs.t finds a check
  * missing from any of them):
  *   1. checks/NAME.c: the header above, static functions, one descriptor
