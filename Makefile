@@ -58,7 +58,7 @@ else
 $(error LIBC must be musl or glibc, not $(LIBC))
 endif
 
-CORE = check conn verdict data dryrun client child smtp addr spool dot rules rules_table reply log match envvar crlf
+CORE = check conn verdict data dryrun configtest client child smtp addr spool dot rules rules_table reply log match envvar crlf
 CHECKS = checks/checks checks/closed checks/trust checks/allow_ip checks/allow_sender \
 	checks/allow_rcpt checks/rcpt_domain checks/rcpt_users checks/rblsmtpd checks/earlytalker checks/unauth_pipelining \
 	checks/helo_syntax checks/helo_bareip checks/helo_literal checks/helo_ours \

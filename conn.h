@@ -37,6 +37,7 @@ struct conn {
 	int		 in_data;	/* the child is inside a streamed DATA */
 	unsigned long	 rcpt_tries;	/* RCPT commands in this transaction */
 	int		 dry;		/* -n: dry run */
+	int		 test;		/* -t: check the installation */
 	int		 lookahead;	/* a check wants s.pipelined noted */
 	int		 body;		/* a check wants the message bytes */
 	int		 hooks;		/* the hooks active checks have */

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "configtest.h"
 #include "conn.h"
 #include "data.h"
 #include "dryrun.h"
@@ -587,7 +588,8 @@ usage(void)
 {
 	static const char msg[] =
 	    "usage: smtpfront [-r rules.cdb] program [args...]\n"
-	    "       smtpfront -n [-r rules.cdb] IP HELO SENDER RECIPIENT\n";
+	    "       smtpfront -n [-r rules.cdb] IP HELO SENDER RECIPIENT\n"
+	    "       smtpfront -t [-r rules.cdb] program [args...]\n";
 	ssize_t w = write(2, msg, sizeof(msg) - 1);
 
 	(void)w;
@@ -690,6 +692,10 @@ main(int argc, char **argv)
 			c->dry = 1;
 			continue;
 		}
+		if (strcmp(argv[i], "-t") == 0) {
+			c->test = 1;
+			continue;
+		}
 		if (strcmp(argv[i], "--") == 0) {
 			i++;
 			break;
@@ -704,7 +710,7 @@ main(int argc, char **argv)
 			usage();
 		break;
 	}
-	if (i >= argc || (c->dry && argc - i != 4))
+	if (i >= argc || (c->dry && argc - i != 4) || (c->dry && c->test))
 		usage();
 	c->argv = argv + i;
 	if (c->dry) {
@@ -730,6 +736,8 @@ main(int argc, char **argv)
 		rules_path = env_val[E_RULES];
 	if (rules_path == NULL || rules_path[0] == '\0')
 		rules_path = RULES_DEFAULT;
+	if (c->test)
+		configtest(c, rules_path);
 	s->rules = rules_open(rules_path);
 	if (s->rules == NULL && errno == ENOENT)
 		s->rules = rules_open_none();

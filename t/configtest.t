@@ -1,0 +1,137 @@
+#!/usr/bin/perl
+# t/configtest.t: smtpfront -t [-r rules.cdb] program [args...], the check
+# of an installation.  It says in plain words what is wrong, one line a
+# finding ("ok: ...", "problem: ..."), and exits 0 only when all is well:
+# the rules database readable and as new as its source (a file, or a
+# directory of files), every setting valid (database and environment),
+# the MTA child there, executable and answering 220 and EHLO (the sink,
+# and a real Postfix through sendmail -bs), the spool directory taking a
+# file.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::More;
+use SF;
+
+my $sink = build() . '/t/sink';
+
+# smtpfront -t: (exit code, stdout).
+sub t {
+	my ($rules, $child, $env) = @_;
+	my $err = SF::tmp() . '/t.' . SF::seq() . '.err';
+	my ($code, $out) = run(argv => ['sh', '-c', 'exec "$@" 2>"$0"', $err,
+	    build() . '/smtpfront', '-t', '-r', $rules, @$child],
+	    env => { (map { $_ => undef } grep { /^(SMTPFRONT|SINK)_/ } keys %ENV),
+	    %{$env || {}} }, timeout => 60);
+	return ($code, $out);
+}
+
+# A source beside its database, as INSTALL has them: NAME and NAME.cdb.
+my $dir = SF::tmp() . '/ct';
+mkdir($dir) or die "$dir: $!";
+spew("$dir/rules", "list rcpt_domain example.test\nset timeout 120\n");
+my ($rc, $o) = run(argv => [build() . '/smtpfront-cdb', "$dir/rules",
+    "$dir/rules.cdb"], timeout => 20);
+is($rc, 0, 'the database compiles');
+utime(time - 100, time - 100, "$dir/rules");
+utime(time - 50, time - 50, "$dir/rules.cdb");
+
+# --- all is well ----------------------------------------------------------------
+{
+	my ($code, $out) = t("$dir/rules.cdb", [$sink]);
+	is($code, 0, 'all well: exit 0') or diag($out);
+	like($out, qr/^ok: rules database \Q$dir\E\/rules\.cdb is readable$/m,
+	    'all well: the database is named');
+	like($out, qr/^ok: rules database is as new as its source \Q$dir\E\/rules$/m,
+	    'all well: as new as its source');
+	like($out, qr/^ok: every setting is valid/m, 'all well: settings');
+	like($out, qr/^ok: MTA child \S+\/t\/sink answers 220 and EHLO$/m,
+	    'all well: the child answers');
+	like($out, qr/^ok: spool directory \S+ takes a file/m, 'all well: spool');
+	like($out, qr/^all is well$/m, 'all well: said so');
+	unlike($out, qr/^problem:/m, 'all well: no problem');
+}
+
+# --- what is wrong, in plain words -------------------------------------------------
+{
+	# a source changed after the database was built
+	utime(undef, undef, "$dir/rules");
+	my ($code, $out) = t("$dir/rules.cdb", [$sink]);
+	is($code, 1, 'stale: exit 1');
+	like($out, qr/^problem: rules source \Q$dir\E\/rules changed after \Q$dir\E\/rules\.cdb was built: run smtpfront-cdb again$/m,
+	    'stale: says so and what to do');
+	like($out, qr/^something is wrong: see the problems above$/m,
+	    'stale: the verdict');
+	utime(time - 100, time - 100, "$dir/rules");
+
+	# a source directory: its newest file counts
+	mkdir("$dir/d") or die;
+	spew("$dir/d/10-main", "list rcpt_domain example.test\n");
+	run(argv => [build() . '/smtpfront-cdb', "$dir/d", "$dir/d.cdb"],
+	    timeout => 20);
+	utime(time - 100, time - 100, "$dir/d/10-main", "$dir/d");
+	utime(time - 50, time - 50, "$dir/d.cdb");
+	($code, $out) = t("$dir/d.cdb", [$sink]);
+	is($code, 0, 'source directory: as new: exit 0') or diag($out);
+	spew("$dir/d/20-local", "list rcpt_users u\@example.test\n");
+	utime(time - 100, time - 100, "$dir/d");
+	($code, $out) = t("$dir/d.cdb", [$sink]);
+	like($out, qr/^problem: rules source \Q$dir\E\/d changed after/m,
+	    'source directory: a newer file in it makes the database stale');
+
+	($code, $out) = t("$dir/none.cdb", [$sink]);
+	is($code, 1, 'no database: exit 1');
+	like($out, qr/^problem: no rules database \Q$dir\E\/none\.cdb: the built-in defaults apply/m,
+	    'no database: says so');
+
+	# a CDB of something else, and a file that is no CDB at all
+	my $other = "$dir/other.cdb";
+	spew("$dir/other.in", "+1,3:v->foo\n\n");
+	($rc) = run(argv => ['sh', '-c', 'cdb -c "$0" < "$1"', $other,
+	    "$dir/other.in"], timeout => 20);
+	($code, $out) = t($other, [$sink]);
+	like($out, qr/^problem: rules database \S+other\.cdb cannot be read: not a smtpfront rules database$/m,
+	    'another CDB: not a rules database');
+	spew("$dir/junk.cdb", "not a database\n");
+	($code, $out) = t("$dir/junk.cdb", [$sink]);
+	is($code, 1, 'a file that is no database: exit 1');
+	like($out, qr/^problem: rules database \S+junk\.cdb cannot be read: /m,
+	    'a file that is no database: cannot be read');
+
+	($code, $out) = t("$dir/rules.cdb", [$sink], { SMTPFRONT_TIMEOUT => 'soon' });
+	is($code, 1, 'a bad setting in the environment: exit 1');
+	like($out, qr/^problem: setting: .*SMTPFRONT_TIMEOUT/m, 'a bad setting: named');
+
+	($code, $out) = t("$dir/rules.cdb", ['/nonexistent/qmail-smtpd']);
+	like($out, qr/^problem: MTA child \/nonexistent\/qmail-smtpd: no such program$/m,
+	    'a missing child: says so');
+	($code, $out) = t("$dir/rules.cdb", ['no-such-mta-here']);
+	like($out, qr/^problem: MTA child no-such-mta-here: no such program in PATH$/m,
+	    'a child not in PATH: says so');
+	($code, $out) = t("$dir/rules.cdb", ["$dir/rules"]);
+	like($out, qr/^problem: MTA child \S+\/rules: not executable/m,
+	    'a child that is not executable: says so');
+	($code, $out) = t("$dir/rules.cdb", [$sink], { SINK_FAULT => 'banner-554' });
+	is($code, 1, 'a child that refuses: exit 1');
+	like($out, qr/^problem: MTA child \S+ does not answer 220 and EHLO: /m,
+	    'a child that refuses: says so');
+
+	($code, $out) = t("$dir/rules.cdb", [$sink],
+	    { SMTPFRONT_SPOOL_DIR => "$dir/no-such-dir" });
+	is($code, 1, 'a spool directory that is not there: exit 1');
+	like($out, qr/^problem: spool directory \S+no-such-dir takes no file: No such file or directory$/m,
+	    'a spool directory that is not there: says so');
+}
+
+# --- a real MTA: Postfix's sendmail -bs ------------------------------------------------
+{
+	my $pf = postfix_instance();
+	my ($code, $out) = t("$dir/rules.cdb", postfix_sendmail_child($pf));
+	is($code, 0, 'Postfix sendmail -bs: all well') or diag($out);
+	like($out, qr/^ok: MTA child \/usr\/sbin\/sendmail answers 220 and EHLO$/m,
+	    'Postfix sendmail -bs: answers 220 and EHLO');
+	postfix_stop($pf);
+}
+
+done_testing();
