@@ -55,8 +55,8 @@ struct rename {
 	const char	*new;
 };
 extern const struct rename rename_table[];
-/* The new name of an old one of that kind, or NULL. */
-const char	*rename_find(int, const char *, size_t);
+/* The entry of an old name of that kind, or NULL. */
+const struct rename *rename_find(int, const char *, size_t);
 extern const char *const list_table[];	/* known list names, NULL-ended */
 
 const struct setting	*setting_find(const char *, size_t);

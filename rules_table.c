@@ -169,7 +169,7 @@ const struct rename rename_table[] = {
 	{ 0,		NULL,		NULL }
 };
 
-const char *
+const struct rename *
 rename_find(int kind, const char *name, size_t len)
 {
 	const struct rename *r;
@@ -177,7 +177,7 @@ rename_find(int kind, const char *name, size_t len)
 	for (r = rename_table; r->old != NULL; r++)
 		if (r->kind == kind && strlen(r->old) == len &&
 		    memcmp(r->old, name, len) == 0)
-			return r->new;
+			return r;
 	return NULL;
 }
 

@@ -96,6 +96,7 @@ struct rec {
 };
 
 #define NOWHERE		0	/* offset 0 of the arena holds no string */
+#define RENAMES_MAX	64	/* old names warned of once a compile */
 
 /*
  * Static, so that the memory they point to stays reachable until exit
@@ -109,6 +110,8 @@ static size_t		*reply_where;	/* per reply_table entry */
 /* prefix lengths in use, per list_table entry, for "n:LIST" */
 static unsigned char	(*lens4)[IP4_BITS + 1];
 static unsigned char	(*lens6)[IP6_BITS + 1];
+/* the old names already warned of, by their index in rename_table */
+static unsigned char	warned[RENAMES_MAX];
 static unsigned long	*counts;	/* entries per list, for "c:LIST" */
 static stralloc		 paths;		/* of a source directory, NUL-ended */
 static size_t		*files;		/* offsets into paths */
@@ -198,21 +201,27 @@ warn_line(const char *file, unsigned long line, const char *fmt, ...)
 
 /*
  * The name of a list or reply an earlier release used: the new one, with
- * a warning that names it; otherwise the name as it is.
+ * a warning that names it, at its first line only; otherwise the name as
+ * it is.
  */
 static void
 renamed(const char *file, unsigned long ln, int kind, const char **name,
     size_t *nlen)
 {
-	const char *n = rename_find(kind, *name, *nlen);
+	const struct rename *r = rename_find(kind, *name, *nlen);
+	size_t i;
 
-	if (n == NULL)
+	if (r == NULL)
 		return;
-	warn_line(file, ln, "%s %.*s is now named %s: %s", kind == RENAME_LIST ?
-	    "list" : "reply", (int)*nlen, *name, n,
-	    "read as that, write the new name");
-	*name = n;
-	*nlen = strlen(n);
+	i = (size_t)(r - rename_table);
+	if (i < sizeof(warned) && !warned[i])
+		warn_line(file, ln, "%s %.*s is now named %s: %s",
+		    kind == RENAME_LIST ? "list" : "reply", (int)*nlen, *name,
+		    r->new, "read as that, write the new name");
+	if (i < sizeof(warned))
+		warned[i] = 1;
+	*name = r->new;
+	*nlen = strlen(r->new);
 }
 
 static void __attribute__((noreturn))
@@ -1176,6 +1185,7 @@ reset(void)
 {
 	struct cdb_hplist *next;
 
+	memset(warned, 0, sizeof(warned));
 	stralloc_free(&arena);
 	free(recs);
 	recs = NULL;

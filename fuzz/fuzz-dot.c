@@ -64,7 +64,7 @@ has_end(const char *w, size_t n)
 /* Feed in[0..n) in chunks ending at cuts[] (sorted, each <= n). */
 static void
 feed(const char *in, size_t n, const size_t *cuts, size_t ncuts,
-    struct run *r)
+    struct run *r, int nul)
 {
 	struct dot	d, d2;
 	size_t		start, end, k, used, outlen, used2, outlen2, pend, passed;
@@ -73,6 +73,7 @@ feed(const char *in, size_t n, const size_t *cuts, size_t ncuts,
 
 	dot_init(&d);
 	dot_init(&d2);
+	d.nul = d2.nul = nul;
 	r->out = xmalloc(n + 2);
 	r->outlen = 0;
 	r->used = 0;
@@ -83,7 +84,8 @@ feed(const char *in, size_t n, const size_t *cuts, size_t ncuts,
 		buf = xmalloc(end - start + 2);
 		ret = dot_feed(&d, in + start, end - start, &used, buf,
 		    &outlen);
-		check(ret == DOT_MORE || ret == DOT_END || ret == DOT_BAD);
+		check(ret == DOT_MORE || ret == DOT_END || ret == DOT_BAD ||
+		    (nul && ret == DOT_NUL));
 		check(outlen <= end - start + 2 && used <= end - start);
 		if (ret == DOT_MORE)
 			check(used == end - start);
@@ -93,7 +95,7 @@ feed(const char *in, size_t n, const size_t *cuts, size_t ncuts,
 		ret2 = dot_feed(&d2, in + start, end - start, &used2, NULL,
 		    &outlen2);
 		check(ret2 == ret && used2 == used && outlen2 == outlen);
-		if (ret != DOT_BAD) {
+		if (ret != DOT_BAD && ret != DOT_NUL) {
 			check(dot_pending(&d) == dot_pending(&d2));
 			pend = ret == DOT_END ? 3 : dot_pending(&d);
 			check(pend <= r->used + used);
@@ -184,7 +186,8 @@ cmp_size(const void *a, const void *b)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct run	whole, split, back;
+	struct run	whole, split, back, nulw, nuls;
+	const char	*first;
 	size_t		cuts[CUTS_MAX], ncuts, i, n, w, rused, rlen, chunk;
 	const char	*in;
 	char		*wire, *ref;
@@ -201,8 +204,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		cuts[i] = n * data[1 + i] / FRACTION;
 	qsort(cuts, ncuts, sizeof(cuts[0]), cmp_size);
 
-	feed(in, n, NULL, 0, &whole);
-	feed(in, n, cuts, ncuts, &split);
+	feed(in, n, NULL, 0, &whole, 0);
+	feed(in, n, cuts, ncuts, &split, 0);
 	check(whole.ret == split.ret && whole.used == split.used &&
 	    whole.outlen == split.outlen &&
 	    memcmp(whole.out, split.out, whole.outlen) == 0);
@@ -216,6 +219,29 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check(rlen == whole.outlen &&
 		    memcmp(ref, whole.out, rlen) == 0);
 	free(ref);
+
+	/*
+	 * With NUL refused: the same as above while no NUL was read; else
+	 * DOT_NUL right after the first NUL, whole or split, with what came
+	 * before it.
+	 */
+	feed(in, n, NULL, 0, &nulw, 1);
+	feed(in, n, cuts, ncuts, &nuls, 1);
+	check(nulw.ret == nuls.ret && nulw.used == nuls.used &&
+	    nulw.outlen == nuls.outlen &&
+	    memcmp(nulw.out, nuls.out, nulw.outlen) == 0);
+	first = memchr(in, '\0', whole.used);
+	if (first == NULL)
+		check(nulw.ret == whole.ret && nulw.used == whole.used &&
+		    nulw.outlen == whole.outlen &&
+		    memcmp(nulw.out, whole.out, whole.outlen) == 0);
+	else
+		check(nulw.ret == DOT_NUL &&
+		    nulw.used == (size_t)(first - in) + 1 &&
+		    nulw.outlen <= whole.outlen &&
+		    memcmp(nulw.out, whole.out, nulw.outlen) == 0);
+	free(nulw.out);
+	free(nuls.out);
 
 	/* dot_stuff in chunks at the same cuts, then the terminator */
 	wire = xmalloc(2 * whole.outlen + 5);
@@ -238,7 +264,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	memcpy(wire + w, ".\r\n", 3);
 	w += 3;
-	feed(wire, w, cuts, 0, &back);
+	feed(wire, w, cuts, 0, &back, 0);
 	check(back.ret == DOT_END && back.used == w);
 	check(back.outlen == whole.outlen + (bol ? 0 : 2));
 	check(memcmp(back.out, whole.out, whole.outlen) == 0);
