@@ -662,6 +662,35 @@ sub held_suite {
 	return ($db, $src);
 }
 
+# The envelopes of lookup_suite and allow_suite: local (the client
+# address), helo ($GOOD), from ($FROM; '' for <>), rcpt (an address or a
+# list; $RCPT); rcpts is the list.
+sub envelope {
+	my ($e, $local) = @_;
+	my %e = (local => $local, helo => $GOOD, from => $FROM, %{$e || {}});
+	$e{rcpt} //= $RCPT;
+	$e{rcpts} = ref($e{rcpt}) ? [@{$e{rcpt}}] : [$e{rcpt}];
+	return \%e;
+}
+
+# The envelope the sink records for envelope e and recipients r.
+sub sink_env {
+	my ($e, @r) = @_;
+	return "MAIL FROM:<$e->{from}>\n" . join('', map { "RCPT TO:<$_>\n" } @r);
+}
+
+# A session of envelope e with recipients r (default its own), and
+# message msg if defined.
+sub env_session {
+	my ($s, $e, $msg, @r) = @_;
+	return session(server => $s, local => $e->{local}, helo => $e->{helo},
+	    from => $e->{from}, rcpts => @r ? \@r : $e->{rcpts}, msg => $msg);
+}
+
+# swaks wants <> for the null sender.
+sub swaks_from { return $_[0]{from} eq '' ? '<>' : $_[0]{from} }
+
+
 # lookup_suite: the cases every check refused at RCPT or DATA shares,
 # whether its hit comes from a lookup of the recipient (rcpt_users,
 # rcpt_domain), of the client or sender at that command (the DNS lists,
@@ -689,7 +718,8 @@ sub held_suite {
 #               delivered
 #   downgrade   allow_ip's lookup fails at connect: the hit is dcode desc,
 #               logged as defer ... downgraded=yes; drop says 421 4.7.0
-#   warn        delivered with X-Smtpfront-Warn and a warn line (warn
+#   warn        from the variable and from "set CHECK_action warn":
+#               delivered with X-Smtpfront-Warn and a warn line (warn
 #               'reject': the action warn is taken as reject, no warn line)
 #   defer drop off delay_reject=no   the actions, and the same reply
 #               when refusals are not held
@@ -707,7 +737,8 @@ sub held_suite {
 #   code esc   the reply; dcode desc its 4xx form; text its regexp;
 #   reason     the log's reason="..."
 #   absent     rule lines without the check's entries; nodb: envelope
-#              changes under which the hit passes with no database
+#              changes under which the hit passes with no database, or
+#              is still refused with nodb_refused 1 (a built-in default)
 #   broken     { key => database key, rcpt => a recipient whose lookup
 #              reads it, next => one that still passes, fails => 'closed'
 #              or 'open' }
@@ -743,41 +774,19 @@ sub lookup_suite {
 		    (defined $rules ? (rules => $rules) : ()),
 		    env => { %env, %e });
 	};
-	my $envelope = sub {
-		my ($e, $local) = @_;
-		my %e = (local => $local, helo => $GOOD, from => $FROM,
-		    %{$e || {}});
-		$e{rcpt} //= $RCPT;
-		$e{rcpts} = ref($e{rcpt}) ? [@{$e{rcpt}}] : [$e{rcpt}];
-		return \%e;
-	};
-	my $hit = $envelope->($o{hit}, '127.0.0.2');
-	my $good = $envelope->($o{good}, '127.0.0.3');
+	my $hit = envelope($o{hit}, '127.0.0.2');
+	my $good = envelope($o{good}, '127.0.0.3');
 	my @hr = @{$hit->{rcpts}};
 	my $dom = $hr[-1] =~ /\@([^@]+)\z/ ? $1 : 'example.test';
 	my @pa = ("postmaster\@$dom", "abuse\@$dom");
 	my @next = $at eq 'RCPT' && defined $o{next} ? ($o{next}) : ();
 	my $tb = Test::More->builder;
 	local $Test::Builder::Level = $Test::Builder::Level + 1;
-	# the envelope line the sink records for these recipients
-	my $env_of = sub {
-		my ($e, @r) = @_;
-		return "MAIL FROM:<$e->{from}>\n" .
-		    join('', map { "RCPT TO:<$_>\n" } @r);
-	};
-	# a session of envelope e with recipients r (default its own)
-	my $sess = sub {
-		my ($s, $e, $msg, @r) = @_;
-		return session(server => $s, local => $e->{local},
-		    helo => $e->{helo}, from => $e->{from},
-		    rcpts => @r ? \@r : $e->{rcpts}, msg => $msg);
-	};
 	# the reply to the refused command: the last hit recipient or DATA
 	my $refusal = sub {
 		my ($r) = @_;
 		return $at eq 'DATA' ? $r->{data} : $r->{rcpt}[$#hr];
 	};
-	my $swaks_from = sub { $_[0]{from} eq '' ? '<>' : $_[0]{from} };
 	# hit refused by hand up to the refusal, for the action drop
 	my $by_hand = sub {
 		my ($s) = @_;
@@ -802,7 +811,7 @@ sub lookup_suite {
 		my $s = $server->($db);
 		my $msg = message("$ck-hit");
 		my @tried = $at eq 'RCPT' ? (@hr, @pa, @next) : @hr;
-		my $r = $sess->($s, $hit, $msg, @tried);
+		my $r = env_session($s, $hit, $msg, @tried);
 		my $ref = $refusal->($r);
 		reply_is($ref, $o{code}, $o{esc},
 		    "$ck hit: $at gets $o{code} $o{esc}");
@@ -830,7 +839,7 @@ sub lookup_suite {
 			reply_is($r->{eod}, '250', '2.0.0', "$ck hit: message accepted");
 			delivered($s, $msg, "$ck hit: arrived byte for byte, " .
 			    'for the accepted recipients only',
-			    env => $env_of->($hit, @ok));
+			    env => sink_env($hit, @ok));
 		} else {
 			not_delivered($s, "$ck-hit", "$ck hit: nothing delivered");
 		}
@@ -857,7 +866,7 @@ sub lookup_suite {
 		    qr/ rcpts=$nr msgs=$nm verdict=reject /,
 		    "$ck hit: the summary counts the refusal");
 		my ($code, $out) = swaks_send(server => $s, local => $hit->{local},
-		    helo => $hit->{helo}, from => $swaks_from->($hit),
+		    helo => $hit->{helo}, from => swaks_from($hit),
 		    to => join(',', @hr), tag => "$ck-swaks-hit");
 		$tb->is_num($code, $at eq 'DATA' ? 25 : 24,
 		    "$ck hit: swaks exits " . ($at eq 'DATA' ? 25 : 24)) or
@@ -872,16 +881,16 @@ sub lookup_suite {
 	{
 		my $s = $server->($db);
 		my $msg = message("$ck-nohit");
-		my $r = $sess->($s, $good, $msg);
+		my $r = env_session($s, $good, $msg);
 		reply_is($r->{rcpt}[$_], '250', '2.1.5',
 		    "$ck no hit: RCPT $good->{rcpts}[$_] accepted")
 		    for 0 .. $#{$good->{rcpts}};
 		reply_is($r->{eod}, '250', '2.0.0', "$ck no hit: message accepted");
 		delivered($s, $msg, "$ck no hit: arrived byte for byte",
-		    env => $env_of->($good, @{$good->{rcpts}}));
+		    env => sink_env($good, @{$good->{rcpts}}));
 		my ($code, $out, $smsg) = swaks_send(server => $s,
 		    local => $good->{local}, helo => $good->{helo},
-		    from => $swaks_from->($good),
+		    from => swaks_from($good),
 		    to => join(',', @{$good->{rcpts}}), tag => "$ck-swaks-good");
 		$tb->is_num($code, 0, "$ck no hit: swaks delivers (exit 0)") or
 		    $tb->diag($out);
@@ -894,19 +903,35 @@ sub lookup_suite {
 	}
 
 	# the rules keys absent, and no database at all: the child decides
+	# (or, with nodb_refused, the built-in default still refuses)
 	for my $case ($o{absent} ? ['without its entries',
-	    (rules("$ck-absent", @{$o{absent}}))[0], $hit] : (),
+	    (rules("$ck-absent", @{$o{absent}}))[0], $hit, 0] : (),
 	    $o{nodb} ? ['no database', undef,
-	    $envelope->({ %{$o{hit} || {}}, %{$o{nodb}} }, '127.0.0.2')] : ()) {
-		my ($what, $rules, $e) = @$case;
+	    envelope({ %{$o{hit} || {}}, %{$o{nodb}} }, '127.0.0.2'),
+	    $o{nodb_refused}] : ()) {
+		my ($what, $rules, $e, $refused) = @$case;
 		my $s = $server->($rules);
 		my $msg = message("$ck-absent-$what");
-		my $r = $sess->($s, $e, $msg);
-		reply_is($r->{eod}, '250', '2.0.0',
-		    "$ck $what: <@{$e->{rcpts}}> goes to the child");
-		delivered($s, $msg, "$ck $what: arrived byte for byte",
-		    env => $env_of->($e, @{$e->{rcpts}}));
-		log_none($s, qr/check=\Q$ck\E /, "$ck $what: nothing logged by $ck");
+		my $r = env_session($s, $e, $msg);
+		if ($refused) {
+			reply_is($r->{rcpt}[$_], '250', '2.1.5',
+			    "$ck $what: RCPT $e->{rcpts}[$_] accepted")
+			    for $at eq 'DATA' ? 0 .. $#{$e->{rcpts}} : ();
+			my $got = $at eq 'DATA' ? $r->{data} : $r->{rcpt}[-1];
+			reply_is($got, $o{code}, $o{esc}, "$ck $what: the " .
+			    "built-in default refuses ($o{code} $o{esc} at $at)");
+			not_delivered($s, "$ck-absent-$what",
+			    "$ck $what: nothing delivered");
+			logged($s, check => $ck, cmd => $at, code => $o{code},
+			    esc => $o{esc}, name => "$ck $what: logged");
+		} else {
+			reply_is($r->{eod}, '250', '2.0.0',
+			    "$ck $what: <@{$e->{rcpts}}> goes to the child");
+			delivered($s, $msg, "$ck $what: arrived byte for byte",
+			    env => sink_env($e, @{$e->{rcpts}}));
+			log_none($s, qr/check=\Q$ck\E /,
+			    "$ck $what: nothing logged by $ck");
+		}
 		stop_settled($s);
 	}
 
@@ -927,7 +952,7 @@ sub lookup_suite {
 		my @pass = grep { defined } $b->{next}, $exempt && $at eq 'RCPT'
 		    ? $pa[0] : undef;
 		my $closed = ($b->{fails} // 'closed') eq 'closed';
-		my $r = $sess->($s, $hit, $msg, $b->{rcpt}, @pass, @hr);
+		my $r = env_session($s, $hit, $msg, $b->{rcpt}, @pass, @hr);
 		if ($closed) {
 			reply_is($r->{rcpt}[0], $o{dcode}, $o{desc},
 			    "$ck broken $b->{key}: $o{dcode} $o{desc} (fails closed)");
@@ -950,7 +975,7 @@ sub lookup_suite {
 			    "$ck broken lookup: message accepted");
 			delivered($s, $msg, "$ck broken lookup: arrived byte for " .
 			    'byte, for the recipients that passed only',
-			    env => $env_of->($hit, @ok));
+			    env => sink_env($hit, @ok));
 		} else {
 			not_delivered($s, "$ck-broken",
 			    "$ck broken lookup: nothing delivered");
@@ -974,7 +999,7 @@ sub lookup_suite {
 		my $broken = cdb_break($adb, 'n:allow_ip');
 		my $s = $server->($broken);
 		my $msg = message("$ck-downgrade");
-		my $r = $sess->($s, $hit, $msg, @hr, @next);
+		my $r = env_session($s, $hit, $msg, @hr, @next);
 		reply_is($refusal->($r), $o{dcode}, $o{desc},
 		    "$ck downgrade: $o{code} $o{esc} becomes $o{dcode} $o{desc} " .
 		    'after a failed lookup');
@@ -984,7 +1009,7 @@ sub lookup_suite {
 		    cmd => $at, code => $o{dcode}, esc => $o{desc},
 		    downgraded => 1, name => "$ck downgrade: logged downgraded=yes");
 		$msg = message("$ck-downgrade-good");
-		$r = $sess->($s, $good, $msg);
+		$r = env_session($s, $good, $msg);
 		reply_is($r->{eod}, '250', '2.0.0',
 		    "$ck downgrade: a good client still passes");
 		delivered($s, $msg, "$ck downgrade: its message arrived byte for byte");
@@ -1001,38 +1026,42 @@ sub lookup_suite {
 		stop_settled($s);
 	}
 
-	# warn mode
-	{
-		my $s = $server->($db, $var => 'warn');
-		my $msg = message("$ck-warn");
-		my $r = $sess->($s, $hit, $msg, @hr, @next);
+	# warn mode, from the variable and from the rules
+	my ($wdb, $wsrc) = rules("$ck-warn", @{$o{rules}}, "set ${ck}_action warn");
+	for my $case (['warn', $db, $rule, $var => 'warn'],
+	    ["set ${ck}_action warn", $wdb,
+	    $rule =~ /^\Q$src\E(:\d+)$/ ? "$wsrc$1" : $rule]) {
+		my ($w, $wd, $wrule, %e) = @$case;
+		my $s = $server->($wd, %e);
+		my $msg = message("$ck-$w");
+		my $r = env_session($s, $hit, $msg, @hr, @next);
 		if ($warn eq 'header') {
 			reply_is($refusal->($r), $at eq 'DATA' ? '354' : '250',
-			    undef, "$ck warn: $at accepted");
-			reply_is($r->{eod}, '250', '2.0.0', "$ck warn: message accepted");
+			    undef, "$ck $w: $at accepted");
+			reply_is($r->{eod}, '250', '2.0.0', "$ck $w: message accepted");
 			delivered($s, warn_header($ck) . $msg,
-			    "$ck warn: delivered with X-Smtpfront-Warn: $ck, " .
-			    'byte for byte', env => $env_of->($hit, @hr, @next));
-			logged($s, event => 'warn', check => $ck, rule => $rule,
-			    cmd => $at, name => "$ck warn: log warn check=$ck cmd=$at");
+			    "$ck $w: delivered with X-Smtpfront-Warn: $ck, " .
+			    'byte for byte', env => sink_env($hit, @hr, @next));
+			logged($s, event => 'warn', check => $ck, rule => $wrule,
+			    cmd => $at, name => "$ck $w: log warn check=$ck cmd=$at");
 			log_none($s, qr/ (?:reject|defer|drop) check=/,
-			    "$ck warn: no refusal logged");
+			    "$ck $w: no refusal logged");
 		} else {
 			reply_is($refusal->($r), $o{code}, $o{esc},
-			    "$ck warn: still refused ($o{code} $o{esc})");
+			    "$ck $w: still refused ($o{code} $o{esc})");
 			reply_is($r->{rcpt}[-1], '250', '2.1.5',
-			    "$ck warn: $next[0] accepted") if @next;
+			    "$ck $w: $next[0] accepted") if @next;
 			if (@next) {
-				delivered($s, $msg, "$ck warn: the message " .
-				    'arrived for the accepted recipients only, no header',
-				    env => $env_of->($hit, @next));
+				delivered($s, $msg, "$ck $w: the message arrived " .
+				    'for the accepted recipients only, no header',
+				    env => sink_env($hit, @next));
 			} else {
-				not_delivered($s, "$ck-warn", "$ck warn: nothing delivered");
+				not_delivered($s, "$ck-$w", "$ck $w: nothing delivered");
 			}
-			logged($s, check => $ck, rule => $rule, cmd => $at,
+			logged($s, check => $ck, rule => $wrule, cmd => $at,
 			    code => $o{code}, esc => $o{esc},
-			    name => "$ck warn: logged as a reject");
-			log_none($s, qr/ warn check=/, "$ck warn: no warn line");
+			    name => "$ck $w: logged as a reject");
+			log_none($s, qr/ warn check=/, "$ck $w: no warn line");
 		}
 		stop_settled($s);
 	}
@@ -1041,7 +1070,8 @@ sub lookup_suite {
 	{
 		my $s = $server->($db, $var => 'defer');
 		my @more = ($exempt && $at eq 'RCPT' ? $pa[0] : (), @next);
-		my $r = $sess->($s, $hit, undef, @hr, @more);
+		my $r = env_session($s, $hit,
+		    $at eq 'DATA' ? message("$ck-defer") : undef, @hr, @more);
 		reply_is($refusal->($r), $o{dcode}, $o{desc},
 		    "$ck defer: $o{dcode} $o{desc} at $at");
 		reply_is($r->{rcpt}[@hr + $_], '250', '2.1.5',
@@ -1064,15 +1094,15 @@ sub lookup_suite {
 
 		$s = $server->($db, $var => '');
 		my $msg = message("$ck-off");
-		$r = $sess->($s, $hit, $msg);
+		$r = env_session($s, $hit, $msg);
 		reply_is($r->{eod}, '250', '2.0.0', "$ck off (empty variable): accepted");
 		delivered($s, $msg, "$ck off: delivered without a header",
-		    env => $env_of->($hit, @hr));
+		    env => sink_env($hit, @hr));
 		log_none($s, qr/check=\Q$ck\E /, "$ck off: nothing logged");
 		stop_settled($s);
 
 		$s = $server->($db, SMTPFRONT_DELAY_REJECT => 'no');
-		$r = $sess->($s, $hit, message("$ck-nodelay"));
+		$r = env_session($s, $hit, message("$ck-nodelay"));
 		reply_is($refusal->($r), $o{code}, $o{esc},
 		    "$ck delay_reject=no: the same $o{code} $o{esc} at $at");
 		not_delivered($s, "$ck-nodelay",
