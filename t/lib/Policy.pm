@@ -25,6 +25,8 @@
 #                               held until RCPT shares (see there)
 #   lookup_suite(%o)            the cases every check refused at RCPT
 #                               or DATA shares (see there)
+#   allow_suite(%o)             the cases the allowlists of MAIL and
+#                               RCPT share (see there)
 #
 # Every wait is bounded; nothing here starts a process that SF.pm does
 # not stop.
@@ -41,7 +43,7 @@ our @EXPORT = qw(
     rules cdb_break cdb_version cdb_truncated message stuff session
     delivered not_delivered load_ok log_one log_none refused_at_connect
     warn_header summary_of logged swaks_send held_suite lookup_suite
-    stop_settled
+    allow_suite stop_settled
     $FROM $RCPT $GOOD
 );
 
@@ -965,8 +967,8 @@ sub lookup_suite {
 		my $later = $at eq 'DATA' ? $r->{data} : $r->{rcpt}[-1];
 		reply_is($later, $o{dcode}, $o{desc}, "$ck broken lookup: a " .
 		    "later hit ($o{code} $o{esc}) becomes $o{dcode} $o{desc}");
-		my @five = grep { $_ && $_->{code} =~ /^5/ }
-		    $r->{mail}, @{$r->{rcpt}}, $r->{data}, $r->{eod};
+		my @five = grep { $_ && $_->{code} =~ /^5/ } $r->{mail},
+		    @{$r->{rcpt}}, $at eq 'DATA' ? $r->{data} : (), $r->{eod};
 		$tb->ok(!@five, "$ck broken lookup: no 5xx in that session") or
 		    $tb->diag(join("\n", map { $_->{last} } @five));
 		my @ok = (($closed ? () : $b->{rcpt}), @pass);
@@ -1110,6 +1112,187 @@ sub lookup_suite {
 		stop_settled($s);
 	}
 	$o{teardown}->() if $o{teardown};
+	return ($db, $src);
+}
+
+# allow_suite: the cases every allowlist of the transaction shares
+# (allow_sender at MAIL, allow_rcpt at RCPT): its hit is an accept, and
+# what it skips is another check's refusal.  Cases, each against the
+# real binary under tcpserver with the sink as child:
+#   hit         accepted, delivered byte for byte, one "accept check=NAME
+#               rule=FILE:LINE cmd=AT" line naming the address, no
+#               refusal by "by"; swaks delivers; an smtp-source load
+#   no hit      miss's envelope refused by "by" (code esc), logged by it;
+#               no accept logged
+#   absent      rules without its entries: the hit envelope refused by
+#               "by", nothing logged by the check
+#   no action   "set NAME_action" refused by smtpfront-cdb with
+#               file:line; SMTPFRONT_NAME_ACTION=off changes nothing
+#   corrupt     wrong version, truncated, a directory: 421 4.3.0
+#   broken      the lookup of the hit's entry fails: not allowlisted
+#               (fails open), by's refusal comes as dcode desc logged
+#               downgraded=yes, never a 5xx, nothing delivered; another
+#               entry (broken's next) still allowlists
+#   warned      with the checks it skips in warn mode: no header for the
+#               hit, X-Smtpfront-Warn: those checks for the miss
+#   delay_reject=no   the hit still accepted
+# Options: check, rules, rule ("LINE<n>"), at ('MAIL' or 'RCPT'), hit and
+# miss (envelopes, see envelope()), by code esc dcode desc (the refusal
+# the hit would get without the list, and its 4xx form), absent (rule
+# lines), broken ({ key => database key, next => envelope changes of
+# another entry }), warned (the checks skipped, in header order), env.
+# Returns the compiled database and its source.  For example:
+#   allow_suite(check => 'allow_helo', rules => \@R, rule => 'LINE2',
+#       at => 'RCPT', hit => { helo => 'ok.test' }, miss => {},
+#       by => 'helo_list', code => '550', esc => '5.7.1', dcode => '450',
+#       desc => '4.7.1', absent => \@R0, warned => ['helo_list'],
+#       broken => { key => 'l:allow_helo:ok.test', next => {} });
+sub allow_suite {
+	my (%o) = @_;
+	my $ck = $o{check};
+	my $at = $o{at};
+	my %env = %{$o{env} || {}};
+	my ($db, $src) = rules($ck, @{$o{rules}});
+	my $rule = $o{rule} // '-';
+	$rule = "$src:$1" if $rule =~ /^LINE(\d+)$/;
+	my $server = sub {
+		my ($rules, %e) = @_;
+		return start_tcpserver(rules => $rules, env => { %env, %e });
+	};
+	my $hit = envelope($o{hit}, '127.0.0.2');
+	my $miss = envelope($o{miss}, '127.0.0.3');
+	my $addr = $at eq 'MAIL' ? "from=<$hit->{from}>"
+	    : "rcpt=<$hit->{rcpts}[-1]>";
+	my $by = $o{by};
+	my $tb = Test::More->builder;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+	# the hit: accepted and delivered; one accept line
+	my $accepted = sub {
+		my ($s, $what, $e) = @_;
+		my $msg = message("$ck-$what");
+		my $r = env_session($s, $e, $msg);
+		reply_is($r->{rcpt}[$_], '250', '2.1.5',
+		    "$ck $what: RCPT $e->{rcpts}[$_] accepted")
+		    for 0 .. $#{$e->{rcpts}};
+		reply_is($r->{eod}, '250', '2.0.0', "$ck $what: message accepted");
+		delivered($s, $msg, "$ck $what: arrived byte for byte",
+		    env => sink_env($e, @{$e->{rcpts}}));
+	};
+
+	# hit: accepted, delivered, logged; swaks; a load
+	{
+		my $s = $server->($db);
+		$accepted->($s, 'hit', $hit);
+		my $l = logged($s, event => 'accept', check => $ck, rule => $rule,
+		    cmd => $at,
+		    name => "$ck hit: log accept check=$ck rule=$rule cmd=$at");
+		$tb->like($l, qr/ \Q$addr\E$/, "$ck hit: the log names $addr");
+		log_none($s, qr/ \Q$hit->{local}\E: \w+ check=\Q$by\E /,
+		    "$ck hit: $by never spoke");
+		my ($code, $out, $smsg) = swaks_send(server => $s,
+		    local => $hit->{local}, helo => $hit->{helo},
+		    from => swaks_from($hit), to => join(',', @{$hit->{rcpts}}),
+		    tag => "$ck-swaks-hit");
+		$tb->is_num($code, 0, "$ck hit: swaks delivers (exit 0)") or
+		    $tb->diag($out);
+		delivered($s, $smsg, "$ck hit: swaks message arrived byte for byte");
+		load_ok($s, tag => "$ck-load", from => $hit->{from},
+		    rcpt => $hit->{rcpts}[0]);
+		stop_settled($s);
+	}
+
+	# no hit, and the rules keys absent: refused by the check it skips
+	for my $case (['no hit', $db, $miss],
+	    ['without its entries', (rules("$ck-absent", @{$o{absent}}))[0],
+	    $hit]) {
+		my ($what, $rules, $e) = @$case;
+		my $s = $server->($rules);
+		my $r = env_session($s, $e, message("$ck-$what"));
+		reply_is($r->{rcpt}[0], $o{code}, $o{esc},
+		    "$ck $what: refused by $by ($o{code} $o{esc})");
+		logged($s, ip => $e->{local}, check => $by, cmd => 'RCPT',
+		    code => $o{code}, esc => $o{esc},
+		    name => "$ck $what: the refusal is $by\'s");
+		not_delivered($s, "$ck-$what", "$ck $what: nothing delivered");
+		log_none($s, qr/check=\Q$ck\E /, "$ck $what: nothing logged by $ck");
+		stop_settled($s);
+	}
+
+	# no action setting: the compiler refuses one, the variable is ignored
+	for my $a ('off', 'warn') {
+		my $n = @{$o{rules}} + 1;
+		my $f = spew(tmp() . "/$ck-action-$a.rules", join('',
+		    map { "$_\n" } @{$o{rules}}, "set ${ck}_action $a"));
+		my ($code, $out) = run(argv => [build() . '/smtpfront-cdb', $f,
+		    tmp() . "/$ck-action-$a.cdb"], timeout => 10);
+		$tb->is_num($code, 100,
+		    "$ck no action setting: smtpfront-cdb refuses ${ck}_action $a");
+		$tb->like($out, qr/\Q$f\E:$n: unknown setting ${ck}_action/,
+		    "$ck no action setting: with file:line");
+	}
+	{
+		my $s = $server->($db, 'SMTPFRONT_' . uc($ck) . '_ACTION' => 'off');
+		$accepted->($s, 'action off', $hit);
+		logged($s, event => 'accept', check => $ck, rule => $rule,
+		    cmd => $at, name => "$ck action off: still logged as accept");
+		stop_settled($s);
+	}
+
+	# database unreadable or corrupt: 421 4.3.0 at connect
+	for my $bad (['wrong version', cdb_version($db)],
+	    ['truncated database', cdb_truncated($db)],
+	    ['a directory as database', tmp()]) {
+		my $s = $server->($bad->[1]);
+		refused_at_connect($s, "$ck $bad->[0]");
+		stop_settled($s);
+	}
+
+	# its lookup fails: not allowlisted (fails open), the refusal it
+	# would have skipped is downgraded; other entries still work
+	if (my $b = $o{broken}) {
+		my $s = $server->(cdb_break($db, $b->{key}));
+		my $r = env_session($s, $hit, message("$ck-broken"));
+		reply_is($r->{rcpt}[0], $o{dcode}, $o{desc},
+		    "$ck broken $b->{key}: not allowlisted (fails open); " .
+		    "$by\'s $o{code} $o{esc} becomes $o{dcode} $o{desc}");
+		logged($s, event => 'defer', check => $by, cmd => 'RCPT',
+		    code => $o{dcode}, esc => $o{desc}, downgraded => 1,
+		    name => "$ck broken lookup: logged downgraded=yes");
+		# (DATA after no recipient is the protocol's 554 5.5.1)
+		my @five = grep { $_ && $_->{code} =~ /^5/ }
+		    $r->{mail}, @{$r->{rcpt}};
+		$tb->ok(!@five, "$ck broken lookup: no 5xx to MAIL or RCPT") or
+		    $tb->diag(join("\n", map { $_->{last} } @five));
+		not_delivered($s, "$ck-broken", "$ck broken lookup: nothing delivered");
+		log_none($s, qr/accept check=\Q$ck\E /,
+		    "$ck broken lookup: no accept logged");
+		$accepted->($s, 'broken, another entry',
+		    envelope({ %{$o{hit}}, %{$b->{next}} }, '127.0.0.4'));
+		stop_settled($s);
+	}
+
+	# the checks it skips in warn mode: no header for the hit
+	if ($o{warned}) {
+		my $s = $server->($db, map { ('SMTPFRONT_' . uc($_) . '_ACTION',
+		    'warn') } @{$o{warned}});
+		my $msg = message("$ck-warned-hit");
+		my $r = env_session($s, $hit, $msg);
+		reply_is($r->{eod}, '250', '2.0.0', "$ck warn mode: the hit accepted");
+		delivered($s, $msg, "$ck warn mode: no header for the hit");
+		$msg = message("$ck-warned-miss");
+		$r = env_session($s, $miss, $msg);
+		reply_is($r->{eod}, '250', '2.0.0', "$ck warn mode: the miss accepted");
+		delivered($s, warn_header(@{$o{warned}}) . $msg,
+		    "$ck warn mode: X-Smtpfront-Warn: @{$o{warned}} for the miss");
+		stop_settled($s);
+	}
+
+	# refusals not held: the hit still accepted
+	{
+		my $s = $server->($db, SMTPFRONT_DELAY_REJECT => 'no');
+		$accepted->($s, 'delay_reject=no', $hit);
+		stop_settled($s);
+	}
 	return ($db, $src);
 }
 
