@@ -678,7 +678,8 @@ sub envelope {
 # The envelope the sink records for envelope e and recipients r.
 sub sink_env {
 	my ($e, @r) = @_;
-	return "MAIL FROM:<$e->{from}>\n" . join('', map { "RCPT TO:<$_>\n" } @r);
+	return "MAIL FROM:<$e->{from}>\n" .
+	    join('', map { "RCPT TO:<$_>\n" } @r);
 }
 
 # A session of envelope e with recipients r (default its own), and
@@ -728,8 +729,8 @@ sub swaks_from { return $_[0]{from} eq '' ? '<>' : $_[0]{from} }
 # Options:
 #   check      name (log field, SMTPFRONT_<CHECK>_ACTION)
 #   rules      every rule line (compiled as they are)
-#   rule       the rule= expected in the log: '-', a word, or "LINE<n>"
-#              for "<source>:<n>"
+#   rule       the rule= expected in the log: '-' (default), a word, or
+#              "LINE<n>" for "<source>:<n>"
 #   at         'RCPT' (default) or 'DATA': the command refused
 #   hit good   envelopes: local (127.0.0.2; good's default 127.0.0.3),
 #              helo ($GOOD), from ($FROM, '' for <>), rcpt (an address
@@ -748,13 +749,14 @@ sub swaks_from { return $_[0]{from} eq '' ? '<>' : $_[0]{from} }
 #   env        environment of every server; server: more options of
 #              start_tcpserver (tcpserver => [...], ip => ...)
 #   setup      called first; may return a hash of environment to add
-#              (a DNS server's address); teardown: called last
+#              (a DNS server's address); teardown: called last (if the
+#              test dies first, SF.pm's END stops what SF.pm started)
 # Returns the compiled database and its source.  A new check's test:
-#   my ($DB, $SRC) = lookup_suite(check => 'rhsbl', rule => 'LINE2',
-#       rules => ['list rcpt_domains example.test', 'list rhsbl bl.test'],
-#       hit => { from => 'x@listed.test' }, good => {},
+#   lookup_suite(check => 'rhsbl', rule => 'LINE2', rules =>
+#       ['list rcpt_domains example.test', 'list rhsbl bl.test'],
+#       hit => { from => 'x@listed.test' }, good => {}, text => qr/listed/,
 #       code => '554', esc => '5.7.1', dcode => '451', desc => '4.7.1',
-#       text => qr/listed/, reason => 'listed', setup => \&dns_start);
+#       setup => \&dns_start, teardown => \&dns_stop);
 sub lookup_suite {
 	my (%o) = @_;
 	my $ck = $o{check};
@@ -802,10 +804,12 @@ sub lookup_suite {
 	};
 	my $logre = sub {
 		my ($ev, $code, $esc) = @_;
-		return qr/: \Q$ev\E check=\Q$ck\E rule=\Q$rule\E cmd=\Q$at\E helo=\Q$hit->{helo}\E from=<\Q$hit->{from}\E> / .
+		return ": \Q$ev\E check=\Q$ck\E rule=\Q$rule\E cmd=\Q$at\E " .
+		    "helo=\Q$hit->{helo}\E from=<\Q$hit->{from}\E> " .
 		    ($at eq 'RCPT' ? "rcpt=<\Q$hr[-1]\E> " : '.*') .
 		    "code=\Q$code\E esc=\Q$esc\E" .
-		    (defined $o{reason} ? " reason=\"\Q$o{reason}\E\"" : '');
+		    (defined $o{reason} ? " reason=\"\Q$o{reason}\E\""
+		    : '(?: reason="[^"]*")?');
 	};
 
 	# hit: refused; postmaster and abuse; the transaction goes on
@@ -815,6 +819,7 @@ sub lookup_suite {
 		my @tried = $at eq 'RCPT' ? (@hr, @pa, @next) : @hr;
 		my $r = env_session($s, $hit, $msg, @tried);
 		my $ref = $refusal->($r);
+		reply_is($r->{mail}, '250', '2.1.0', "$ck hit: MAIL accepted");
 		reply_is($ref, $o{code}, $o{esc},
 		    "$ck hit: $at gets $o{code} $o{esc}");
 		$tb->like($ref->{last} // '', $o{text}, "$ck hit: the reply text");
@@ -924,7 +929,7 @@ sub lookup_suite {
 			    "built-in default refuses ($o{code} $o{esc} at $at)");
 			not_delivered($s, "$ck-absent-$what",
 			    "$ck $what: nothing delivered");
-			logged($s, check => $ck, cmd => $at, code => $o{code},
+			logged($s, ip => $hit->{local}, check => $ck, cmd => $at, code => $o{code},
 			    esc => $o{esc}, name => "$ck $what: logged");
 		} else {
 			reply_is($r->{eod}, '250', '2.0.0',
@@ -984,8 +989,10 @@ sub lookup_suite {
 		}
 		my $n = $closed ? 2 : 1;
 		my @l = wait_log($s, qr/ defer check=\Q$ck\E /, 5, $n);
-		$tb->is_num(scalar(@l), $n, "$ck broken lookup: $n defer logged");
-		$tb->like($l[0] // '', qr/ rcpt=<\Q$b->{rcpt}\E> code=\Q$o{dcode}\E esc=\Q$o{desc}\E reason="rules database error"$/,
+		$tb->is_num(scalar(@l), $n, "$ck broken lookup: $n defer line(s) logged");
+		my $why = " rcpt=<\Q$b->{rcpt}\E> code=\Q$o{dcode}\E " .
+		    "esc=\Q$o{desc}\E reason=\"rules database error\"\$";
+		$tb->like($l[0] // '', qr/$why/,
 		    "$ck broken lookup: the defer says why, and is no downgrade")
 		    if $closed;
 		my $re = $logre->('defer', $o{dcode}, $o{desc});
@@ -1007,7 +1014,7 @@ sub lookup_suite {
 		    'after a failed lookup');
 		reply_is($r->{rcpt}[-1], '250', '2.1.5',
 		    "$ck downgrade: $next[0] accepted") if @next;
-		logged($s, event => 'defer', check => $ck, rule => $rule,
+		logged($s, ip => $hit->{local}, event => 'defer', check => $ck, rule => $rule,
 		    cmd => $at, code => $o{dcode}, esc => $o{desc},
 		    downgraded => 1, name => "$ck downgrade: logged downgraded=yes");
 		$msg = message("$ck-downgrade-good");
@@ -1022,7 +1029,7 @@ sub lookup_suite {
 		reply_is($got, '421', '4.7.0',
 		    "$ck downgrade: drop after a failed lookup says 421 4.7.0");
 		$tb->ok($c->closed(5), "$ck downgrade: drop: connection closed");
-		logged($s, event => 'drop', check => $ck, cmd => $at, code => 421,
+		logged($s, ip => $hit->{local}, event => 'drop', check => $ck, cmd => $at, code => 421,
 		    esc => '4.7.0', downgraded => 1,
 		    name => "$ck downgrade: drop logged downgraded=yes");
 		stop_settled($s);
@@ -1044,7 +1051,7 @@ sub lookup_suite {
 			delivered($s, warn_header($ck) . $msg,
 			    "$ck $w: delivered with X-Smtpfront-Warn: $ck, " .
 			    'byte for byte', env => sink_env($hit, @hr, @next));
-			logged($s, event => 'warn', check => $ck, rule => $wrule,
+			logged($s, ip => $hit->{local}, event => 'warn', check => $ck, rule => $wrule,
 			    cmd => $at, name => "$ck $w: log warn check=$ck cmd=$at");
 			log_none($s, qr/ (?:reject|defer|drop) check=/,
 			    "$ck $w: no refusal logged");
@@ -1060,7 +1067,7 @@ sub lookup_suite {
 			} else {
 				not_delivered($s, "$ck-$w", "$ck $w: nothing delivered");
 			}
-			logged($s, check => $ck, rule => $wrule, cmd => $at,
+			logged($s, ip => $hit->{local}, check => $ck, rule => $wrule, cmd => $at,
 			    code => $o{code}, esc => $o{esc},
 			    name => "$ck $w: logged as a reject");
 			log_none($s, qr/ warn check=/, "$ck $w: no warn line");
@@ -1078,7 +1085,7 @@ sub lookup_suite {
 		    "$ck defer: $o{dcode} $o{desc} at $at");
 		reply_is($r->{rcpt}[@hr + $_], '250', '2.1.5',
 		    "$ck defer: $more[$_] still accepted") for 0 .. $#more;
-		logged($s, event => 'defer', check => $ck, rule => $rule,
+		logged($s, ip => $hit->{local}, event => 'defer', check => $ck, rule => $rule,
 		    cmd => $at, code => $o{dcode}, esc => $o{desc},
 		    name => "$ck defer: logged");
 		stop_settled($s);
@@ -1087,7 +1094,7 @@ sub lookup_suite {
 		my ($c, $got) = $by_hand->($s);
 		reply_is($got, $o{code}, $o{esc}, "$ck drop: $o{code} $o{esc}");
 		$tb->ok($c->closed(5), "$ck drop: connection closed");
-		logged($s, event => 'drop', check => $ck, rule => $rule,
+		logged($s, ip => $hit->{local}, event => 'drop', check => $ck, rule => $rule,
 		    cmd => $at, code => $o{code}, esc => $o{esc},
 		    name => "$ck drop: logged");
 		$tb->is_num(scalar(sink_messages($s->{sinkdir})), 0,
@@ -1140,7 +1147,8 @@ sub lookup_suite {
 # miss (envelopes, see envelope()), by code esc dcode desc (the refusal
 # the hit would get without the list, and its 4xx form), absent (rule
 # lines), broken ({ key => database key, next => envelope changes of
-# another entry }), warned (the checks skipped, in header order), env.
+# another entry }), warned (the checks skipped, in header order), env,
+# server, setup, teardown (as in lookup_suite).
 # Returns the compiled database and its source.  For example:
 #   allow_suite(check => 'allow_helo', rules => \@R, rule => 'LINE2',
 #       at => 'RCPT', hit => { helo => 'ok.test' }, miss => {},
@@ -1152,12 +1160,17 @@ sub allow_suite {
 	my $ck = $o{check};
 	my $at = $o{at};
 	my %env = %{$o{env} || {}};
+	if ($o{setup}) {
+		my $e = $o{setup}->();
+		%env = (%env, %$e) if ref($e) eq 'HASH';
+	}
 	my ($db, $src) = rules($ck, @{$o{rules}});
 	my $rule = $o{rule} // '-';
 	$rule = "$src:$1" if $rule =~ /^LINE(\d+)$/;
 	my $server = sub {
 		my ($rules, %e) = @_;
-		return start_tcpserver(rules => $rules, env => { %env, %e });
+		return start_tcpserver(%{$o{server} || {}}, rules => $rules,
+		    env => { %env, %e });
 	};
 	my $hit = envelope($o{hit}, '127.0.0.2');
 	my $miss = envelope($o{miss}, '127.0.0.3');
@@ -1183,7 +1196,7 @@ sub allow_suite {
 	{
 		my $s = $server->($db);
 		$accepted->($s, 'hit', $hit);
-		my $l = logged($s, event => 'accept', check => $ck, rule => $rule,
+		my $l = logged($s, ip => $hit->{local}, event => 'accept', check => $ck, rule => $rule,
 		    cmd => $at,
 		    name => "$ck hit: log accept check=$ck rule=$rule cmd=$at");
 		$tb->like($l, qr/ \Q$addr\E$/, "$ck hit: the log names $addr");
@@ -1233,7 +1246,7 @@ sub allow_suite {
 	{
 		my $s = $server->($db, 'SMTPFRONT_' . uc($ck) . '_ACTION' => 'off');
 		$accepted->($s, 'action off', $hit);
-		logged($s, event => 'accept', check => $ck, rule => $rule,
+		logged($s, ip => $hit->{local}, event => 'accept', check => $ck, rule => $rule,
 		    cmd => $at, name => "$ck action off: still logged as accept");
 		stop_settled($s);
 	}
@@ -1255,7 +1268,7 @@ sub allow_suite {
 		reply_is($r->{rcpt}[0], $o{dcode}, $o{desc},
 		    "$ck broken $b->{key}: not allowlisted (fails open); " .
 		    "$by\'s $o{code} $o{esc} becomes $o{dcode} $o{desc}");
-		logged($s, event => 'defer', check => $by, cmd => 'RCPT',
+		logged($s, ip => $hit->{local}, event => 'defer', check => $by, cmd => 'RCPT',
 		    code => $o{dcode}, esc => $o{desc}, downgraded => 1,
 		    name => "$ck broken lookup: logged downgraded=yes");
 		# (DATA after no recipient is the protocol's 554 5.5.1)
@@ -1293,6 +1306,7 @@ sub allow_suite {
 		$accepted->($s, 'delay_reject=no', $hit);
 		stop_settled($s);
 	}
+	$o{teardown}->() if $o{teardown};
 	return ($db, $src);
 }
 
