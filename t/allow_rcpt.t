@@ -6,7 +6,8 @@
 # do not apply to it; relay control does.  The log says "accept
 # check=allow_rcpt rule=file:line".  No action setting: an absent list
 # allows nothing.  A failed lookup passes (fails open) and sets the
-# downgrade rule.
+# downgrade rule.  The cases the allowlists share are in
+# Policy::allow_suite.
 use strict;
 use warnings;
 use FindBin;
@@ -19,7 +20,20 @@ my $DESK = 'abuse-desk@example.test';
 my @RULES = ('list rcpt_domain example.test', "list allow_rcpt $DESK",
     'list allow_rcpt @abuse.example.test', 'list allow_rcpt abuse-desk@other.test',
     'list rcpt_domain abuse.example.test', 'list rcpt_users user@example.test');
-my ($DB, $SRC) = rules('allow-rcpt', @RULES);
+my ($DB, $SRC) = allow_suite(
+	check => 'allow_rcpt',
+	rules => \@RULES,
+	rule => 'LINE2',
+	at => 'RCPT',
+	hit => { rcpt => $DESK },
+	miss => { rcpt => 'abuse-des@example.test' },
+	by => 'rcpt_users',
+	code => '550', esc => '5.1.1', dcode => '450', desc => '4.1.1',
+	absent => [grep { !/allow_rcpt/ } @RULES],
+	broken => { key => "l:allow_rcpt:$DESK",
+	    next => { rcpt => 'anyone@abuse.example.test' } },
+	warned => ['rcpt_users'],
+);
 
 sub server { return start_tcpserver(rules => $DB, @_) }
 
@@ -37,9 +51,6 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 	reply_is($r->{eod}, '250', '2.0.0', 'hit: message accepted');
 	delivered($s, $msg, 'hit: arrived byte for byte, for the allowlisted recipient only',
 	    env => "MAIL FROM:<$FROM>\nRCPT TO:<$DESK>\n");
-	my $l = logged($s, event => 'accept', check => 'allow_rcpt', rule => "$SRC:2",
-	    cmd => 'RCPT', name => 'hit: log accept check=allow_rcpt rule=file:2 cmd=RCPT');
-	like($l, qr/ rcpt=<\Q$DESK\E>$/, 'hit: the log names the recipient');
 	logged($s, check => 'helo_list', cmd => 'RCPT', code => 550, esc => '5.7.1',
 	    name => 'hit: the held refusal logged for the other recipient');
 	logged($s, check => 'rcpt_domain', cmd => 'RCPT', code => 550, esc => '5.7.1',
@@ -101,76 +112,22 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 	}
 	log_none($s, qr/ 127\.0\.2\.\d: accept check=allow_rcpt /,
 	    'not allowlisted: no accept logged');
-	load_ok($s, tag => 'allow-rcpt-load', rcpt => $DESK);
 	stop_settled($s);
 }
 
-# --- rules key absent; no action setting ------------------------------------------------
+# --- a failed lookup: a refusal held from the greeting is downgraded -------------------
 {
-	my ($db) = rules('allow-rcpt-none', grep { !/allow_rcpt/ } @RULES);
-	my $s = start_tcpserver(rules => $db);
-	my $r = session(server => $s, helo => $GOOD, from => $FROM, rcpts => [$DESK]);
-	reply_is($r->{rcpt}[0], '550', '5.1.1',
-	    'no allow_rcpt list: the recipient is refused by rcpt_users');
-	log_none($s, qr/check=allow_rcpt /, 'no allow_rcpt list: nothing logged by it');
-	stop_settled($s);
-
-	my $src = spew(tmp() . '/allow-rcpt-action.rules',
-	    "list allow_rcpt $DESK\nset allow_rcpt_action warn\n");
-	my ($code, $out) = run(argv => [build() . '/smtpfront-cdb', $src,
-	    tmp() . '/allow-rcpt-action.cdb'], timeout => 10);
-	is($code, 100, 'no action setting: smtpfront-cdb refuses allow_rcpt_action');
-	like($out, qr/\Q$src\E:2: unknown setting allow_rcpt_action/,
-	    'no action setting: with file:line');
-	$s = server(env => { SMTPFRONT_ALLOW_RCPT_ACTION => 'off' });
-	$r = session(server => $s, helo => 'localhost', from => $FROM, rcpts => [$DESK]);
-	reply_is($r->{rcpt}[0], '250', '2.1.5',
-	    'no action setting: SMTPFRONT_ALLOW_RCPT_ACTION changes nothing');
-	stop_settled($s);
-}
-
-# --- database unreadable or corrupt; a failed lookup fails open -------------------------
-{
-	for my $bad (['wrong version', cdb_version($DB)], ['truncated', cdb_truncated($DB)],
-	    ['a directory', tmp()]) {
-		my $s = start_tcpserver(rules => $bad->[1]);
-		refused_at_connect($s, "database: $bad->[0]");
-		stop_settled($s);
-	}
 	my $s = start_tcpserver(rules => cdb_break($DB, "l:allow_rcpt:$DESK"));
-	my $r = session(server => $s, helo => $GOOD, from => $FROM, rcpts => [$DESK]);
-	reply_is($r->{rcpt}[0], '450', '4.1.1',
-	    'broken lookup: not allowlisted (fails open); rcpt_users\'s 550 5.1.1 ' .
-	    'becomes 450 4.1.1');
-	logged($s, event => 'defer', check => 'rcpt_users', cmd => 'RCPT', code => 450,
-	    esc => '4.1.1', downgraded => 1, name => 'broken lookup: logged downgraded=yes');
-	log_none($s, qr/accept check=allow_rcpt /, 'broken lookup: no accept logged');
-	$r = session(server => $s, local => '127.0.0.3', helo => 'localhost', from => $FROM,
+	my $r = session(server => $s, local => '127.0.0.3', helo => 'localhost', from => $FROM,
 	    rcpts => [$DESK]);
 	reply_is($r->{rcpt}[0], '450', '4.7.1',
 	    'broken lookup: the held helo_list refusal comes as 450 4.7.1');
 	my $msg = message('allow-rcpt-broken-other');
 	$r = session(server => $s, local => '127.0.0.4', helo => 'localhost', from => $FROM,
 	    rcpts => ['anyone@abuse.example.test'], msg => $msg);
-	reply_is($r->{eod}, '250', '2.0.0', 'broken lookup: another entry still allowlists');
+	reply_is($r->{eod}, '250', '2.0.0',
+	    'broken lookup: another entry still allowlists despite the held refusal');
 	delivered($s, $msg, 'broken lookup: arrived byte for byte');
-	stop_settled($s);
-}
-
-# --- warn mode of the checks it skips --------------------------------------------------
-{
-	my $s = server(env => { SMTPFRONT_RCPT_USERS_ACTION => 'warn' });
-	my $msg = message('allow-rcpt-warn-desk');
-	my $r = session(server => $s, helo => $GOOD, from => $FROM, rcpts => [$DESK],
-	    msg => $msg);
-	reply_is($r->{eod}, '250', '2.0.0', 'warn mode: the allowlisted recipient');
-	delivered($s, $msg, 'warn mode: no header for the allowlisted recipient');
-	$msg = message('allow-rcpt-warn-other');
-	$r = session(server => $s, local => '127.0.0.3', helo => $GOOD, from => $FROM,
-	    rcpts => ['nobody@example.test'], msg => $msg);
-	reply_is($r->{eod}, '250', '2.0.0', 'warn mode: an unknown user accepted');
-	delivered($s, warn_header('rcpt_users') . $msg,
-	    'warn mode: X-Smtpfront-Warn: rcpt_users for the unknown user');
 	stop_settled($s);
 }
 

@@ -8,7 +8,8 @@
 # allowlisted clients too; its action warn is taken as reject (no open
 # relay by mistake).  No rcpt_domain list: relay for nobody (a
 # recipient without a domain is local).  A failed lookup defers with
-# 450 4.7.1 (fails closed).
+# 450 4.7.1 (fails closed).  The cases every RCPT-time check shares are
+# in Policy::lookup_suite.
 use strict;
 use warnings;
 use FindBin;
@@ -18,45 +19,31 @@ use SF;
 use Policy;
 
 my @RULES = ('list rcpt_domain example.test', 'list rcpt_domain .sub.example.test');
-my ($DB, $SRC) = rules('domain', @RULES);
+my ($DB, $SRC) = lookup_suite(
+	check => 'rcpt_domain',
+	rules => \@RULES,
+	hit => { rcpt => 'user@other.test' },
+	good => {},
+	next => $RCPT,
+	exempt => 0,
+	code => '550', esc => '5.7.1', dcode => '450', desc => '4.7.1',
+	text => qr/Relaying denied/, reason => 'not our domain',
+	broken => { key => 'l:rcpt_domain:example.test', rcpt => $RCPT,
+	    next => 'user@a.sub.example.test' },
+	warn => 'reject',
+);
 
 sub server { return start_tcpserver(rules => $DB, @_) }
 
-# --- hit: refused at its RCPT; the transaction goes on --------------------------------
+# --- a refusal held from the greeting does not come first: relay control does ---------
 {
 	my $s = server();
-	my $msg = message('domain-hit');
-	my $r = session(server => $s, helo => $GOOD, from => $FROM,
-	    rcpts => ['user@other.test', 'postmaster@other.test', 'abuse@other.test',
-	    $RCPT], msg => $msg);
-	reply_is($r->{rcpt}[0], '550', '5.7.1', 'hit: user@other.test: 550 5.7.1');
-	like($r->{rcpt}[0]{last}, qr/Relaying denied/, 'hit: the reply text');
-	reply_is($r->{rcpt}[1], '550', '5.7.1', 'hit: postmaster@other.test refused too');
-	reply_is($r->{rcpt}[2], '550', '5.7.1', 'hit: abuse@other.test refused too');
-	reply_is($r->{rcpt}[3], '250', '2.1.5', 'hit: our recipient next is accepted');
-	reply_is($r->{eod}, '250', '2.0.0', 'hit: message accepted');
-	delivered($s, $msg, 'hit: arrived byte for byte, for our recipient only',
-	    env => "MAIL FROM:<$FROM>\nRCPT TO:<$RCPT>\n");
-	my @l = wait_log($s, qr/ reject check=rcpt_domain /, 5, 3);
-	is(scalar(@l), 3, 'hit: one log line per refused recipient');
-	like($l[0] // '', qr/: reject check=rcpt_domain rule=builtin cmd=RCPT helo=\Q$GOOD\E from=<\Q$FROM\E> rcpt=<user\@other\.test> code=550 esc=5\.7\.1 reason="not our domain"$/,
-	    'hit: log reject check=rcpt_domain rule=builtin cmd=RCPT ... code=550 esc=5.7.1');
-	is(sink_log($s->{sinkdir}) ? scalar(grep { /other\.test/ } sink_log($s->{sinkdir})) : 0,
-	    0, 'hit: the child never heard of other.test');
-
-	# a refusal held from the greeting does not come first: relay control does
-	$r = session(server => $s, local => '127.0.0.3', helo => 'localhost',
+	my $r = session(server => $s, local => '127.0.0.3', helo => 'localhost',
 	    from => $FROM, rcpts => ['user@other.test', $RCPT]);
 	reply_is($r->{rcpt}[0], '550', '5.7.1', 'held helo_list refusal: relay control first');
 	reply_is($r->{rcpt}[1], '550', '5.7.1', 'held helo_list refusal: then the held one');
 	logged($s, ip => '127.0.0.3', check => 'rcpt_domain', cmd => 'RCPT',
 	    code => 550, esc => '5.7.1', name => 'held refusal: the first is rcpt_domain\'s');
-
-	my ($code, $out) = swaks_send(server => $s, to => 'someone@other.test',
-	    tag => 'domain-swaks-hit');
-	is($code, 24, 'hit: swaks exits 24');
-	like($out, qr/^<\*\* 550 5\.7\.1 /m, 'hit: swaks saw 550 5.7.1');
-	not_delivered($s, 'domain-swaks-hit', 'hit: nothing delivered for swaks');
 	stop_settled($s);
 }
 
@@ -86,7 +73,6 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 	}
 	log_none($s, qr/ 127\.0\.2\.1: \w+ check=rcpt_domain /,
 	    'our domains: nothing logged by rcpt_domain');
-	load_ok($s, tag => 'domain-load');
 	stop_settled($s);
 }
 
@@ -140,112 +126,6 @@ sub server { return start_tcpserver(rules => $DB, @_) }
 		    env => "MAIL FROM:<$FROM>\nRCPT TO:<postmaster>\n");
 		stop_settled($s);
 	}
-}
-
-# --- database unreadable or corrupt; a failed lookup defers ---------------------------------
-{
-	for my $bad (['wrong version', cdb_version($DB)], ['truncated', cdb_truncated($DB)],
-	    ['a directory', tmp()]) {
-		my $s = start_tcpserver(rules => $bad->[1]);
-		refused_at_connect($s, "database: $bad->[0]");
-		stop_settled($s);
-	}
-	my $s = start_tcpserver(rules => cdb_break($DB, 'l:rcpt_domain:example.test'));
-	my $msg = message('domain-broken');
-	my $r = session(server => $s, helo => $GOOD, from => $FROM,
-	    rcpts => [$RCPT, 'user@a.sub.example.test', 'user@other.test'], msg => $msg);
-	reply_is($r->{rcpt}[0], '450', '4.7.1',
-	    'broken l:rcpt_domain:example.test: 450 4.7.1 (fails closed)');
-	reply_is($r->{rcpt}[1], '250', '2.1.5',
-	    'broken lookup: a domain whose lookup works is accepted');
-	reply_is($r->{rcpt}[2], '450', '4.7.1',
-	    'broken lookup: a later reject (other.test) becomes 450 4.7.1');
-	reply_is($r->{eod}, '250', '2.0.0', 'broken lookup: message accepted');
-	delivered($s, $msg, 'broken lookup: arrived byte for byte',
-	    env => "MAIL FROM:<$FROM>\nRCPT TO:<user\@a.sub.example.test>\n");
-	my @l = wait_log($s, qr/ defer check=rcpt_domain /, 5, 2);
-	is(scalar(@l), 2, 'broken lookup: two defers logged');
-	like($l[0] // '', qr/ rcpt=<\Q$RCPT\E> code=450 esc=4\.7\.1 reason="rules database error"$/,
-	    'broken lookup: the defer says why, and is no downgrade');
-	like($l[1] // '', qr/ rcpt=<user\@other\.test> code=450 esc=4\.7\.1 reason="not our domain" downgraded=yes$/,
-	    'broken lookup: the later reject is logged downgraded=yes');
-	stop_settled($s);
-}
-
-# --- the downgrade rule ---------------------------------------------------------------
-{
-	my ($db) = rules('domain-allowip', @RULES, 'list allow_ip 192.0.2.99');
-	my $s = start_tcpserver(rules => cdb_break($db, 'n:allow_ip'));
-	my $r = session(server => $s, helo => $GOOD, from => $FROM,
-	    rcpts => ['user@other.test', $RCPT]);
-	reply_is($r->{rcpt}[0], '450', '4.7.1',
-	    'downgrade: 550 5.7.1 becomes 450 4.7.1 after a failed lookup');
-	reply_is($r->{rcpt}[1], '250', '2.1.5', 'downgrade: our recipient accepted');
-	logged($s, event => 'defer', check => 'rcpt_domain', rule => '-', cmd => 'RCPT',
-	    code => 450, esc => '4.7.1', downgraded => 1,
-	    name => 'downgrade: logged downgraded=yes');
-	stop_settled($s);
-	$s = start_tcpserver(rules => cdb_break($db, 'n:allow_ip'),
-	    env => { SMTPFRONT_RCPT_DOMAIN_ACTION => 'drop' });
-	my $c = client(server => $s, local => '127.0.0.2');
-	$c->start($GOOD);
-	$c->cmd("MAIL FROM:<$FROM>");
-	$r = $c->cmd('RCPT TO:<user@other.test>');
-	reply_is($r, '421', '4.7.0', 'downgrade: drop after a failed lookup says 421 4.7.0');
-	ok($c->closed(5), 'downgrade: drop: connection closed');
-	logged($s, event => 'drop', check => 'rcpt_domain', cmd => 'RCPT', code => 421,
-	    esc => '4.7.0', downgraded => 1, name => 'downgrade: drop logged downgraded=yes');
-	stop_settled($s);
-}
-
-# --- warn mode (none), the actions defer, drop and off; delay_reject changes nothing -----
-{
-	# relay control has no warn mode: that would be an open relay
-	my $s = server(env => { SMTPFRONT_RCPT_DOMAIN_ACTION => 'warn' });
-	my $msg = message('domain-warn');
-	my $r = session(server => $s, helo => $GOOD, from => $FROM,
-	    rcpts => ['user@other.test', $RCPT], msg => $msg);
-	reply_is($r->{rcpt}[0], '550', '5.7.1', 'warn: relaying is still refused (550 5.7.1)');
-	reply_is($r->{rcpt}[1], '250', '2.1.5', 'warn: our recipient accepted');
-	delivered($s, $msg, 'warn: the message arrived for our recipient only, no header',
-	    env => "MAIL FROM:<$FROM>\nRCPT TO:<$RCPT>\n");
-	logged($s, check => 'rcpt_domain', rule => '-', cmd => 'RCPT', code => 550,
-	    esc => '5.7.1', name => 'warn: logged as a reject');
-	log_none($s, qr/ warn check=/, 'warn: no warn line');
-	stop_settled($s);
-
-	$s = server(env => { SMTPFRONT_RCPT_DOMAIN_ACTION => 'defer' });
-	$r = session(server => $s, helo => $GOOD, from => $FROM,
-	    rcpts => ['user@other.test', $RCPT]);
-	reply_is($r->{rcpt}[0], '450', '4.7.1', 'defer: 450 4.7.1');
-	reply_is($r->{rcpt}[1], '250', '2.1.5', 'defer: our recipient accepted');
-	logged($s, event => 'defer', check => 'rcpt_domain', rule => '-', cmd => 'RCPT',
-	    code => 450, esc => '4.7.1', name => 'defer: logged');
-	stop_settled($s);
-
-	$s = server(env => { SMTPFRONT_RCPT_DOMAIN_ACTION => 'drop' });
-	my $c = client(server => $s, local => '127.0.0.2');
-	$c->start($GOOD);
-	$c->cmd("MAIL FROM:<$FROM>");
-	reply_is($c->cmd('RCPT TO:<user@other.test>'), '550', '5.7.1', 'drop: 550 5.7.1');
-	ok($c->closed(5), 'drop: connection closed');
-	logged($s, event => 'drop', check => 'rcpt_domain', cmd => 'RCPT', code => 550,
-	    esc => '5.7.1', name => 'drop: logged');
-	stop_settled($s);
-
-	$s = server(env => { SMTPFRONT_RCPT_DOMAIN_ACTION => '' });
-	$msg = message('domain-off');
-	$r = session(server => $s, helo => $GOOD, from => $FROM,
-	    rcpts => ['user@other.test'], msg => $msg);
-	reply_is($r->{eod}, '250', '2.0.0', 'off: relaying (the administrator said so)');
-	delivered($s, $msg, 'off: delivered without a header');
-	log_none($s, qr/check=rcpt_domain /, 'off: nothing logged');
-	stop_settled($s);
-
-	$s = server(env => { SMTPFRONT_DELAY_REJECT => 'no' });
-	$r = session(server => $s, helo => $GOOD, from => $FROM, rcpts => ['user@other.test']);
-	reply_is($r->{rcpt}[0], '550', '5.7.1', 'delay_reject=no: the same 550 5.7.1 at RCPT');
-	stop_settled($s);
 }
 
 # --- over-long input ---------------------------------------------------------------

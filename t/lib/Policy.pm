@@ -23,6 +23,10 @@
 #   stop_settled($s)            SF::stop once the sessions have ended
 #   held_suite(%o)              the cases every check whose refusal is
 #                               held until RCPT shares (see there)
+#   lookup_suite(%o)            the cases every check refused at RCPT
+#                               or DATA shares (see there)
+#   allow_suite(%o)             the cases the allowlists of MAIL and
+#                               RCPT share (see there)
 #
 # Every wait is bounded; nothing here starts a process that SF.pm does
 # not stop.
@@ -38,8 +42,8 @@ use SF;
 our @EXPORT = qw(
     rules cdb_break cdb_version cdb_truncated message stuff session
     delivered not_delivered load_ok log_one log_none refused_at_connect
-    warn_header summary_of logged swaks_send held_suite stop_settled
-    action_rule
+    warn_header summary_of logged swaks_send held_suite lookup_suite
+    allow_suite stop_settled action_rule
     $FROM $RCPT $GOOD
 );
 
@@ -669,6 +673,656 @@ sub held_suite {
 		reply_is($c->cmd('QUIT'), '221', '2.0.0', "$ck re-decide: QUIT");
 		stop_settled($s);
 	}
+	return ($db, $src);
+}
+
+# The envelopes of lookup_suite and allow_suite: local (the client
+# address), helo ($GOOD), from ($FROM; '' for <>), rcpt (an address or a
+# list; $RCPT); rcpts is the list.
+sub envelope {
+	my ($e, $local) = @_;
+	my %e = (local => $local, helo => $GOOD, from => $FROM, %{$e || {}});
+	$e{rcpt} //= $RCPT;
+	$e{rcpts} = ref($e{rcpt}) ? [@{$e{rcpt}}] : [$e{rcpt}];
+	return \%e;
+}
+
+# The envelope the sink records for envelope e and recipients r.
+sub sink_env {
+	my ($e, @r) = @_;
+	return "MAIL FROM:<$e->{from}>\n" .
+	    join('', map { "RCPT TO:<$_>\n" } @r);
+}
+
+# A session of envelope e with recipients r (default its own), and
+# message msg if defined.
+sub env_session {
+	my ($s, $e, $msg, @r) = @_;
+	return session(server => $s, local => $e->{local}, helo => $e->{helo},
+	    from => $e->{from}, rcpts => @r ? \@r : $e->{rcpts}, msg => $msg);
+}
+
+# swaks wants <> for the null sender.
+sub swaks_from { return $_[0]{from} eq '' ? '<>' : $_[0]{from} }
+
+
+# lookup_suite: the cases every check refused at RCPT or DATA shares,
+# whether its hit comes from a lookup of the recipient (rcpt_users,
+# rcpt_domain), of the client or sender at that command (the DNS lists,
+# RHSBL, greylisting) or from the transaction (bounce_multi).  Cases,
+# each against the real binary under tcpserver, with the sink as child:
+#   hit         refused at "at" with code esc and the text; exactly one
+#               reject line (three with exempt 0) naming the check, the
+#               rule, cmd, helo, from, rcpt, code, esc, reason; postmaster@
+#               and abuse@ of the hit domain still accepted (exempt 1) or
+#               refused alike (exempt 0); the next recipient accepted;
+#               the child never hears of a refused one; the message
+#               arrives byte for byte for the accepted ones only; the
+#               session summary; swaks refused the same way
+#   no hit      good's envelope delivered byte for byte, swaks too, an
+#               smtp-source load untouched; nothing logged by the check
+#   absent      rules without the check's entries (absent), and no
+#               database at all (nodb): the hit envelope is delivered,
+#               nothing logged by the check
+#   corrupt     wrong version, truncated, a directory: 421 4.3.0 at
+#               connect, no child started
+#   broken      one lookup of the check fails (broken): the documented
+#               defer, dcode desc with reason="rules database error"
+#               (fails closed) or a pass (fails open); never a 5xx; a
+#               later hit in that session downgraded; refused mail never
+#               delivered
+#   downgrade   allow_ip's lookup fails at connect: the hit is dcode desc,
+#               logged as defer ... downgraded=yes; drop says 421 4.7.0
+#   warn        from the variable and from "set CHECK_action warn":
+#               delivered with X-Smtpfront-Warn and a warn line (warn
+#               'reject': the action warn is taken as reject, no warn line)
+#   defer drop off delay_reject=no   the actions, and the same reply
+#               when refusals are not held
+# Options:
+#   check      name (log field, SMTPFRONT_<CHECK>_ACTION)
+#   rules      every rule line (compiled as they are)
+#   rule       the rule= expected in the log: '-' (default), a word, or
+#              "LINE<n>" for "<source>:<n>"
+#   at         'RCPT' (default) or 'DATA': the command refused
+#   hit good   envelopes: local (127.0.0.2; good's default 127.0.0.3),
+#              helo ($GOOD), from ($FROM, '' for <>), rcpt (an address
+#              or a list; $RCPT)
+#   next       a recipient tried after the hit and accepted (RCPT only)
+#   exempt     1 (default): postmaster and abuse pass despite the hit
+#   code esc   the reply; dcode desc its 4xx form; text its regexp;
+#   reason     the log's reason="..."
+#   absent     rule lines without the check's entries; nodb: envelope
+#              changes under which the hit passes with no database, or
+#              is still refused with nodb_refused 1 (a built-in default)
+#   broken     { key => database key, rcpt => a recipient whose lookup
+#              reads it, next => one that still passes, fails => 'closed'
+#              or 'open' }
+#   warn       'header' (default) or 'reject'
+#   env        environment of every server; server: more options of
+#              start_tcpserver (tcpserver => [...], ip => ...)
+#   setup      called first; may return a hash of environment to add
+#              (a DNS server's address); teardown: called last (if the
+#              test dies first, SF.pm's END stops what SF.pm started)
+# Returns the compiled database and its source.  A new check's test:
+#   lookup_suite(check => 'rhsbl', rule => 'LINE2', rules =>
+#       ['list rcpt_domain example.test', 'list rhsbl bl.test'],
+#       hit => { from => 'x@listed.test' }, good => {}, text => qr/listed/,
+#       code => '554', esc => '5.7.1', dcode => '451', desc => '4.7.1',
+#       setup => \&dns_start, teardown => \&dns_stop);
+sub lookup_suite {
+	my (%o) = @_;
+	my $ck = $o{check};
+	my $at = $o{at} // 'RCPT';
+	my $exempt = $o{exempt} // 1;
+	my $warn = $o{warn} // 'header';
+	my %env = %{$o{env} || {}};
+	if ($o{setup}) {
+		my $e = $o{setup}->();
+		%env = (%env, %$e) if ref($e) eq 'HASH';
+	}
+	my ($db, $src) = rules($ck, @{$o{rules}});
+	my $rule = $o{rule} // '-';
+	$rule = "$src:$1" if $rule =~ /^LINE(\d+)$/;
+	my $var = 'SMTPFRONT_' . uc($ck) . '_ACTION';
+	my $server = sub {
+		my ($rules, %e) = @_;
+		return start_tcpserver(%{$o{server} || {}},
+		    (defined $rules ? (rules => $rules) : ()),
+		    env => { %env, %e });
+	};
+	my $hit = envelope($o{hit}, '127.0.0.2');
+	my $good = envelope($o{good}, '127.0.0.3');
+	my @hr = @{$hit->{rcpts}};
+	my $dom = $hr[-1] =~ /\@([^@]+)\z/ ? $1 : 'example.test';
+	my @pa = ("postmaster\@$dom", "abuse\@$dom");
+	my @next = $at eq 'RCPT' && defined $o{next} ? ($o{next}) : ();
+	my $tb = Test::More->builder;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+	# the reply to the refused command: the last hit recipient or DATA
+	my $refusal = sub {
+		my ($r) = @_;
+		return $at eq 'DATA' ? $r->{data} : $r->{rcpt}[$#hr];
+	};
+	# hit refused by hand up to the refusal, for the action drop
+	my $by_hand = sub {
+		my ($s) = @_;
+		my $c = client(server => $s, local => $hit->{local});
+		$c->start($hit->{helo});
+		$c->cmd("MAIL FROM:<$hit->{from}>");
+		my $r;
+		$r = $c->cmd("RCPT TO:<$_>") for @hr;
+		$r = $c->cmd('DATA') if $at eq 'DATA';
+		return ($c, $r);
+	};
+	# the rule= of a line on server $s: '-' is the action's (action_rule)
+	my $logre = sub {
+		my ($ev, $code, $esc, $s) = @_;
+		my $r = $rule eq '-' ? action_rule($s, $ck) : $rule;
+		return ": \Q$ev\E check=\Q$ck\E rule=\Q$r\E cmd=\Q$at\E " .
+		    "helo=\Q$hit->{helo}\E from=<\Q$hit->{from}\E> " .
+		    ($at eq 'RCPT' ? "rcpt=<\Q$hr[-1]\E> " : '.*') .
+		    "code=\Q$code\E esc=\Q$esc\E" .
+		    (defined $o{reason} ? " reason=\"\Q$o{reason}\E\""
+		    : '(?: reason="[^"]*")?');
+	};
+
+	# hit: refused; postmaster and abuse; the transaction goes on
+	{
+		my $s = $server->($db);
+		my $msg = message("$ck-hit");
+		my @tried = $at eq 'RCPT' ? (@hr, @pa, @next) : @hr;
+		my $r = env_session($s, $hit, $msg, @tried);
+		my $ref = $refusal->($r);
+		reply_is($r->{mail}, '250', '2.1.0', "$ck hit: MAIL accepted");
+		reply_is($ref, $o{code}, $o{esc},
+		    "$ck hit: $at gets $o{code} $o{esc}");
+		$tb->like($ref->{last} // '', $o{text}, "$ck hit: the reply text");
+		my @ok = @next;
+		if ($at eq 'RCPT') {
+			for my $i (0, 1) {
+				my $got = $r->{rcpt}[@hr + $i];
+				if ($exempt) {
+					reply_is($got, '250', '2.1.5',
+					    "$ck hit: $pa[$i] accepted despite the refusal");
+				} else {
+					reply_is($got, $o{code}, $o{esc},
+					    "$ck hit: $pa[$i] refused too");
+				}
+			}
+			@ok = ($exempt ? @pa : (), @next);
+			reply_is($r->{rcpt}[-1], '250', '2.1.5',
+			    "$ck hit: $next[0] next is accepted") if @next;
+		} else {
+			reply_is($r->{rcpt}[$_], '250', '2.1.5',
+			    "$ck hit: RCPT $hr[$_] accepted") for 0 .. $#hr;
+		}
+		if (@ok) {
+			reply_is($r->{eod}, '250', '2.0.0', "$ck hit: message accepted");
+			delivered($s, $msg, "$ck hit: arrived byte for byte, " .
+			    'for the accepted recipients only',
+			    env => sink_env($hit, @ok));
+		} else {
+			not_delivered($s, "$ck-hit", "$ck hit: nothing delivered");
+		}
+		my $n = $at eq 'RCPT' && !$exempt ? 3 : 1;
+		my @l = wait_log($s, qr/ \Q$hit->{local}\E: reject check=\Q$ck\E /,
+		    5, $n);
+		$tb->is_num(scalar(@l), $n,
+		    "$ck hit: one reject line per refused " .
+		    ($at eq 'RCPT' ? 'recipient' : 'command'));
+		my $re = $logre->('reject', $o{code}, $o{esc}, $s);
+		$tb->like($l[0] // '', qr/$re$/,
+		    "$ck hit: log reject check=$ck rule=$rule cmd=$at ... " .
+		    "code=$o{code} esc=$o{esc}");
+		if ($at eq 'RCPT') {
+			my @refused = ($hr[-1], $exempt ? () : @pa);
+			$tb->is_num(scalar(grep { my $l = $_;
+			    grep { index(lc($l), lc($_)) >= 0 } @refused }
+			    sink_log($s->{sinkdir})), 0,
+			    "$ck hit: the child never heard of a refused recipient");
+		}
+		my ($nr, $nm) = $at eq 'DATA' ? (scalar(@hr), 0)
+		    : (scalar(@ok), @ok ? 1 : 0);
+		$tb->like(summary_of($s, $hit->{local}),
+		    qr/ rcpts=$nr msgs=$nm verdict=reject /,
+		    "$ck hit: the summary counts the refusal");
+		my ($code, $out) = swaks_send(server => $s, local => $hit->{local},
+		    helo => $hit->{helo}, from => swaks_from($hit),
+		    to => join(',', @hr), tag => "$ck-swaks-hit");
+		$tb->is_num($code, $at eq 'DATA' ? 25 : 24,
+		    "$ck hit: swaks exits " . ($at eq 'DATA' ? 25 : 24)) or
+		    $tb->diag($out);
+		$tb->like($out, qr/^<\*\* \Q$o{code} $o{esc}\E /m,
+		    "$ck hit: swaks saw $o{code} $o{esc}");
+		not_delivered($s, "$ck-swaks-hit", "$ck hit: nothing delivered for swaks");
+		stop_settled($s);
+	}
+
+	# no hit: delivered untouched, under load too
+	{
+		my $s = $server->($db);
+		my $msg = message("$ck-nohit");
+		my $r = env_session($s, $good, $msg);
+		reply_is($r->{rcpt}[$_], '250', '2.1.5',
+		    "$ck no hit: RCPT $good->{rcpts}[$_] accepted")
+		    for 0 .. $#{$good->{rcpts}};
+		reply_is($r->{eod}, '250', '2.0.0', "$ck no hit: message accepted");
+		delivered($s, $msg, "$ck no hit: arrived byte for byte",
+		    env => sink_env($good, @{$good->{rcpts}}));
+		my ($code, $out, $smsg) = swaks_send(server => $s,
+		    local => $good->{local}, helo => $good->{helo},
+		    from => swaks_from($good),
+		    to => join(',', @{$good->{rcpts}}), tag => "$ck-swaks-good");
+		$tb->is_num($code, 0, "$ck no hit: swaks delivers (exit 0)") or
+		    $tb->diag($out);
+		delivered($s, $smsg, "$ck no hit: swaks message arrived byte for byte");
+		load_ok($s, tag => "$ck-load", helo => $good->{helo},
+		    from => $good->{from}, rcpt => $good->{rcpts}[0])
+		    if $good->{from} ne '' && @{$good->{rcpts}} == 1;
+		log_none($s, qr/check=\Q$ck\E /, "$ck no hit: nothing logged by $ck");
+		stop_settled($s);
+	}
+
+	# the rules keys absent, and no database at all: the child decides
+	# (or, with nodb_refused, the built-in default still refuses)
+	for my $case ($o{absent} ? ['without its entries',
+	    (rules("$ck-absent", @{$o{absent}}))[0], $hit, 0] : (),
+	    $o{nodb} ? ['no database', undef,
+	    envelope({ %{$o{hit} || {}}, %{$o{nodb}} }, '127.0.0.2'),
+	    $o{nodb_refused}] : ()) {
+		my ($what, $rules, $e, $refused) = @$case;
+		my $s = $server->($rules);
+		my $msg = message("$ck-absent-$what");
+		my $r = env_session($s, $e, $msg);
+		if ($refused) {
+			reply_is($r->{rcpt}[$_], '250', '2.1.5',
+			    "$ck $what: RCPT $e->{rcpts}[$_] accepted")
+			    for $at eq 'DATA' ? 0 .. $#{$e->{rcpts}} : ();
+			my $got = $at eq 'DATA' ? $r->{data} : $r->{rcpt}[-1];
+			reply_is($got, $o{code}, $o{esc}, "$ck $what: the " .
+			    "built-in default refuses ($o{code} $o{esc} at $at)");
+			not_delivered($s, "$ck-absent-$what",
+			    "$ck $what: nothing delivered");
+			logged($s, ip => $hit->{local}, check => $ck, cmd => $at, code => $o{code},
+			    esc => $o{esc}, name => "$ck $what: logged");
+		} else {
+			reply_is($r->{eod}, '250', '2.0.0',
+			    "$ck $what: <@{$e->{rcpts}}> goes to the child");
+			delivered($s, $msg, "$ck $what: arrived byte for byte",
+			    env => sink_env($e, @{$e->{rcpts}}));
+			log_none($s, qr/check=\Q$ck\E /,
+			    "$ck $what: nothing logged by $ck");
+		}
+		stop_settled($s);
+	}
+
+	# database unreadable or corrupt: 421 4.3.0 at connect
+	for my $bad (['wrong version', cdb_version($db)],
+	    ['truncated database', cdb_truncated($db)],
+	    ['a directory as database', tmp()]) {
+		my $s = $server->($bad->[1]);
+		refused_at_connect($s, "$ck $bad->[0]");
+		stop_settled($s);
+	}
+
+	# one lookup of the check fails: the documented defer (or a pass),
+	# never a 5xx; a later hit in the session is downgraded
+	if (my $b = $o{broken}) {
+		my $s = $server->(cdb_break($db, $b->{key}));
+		my $msg = message("$ck-broken");
+		my @pass = grep { defined } $b->{next}, $exempt && $at eq 'RCPT'
+		    ? $pa[0] : undef;
+		my $closed = ($b->{fails} // 'closed') eq 'closed';
+		my $r = env_session($s, $hit, $msg, $b->{rcpt}, @pass, @hr);
+		if ($closed) {
+			reply_is($r->{rcpt}[0], $o{dcode}, $o{desc},
+			    "$ck broken $b->{key}: $o{dcode} $o{desc} (fails closed)");
+		} else {
+			reply_is($r->{rcpt}[0], '250', '2.1.5',
+			    "$ck broken $b->{key}: passes (fails open)");
+		}
+		reply_is($r->{rcpt}[1 + $_], '250', '2.1.5',
+		    "$ck broken lookup: <$pass[$_]> still passes") for 0 .. $#pass;
+		my $later = $at eq 'DATA' ? $r->{data} : $r->{rcpt}[-1];
+		reply_is($later, $o{dcode}, $o{desc}, "$ck broken lookup: a " .
+		    "later hit ($o{code} $o{esc}) becomes $o{dcode} $o{desc}");
+		my @five = grep { $_ && $_->{code} =~ /^5/ } $r->{mail},
+		    @{$r->{rcpt}}, $at eq 'DATA' ? $r->{data} : (), $r->{eod};
+		$tb->ok(!@five, "$ck broken lookup: no 5xx in that session") or
+		    $tb->diag(join("\n", map { $_->{last} } @five));
+		my @ok = (($closed ? () : $b->{rcpt}), @pass);
+		if (@ok && $at eq 'RCPT') {
+			reply_is($r->{eod}, '250', '2.0.0',
+			    "$ck broken lookup: message accepted");
+			delivered($s, $msg, "$ck broken lookup: arrived byte for " .
+			    'byte, for the recipients that passed only',
+			    env => sink_env($hit, @ok));
+		} else {
+			not_delivered($s, "$ck-broken",
+			    "$ck broken lookup: nothing delivered");
+		}
+		my $n = $closed ? 2 : 1;
+		my @l = wait_log($s, qr/ defer check=\Q$ck\E /, 5, $n);
+		$tb->is_num(scalar(@l), $n, "$ck broken lookup: $n defer line(s) logged");
+		my $why = " rcpt=<\Q$b->{rcpt}\E> code=\Q$o{dcode}\E " .
+		    "esc=\Q$o{desc}\E reason=\"rules database error\"\$";
+		$tb->like($l[0] // '', qr/$why/,
+		    "$ck broken lookup: the defer says why, and is no downgrade")
+		    if $closed;
+		my $re = $logre->('defer', $o{dcode}, $o{desc}, $s);
+		$tb->like($l[-1] // '', qr/$re downgraded=yes$/,
+		    "$ck broken lookup: the later hit is logged downgraded=yes");
+		stop_settled($s);
+	}
+
+	# the downgrade rule: allow_ip's lookup fails (open) at connect
+	{
+		my ($adb) = rules("$ck-allowip", @{$o{rules}},
+		    'list allow_ip 192.0.2.99');
+		my $broken = cdb_break($adb, 'n:allow_ip');
+		my $s = $server->($broken);
+		my $msg = message("$ck-downgrade");
+		my $r = env_session($s, $hit, $msg, @hr, @next);
+		reply_is($refusal->($r), $o{dcode}, $o{desc},
+		    "$ck downgrade: $o{code} $o{esc} becomes $o{dcode} $o{desc} " .
+		    'after a failed lookup');
+		reply_is($r->{rcpt}[-1], '250', '2.1.5',
+		    "$ck downgrade: $next[0] accepted") if @next;
+		logged($s, ip => $hit->{local}, event => 'defer', check => $ck, rule => $rule,
+		    cmd => $at, code => $o{dcode}, esc => $o{desc},
+		    downgraded => 1, name => "$ck downgrade: logged downgraded=yes");
+		$msg = message("$ck-downgrade-good");
+		$r = env_session($s, $good, $msg);
+		reply_is($r->{eod}, '250', '2.0.0',
+		    "$ck downgrade: a good client still passes");
+		delivered($s, $msg, "$ck downgrade: its message arrived byte for byte");
+		stop_settled($s);
+
+		$s = $server->($broken, $var => 'drop');
+		my ($c, $got) = $by_hand->($s);
+		reply_is($got, '421', '4.7.0',
+		    "$ck downgrade: drop after a failed lookup says 421 4.7.0");
+		$tb->ok($c->closed(5), "$ck downgrade: drop: connection closed");
+		logged($s, ip => $hit->{local}, event => 'drop', check => $ck, cmd => $at, code => 421,
+		    esc => '4.7.0', downgraded => 1,
+		    name => "$ck downgrade: drop logged downgraded=yes");
+		stop_settled($s);
+	}
+
+	# warn mode, from the variable and from the rules
+	my ($wdb, $wsrc) = rules("$ck-warn", @{$o{rules}}, "set ${ck}_action warn");
+	# ('-': the action decides, and the set line is the last one)
+	for my $case (['warn', $db, $rule, $var => 'warn'],
+	    ["set ${ck}_action warn", $wdb,
+	    $rule =~ /^\Q$src\E(:\d+)$/ ? "$wsrc$1" : $rule eq '-' ?
+	    "$wsrc:" . (@{$o{rules}} + 1) : $rule]) {
+		my ($w, $wd, $wrule, %e) = @$case;
+		my $s = $server->($wd, %e);
+		my $msg = message("$ck-$w");
+		my $r = env_session($s, $hit, $msg, @hr, @next);
+		if ($warn eq 'header') {
+			reply_is($refusal->($r), $at eq 'DATA' ? '354' : '250',
+			    undef, "$ck $w: $at accepted");
+			reply_is($r->{eod}, '250', '2.0.0', "$ck $w: message accepted");
+			delivered($s, warn_header($ck) . $msg,
+			    "$ck $w: delivered with X-Smtpfront-Warn: $ck, " .
+			    'byte for byte', env => sink_env($hit, @hr, @next));
+			logged($s, ip => $hit->{local}, event => 'warn', check => $ck, rule => $wrule,
+			    cmd => $at, name => "$ck $w: log warn check=$ck cmd=$at");
+			log_none($s, qr/ (?:reject|defer|drop) check=/,
+			    "$ck $w: no refusal logged");
+		} else {
+			reply_is($refusal->($r), $o{code}, $o{esc},
+			    "$ck $w: still refused ($o{code} $o{esc})");
+			reply_is($r->{rcpt}[-1], '250', '2.1.5',
+			    "$ck $w: $next[0] accepted") if @next;
+			if (@next) {
+				delivered($s, $msg, "$ck $w: the message arrived " .
+				    'for the accepted recipients only, no header',
+				    env => sink_env($hit, @next));
+			} else {
+				not_delivered($s, "$ck-$w", "$ck $w: nothing delivered");
+			}
+			logged($s, ip => $hit->{local}, check => $ck, rule => $wrule, cmd => $at,
+			    code => $o{code}, esc => $o{esc},
+			    name => "$ck $w: logged as a reject");
+			log_none($s, qr/ warn check=/, "$ck $w: no warn line");
+		}
+		stop_settled($s);
+	}
+
+	# the actions defer, drop and off; delay_reject=no changes nothing
+	{
+		my $s = $server->($db, $var => 'defer');
+		my @more = ($exempt && $at eq 'RCPT' ? $pa[0] : (), @next);
+		my $r = env_session($s, $hit,
+		    $at eq 'DATA' ? message("$ck-defer") : undef, @hr, @more);
+		reply_is($refusal->($r), $o{dcode}, $o{desc},
+		    "$ck defer: $o{dcode} $o{desc} at $at");
+		reply_is($r->{rcpt}[@hr + $_], '250', '2.1.5',
+		    "$ck defer: $more[$_] still accepted") for 0 .. $#more;
+		logged($s, ip => $hit->{local}, event => 'defer', check => $ck, rule => $rule,
+		    cmd => $at, code => $o{dcode}, esc => $o{desc},
+		    name => "$ck defer: logged");
+		stop_settled($s);
+
+		$s = $server->($db, $var => 'drop');
+		my ($c, $got) = $by_hand->($s);
+		reply_is($got, $o{code}, $o{esc}, "$ck drop: $o{code} $o{esc}");
+		$tb->ok($c->closed(5), "$ck drop: connection closed");
+		logged($s, ip => $hit->{local}, event => 'drop', check => $ck, rule => $rule,
+		    cmd => $at, code => $o{code}, esc => $o{esc},
+		    name => "$ck drop: logged");
+		$tb->is_num(scalar(sink_messages($s->{sinkdir})), 0,
+		    "$ck drop: nothing delivered");
+		stop_settled($s);
+
+		$s = $server->($db, $var => '');
+		my $msg = message("$ck-off");
+		$r = env_session($s, $hit, $msg);
+		reply_is($r->{eod}, '250', '2.0.0', "$ck off (empty variable): accepted");
+		delivered($s, $msg, "$ck off: delivered without a header",
+		    env => sink_env($hit, @hr));
+		log_none($s, qr/check=\Q$ck\E /, "$ck off: nothing logged");
+		stop_settled($s);
+
+		$s = $server->($db, SMTPFRONT_DELAY_REJECT => 'no');
+		$r = env_session($s, $hit, message("$ck-nodelay"));
+		reply_is($refusal->($r), $o{code}, $o{esc},
+		    "$ck delay_reject=no: the same $o{code} $o{esc} at $at");
+		not_delivered($s, "$ck-nodelay",
+		    "$ck delay_reject=no: nothing delivered");
+		stop_settled($s);
+	}
+	$o{teardown}->() if $o{teardown};
+	return ($db, $src);
+}
+
+# allow_suite: the cases every allowlist of the transaction shares
+# (allow_sender at MAIL, allow_rcpt at RCPT): its hit is an accept, and
+# what it skips is another check's refusal.  Cases, each against the
+# real binary under tcpserver with the sink as child:
+#   hit         accepted, delivered byte for byte, one "accept check=NAME
+#               rule=FILE:LINE cmd=AT" line naming the address, no
+#               refusal by "by"; swaks delivers; an smtp-source load
+#   no hit      miss's envelope refused by "by" (code esc), logged by it;
+#               no accept logged
+#   absent      rules without its entries: the hit envelope refused by
+#               "by", nothing logged by the check
+#   no action   "set NAME_action" refused by smtpfront-cdb with
+#               file:line; SMTPFRONT_NAME_ACTION=off changes nothing
+#   corrupt     wrong version, truncated, a directory: 421 4.3.0
+#   broken      the lookup of the hit's entry fails: not allowlisted
+#               (fails open), by's refusal comes as dcode desc logged
+#               downgraded=yes, never a 5xx, nothing delivered; another
+#               entry (broken's next) still allowlists
+#   warned      with the checks it skips in warn mode: no header for the
+#               hit, X-Smtpfront-Warn: those checks for the miss
+#   delay_reject=no   the hit still accepted
+# Options: check, rules, rule ("LINE<n>"), at ('MAIL' or 'RCPT'), hit and
+# miss (envelopes, see envelope()), by code esc dcode desc (the refusal
+# the hit would get without the list, and its 4xx form), absent (rule
+# lines), broken ({ key => database key, next => envelope changes of
+# another entry }), warned (the checks skipped, in header order), env,
+# server, setup, teardown (as in lookup_suite).
+# Returns the compiled database and its source.  For example:
+#   allow_suite(check => 'allow_helo', rules => \@R, rule => 'LINE2',
+#       at => 'RCPT', hit => { helo => 'ok.test' }, miss => {},
+#       by => 'helo_list', code => '550', esc => '5.7.1', dcode => '450',
+#       desc => '4.7.1', absent => \@R0, warned => ['helo_list'],
+#       broken => { key => 'l:allow_helo:ok.test', next => {} });
+sub allow_suite {
+	my (%o) = @_;
+	my $ck = $o{check};
+	my $at = $o{at};
+	my %env = %{$o{env} || {}};
+	if ($o{setup}) {
+		my $e = $o{setup}->();
+		%env = (%env, %$e) if ref($e) eq 'HASH';
+	}
+	my ($db, $src) = rules($ck, @{$o{rules}});
+	my $rule = $o{rule} // '-';
+	$rule = "$src:$1" if $rule =~ /^LINE(\d+)$/;
+	my $server = sub {
+		my ($rules, %e) = @_;
+		return start_tcpserver(%{$o{server} || {}}, rules => $rules,
+		    env => { %env, %e });
+	};
+	my $hit = envelope($o{hit}, '127.0.0.2');
+	my $miss = envelope($o{miss}, '127.0.0.3');
+	my $addr = $at eq 'MAIL' ? "from=<$hit->{from}>"
+	    : "rcpt=<$hit->{rcpts}[-1]>";
+	my $by = $o{by};
+	my $tb = Test::More->builder;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+	# the hit: accepted and delivered; one accept line
+	my $accepted = sub {
+		my ($s, $what, $e) = @_;
+		my $msg = message("$ck-$what");
+		my $r = env_session($s, $e, $msg);
+		reply_is($r->{rcpt}[$_], '250', '2.1.5',
+		    "$ck $what: RCPT $e->{rcpts}[$_] accepted")
+		    for 0 .. $#{$e->{rcpts}};
+		reply_is($r->{eod}, '250', '2.0.0', "$ck $what: message accepted");
+		delivered($s, $msg, "$ck $what: arrived byte for byte",
+		    env => sink_env($e, @{$e->{rcpts}}));
+	};
+
+	# hit: accepted, delivered, logged; swaks; a load
+	{
+		my $s = $server->($db);
+		$accepted->($s, 'hit', $hit);
+		my $l = logged($s, ip => $hit->{local}, event => 'accept', check => $ck, rule => $rule,
+		    cmd => $at,
+		    name => "$ck hit: log accept check=$ck rule=$rule cmd=$at");
+		$tb->like($l, qr/ \Q$addr\E$/, "$ck hit: the log names $addr");
+		log_none($s, qr/ \Q$hit->{local}\E: \w+ check=\Q$by\E /,
+		    "$ck hit: $by never spoke");
+		my ($code, $out, $smsg) = swaks_send(server => $s,
+		    local => $hit->{local}, helo => $hit->{helo},
+		    from => swaks_from($hit), to => join(',', @{$hit->{rcpts}}),
+		    tag => "$ck-swaks-hit");
+		$tb->is_num($code, 0, "$ck hit: swaks delivers (exit 0)") or
+		    $tb->diag($out);
+		delivered($s, $smsg, "$ck hit: swaks message arrived byte for byte");
+		load_ok($s, tag => "$ck-load", from => $hit->{from},
+		    rcpt => $hit->{rcpts}[0]);
+		stop_settled($s);
+	}
+
+	# no hit, and the rules keys absent: refused by the check it skips
+	for my $case (['no hit', $db, $miss],
+	    ['without its entries', (rules("$ck-absent", @{$o{absent}}))[0],
+	    $hit]) {
+		my ($what, $rules, $e) = @$case;
+		my $s = $server->($rules);
+		my $r = env_session($s, $e, message("$ck-$what"));
+		reply_is($r->{rcpt}[0], $o{code}, $o{esc},
+		    "$ck $what: refused by $by ($o{code} $o{esc})");
+		logged($s, ip => $e->{local}, check => $by, cmd => 'RCPT',
+		    code => $o{code}, esc => $o{esc},
+		    name => "$ck $what: the refusal is $by\'s");
+		not_delivered($s, "$ck-$what", "$ck $what: nothing delivered");
+		log_none($s, qr/check=\Q$ck\E /, "$ck $what: nothing logged by $ck");
+		stop_settled($s);
+	}
+
+	# no action setting: the compiler refuses one, the variable is ignored
+	for my $a ('off', 'warn') {
+		my $n = @{$o{rules}} + 1;
+		my $f = spew(tmp() . "/$ck-action-$a.rules", join('',
+		    map { "$_\n" } @{$o{rules}}, "set ${ck}_action $a"));
+		my ($code, $out) = run(argv => [build() . '/smtpfront-cdb', $f,
+		    tmp() . "/$ck-action-$a.cdb"], timeout => 10);
+		$tb->is_num($code, 100,
+		    "$ck no action setting: smtpfront-cdb refuses ${ck}_action $a");
+		$tb->like($out, qr/\Q$f\E:$n: unknown setting ${ck}_action/,
+		    "$ck no action setting: with file:line");
+	}
+	{
+		my $s = $server->($db, 'SMTPFRONT_' . uc($ck) . '_ACTION' => 'off');
+		$accepted->($s, 'action off', $hit);
+		logged($s, ip => $hit->{local}, event => 'accept', check => $ck, rule => $rule,
+		    cmd => $at, name => "$ck action off: still logged as accept");
+		stop_settled($s);
+	}
+
+	# database unreadable or corrupt: 421 4.3.0 at connect
+	for my $bad (['wrong version', cdb_version($db)],
+	    ['truncated database', cdb_truncated($db)],
+	    ['a directory as database', tmp()]) {
+		my $s = $server->($bad->[1]);
+		refused_at_connect($s, "$ck $bad->[0]");
+		stop_settled($s);
+	}
+
+	# its lookup fails: not allowlisted (fails open), the refusal it
+	# would have skipped is downgraded; other entries still work
+	if (my $b = $o{broken}) {
+		my $s = $server->(cdb_break($db, $b->{key}));
+		my $r = env_session($s, $hit, message("$ck-broken"));
+		reply_is($r->{rcpt}[0], $o{dcode}, $o{desc},
+		    "$ck broken $b->{key}: not allowlisted (fails open); " .
+		    "$by\'s $o{code} $o{esc} becomes $o{dcode} $o{desc}");
+		logged($s, ip => $hit->{local}, event => 'defer', check => $by, cmd => 'RCPT',
+		    code => $o{dcode}, esc => $o{desc}, downgraded => 1,
+		    name => "$ck broken lookup: logged downgraded=yes");
+		# (DATA after no recipient is the protocol's 554 5.5.1)
+		my @five = grep { $_ && $_->{code} =~ /^5/ }
+		    $r->{mail}, @{$r->{rcpt}};
+		$tb->ok(!@five, "$ck broken lookup: no 5xx to MAIL or RCPT") or
+		    $tb->diag(join("\n", map { $_->{last} } @five));
+		not_delivered($s, "$ck-broken", "$ck broken lookup: nothing delivered");
+		log_none($s, qr/accept check=\Q$ck\E /,
+		    "$ck broken lookup: no accept logged");
+		$accepted->($s, 'broken, another entry',
+		    envelope({ %{$o{hit}}, %{$b->{next}} }, '127.0.0.4'));
+		stop_settled($s);
+	}
+
+	# the checks it skips in warn mode: no header for the hit
+	if ($o{warned}) {
+		my $s = $server->($db, map { ('SMTPFRONT_' . uc($_) . '_ACTION',
+		    'warn') } @{$o{warned}});
+		my $msg = message("$ck-warned-hit");
+		my $r = env_session($s, $hit, $msg);
+		reply_is($r->{eod}, '250', '2.0.0', "$ck warn mode: the hit accepted");
+		delivered($s, $msg, "$ck warn mode: no header for the hit");
+		$msg = message("$ck-warned-miss");
+		$r = env_session($s, $miss, $msg);
+		reply_is($r->{eod}, '250', '2.0.0', "$ck warn mode: the miss accepted");
+		delivered($s, warn_header(@{$o{warned}}) . $msg,
+		    "$ck warn mode: X-Smtpfront-Warn: @{$o{warned}} for the miss");
+		stop_settled($s);
+	}
+
+	# refusals not held: the hit still accepted
+	{
+		my $s = $server->($db, SMTPFRONT_DELAY_REJECT => 'no');
+		$accepted->($s, 'delay_reject=no', $hit);
+		stop_settled($s);
+	}
+	$o{teardown}->() if $o{teardown};
 	return ($db, $src);
 }
 
