@@ -519,13 +519,8 @@ sub held_suite {
 	}
 
 	# database unreadable or corrupt: 421 4.3.0 at connect
-	for my $bad (['wrong version', cdb_version($db)],
-	    ['truncated database', cdb_truncated($db)],
-	    ['a directory as database', tmp()]) {
-		my $s = start_tcpserver(rules => $bad->[1], env => $env);
-		refused_at_connect($s, "$ck $bad->[0]");
-		stop_settled($s);
-	}
+	unreadable_db($ck, $db,
+	    sub { start_tcpserver(rules => $_[0], env => $env) });
 
 	# the downgrade rule: allow_ip's lookup fails (open) at connect
 	{
@@ -705,6 +700,20 @@ sub env_session {
 # swaks wants <> for the null sender.
 sub swaks_from { return $_[0]{from} eq '' ? '<>' : $_[0]{from} }
 
+
+# The database unreadable or corrupt (a wrong version, truncated, a
+# directory): every connection of servers started by $server->(DB) gets
+# 421 4.3.0 at connect.
+sub unreadable_db {
+	my ($ck, $db, $server) = @_;
+	for my $bad (['wrong version', cdb_version($db)],
+	    ['truncated database', cdb_truncated($db)],
+	    ['a directory as database', tmp()]) {
+		my $s = $server->($bad->[1]);
+		refused_at_connect($s, "$ck $bad->[0]");
+		stop_settled($s);
+	}
+}
 
 # lookup_suite: the cases every check refused at RCPT or DATA shares,
 # whether its hit comes from a lookup of the recipient (rcpt_users,
@@ -957,13 +966,7 @@ sub lookup_suite {
 	}
 
 	# database unreadable or corrupt: 421 4.3.0 at connect
-	for my $bad (['wrong version', cdb_version($db)],
-	    ['truncated database', cdb_truncated($db)],
-	    ['a directory as database', tmp()]) {
-		my $s = $server->($bad->[1]);
-		refused_at_connect($s, "$ck $bad->[0]");
-		stop_settled($s);
-	}
+	unreadable_db($ck, $db, $server);
 
 	# one lookup of the check fails: the documented defer (or a pass),
 	# never a 5xx; a later hit in the session is downgraded
@@ -1268,13 +1271,7 @@ sub allow_suite {
 	}
 
 	# database unreadable or corrupt: 421 4.3.0 at connect
-	for my $bad (['wrong version', cdb_version($db)],
-	    ['truncated database', cdb_truncated($db)],
-	    ['a directory as database', tmp()]) {
-		my $s = $server->($bad->[1]);
-		refused_at_connect($s, "$ck $bad->[0]");
-		stop_settled($s);
-	}
+	unreadable_db($ck, $db, $server);
 
 	# its lookup fails: not allowlisted (fails open), the refusal it
 	# would have skipped is downgraded; other entries still work
