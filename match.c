@@ -12,6 +12,7 @@
 #include "rules.h"
 
 #define LENS_MAX	256	/* text of "n:LIST" */
+#define IP6_LENS	129	/* prefix lengths 0 to 128 */
 
 int
 match_domain(struct rules *r, const char *list, const char *d, size_t n,
@@ -100,6 +101,20 @@ match_ip_parse(const char *s, size_t n, unsigned char *ip, int *v4,
 	return 0;
 }
 
+/* v (at most 999) in decimal at p, no leading zeros; its length. */
+static size_t
+dec(char *p, unsigned int v)
+{
+	size_t n = 0;
+
+	if (v >= 100)
+		p[n++] = (char)('0' + v / 100);
+	if (v >= 10)
+		p[n++] = (char)('0' + v / 10 % 10);
+	p[n++] = (char)('0' + v % 10);
+	return n;
+}
+
 size_t
 match_ip_key(const unsigned char *ip, int v4, unsigned int len, char *out,
     size_t outlen)
@@ -118,36 +133,51 @@ match_ip_key(const unsigned char *ip, int v4, unsigned int len, char *out,
 			bits = 0;
 		}
 	}
-	if (v4)
-		inet_ntop(AF_INET, m + 12, txt, sizeof(txt));
-	else
-		inet_ntop(AF_INET6, m, txt, sizeof(txt));
+	if (v4) {
+		/* as inet_ntop writes it, without its printf: every session
+		 * looks its client up in the network lists */
+		char *p = txt;
+
+		for (i = 12; i < 16; i++) {
+			p += dec(p, m[i]);
+			*p++ = i < 15 ? '.' : '/';
+		}
+		p += dec(p, len);
+		if ((size_t)(p - txt) >= outlen)
+			return 0;
+		memcpy(out, txt, (size_t)(p - txt));
+		out[p - txt] = '\0';
+		return (size_t)(p - txt);
+	}
+	inet_ntop(AF_INET6, m, txt, sizeof(txt));
 	k = snprintf(out, outlen, "%s/%u", txt, len);
 	if (k < 0 || (size_t)k >= outlen)
 		return 0;
 	return (size_t)k;
 }
 
-/* Is this prefix length in use for the family?  "v4:32,24 v6:64" */
-static int
-len_used(const char *lens, int v4, unsigned int len)
+/*
+ * The prefix lengths of one family in "n:LIST" ("v4:32,24 v6:64"), read
+ * once into used[0..max], as far as the text has that form.
+ */
+static void
+lens_read(const char *lens, int v4, unsigned char *used, unsigned int max)
 {
 	const char *p = strstr(lens, v4 ? "v4:" : "v6:");
-	char *end;
-	unsigned long l;
+	unsigned int l, d;
 
+	memset(used, 0, max + 1);
 	if (p == NULL)
-		return 0;
-	p += 3;
-	for (;;) {
-		if (*p < '0' || *p > '9')
-			return 0;
-		l = strtoul(p, &end, 10);
-		if (l == len)
-			return 1;
-		if (*end != ',')
-			return 0;
-		p = end + 1;
+		return;
+	for (p += 3;; p++) {
+		for (l = 0, d = 0; *p >= '0' && *p <= '9' && d < 4; p++, d++)
+			l = l * 10 + (unsigned int)(*p - '0');
+		if (d == 0 || d == 4)
+			return;
+		if (l <= max)
+			used[l] = 1;
+		if (*p != ',')
+			return;
 	}
 }
 
@@ -159,6 +189,7 @@ match_ip(struct rules *r, const char *list, const unsigned char *ip,
 		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
 	};
 	char key[RULES_VALUE_MAX], lens[LENS_MAX];
+	unsigned char used[IP6_LENS];
 	int v4 = memcmp(ip, mapped, 12) == 0, rc, known;
 	unsigned int len;
 	size_t kn, ln;
@@ -181,8 +212,10 @@ match_ip(struct rules *r, const char *list, const unsigned char *ip,
 		if (rc != 1)
 			return rc;
 	}
+	if (known)
+		lens_read(lens, v4, used, v4 ? 32 : 128);
 	for (len = v4 ? 32 : 128;; len--) {
-		if (!known || len_used(lens, v4, len)) {
+		if (!known || used[len]) {
 			kn = match_ip_key(ip, v4, len, key, sizeof(key));
 			if (kn > 0 &&
 			    (rc = rules_list(r, list, key, kn, where, wl)) != 0)
