@@ -42,7 +42,8 @@ put('qmail/control/rcpthosts', "# the domains we take mail for\n" .
     "example.com\r\n.example.com  \n\nexample.org\nalias.example\n" .
     "bad domain!\n");
 put('qmail/control/badmailfrom', "# senders refused\n" .
-    "spammer\@junk.example\n\@bulk.example\t\njunk2.example\n");
+    "spammer\@junk.example\n\@bulk.example\t\njunk2.example\n" .
+    "caf\xc3\xa9\@junk.example\n");
 put('qmail/control/badhelo', "friend.example\n.invalid\n*.dyn.example\n");
 put('qmail/control/badrcptto', "nobody\@example.com\n");
 put('qmail/control/databytes', "20000000\n");
@@ -140,7 +141,7 @@ sub imp {
 	    'client map without -t: OK still in allow_ip');
 }
 
-# --- -P: .domain keys, domains match only themselves ----------------------------
+# --- -P: .domain keys, domains match only themselves -------------------------
 {
 	put('postfix/sender_p', "example.net REJECT\n.sub.example REJECT\n");
 	my ($code, $out, $err) = imp('-P', '-p', 'sender:postfix/sender_p');
