@@ -181,6 +181,10 @@ sub imp {
 	is($c, 100, 'unknown kind: exit 100');
 	($c) = imp('-x');
 	is($c, 100, 'unknown option: exit 100');
+	put('a=b', "example.test\n");
+	($c, $o) = imp('-p', 'relay_domains:a=b');
+	like($o, qr/^list rcpt_domains example\.test$/m,
+	    'a file named a=b is read as a file');
 	($c) = imp('-q', 'qmail/control', 'extra');
 	is($c, 100, 'an operand: exit 100');
 	($c, $o, $e) = imp('-p', 'client:postfix/missing');
@@ -197,6 +201,7 @@ sub imp {
 my ($code, $text) = run(argv => [build() . '/smtpfront-cdb',
     "$dir/out.rules", "$dir/out.cdb"], timeout => 30);
 is($code, 0, 'smtpfront-cdb compiles the imported rules') or diag($text);
+is($text, '', 'smtpfront-cdb: no warning (no list under an old name)');
 my $tcpcdb = tcprules_cdb(slurp("$dir/tcp.rules"));
 ok(-s $tcpcdb, 'tcprules compiles the imported tcprules lines');
 
