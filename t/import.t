@@ -75,6 +75,7 @@ spam.example REJECT
 10.1 DUNNO
 10.9 DEFER try later
 /^dyn/ REJECT
+010.2.3.4 REJECT
 EOF
 put('postfix/helo_access', "localhost.localdomain REJECT You are not me\r\n" .
     "bad.example 550 Bad HELO\n1.2.3.4 REJECT\ngood.example OK\n");
