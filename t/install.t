@@ -1,9 +1,9 @@
 #!/usr/bin/perl
 # t/install.t: "make install" into a temporary DESTDIR puts the two
-# programs, the two scripts and the four man pages where PREFIX says, with the right
-# modes, and nothing else; the installed programs run.  It installs from
-# build/ (which "make check" has just built); nothing outside the
-# temporary directory is written.
+# programs, the two scripts and the four man pages where PREFIX says,
+# with the right modes, and nothing else; the installed programs run.
+# It installs from build/ (which "make check" has just built); nothing
+# outside the temporary directory is written.
 use strict;
 use warnings;
 use FindBin;
