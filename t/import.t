@@ -36,10 +36,11 @@ sub put {
 # --- qmail: control files as qmail-control(5) and the patches show ----------
 put('qmail/control/me', "mx.example.com\n");
 put('qmail/control/locals', "example.com\nmx.example.com\n");
-put('qmail/control/virtualdomains',
-    "example.org:example.org\nalias.example:example.org\n");
+put('qmail/control/virtualdomains', "example.org:example.org\n" .
+    "alias.example:example.org\ncatch.example:catch.example\n");
 put('qmail/control/rcpthosts', "# the domains we take mail for\n" .
     "example.com\r\n.example.com  \n\nexample.org\nalias.example\n" .
+    "catch.example\n" .
     "bad domain!\n");
 put('qmail/control/badmailfrom', "# senders refused\n" .
     "spammer\@junk.example\n\@bulk.example\t\njunk2.example\n" .
@@ -51,10 +52,23 @@ put('qmail/control/smtpgreeting', "mx.example.com Welcome, no spam\n");
 put('qmail/users/assign',
     "=alice:alice:1001:1001:/home/alice:::\n" .
     "+example.org-:example.org:89:89:$dir/vpopmail/domains/example.org:-::\n" .
+    "+catch.example-:catch.example:89:89:" .
+    "$dir/vpopmail/domains/catch.example:-::\n" .
     ".\n");
 put('vpopmail/domains/example.org/vpasswd',
     "bob:\$1\$x:1:0:Bob:$dir/vpopmail/domains/example.org/bob:NOQUOTA\n" .
     "carol:\$1\$y:1:0:Carol:$dir/vpopmail/domains/example.org/carol:NOQUOTA\n");
+# vpopmail's aliases and its answer for other names
+put('vpopmail/domains/example.org/.qmail-default',
+    "| /home/vpopmail/bin/vdelivermail '' bounce-no-mailbox\n");
+put('vpopmail/domains/example.org/.qmail-info', "&bob\@example.org\n");
+put('vpopmail/domains/example.org/.qmail-first:last', "&carol\@example.org\n");
+put('vpopmail/domains/example.org/.qmail-list-default',
+    "|/usr/bin/ezmlm-manage '$dir/vpopmail/domains/example.org/list'\n");
+put('vpopmail/domains/catch.example/vpasswd',
+    "dave:\$1\$z:1:0:Dave:$dir/vpopmail/domains/catch.example/dave:NOQUOTA\n");
+put('vpopmail/domains/catch.example/.qmail-default',
+    "| /home/vpopmail/bin/vdelivermail '' postmaster\@catch.example\n");
 # morercpthosts only as qmail-newmrh leaves it: a CDB
 put('mrh.cdbmake', "+12,0:more.example->\n+14,0:.lists.example->\n\n");
 my ($c0, $o0) = run(argv => ['sh', '-c',
@@ -229,6 +243,12 @@ like(rcpt('127.0.0.2', 'a@sender.example', 'alice@example.com'),
     qr/^250 /, 'rcpthosts example.com, user alice: 250');
 like(rcpt('127.0.0.2', 'a@sender.example', 'bob@alias.example'),
     qr/^250 /, 'vpopmail user bob at the alias domain: 250');
+like(rcpt('127.0.0.2', 'a@sender.example', 'info@example.org'),
+    qr/^250 /, 'vpopmail alias .qmail-info: 250');
+like(rcpt('127.0.0.2', 'a@sender.example', 'first.last@example.org'),
+    qr/^250 /, 'vpopmail alias .qmail-first:last: 250');
+like(rcpt('127.0.0.2', 'a@sender.example', 'anyone@catch.example'),
+    qr/^250 /, 'vpopmail domain whose .qmail-default takes all: 250');
 like(rcpt('127.0.0.2', 'a@sender.example', 'x@a.lists.example'),
     qr/^250 /, 'morercpthosts .lists.example: 250');
 like(rcpt('127.0.0.2', 'a@sender.example', 'nobody@example.org'),
