@@ -1,18 +1,19 @@
 #!/usr/bin/perl
 # t/import.t: scripts/smtpfront-import on a qmail control directory (with
-# users/assign and vpopmail's vpasswd) and Postfix table sources written
-# as those MTAs document them: comments, blank lines, CRLF, trailing
-# blanks, continuation lines, ".domain" in rcpthosts, "@domain" in
-# badmailfrom, address prefixes in the client map, REJECT and 5NN with
-# text, OK, DUNNO, and lines with no equivalent.  The rules source, the
+# users/assign, vpopmail's vpasswd, aliases and .qmail-default) and
+# Postfix table sources written as those MTAs document them: comments,
+# blank lines, CRLF, trailing blanks, continuation lines, ".domain" in
+# rcpthosts, "@domain" in badmailfrom, address prefixes in the client
+# map, REJECT and 5NN with text, OK, DUNNO, and lines with no
+# equivalent.  The rules source, the
 # tcprules lines and the report must be the golden files of
 # t/data/import/ (the temporary directory written TMP), the exit code 1;
 # inputs that translate whole give exit 0 and no report; usage errors
 # 100, unreadable input 111.  Then the rules compile with smtpfront-cdb,
 # the tcprules lines with tcprules, and smtpfront under tcpserver -x
-# refuses the imported badmailfrom sender, the imported client REJECT
-# and a domain not in rcpthosts, and takes mail for imported domains and
-# users.
+# refuses the imported badmailfrom sender, the imported client REJECT,
+# a domain not in rcpthosts and an unknown vpopmail user, and takes mail
+# for imported domains, users, aliases and a catch-all domain.
 use strict;
 use warnings;
 use FindBin;
