@@ -156,6 +156,8 @@ install: $(PROGS)
 	install -m 755 $(B)/smtpfront $(B)/smtpfront-cdb scripts/smtpfront-report $(DESTDIR)$(BINDIR)/
 	install -m 644 man/smtpfront.8 man/smtpfront-cdb.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 644 man/smtpfront-rules.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 755 scripts/smtpfront-import $(DESTDIR)$(BINDIR)/
+	install -m 644 man/smtpfront-import.8 $(DESTDIR)$(MANDIR)/man8/
 
 clean:
 	rm -rf build build-san build-fuzz

@@ -1,9 +1,9 @@
 #!/usr/bin/perl
 # t/install.t: "make install" into a temporary DESTDIR puts the two
-# programs and the three man pages where PREFIX says, with the right
-# modes, and nothing else; the installed programs run.  It installs from
-# build/ (which "make check" has just built); nothing outside the
-# temporary directory is written.
+# programs, the two scripts and the four man pages where PREFIX says,
+# with the right modes, and nothing else; the installed programs run.
+# It installs from build/ (which "make check" has just built); nothing
+# outside the temporary directory is written.
 use strict;
 use warnings;
 use FindBin;
@@ -38,8 +38,9 @@ sub files_under {
 sub mode { return sprintf('%o', (stat $_[0])[2] & 07777) }
 
 my @progs = ('smtpfront', 'smtpfront-cdb');
-my @man8 = ('smtpfront.8', 'smtpfront-cdb.8');
+my @man8 = ('smtpfront.8', 'smtpfront-cdb.8', 'smtpfront-import.8');
 my @man5 = ('smtpfront-rules.5');
+my @scripts = ('smtpfront-report', 'smtpfront-import');
 
 for my $case (['/usr', []], ['/usr/local', undef]) {
 	my ($prefix, $args) = @$case;
@@ -52,7 +53,7 @@ for my $case (['/usr', []], ['/usr/local', undef]) {
 	    PREFIX => undef, DESTDIR => undef });
 	my $how = $args ? "PREFIX=$prefix" : 'default PREFIX';
 	is($code, 0, "make install DESTDIR=... ($how) exits 0") or diag($out);
-	my @want = sort((map { "$prefix/bin/$_" } @progs, 'smtpfront-report'),
+	my @want = sort((map { "$prefix/bin/$_" } @progs, @scripts),
 	    (map { "$prefix/share/man/man8/$_" } @man8),
 	    (map { "$prefix/share/man/man5/$_" } @man5));
 	is_deeply([files_under($dest)], \@want,
@@ -63,10 +64,12 @@ for my $case (['/usr', []], ['/usr/local', undef]) {
 		ok(-f $f && slurp($f) eq slurp("$build/$p"),
 		    "$how: $p is the one in build/");
 	}
-	my $rep = "$dest$prefix/bin/smtpfront-report";
-	is(mode($rep), '755', "$how: smtpfront-report is mode 755");
-	ok(-f $rep && slurp($rep) eq slurp("$top/scripts/smtpfront-report"),
-	    "$how: smtpfront-report is scripts/smtpfront-report");
+	for my $sc (@scripts) {
+		my $rep = "$dest$prefix/bin/$sc";
+		is(mode($rep), '755', "$how: $sc is mode 755");
+		ok(-f $rep && slurp($rep) eq slurp("$top/scripts/$sc"),
+		    "$how: $sc is scripts/$sc");
+	}
 	for my $m ((map { "man8/$_" } @man8), (map { "man5/$_" } @man5)) {
 		my $f = "$dest$prefix/share/man/$m";
 		my ($name) = $m =~ m{/(.*)$};
