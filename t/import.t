@@ -164,9 +164,9 @@ sub imp {
 	is($code, 0, '-P: exit 0');
 	is($err, '', '-P: empty report');
 	is($out, "# postfix/sender_p:1 example.net REJECT\n" .
-	    "list sender_bad example.net\n" .
+	    "list sender_list example.net\n" .
 	    "# postfix/sender_p:2 .sub.example REJECT\n" .
-	    "list sender_bad .sub.example\n", '-P: no parent forms');
+	    "list sender_list .sub.example\n", '-P: no parent forms');
 	my ($c2, $o2, $e2) = imp('-p', 'sender:postfix/sender_p');
 	is($c2, 1, 'default: .domain key left out');
 	is($e2, "postfix/sender_p:2: key form not translated: .sub.example\n",
@@ -181,11 +181,11 @@ sub imp {
 	is($code, 0, 'all translated: exit 0');
 	is($err, '', 'all translated: empty report');
 	is($out, "# clean/control/rcpthosts:1 example.test\n" .
-	    "list rcpt_domains example.test\n" .
+	    "list rcpt_domain example.test\n" .
 	    "# clean/control/rcpthosts:2 .example.test\n" .
-	    "list rcpt_domains .example.test\n" .
+	    "list rcpt_domain .example.test\n" .
 	    "# clean/control/badmailfrom:1 \@spam.example\n" .
-	    "list sender_bad \@spam.example\n", 'all translated: the rules');
+	    "list sender_list \@spam.example\n", 'all translated: the rules');
 }
 
 # --- usage and unreadable input ----------------------------------------------
@@ -199,7 +199,7 @@ sub imp {
 	is($c, 100, 'unknown option: exit 100');
 	put('a=b', "example.test\n");
 	($c, $o) = imp('-p', 'relay_domains:a=b');
-	like($o, qr/^list rcpt_domains example\.test$/m,
+	like($o, qr/^list rcpt_domain example\.test$/m,
 	    'a file named a=b is read as a file');
 	($c) = imp('-q', 'qmail/control', 'extra');
 	is($c, 100, 'an operand: exit 100');
