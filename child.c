@@ -4,16 +4,14 @@
  * shell), its replies.  Output: SMTP commands and the message on its
  * stdin.  Every write and every reply has the child timeout; a child that
  * exits, hangs or answers garbage makes the call return -1 and the core
- * answers 451.  The child is started with vfork and execvp and always
- * reaped.
+ * answers 451.  The child is started by proc.c (vfork and execvp) and
+ * always reaped.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #if defined(__SSE2__)
@@ -22,6 +20,7 @@
 #include "child.h"
 #include "crlf.h"
 #include "dot.h"
+#include "proc.h"
 #include "spool.h"
 
 #define DATA_BLOCK	32768
@@ -33,76 +32,27 @@ why(struct child *c, const char *a, const char *b)
 	    b ? b : "");
 }
 
-static int
-ms_left(time_t deadline)
+/* A PROC_ failure of an I/O on the child's pipe as the reason. */
+static void
+io_why(struct child *c, int r, const char *timeout, const char *io)
 {
-	time_t now = time(NULL);
-
-	if (now >= deadline)
-		return 0;
-	return (int)(deadline - now) * 1000;
-}
-
-/*
- * Wait for one of the child's pipes (POLLOUT: room in its input, POLLIN:
- * its output), up to the deadline.  0, or -1 with the reason.
- */
-static int
-wait_pipe(struct child *c, int fd, short ev, time_t deadline)
-{
-	struct pollfd p;
-	int r;
-
-	p.fd = fd;
-	p.events = ev;
-	do
-		r = poll(&p, 1, ms_left(deadline));
-	while (r == -1 && errno == EINTR);
-	if (r == 0) {
-		why(c, ev == POLLOUT ? "timeout writing to child" :
-		    "timeout waiting for the child", NULL);
-		return -1;
-	}
-	if (r == -1) {
+	if (r == PROC_TIMEOUT)
+		why(c, timeout, NULL);
+	else if (r == PROC_EPOLL)
 		why(c, "poll", strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-/*
- * After a write to the child failed: 0 to try again (interrupted, or the
- * pipe had room again within the deadline), -1 when it cannot go.
- */
-static int
-write_again(struct child *c, time_t deadline)
-{
-	if (errno == EINTR)
-		return 0;
-	if (errno != EAGAIN) {
-		why(c, "write to child", strerror(errno));
-		return -1;
-	}
-	return wait_pipe(c, c->to, POLLOUT, deadline);
+	else
+		why(c, io, strerror(errno));
 }
 
 static int
 writeall(struct child *c, const char *s, size_t n, time_t deadline)
 {
-	ssize_t w;
+	int r;
 
-	/* write first; wait only when the pipe is full */
-	while (n > 0) {
-		w = write(c->to, s, n);
-		if (w >= 0) {
-			s += w;
-			n -= (size_t)w;
-			continue;
-		}
-		if (write_again(c, deadline) == -1)
-			return -1;
-	}
-	return 0;
+	if ((r = proc_write(c->to, s, n, deadline)) == 0)
+		return 0;
+	io_why(c, r, "timeout writing to child", "write to child");
+	return -1;
 }
 
 /* One line from the child, without its CRLF. 0, or -1. */
@@ -134,36 +84,21 @@ getline_(struct child *c, char *line, size_t max, size_t *len,
 				return 0;
 			}
 		}
-		/* the child answers after our command: wait, then read */
+		/*
+		 * The child answers after our command: wait, then read; when
+		 * the caller gave it time, try before waiting.
+		 */
 		c->pos = c->len = 0;
-		if (c->expect) {
-			/* the caller gave it time: try before waiting */
-			c->expect = 0;
-			r = read(c->from, c->buf, sizeof(c->buf));
-			if (r > 0) {
-				c->len = (size_t)r;
-				continue;
-			}
-			if (r == 0) {
-				why(c, "child closed its output", NULL);
-				return -1;
-			}
-			if (errno != EAGAIN && errno != EINTR) {
-				why(c, "read from child", strerror(errno));
-				return -1;
-			}
-		}
-		if (wait_pipe(c, c->from, POLLIN, deadline) == -1)
-			return -1;
-		r = read(c->from, c->buf, sizeof(c->buf));
-		if (r == -1 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (r == -1) {
-			why(c, "read from child", strerror(errno));
-			return -1;
-		}
+		r = proc_read(c->from, c->buf, sizeof(c->buf), deadline,
+		    c->expect);
+		c->expect = 0;
 		if (r == 0) {
 			why(c, "child closed its output", NULL);
+			return -1;
+		}
+		if (r < 0) {
+			io_why(c, (int)r, "timeout waiting for the child",
+			    "read from child");
 			return -1;
 		}
 		c->len = (size_t)r;
@@ -316,6 +251,7 @@ child_splice(struct child *c, int fd, size_t n, size_t *moved)
 {
 	time_t deadline = time(NULL) + (time_t)c->timeout;
 	ssize_t r;
+	int w;
 
 	*moved = 0;
 	if (c->pid == 0) {
@@ -334,8 +270,11 @@ child_splice(struct child *c, int fd, size_t n, size_t *moved)
 			return -1;
 		}
 		/* the bytes are in the socket: the pipe may be full */
-		if (write_again(c, deadline) == -1)
+		if ((w = proc_retry(c->to, POLLOUT, deadline)) != 0) {
+			io_why(c, w, "timeout writing to child",
+			    "write to child");
 			return -1;
+		}
 	}
 	return 0;
 }
@@ -386,73 +325,11 @@ offers(struct child *c, const struct creply *rep)
 	}
 }
 
-/*
- * A pipe's ends above standard input and output: were fd 0 or 1 closed,
- * a pipe could land there and be taken for the child's stdin or stdout.
- */
-static int
-lift(int *p)
-{
-	int i, fd;
-
-	for (i = 0; i < 2; i++) {
-		if (p[i] > 1)
-			continue;
-		if ((fd = fcntl(p[i], F_DUPFD_CLOEXEC, 2)) == -1)
-			return -1;
-		close(p[i]);
-		p[i] = fd;
-	}
-	return 0;
-}
-
-/*
- * vfork, then in the child only: the pipe ends onto 0 and 1, execvp.  A
- * failure there is left in spawn_err (the child shares our memory until it
- * execs or exits) and ends the child with its own exit code.  No
- * allocation and no helper pipe, unlike posix_spawn.  The child's pid, or
- * -1 with *err.
- */
-#define SPAWN_EXIT_DUP	126	/* the pipes could not become 0 and 1 */
-#define SPAWN_EXIT_EXEC	127	/* the program could not be run */
-
-static volatile int spawn_err;
-
-static pid_t
-spawn(char *const *argv, int in, int out, int *err)
-{
-	pid_t pid;
-	int st;
-
-	spawn_err = 0;
-	pid = vfork();
-	if (pid == 0) {
-		if (dup2(in, 0) == -1 || dup2(out, 1) == -1) {
-			spawn_err = errno ? errno : EBADF;
-			_exit(SPAWN_EXIT_DUP);
-		}
-		execvp(argv[0], argv);
-		spawn_err = errno ? errno : ENOEXEC;
-		_exit(SPAWN_EXIT_EXEC);
-	}
-	if (pid == -1) {
-		*err = errno;
-		return -1;
-	}
-	if (spawn_err != 0) {
-		*err = spawn_err;
-		while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
-			;
-		return -1;
-	}
-	return pid;
-}
-
 int
 child_start(struct child *c, char *const *argv, unsigned long timeout,
     const char *helo)
 {
-	int to[2], from[2], e;
+	int to[2], from[2], fail;
 	struct creply rep;
 	char cmd[16 + 256];
 	size_t hl;
@@ -466,23 +343,20 @@ child_start(struct child *c, char *const *argv, unsigned long timeout,
 	c->why[0] = '\0';
 	c->timeout = timeout;
 	c->to = c->from = -1;
-	if (pipe2(to, O_CLOEXEC) == -1) {
+	/* our ends non-blocking: every write and read has a deadline */
+	if (proc_pipe(to, PROC_NB_WRITE) == -1) {
 		why(c, "pipe", strerror(errno));
 		return CHILD_NOEXEC;
 	}
-	if (pipe2(from, O_CLOEXEC) == -1) {
+	if (proc_pipe(from, PROC_NB_READ) == -1) {
 		why(c, "pipe", strerror(errno));
 		close(to[0]);
 		close(to[1]);
 		return CHILD_NOEXEC;
 	}
-	e = 0;
-	if (lift(to) == -1 || lift(from) == -1)
-		e = errno;
-	else if ((c->pid = spawn(argv, to[0], from[1], &e)) == -1 && e == 0)
-		e = EAGAIN;
-	if (e != 0) {
-		why(c, argv[0], strerror(e));
+	if ((c->pid = proc_spawn(argv, NULL, to[0], from[1], -1, &fail)) ==
+	    -1) {
+		why(c, argv[0], strerror(errno ? errno : EAGAIN));
 		c->pid = 0;
 		close(to[0]);
 		close(to[1]);
@@ -494,8 +368,6 @@ child_start(struct child *c, char *const *argv, unsigned long timeout,
 	close(from[1]);
 	c->to = to[1];
 	c->from = from[0];
-	fcntl(c->to, F_SETFL, fcntl(c->to, F_GETFL) | O_NONBLOCK);
-	fcntl(c->from, F_SETFL, fcntl(c->from, F_GETFL) | O_NONBLOCK);
 
 	if (getreply(c, &rep) == -1)
 		goto fail;
@@ -625,54 +497,9 @@ child_data(struct child *c, const char *prefix, size_t plen,
 static void
 reap(struct child *c, int wait_s)
 {
-	struct pollfd p;
-	char buf[512];
-	time_t deadline = time(NULL) + wait_s;
-	useconds_t step = 100;
-	ssize_t n;
 	int st;
-	pid_t r;
 
-	if (c->to != -1)
-		close(c->to);
-	c->to = -1;
-	/*
-	 * A child that exits closes its output, so wait on the pipe (poll
-	 * wakes at its EOF) rather than sleep in fixed steps; after the EOF
-	 * (or with the pipe kept open by a grandchild) back off from 100 us.
-	 * Bounded by wait_s, then SIGKILL.
-	 */
-	while (c->pid != 0 && time(NULL) < deadline) {
-		r = waitpid(c->pid, &st, WNOHANG);
-		if (r == c->pid || (r == -1 && errno == ECHILD)) {
-			c->pid = 0;
-			break;
-		}
-		if (c->from != -1) {
-			p.fd = c->from;
-			p.events = POLLIN;
-			if (poll(&p, 1, 10) > 0) {
-				n = read(c->from, buf, sizeof(buf));
-				if (n == 0 || (n == -1 && errno != EAGAIN &&
-				    errno != EINTR)) {
-					close(c->from);
-					c->from = -1;
-				}
-			}
-			continue;
-		}
-		usleep(step);
-		if (step < 10000)
-			step *= 2;
-	}
-	if (c->from != -1)
-		close(c->from);
-	c->from = -1;
-	if (c->pid == 0)
-		return;
-	kill(c->pid, SIGKILL);
-	while (waitpid(c->pid, &st, 0) == -1 && errno == EINTR)
-		;
+	(void)proc_reap(c->pid, &c->to, &c->from, time(NULL) + wait_s, &st);
 	c->pid = 0;
 }
 
@@ -694,7 +521,8 @@ child_stop(struct child *c)
 void
 child_kill(struct child *c)
 {
-	if (c->pid != 0)
-		kill(c->pid, SIGKILL);
-	reap(c, 1);
+	int st;
+
+	(void)proc_kill(c->pid, &c->to, &c->from, &st);
+	c->pid = 0;
 }
