@@ -4,10 +4,13 @@
  * Started by tcpserver, inetd or systemd (Accept=yes) with the client on
  * fd 0 and fd 1:  smtpfront [-r rules.cdb] program [args...]
  *
- * It answers the client itself, calls the checks in checks/ in their fixed
- * order, turns verdicts into replies and log lines (here and only here),
- * and hands accepted transactions to the MTA child (the rest of the command
- * line), which it starts no earlier than the first MAIL that passes.
+ * It answers the client itself: the setup (client facts, the rules, the
+ * checks' start, trust, the greet delay), the command loop and the HELO,
+ * MAIL and RCPT handlers.  The checks run through verdict.c, which turns
+ * their verdicts into replies and log lines; conn.c writes them; DATA is
+ * data.c's; -n is dryrun.c's, -t configtest.c's.  Accepted transactions
+ * go to the MTA child (the rest of the command line), started no earlier
+ * than the first recipient that passes.
  * The child's replies to MAIL, RCPT and the end of data reach the client
  * unchanged; the client never gets 250 at the end of data unless the
  * child said 250 for that message.
