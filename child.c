@@ -5,10 +5,15 @@
  * stdin.  Every write and every reply has the child timeout; a child that
  * exits, hangs or answers garbage makes the call return -1 and the core
  * answers 451.  The child is started by proc.c (vfork and execvp) and
- * always reaped.
+ * always reaped; or, for "tcp:ADDRESS:PORT", connected to, told the client
+ * by XCLIENT, and hung up on at the end.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <sys/socket.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -220,7 +225,7 @@ child_cmd(struct child *c, const char *cmd, size_t n, struct creply *rep)
 
 	char line[CREPLY_LINE_MAX + 2];
 
-	if (c->pid == 0) {
+	if (!child_up(c)) {
 		why(c, "child not running", NULL);
 		return -1;
 	}
@@ -239,7 +244,7 @@ child_cmd(struct child *c, const char *cmd, size_t n, struct creply *rep)
 int
 child_send(struct child *c, const char *s, size_t n)
 {
-	if (c->pid == 0) {
+	if (!child_up(c)) {
 		why(c, "child not running", NULL);
 		return -1;
 	}
@@ -254,7 +259,7 @@ child_splice(struct child *c, int fd, size_t n, size_t *moved)
 	int w;
 
 	*moved = 0;
-	if (c->pid == 0) {
+	if (!child_up(c)) {
 		why(c, "child not running", NULL);
 		return -1;
 	}
@@ -319,30 +324,230 @@ offers(struct child *c, const struct creply *rep)
 			case 'C': case 'c':
 				c->chunking |= keyword(t, n, "CHUNKING", 8);
 				break;
+			case 'X': case 'x':
+				c->xclient |= keyword(t, n, "XCLIENT", 7);
+				break;
 			}
 		}
 		i = j + 2;
 	}
 }
 
+/*
+ * "tcp:HOST:PORT": connect, within the deadline.  The socket becomes
+ * both our ends (to and a duplicate, from), non-blocking.  0, or -1.
+ */
+static int
+tcp_connect(struct child *c, const char *spec, time_t deadline)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+	char host[64];
+	const char *p = spec + sizeof(CHILD_TCP) - 1, *colon;
+	socklen_t sl;
+	unsigned long port;
+	char *end;
+	int fd, e, r;
+	size_t hl;
+
+	colon = strrchr(p, ':');
+	if (colon == NULL || colon == p)
+		goto bad;
+	hl = (size_t)(colon - p);
+	if (p[0] == '[' && hl > 2 && p[hl - 1] == ']') {
+		p++;
+		hl -= 2;
+	}
+	if (hl >= sizeof(host))
+		goto bad;
+	memcpy(host, p, hl);
+	host[hl] = '\0';
+	errno = 0;
+	port = strtoul(colon + 1, &end, 10);
+	if (errno != 0 || *end != '\0' || end == colon + 1 || port == 0 ||
+	    port > 65535)
+		goto bad;
+	memset(&ss, 0, sizeof(ss));
+	if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
+		in4->sin_family = AF_INET;
+		in4->sin_port = htons((unsigned short)port);
+		sl = sizeof(*in4);
+	} else if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((unsigned short)port);
+		sl = sizeof(*in6);
+	} else
+		goto bad;
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0);
+	if (fd == -1) {
+		why(c, "socket", strerror(errno));
+		return -1;
+	}
+	/* above 0, 1 and 2, as the pipes of a program child */
+	if (fd <= 2) {
+		e = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+		close(fd);
+		if ((fd = e) == -1) {
+			why(c, "socket", strerror(errno));
+			return -1;
+		}
+		fcntl(fd, F_SETFL, O_NONBLOCK);
+	}
+	if (connect(fd, (struct sockaddr *)&ss, sl) == -1) {
+		if (errno != EINPROGRESS) {
+			why(c, spec, strerror(errno));
+			close(fd);
+			return -1;
+		}
+		r = proc_wait(fd, POLLOUT, deadline);
+		sl = sizeof(e);
+		if (r == PROC_TIMEOUT) {
+			why(c, spec, "connect timed out");
+			close(fd);
+			return -1;
+		}
+		if (r != 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &sl) ==
+		    -1 || e != 0) {
+			why(c, spec, strerror(r != 0 ? errno : e));
+			close(fd);
+			return -1;
+		}
+	}
+	c->to = fd;
+	if ((c->from = fcntl(fd, F_DUPFD_CLOEXEC, 3)) == -1) {
+		why(c, "dup", strerror(errno));
+		close(fd);
+		c->to = -1;
+		return -1;
+	}
+	c->sock = 1;
+	return 0;
+bad:
+	why(c, spec, "not tcp:ADDRESS:PORT");
+	return -1;
+}
+
+/* Append "NAME=value" to the XCLIENT line, the value as xtext (RFC 3461:
+ * "+HH" for "+", "=" and bytes outside 33..126). */
+static size_t
+xattr(char *out, size_t n, size_t size, const char *name, const char *v)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t k = strlen(name);
+	unsigned char ch;
+
+	if (n + 1 + k + 1 >= size)
+		return n;
+	out[n++] = ' ';
+	memcpy(out + n, name, k);
+	n += k;
+	out[n++] = '=';
+	for (; *v != '\0' && n + 3 < size; v++) {
+		ch = (unsigned char)*v;
+		if (ch < 33 || ch > 126 || ch == '+' || ch == '=') {
+			out[n++] = '+';
+			out[n++] = hex[ch >> 4];
+			out[n++] = hex[ch & 15];
+		} else
+			out[n++] = (char)ch;
+	}
+	return n;
+}
+
+/* Greet with name: EHLO, else HELO.  0, or -1. */
+static int
+greet(struct child *c, const char *name)
+{
+	struct creply rep;
+	char cmd[16 + 256];
+	size_t hl = strlen(name);
+	int n;
+
+	if (hl > sizeof(cmd) - 6)
+		return -1;
+	memcpy(cmd, "EHLO ", 5);
+	memcpy(cmd + 5, name, hl);
+	n = (int)(hl + 5);
+	c->esmtp = c->size = c->eightbit = c->pipelining = 0;
+	c->chunking = c->xclient = 0;
+	if (child_cmd(c, cmd, (size_t)n, &rep) == -1)
+		return -1;
+	if (rep.code == 250) {
+		c->esmtp = 1;
+		offers(c, &rep);
+		return 0;
+	}
+	memcpy(cmd, "HELO", 4);
+	if (child_cmd(c, cmd, (size_t)n, &rep) == -1)
+		return -1;
+	if (rep.code == 250)
+		return 0;
+	why(c, "child refused HELO", NULL);
+	return -1;
+}
+
+/*
+ * Tell a TCP child who the client is: XCLIENT (it answers with a new
+ * greeting), then EHLO again with the client's name.  0, or -1.
+ */
+static int
+xclient(struct child *c, const char *helo, const struct child_who *w)
+{
+	char cmd[CHILD_XCLIENT_MAX];
+	struct creply rep;
+	char addr[80];
+	size_t n;
+
+	if (!c->xclient) {
+		why(c, "the TCP child offers no XCLIENT", NULL);
+		return -1;
+	}
+	snprintf(addr, sizeof(addr), "%s%s", strchr(w->ip, ':') != NULL ?
+	    "IPV6:" : "", w->ip);
+	memcpy(cmd, "XCLIENT", 7);
+	n = xattr(cmd, 7, sizeof(cmd), "ADDR", addr);
+	if (w->port != NULL && w->port[0] != '\0')
+		n = xattr(cmd, n, sizeof(cmd), "PORT", w->port);
+	n = xattr(cmd, n, sizeof(cmd), "NAME", w->name != NULL &&
+	    w->name[0] != '\0' ? w->name : "[UNAVAILABLE]");
+	n = xattr(cmd, n, sizeof(cmd), "HELO", w->helo != NULL &&
+	    w->helo[0] != '\0' ? w->helo : "[UNAVAILABLE]");
+	n = xattr(cmd, n, sizeof(cmd), "PROTO", w->esmtp ? "ESMTP" : "SMTP");
+	if (child_cmd(c, cmd, n, &rep) == -1)
+		return -1;
+	if (rep.code != 220) {
+		snprintf(c->why, sizeof(c->why), "the TCP child refused "
+		    "XCLIENT: %.80s", rep.text);
+		return -1;
+	}
+	return greet(c, helo);
+}
+
 int
 child_start(struct child *c, char *const *argv, unsigned long timeout,
-    const char *helo)
+    const char *helo, const struct child_who *who)
 {
 	int to[2], from[2], fail;
 	struct creply rep;
-	char cmd[16 + 256];
-	size_t hl;
-	int n;
+	int tcp = strncmp(argv[0], CHILD_TCP, sizeof(CHILD_TCP) - 1) == 0;
 
 	/* not memset: the reply buffer needs no zeroing */
 	c->pid = 0;
+	c->sock = 0;
 	c->pos = c->len = 0;
 	c->esmtp = c->size = c->eightbit = c->pipelining = c->expect = 0;
-	c->chunking = 0;
+	c->chunking = c->xclient = 0;
 	c->why[0] = '\0';
 	c->timeout = timeout;
 	c->to = c->from = -1;
+	if (tcp) {
+		if (tcp_connect(c, argv[0], time(NULL) + (time_t)timeout) ==
+		    -1)
+			return -1;
+		goto talk;
+	}
 	/* our ends non-blocking: every write and read has a deadline */
 	if (proc_pipe(to, PROC_NB_WRITE) == -1) {
 		why(c, "pipe", strerror(errno));
@@ -368,32 +573,21 @@ child_start(struct child *c, char *const *argv, unsigned long timeout,
 	close(from[1]);
 	c->to = to[1];
 	c->from = from[0];
-
+talk:
 	if (getreply(c, &rep) == -1)
 		goto fail;
 	if (rep.code != 220) {
 		why(c, "child banner is not 220", NULL);
 		goto fail;
 	}
-	hl = strlen(helo);
-	if (hl > sizeof(cmd) - 5)
-		goto fail;
-	memcpy(cmd, "EHLO ", 5);
-	memcpy(cmd + 5, helo, hl);
-	n = (int)(hl + 5);
-	if (child_cmd(c, cmd, (size_t)n, &rep) == -1)
-		goto fail;
-	if (rep.code == 250) {
-		c->esmtp = 1;
-		offers(c, &rep);
+	if (tcp) {
+		if (who == NULL || greet(c, who->self) == -1 ||
+		    xclient(c, helo, who) == -1)
+			goto fail;
 		return 0;
 	}
-	n = snprintf(cmd, sizeof(cmd), "HELO %s", helo);
-	if (child_cmd(c, cmd, (size_t)n, &rep) == -1)
-		goto fail;
-	if (rep.code == 250)
+	if (greet(c, helo) == 0)
 		return 0;
-	why(c, "child refused HELO", NULL);
 fail:
 	child_kill(c);
 	return -1;
@@ -503,19 +697,34 @@ reap(struct child *c, int wait_s)
 	c->pid = 0;
 }
 
+/* A TCP child: our ends closed, nothing to reap. */
+static void
+hang_up(struct child *c)
+{
+	if (c->to != -1)
+		close(c->to);
+	if (c->from != -1)
+		close(c->from);
+	c->to = c->from = -1;
+	c->sock = 0;
+}
+
 void
 child_stop(struct child *c)
 {
 	struct creply rep;
 	unsigned long t = c->timeout;
 
-	if (c->pid == 0)
+	if (!child_up(c))
 		return;
 	if (c->timeout > CHILD_QUIT_WAIT)
 		c->timeout = CHILD_QUIT_WAIT;
 	(void)child_cmd(c, "QUIT", 4, &rep);
 	c->timeout = t;
-	reap(c, CHILD_QUIT_WAIT);
+	if (c->sock)
+		hang_up(c);
+	else
+		reap(c, CHILD_QUIT_WAIT);
 }
 
 void
@@ -523,6 +732,10 @@ child_kill(struct child *c)
 {
 	int st;
 
+	if (c->sock) {
+		hang_up(c);
+		return;
+	}
 	(void)proc_kill(c->pid, &c->to, &c->from, &st);
 	c->pid = 0;
 }

@@ -74,15 +74,25 @@ forward_mail(struct conn *c, const char *rcmd, size_t rlen, struct creply *mrep,
 	struct session *s = &c->s;
 	char cmd[2 * ADDR_MAX + 96];
 	char helo[HELO_MAX + 3];
+	struct child_who who;
 	size_t n;
 	int r;
 
-	if (c->ch.pid == 0) {
+	if (!child_up(&c->ch)) {
 		if (s->helo[0] != '\0' && strlen(s->helo) <= HELO_MAX)
 			copystr(helo, sizeof(helo), s->helo, strlen(s->helo));
 		else
 			snprintf(helo, sizeof(helo), "[%s]", s->remote_ip);
-		r = child_start(&c->ch, c->argv, s->cfg.child_timeout, helo);
+		who.ip = s->remote_ip;
+		who.port = s->remote_port;
+		/* TCPREMOTEHOST is not verified: the child would trust it;
+		 * a name goes once it is forward-confirmed */
+		who.name = NULL;
+		who.helo = s->helo;
+		who.esmtp = s->esmtp;
+		who.self = s->cfg.hostname;
+		r = child_start(&c->ch, c->argv, s->cfg.child_timeout, helo,
+		    &who);
 		if (r == CHILD_NOEXEC)
 			conn_fatal(c, "child_start", "cannot start the MTA child",
 			    c->ch.why);
@@ -521,7 +531,9 @@ trusted(struct conn *c)
 		return;
 	if (!s->env_relayclient)
 		setenv("RELAYCLIENT", "", 1);
-	if (!s->cfg.trust_exec || c->dry)
+	/* a TCP child is no program to hand the client to */
+	if (!s->cfg.trust_exec || c->dry ||
+	    strncmp(c->argv[0], CHILD_TCP, sizeof(CHILD_TCP) - 1) == 0)
 		return;
 	log_start("exec");
 	log_str("rule", s->trust_rule);
