@@ -23,11 +23,13 @@ usage() {
 # tcpserver (ucspi-tcp), Postfix, and swaks to send it mail.  The tests:
 # those and dnsmasq, systemd-socket-activate (package systemd), ip/ss,
 # setpriv (util-linux), groff, Perl with Test::More and prove; clang and
-# its runtime for "make fuzz", valgrind for "make bench".
+# its runtime for "make fuzz", valgrind for "make bench"; debhelper,
+# dpkg-dev, lintian, debootstrap and cpio for the package test (t/deb.t).
 BUILD="build-essential gcc make libowfat-dev musl-tools"
 DEMO="tinycdb ucspi-tcp-ipv6 postfix swaks"
 TEST="$DEMO perl dnsmasq-base iproute2 systemd util-linux groff-base"
 TEST="$TEST clang libclang-rt-14-dev valgrind"
+TEST="$TEST debhelper dpkg-dev lintian debootstrap cpio file"
 
 case "$1" in
 test) WANT="$BUILD $TEST" ;;
