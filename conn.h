@@ -42,6 +42,7 @@ struct conn {
 	int		 body;		/* a check wants the message bytes */
 	int		 hooks;		/* the hooks active checks have */
 	int		 headers_full;	/* a header line was dropped */
+	pid_t		 tls_pid;	/* smtpfront-tls, 0: none */
 	conn_end_fn	 on_end;
 	const struct check *const *checks;	/* NULL: check_list */
 	char		*state;		/* the checks' per-session state */
