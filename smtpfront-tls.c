@@ -68,15 +68,17 @@ say(const char *a, const char *b)
 	while (w == -1 && errno == EINTR);
 }
 
-/* OpenSSL's last error as text, or what. */
+/* "what: OpenSSL's last error", or what alone. */
 static const char *
 ssl_why(const char *what, char *buf, size_t size)
 {
+	char err[FACTS_MAX / 2];
 	unsigned long e = ERR_peek_last_error();
 
 	if (e == 0)
 		return what;
-	ERR_error_string_n(e, buf, size);
+	ERR_error_string_n(e, err, sizeof(err));
+	snprintf(buf, size, "%s: %s", what, err);
 	return buf;
 }
 
