@@ -222,7 +222,7 @@ for my $ev (sort keys %events) {
 	like($m8, qr/^\.It Li (?:\w+ , )*\Q$ev\E\b/m,
 	    "smtpfront.8 explains log event $ev");
 }
-like($m8, qr/ip= helo= from=<> rcpts=N msgs=N verdict=V rule=R bytes=N duration=S\.mmm/,
+like($m8, qr/ip= helo= tls= from=<> rcpts=N msgs=N verdict=V rule=R bytes=N duration=S\.mmm/,
     'smtpfront.8: the summary line in its key order');
 
 # --- INSTALL ----------------------------------------------------------------
