@@ -47,7 +47,6 @@ struct config {
 	int		 trust_exec;
 	char		 tls_cert[HOSTNAME_MAX + 1];	/* paths; empty: no STARTTLS */
 	char		 tls_key[HOSTNAME_MAX + 1];
-	char		 tls_program[HOSTNAME_MAX + 1];
 	unsigned long	 tls_timeout;		/* seconds for the handshake */
 	int		 tls_required;		/* MAIL only after STARTTLS */
 	enum action	 closed_action;

@@ -33,6 +33,7 @@ typedef void (*conn_end_fn)(struct conn *);
  */
 struct conn {
 	char *const	*argv;		/* the MTA child's */
+	const char	*self;		/* our argv[0]: smtpfront-tls is beside it */
 	int		 mail_fwd;	/* MAIL given to the child */
 	int		 in_data;	/* the child is inside a streamed DATA */
 	unsigned long	 rcpt_tries;	/* RCPT commands in this transaction */

@@ -125,8 +125,6 @@ const struct setting setting_table[] = {
 	    "certificate chain file (PEM, the server's certificate first) for STARTTLS; empty: no STARTTLS" },
 	{ "tls_key", SETTING_STR, 0, 0, "", 0, C(tls_key),
 	    "private key file (PEM) of tls_cert; empty: no STARTTLS" },
-	{ "tls_program", SETTING_STR, 0, 0, "smtpfront-tls", 0, C(tls_program),
-	    "the program that does TLS for STARTTLS, looked up in $PATH when it has no slash" },
 	{ "tls_timeout", SETTING_NUM, 1, 3600, "30", 30, C(tls_timeout),
 	    "seconds for the TLS handshake after STARTTLS" },
 	{ "tls_required", SETTING_BOOL, 0, 1, "no", 0, C(tls_required),

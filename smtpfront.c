@@ -17,6 +17,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -365,7 +366,7 @@ do_starttls(struct conn *c, size_t n)
 {
 	struct session *s = &c->s;
 	struct tls_facts f;
-	char line[TLS_LINE_MAX], why[TLS_LINE_MAX + 64];
+	char line[TLS_LINE_MAX], why[TLS_LINE_MAX + 64], prog[PATH_MAX];
 	size_t len, dropped;
 	int fd, flags, r;
 
@@ -384,9 +385,14 @@ do_starttls(struct conn *c, size_t n)
 		s->errors++;
 		return;
 	}
-	if (starttls_start(s->cfg.tls_program, s->cfg.tls_cert,
-	    s->cfg.tls_key, s->cfg.tls_timeout, s->cfg.timeout +
-	    s->cfg.child_timeout, &c->tls_pid, &fd, why, sizeof(why)) == -1) {
+	if (starttls_program(c->self, prog, sizeof(prog)) == -1) {
+		memcpy(why, "program path too long", 22);
+		r = -1;
+	} else
+		r = starttls_start(prog, s->cfg.tls_cert, s->cfg.tls_key,
+		    s->cfg.tls_timeout, s->cfg.timeout + s->cfg.child_timeout,
+		    &c->tls_pid, &fd, why, sizeof(why));
+	if (r == -1) {
 		c->tls_pid = 0;
 		log_start("tls-fail");
 		log_str("reason", why);
@@ -854,6 +860,7 @@ main(int argc, char **argv)
 	if (i >= argc || (c->dry && argc - i != 4) || (c->dry && c->test))
 		usage();
 	c->argv = argv + i;
+	c->self = argv[0] != NULL ? argv[0] : "smtpfront";
 	if (c->dry) {
 		/* the dry run's client is the IP given, not the socket */
 		unsetenv("TCPREMOTEIP");

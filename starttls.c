@@ -41,6 +41,19 @@ reap_now(pid_t pid)
 		;
 }
 
+int
+starttls_program(const char *self, char *buf, size_t size)
+{
+	const char *slash = strrchr(self, '/');
+	size_t d = slash != NULL ? (size_t)(slash - self) + 1 : 0;
+
+	if (d + sizeof(TLS_PROGRAM) > size)
+		return -1;
+	memcpy(buf, self, d);
+	memcpy(buf + d, TLS_PROGRAM, sizeof(TLS_PROGRAM));
+	return 0;
+}
+
 /* One line from fd into buf within wait_s seconds: its length, or -1. */
 static ssize_t
 read_line(int fd, char *buf, size_t size, unsigned long wait_s)

@@ -22,6 +22,14 @@ struct tls_facts {
 	char		 bits[TLS_BITS_MAX + 1];
 };
 
+#define TLS_PROGRAM	"smtpfront-tls"
+
+/*
+ * The program beside self (smtpfront's argv[0]) when self has a
+ * directory part, else TLS_PROGRAM for a search of $PATH; into buf
+ * (size bytes), 0, or -1 when it does not fit.
+ */
+int	starttls_program(const char *, char *, size_t);
 /*
  * Start prog (execvp, no shell) with the client on its fd 0 and 1 and its
  * end of a new socketpair on fd 3, and wait up to wait_s seconds for its

@@ -22,7 +22,6 @@ use Time::HiRes qw(time);
 use SF;
 
 my $T = SF::tmp();
-my $TLS = build() . "/smtpfront-tls";
 my $MSG_WAIT = 30;
 
 # --- the test PKI --------------------------------------------------------
@@ -50,7 +49,7 @@ openssl('x509', '-req', '-in', "$T/srv.csr", '-CA', "$T/ca.crt", '-CAkey',
     '-extfile', "$T/srv.ext");
 
 my %TLS_ENV = (SMTPFRONT_TLS_CERT => "$T/srv.crt",
-    SMTPFRONT_TLS_KEY => "$T/srv.key", SMTPFRONT_TLS_PROGRAM => $TLS,
+    SMTPFRONT_TLS_KEY => "$T/srv.key",
     SMTPFRONT_TLS_TIMEOUT => 2);
 
 sub server {
@@ -312,7 +311,15 @@ sub envmap {
 	    'unreadable key: STARTTLS 502');
 	stop($s);
 
-	$s = server(env => { SMTPFRONT_TLS_PROGRAM => "$T/no-such-program" });
+	# smtpfront runs the smtpfront-tls beside it: a copy of smtpfront
+	# alone in a directory (and a $PATH without one) finds none
+	mkdir("$T/alone") or die "$T/alone: $!";
+	spew("$T/alone/smtpfront", slurp(build() . "/smtpfront"));
+	chmod(0755, "$T/alone/smtpfront");
+	ok(-e build() . "/smtpfront-tls" && !-e "$T/alone/smtpfront-tls",
+	    'smtpfront-tls is beside build/smtpfront, not beside the copy');
+	$s = server(program => "$T/alone/smtpfront",
+	    env => { PATH => '/usr/bin:/bin' });
 	$c = client(server => $s);
 	$c->start('client.test');
 	reply_is($c->cmd('STARTTLS'), '454', '4.7.0',
@@ -320,7 +327,7 @@ sub envmap {
 	reply_is($c->cmd('MAIL FROM:<a@b.test>'), '250', '2.1.0',
 	    'smtpfront-tls missing: the session goes on in plain text');
 	my ($l) = wait_log($s, qr/: tls-fail /);
-	like($l // '', qr/: tls-fail reason=".*no-such-program: No such file/,
+	like($l // '', qr/: tls-fail reason="\Q$T\E\/alone\/smtpfront-tls: No such file/,
 	    'smtpfront-tls missing: logged');
 	stop($s);
 
