@@ -67,7 +67,8 @@ CHECKS = checks/checks checks/closed checks/trust checks/allow_ip checks/allow_s
 	checks/sender_fqdn checks/sender_list checks/size checks/bounce_multi
 SF_OBJS = $(B)/smtpfront.o $(CORE:%=$(B)/%.o) $(CHECKS:%=$(B)/%.o)
 CDB_OBJS = $(B)/cdb/smtpfront-cdb.o $(B)/rules.o $(B)/rules_table.o $(B)/reply.o
-UNIT = unit-addr unit-smtp unit-dot unit-rules unit-spool unit-match unit-crlf unit-verdict
+UNIT = unit-addr unit-smtp unit-dot unit-rules unit-spool unit-match unit-crlf unit-verdict \
+	unit-starttls
 TOOLS = t/sink
 # smtpfront with the checks of checks/TEMPLATE.c added (t/template.t)
 TEMPLATE_OBJS = $(B)/smtpfront.o $(CORE:%=$(B)/%.o) \

@@ -178,6 +178,9 @@ starttls_facts(const char *line, size_t n, struct tls_facts *f)
 	for (i = 0; i < n; i++)
 		if ((unsigned char)line[i] <= 32 && line[i] != ' ')
 			return -1;
+	/* a blank at the end would pass word() */
+	if (n == 0 || line[n - 1] == ' ')
+		return -1;
 	if ((n >= 4 && strncmp(line, "fail", 4) == 0) ||
 	    word(&p, end, f->proto, sizeof(f->proto)) == -1 ||
 	    word(&p, end, f->cipher, sizeof(f->cipher)) == -1 ||
