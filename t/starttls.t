@@ -165,10 +165,12 @@ sub envmap {
 	like($env{SSL_CIPHER_USEKEYSIZE} // '', qr/^\d+$/,
 	    'swaks: the child sees SSL_CIPHER_USEKEYSIZE');
 	my ($tl) = wait_log($s, qr/: tls /);
-	like(normalise($tl // ''), qr/^smtpfront\[PID\] 127\.0\.0\.1: tls proto=TLSv1\.3 cipher=TLS_\w+ bits=\d+$/,
+	like(normalise($tl // ''), qr/^smtpfront\[PID\]\ 127\.0\.0\.1:\ tls
+	    \ proto=TLSv1\.3\ cipher=TLS_\w+\ bits=\d+$/x,
 	    'swaks: the tls log line');
 	my ($sum) = wait_log($s, qr/: session /);
-	like($sum // '', qr/ helo=client\.test tls=TLSv1\.3 from=<a\@b\.test> rcpts=1 msgs=1 /,
+	like($sum // '',
+	    qr/ helo=client\.test tls=TLSv1\.3 from=<a\@b\.test> rcpts=1 msgs=1 /,
 	    'swaks: the summary names TLS');
 	stop($s);
 }
@@ -191,7 +193,8 @@ sub envmap {
 	like($out, qr/^221 /m, 's_client: the session ends with 221');
 	my @m = sink_messages($s->{sinkdir});
 	is(scalar(@m), 1, 's_client: one message delivered');
-	like($m[0]{msg} // '', qr/\AX-Smtpfront-TLS: TLSv1\.3 [^\r\n]*\r\nSubject: s_client\r\n\r\nhello\r\n\z/,
+	like($m[0]{msg} // '', qr/\AX-Smtpfront-TLS:\ TLSv1\.3\ [^\r\n]*\r\n
+	    Subject:\ s_client\r\n\r\nhello\r\n\z/x,
 	    's_client: header and message');
 	stop($s);
 }
@@ -276,7 +279,8 @@ sub envmap {
 	reply_is($c->cmd('MAIL FROM:<a@b.test>'), '530', '5.7.0',
 	    'tls_required: MAIL in plain text: 530 5.7.0');
 	my ($l) = wait_log($s, qr/rule=tls_required/);
-	like($l // '', qr/: reject check=protocol rule=tls_required cmd=MAIL code=530 esc=5\.7\.0$/,
+	like($l // '', qr/:\ reject\ check=protocol\ rule=tls_required\ cmd=MAIL
+	    \ code=530\ esc=5\.7\.0$/x,
 	    'tls_required: logged');
 	reply_is($c->cmd('STARTTLS'), '220', '2.0.0', 'tls_required: STARTTLS');
 	my $t = upgrade($c);
@@ -305,7 +309,8 @@ sub envmap {
 	ok(!grep({ /STARTTLS/ } @{$e->{lines}}),
 	    'unreadable key: no STARTTLS in EHLO');
 	my ($w) = wait_log($s, qr/warning: STARTTLS/);
-	like($w // '', qr/warning: STARTTLS not offered: tls_key \Q$T\E\/no-such\.key: No such file or directory$/,
+	like($w // '', qr/warning:\ STARTTLS\ not\ offered:
+	    \ tls_key\ \Q$T\E\/no-such\.key:\ No\ such\ file\ or\ directory$/x,
 	    'unreadable key: a clear warning');
 	reply_is($c->cmd('STARTTLS'), '502', '5.5.1',
 	    'unreadable key: STARTTLS 502');
@@ -327,7 +332,8 @@ sub envmap {
 	reply_is($c->cmd('MAIL FROM:<a@b.test>'), '250', '2.1.0',
 	    'smtpfront-tls missing: the session goes on in plain text');
 	my ($l) = wait_log($s, qr/: tls-fail /);
-	like($l // '', qr/: tls-fail reason="\Q$T\E\/alone\/smtpfront-tls: No such file/,
+	like($l // '',
+	    qr/: tls-fail reason="\Q$T\E\/alone\/smtpfront-tls: No such file/,
 	    'smtpfront-tls missing: logged');
 	stop($s);
 
