@@ -228,6 +228,17 @@ sub envmap {
 	print $t "Subject: x\r\n\r\nbody\r\n.\r\n";
 	reply_is(treply($t), '250', undef, 'message over TLS accepted');
 	reply_is(tcmd($t, 'QUIT'), '221', '2.0.0', 'QUIT over TLS');
+	my $eof = eval {
+		local $SIG{ALRM} = sub { die "timeout\n" };
+		alarm(5);
+		my $l = <$t>;
+		alarm(0);
+		!defined($l);
+	};
+	alarm(0);
+	ok($eof, 'QUIT over TLS: closed');
+	ok(wait_for(sub { SF::group_size($s->{pid}) <= 1 }, 5),
+	    'QUIT over TLS: smtpfront and smtpfront-tls are gone');
 	my @cmds = sink_log($s->{sinkdir});
 	ok(!grep({ /evil/ } @cmds), 'the child never heard of evil@x.test')
 	    or diag(join("\n", @cmds));
@@ -256,6 +267,8 @@ sub envmap {
 	my ($sum) = wait_log($s, qr/: session /);
 	like($sum // '', qr/ tls=- .* verdict=tls-fail /,
 	    'stall: the summary says tls-fail');
+	ok(wait_for(sub { SF::group_size($s->{pid}) <= 1 }, 5),
+	    'stall: smtpfront and smtpfront-tls are gone');
 
 	($c, undef, $r) = to_starttls($s);
 	reply_is($r, '220', '2.0.0', 'garbage: STARTTLS accepted');
