@@ -48,7 +48,11 @@ openssl('x509', '-req', '-in', "$T/srv.csr", '-CA', "$T/ca.crt", '-CAkey',
     "$T/ca.key", '-CAcreateserial', '-days', '3650', '-out', "$T/srv.crt",
     '-extfile', "$T/srv.ext");
 
-my %TLS_ENV = (SMTPFRONT_TLS_CERT => "$T/srv.crt",
+# the chain file as CAs and ACME clients give it: the server's
+# certificate first, then the chain (here the CA itself)
+spew("$T/fullchain.pem", slurp("$T/srv.crt") . slurp("$T/ca.crt"));
+
+my %TLS_ENV = (SMTPFRONT_TLS_CERT => "$T/fullchain.pem",
     SMTPFRONT_TLS_KEY => "$T/srv.key",
     SMTPFRONT_TLS_TIMEOUT => 2);
 
