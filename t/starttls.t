@@ -10,7 +10,8 @@
 # plain text with 530; no certificate: no offer and 502; a key that cannot
 # be read: a warning and no offer; smtpfront-tls missing or a key it
 # cannot load: 454 and the session goes on in plain text; a 20 MB message
-# over TLS arrives intact while smtpfront's memory stays flat.
+# over TLS arrives intact while smtpfront's memory stays flat; BDAT to a
+# child offering CHUNKING and data_spool work over TLS as without.
 use strict;
 use warnings;
 use FindBin;
@@ -365,6 +366,36 @@ sub envmap {
 	($l) = wait_log($s, qr/: tls-fail /);
 	like($l // '', qr/: tls-fail reason=".*cannot load tls_key/,
 	    'bad key: logged');
+	stop($s);
+}
+
+# --- the other delivery paths over TLS: BDAT to a child offering
+# CHUNKING, and data_spool ---------------------------------------------------
+
+for my $case (['BDAT', { SINK_CHUNKING => 1 }, qr/^BDAT \d+ LAST$/],
+    ['data_spool', { SMTPFRONT_DATA_SPOOL => 'yes' }, qr/^DATA$/]) {
+	my ($name, $env, $cmd) = @$case;
+	my $s = server(env => $env);
+	my ($c, undef, $r) = to_starttls($s);
+	my $t = upgrade($c);
+	ok($t, "$name: handshake")
+	    or die "no TLS session: $IO::Socket::SSL::SSL_ERROR\n";
+	tcmd($t, 'EHLO client.test');
+	reply_is(tcmd($t, 'MAIL FROM:<a@b.test>'), '250', undef, "$name: MAIL");
+	reply_is(tcmd($t, 'RCPT TO:<u@example.test>'), '250', undef,
+	    "$name: RCPT");
+	reply_is(tcmd($t, 'DATA'), '354', undef, "$name: DATA");
+	my $msg = crlf("Subject: $name\n\n.dot\nbody\n");
+	(my $stuffed = $msg) =~ s/^\./../mg;
+	print $t $stuffed, ".\r\n";
+	reply_is(treply($t), '250', undef, "$name: accepted");
+	reply_is(tcmd($t, 'QUIT'), '221', undef, "$name: QUIT");
+	my @m = sink_messages($s->{sinkdir});
+	like($m[0]{msg} // '',
+	    qr/\AX-Smtpfront-TLS: TLSv1\.3 [^\r\n]*\r\n\Q$msg\E\z/,
+	    "$name: header and message byte for byte");
+	ok(grep({ $_ =~ $cmd } sink_log($s->{sinkdir})),
+	    "$name: the child got it by $cmd");
 	stop($s);
 }
 
