@@ -6,7 +6,8 @@
 # directory of files), every setting valid (database and environment),
 # the MTA child there, executable and answering 220 and EHLO (the sink,
 # and a real Postfix through sendmail -bs), the spool directory taking a
-# file.
+# file, and with tls_cert and tls_key set the smtpfront-tls beside
+# smtpfront loading them.
 use strict;
 use warnings;
 use FindBin;
