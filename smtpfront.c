@@ -438,9 +438,10 @@ do_starttls(struct conn *c, size_t n)
 		log_ulong("dropped", (unsigned long)dropped);
 	log_end();
 	/* ucspi-ssl's names, for the MTA child */
-	setenv("SSL_PROTOCOL", s->tls_proto, 1);
-	setenv("SSL_CIPHER", s->tls_cipher, 1);
-	setenv("SSL_CIPHER_USEKEYSIZE", s->tls_bits, 1);
+	if (setenv("SSL_PROTOCOL", s->tls_proto, 1) == -1 ||
+	    setenv("SSL_CIPHER", s->tls_cipher, 1) == -1 ||
+	    setenv("SSL_CIPHER_USEKEYSIZE", s->tls_bits, 1) == -1)
+		conn_fatal(c, "nomem", "out of memory", "SSL_* variables");
 	/* RFC 3207 4.2: forget all that was said in plain text */
 	if (s->in_txn)
 		verdict_reset(c);
