@@ -175,8 +175,10 @@ starttls_facts(const char *line, size_t n, struct tls_facts *f)
 	const char *p = line, *end = line + n;
 	size_t i;
 
+	/* printable ASCII and blanks only, as smtpfront-tls writes it */
 	for (i = 0; i < n; i++)
-		if ((unsigned char)line[i] <= 32 && line[i] != ' ')
+		if ((unsigned char)line[i] < 32 ||
+		    (unsigned char)line[i] > 126)
 			return -1;
 	/* a blank at the end would pass word() */
 	if (n == 0 || line[n - 1] == ' ')

@@ -27,6 +27,8 @@ static const struct {
 	{ "TLSv1.3  TLS_AES_256_GCM_SHA384 256", -1, NULL, NULL, NULL },
 	{ "TLSv1.3 TLS_AES_256_GCM_SHA384 256 ", -1, NULL, NULL, NULL },
 	{ "TLSv1.3 TLS\tX 256", -1, NULL, NULL, NULL },
+	{ "TLSv1.3 TLS\177X 256", -1, NULL, NULL, NULL },
+	{ "TLSv1.3 TLS\303\251X 256", -1, NULL, NULL, NULL },
 	{ "TLSv1.3 TLS_AES 12345678", -1, NULL, NULL, NULL },
 	{ "TLSv1.3-and-a-protocol-name-far-too-long X 1", -1, NULL, NULL,
 	    NULL },
