@@ -58,8 +58,8 @@ else
 $(error LIBC must be musl or glibc, not $(LIBC))
 endif
 
-CORE = check conn verdict data dryrun configtest client child smtp addr spool dot rules rules_table reply log match envvar crlf \
-	starttls
+CORE = check conn verdict data dryrun configtest client child proc smtp addr \
+	spool dot rules rules_table reply log match envvar crlf starttls
 CHECKS = checks/checks checks/closed checks/trust checks/allow_ip checks/allow_sender \
 	checks/allow_rcpt checks/rcpt_domain checks/rcpt_users checks/rblsmtpd checks/earlytalker checks/unauth_pipelining \
 	checks/helo_syntax checks/helo_bareip checks/helo_literal checks/helo_ours \
@@ -67,8 +67,8 @@ CHECKS = checks/checks checks/closed checks/trust checks/allow_ip checks/allow_s
 	checks/sender_fqdn checks/sender_list checks/size checks/bounce_multi
 SF_OBJS = $(B)/smtpfront.o $(CORE:%=$(B)/%.o) $(CHECKS:%=$(B)/%.o)
 CDB_OBJS = $(B)/cdb/smtpfront-cdb.o $(B)/rules.o $(B)/rules_table.o $(B)/reply.o
-UNIT = unit-addr unit-smtp unit-dot unit-rules unit-spool unit-match unit-crlf unit-verdict \
-	unit-starttls
+UNIT = unit-addr unit-smtp unit-dot unit-rules unit-spool unit-match unit-crlf \
+	unit-verdict unit-proc unit-starttls
 TOOLS = t/sink
 # smtpfront with the checks of checks/TEMPLATE.c added (t/template.t)
 TEMPLATE_OBJS = $(B)/smtpfront.o $(CORE:%=$(B)/%.o) \

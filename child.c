@@ -4,16 +4,19 @@
  * shell), its replies.  Output: SMTP commands and the message on its
  * stdin.  Every write and every reply has the child timeout; a child that
  * exits, hangs or answers garbage makes the call return -1 and the core
- * answers 451.  The child is started with vfork and execvp and always
- * reaped.
+ * answers 451.  The child is started by proc.c (vfork and execvp) and
+ * always reaped; or, for "tcp:ADDRESS:PORT", connected to, told the client
+ * by XCLIENT, and hung up on at the end.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <sys/socket.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #if defined(__SSE2__)
@@ -22,6 +25,7 @@
 #include "child.h"
 #include "crlf.h"
 #include "dot.h"
+#include "proc.h"
 #include "spool.h"
 
 #define DATA_BLOCK	32768
@@ -33,76 +37,27 @@ why(struct child *c, const char *a, const char *b)
 	    b ? b : "");
 }
 
-static int
-ms_left(time_t deadline)
+/* A PROC_ failure of an I/O on the child's pipe as the reason. */
+static void
+io_why(struct child *c, int r, const char *timeout, const char *io)
 {
-	time_t now = time(NULL);
-
-	if (now >= deadline)
-		return 0;
-	return (int)(deadline - now) * 1000;
-}
-
-/*
- * Wait for one of the child's pipes (POLLOUT: room in its input, POLLIN:
- * its output), up to the deadline.  0, or -1 with the reason.
- */
-static int
-wait_pipe(struct child *c, int fd, short ev, time_t deadline)
-{
-	struct pollfd p;
-	int r;
-
-	p.fd = fd;
-	p.events = ev;
-	do
-		r = poll(&p, 1, ms_left(deadline));
-	while (r == -1 && errno == EINTR);
-	if (r == 0) {
-		why(c, ev == POLLOUT ? "timeout writing to child" :
-		    "timeout waiting for the child", NULL);
-		return -1;
-	}
-	if (r == -1) {
+	if (r == PROC_TIMEOUT)
+		why(c, timeout, NULL);
+	else if (r == PROC_EPOLL)
 		why(c, "poll", strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-/*
- * After a write to the child failed: 0 to try again (interrupted, or the
- * pipe had room again within the deadline), -1 when it cannot go.
- */
-static int
-write_again(struct child *c, time_t deadline)
-{
-	if (errno == EINTR)
-		return 0;
-	if (errno != EAGAIN) {
-		why(c, "write to child", strerror(errno));
-		return -1;
-	}
-	return wait_pipe(c, c->to, POLLOUT, deadline);
+	else
+		why(c, io, strerror(errno));
 }
 
 static int
 writeall(struct child *c, const char *s, size_t n, time_t deadline)
 {
-	ssize_t w;
+	int r;
 
-	/* write first; wait only when the pipe is full */
-	while (n > 0) {
-		w = write(c->to, s, n);
-		if (w >= 0) {
-			s += w;
-			n -= (size_t)w;
-			continue;
-		}
-		if (write_again(c, deadline) == -1)
-			return -1;
-	}
-	return 0;
+	if ((r = proc_write(c->to, s, n, deadline)) == 0)
+		return 0;
+	io_why(c, r, "timeout writing to child", "write to child");
+	return -1;
 }
 
 /* One line from the child, without its CRLF. 0, or -1. */
@@ -134,36 +89,21 @@ getline_(struct child *c, char *line, size_t max, size_t *len,
 				return 0;
 			}
 		}
-		/* the child answers after our command: wait, then read */
+		/*
+		 * The child answers after our command: wait, then read; when
+		 * the caller gave it time, try before waiting.
+		 */
 		c->pos = c->len = 0;
-		if (c->expect) {
-			/* the caller gave it time: try before waiting */
-			c->expect = 0;
-			r = read(c->from, c->buf, sizeof(c->buf));
-			if (r > 0) {
-				c->len = (size_t)r;
-				continue;
-			}
-			if (r == 0) {
-				why(c, "child closed its output", NULL);
-				return -1;
-			}
-			if (errno != EAGAIN && errno != EINTR) {
-				why(c, "read from child", strerror(errno));
-				return -1;
-			}
-		}
-		if (wait_pipe(c, c->from, POLLIN, deadline) == -1)
-			return -1;
-		r = read(c->from, c->buf, sizeof(c->buf));
-		if (r == -1 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (r == -1) {
-			why(c, "read from child", strerror(errno));
-			return -1;
-		}
+		r = proc_read(c->from, c->buf, sizeof(c->buf), deadline,
+		    c->expect);
+		c->expect = 0;
 		if (r == 0) {
 			why(c, "child closed its output", NULL);
+			return -1;
+		}
+		if (r < 0) {
+			io_why(c, (int)r, "timeout waiting for the child",
+			    "read from child");
 			return -1;
 		}
 		c->len = (size_t)r;
@@ -285,7 +225,7 @@ child_cmd(struct child *c, const char *cmd, size_t n, struct creply *rep)
 
 	char line[CREPLY_LINE_MAX + 2];
 
-	if (c->pid == 0) {
+	if (!child_up(c)) {
 		why(c, "child not running", NULL);
 		return -1;
 	}
@@ -304,7 +244,7 @@ child_cmd(struct child *c, const char *cmd, size_t n, struct creply *rep)
 int
 child_send(struct child *c, const char *s, size_t n)
 {
-	if (c->pid == 0) {
+	if (!child_up(c)) {
 		why(c, "child not running", NULL);
 		return -1;
 	}
@@ -316,9 +256,10 @@ child_splice(struct child *c, int fd, size_t n, size_t *moved)
 {
 	time_t deadline = time(NULL) + (time_t)c->timeout;
 	ssize_t r;
+	int w;
 
 	*moved = 0;
-	if (c->pid == 0) {
+	if (!child_up(c)) {
 		why(c, "child not running", NULL);
 		return -1;
 	}
@@ -334,8 +275,11 @@ child_splice(struct child *c, int fd, size_t n, size_t *moved)
 			return -1;
 		}
 		/* the bytes are in the socket: the pipe may be full */
-		if (write_again(c, deadline) == -1)
+		if ((w = proc_retry(c->to, POLLOUT, deadline)) != 0) {
+			io_why(c, w, "timeout writing to child",
+			    "write to child");
 			return -1;
+		}
 	}
 	return 0;
 }
@@ -380,6 +324,9 @@ offers(struct child *c, const struct creply *rep)
 			case 'C': case 'c':
 				c->chunking |= keyword(t, n, "CHUNKING", 8);
 				break;
+			case 'X': case 'x':
+				c->xclient |= keyword(t, n, "XCLIENT", 7);
+				break;
 			}
 		}
 		i = j + 2;
@@ -387,102 +334,234 @@ offers(struct child *c, const struct creply *rep)
 }
 
 /*
- * A pipe's ends above standard input and output: were fd 0 or 1 closed,
- * a pipe could land there and be taken for the child's stdin or stdout.
+ * "tcp:HOST:PORT": connect, within the deadline.  The socket becomes
+ * both our ends (to and a duplicate, from), non-blocking.  0, or -1.
  */
 static int
-lift(int *p)
+tcp_connect(struct child *c, const char *spec, time_t deadline)
 {
-	int i, fd;
+	struct sockaddr_storage ss;
+	struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+	char host[64];
+	const char *p = spec + sizeof(CHILD_TCP) - 1, *colon;
+	socklen_t sl;
+	unsigned long port;
+	char *end;
+	int fd, e, r;
+	size_t hl;
 
-	for (i = 0; i < 2; i++) {
-		if (p[i] > 1)
-			continue;
-		if ((fd = fcntl(p[i], F_DUPFD_CLOEXEC, 2)) == -1)
-			return -1;
-		close(p[i]);
-		p[i] = fd;
+	colon = strrchr(p, ':');
+	if (colon == NULL || colon == p)
+		goto bad;
+	hl = (size_t)(colon - p);
+	if (p[0] == '[' && hl > 2 && p[hl - 1] == ']') {
+		p++;
+		hl -= 2;
 	}
+	if (hl >= sizeof(host))
+		goto bad;
+	memcpy(host, p, hl);
+	host[hl] = '\0';
+	errno = 0;
+	port = strtoul(colon + 1, &end, 10);
+	if (errno != 0 || *end != '\0' || end == colon + 1 || port == 0 ||
+	    port > 65535)
+		goto bad;
+	memset(&ss, 0, sizeof(ss));
+	if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
+		in4->sin_family = AF_INET;
+		in4->sin_port = htons((unsigned short)port);
+		sl = sizeof(*in4);
+	} else if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((unsigned short)port);
+		sl = sizeof(*in6);
+	} else
+		goto bad;
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0);
+	if (fd == -1) {
+		why(c, "socket", strerror(errno));
+		return -1;
+	}
+	/* above 0, 1 and 2, as the pipes of a program child */
+	if (fd <= 2) {
+		e = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+		close(fd);
+		if ((fd = e) == -1) {
+			why(c, "socket", strerror(errno));
+			return -1;
+		}
+		fcntl(fd, F_SETFL, O_NONBLOCK);
+	}
+	if (connect(fd, (struct sockaddr *)&ss, sl) == -1) {
+		if (errno != EINPROGRESS) {
+			why(c, spec, strerror(errno));
+			close(fd);
+			return -1;
+		}
+		r = proc_wait(fd, POLLOUT, deadline);
+		sl = sizeof(e);
+		if (r == PROC_TIMEOUT) {
+			why(c, spec, "connect timed out");
+			close(fd);
+			return -1;
+		}
+		if (r != 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &sl) ==
+		    -1 || e != 0) {
+			why(c, spec, strerror(r != 0 ? errno : e));
+			close(fd);
+			return -1;
+		}
+	}
+	c->to = fd;
+	if ((c->from = fcntl(fd, F_DUPFD_CLOEXEC, 3)) == -1) {
+		why(c, "dup", strerror(errno));
+		close(fd);
+		c->to = -1;
+		return -1;
+	}
+	c->sock = 1;
 	return 0;
+bad:
+	why(c, spec, "not tcp:ADDRESS:PORT");
+	return -1;
+}
+
+/* Append "NAME=value" to the XCLIENT line, the value as xtext (RFC 3461:
+ * "+HH" for "+", "=" and bytes outside 33..126). */
+static size_t
+xattr(char *out, size_t n, size_t size, const char *name, const char *v)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t k = strlen(name);
+	unsigned char ch;
+
+	if (n + 1 + k + 1 >= size)
+		return n;
+	out[n++] = ' ';
+	memcpy(out + n, name, k);
+	n += k;
+	out[n++] = '=';
+	for (; *v != '\0' && n + 3 < size; v++) {
+		ch = (unsigned char)*v;
+		if (ch < 33 || ch > 126 || ch == '+' || ch == '=') {
+			out[n++] = '+';
+			out[n++] = hex[ch >> 4];
+			out[n++] = hex[ch & 15];
+		} else
+			out[n++] = (char)ch;
+	}
+	return n;
+}
+
+/* Greet with name: EHLO, else HELO.  0, or -1. */
+static int
+greet(struct child *c, const char *name)
+{
+	struct creply rep;
+	char cmd[16 + 256];
+	size_t hl = strlen(name);
+	int n;
+
+	if (hl > sizeof(cmd) - 6)
+		return -1;
+	memcpy(cmd, "EHLO ", 5);
+	memcpy(cmd + 5, name, hl);
+	n = (int)(hl + 5);
+	c->esmtp = c->size = c->eightbit = c->pipelining = 0;
+	c->chunking = c->xclient = 0;
+	if (child_cmd(c, cmd, (size_t)n, &rep) == -1)
+		return -1;
+	if (rep.code == 250) {
+		c->esmtp = 1;
+		offers(c, &rep);
+		return 0;
+	}
+	memcpy(cmd, "HELO", 4);
+	if (child_cmd(c, cmd, (size_t)n, &rep) == -1)
+		return -1;
+	if (rep.code == 250)
+		return 0;
+	why(c, "child refused HELO", NULL);
+	return -1;
 }
 
 /*
- * vfork, then in the child only: the pipe ends onto 0 and 1, execvp.  A
- * failure there is left in spawn_err (the child shares our memory until it
- * execs or exits) and ends the child with its own exit code.  No
- * allocation and no helper pipe, unlike posix_spawn.  The child's pid, or
- * -1 with *err.
+ * Tell a TCP child who the client is: XCLIENT (it answers with a new
+ * greeting), then EHLO again with the client's name.  0, or -1.
  */
-#define SPAWN_EXIT_DUP	126	/* the pipes could not become 0 and 1 */
-#define SPAWN_EXIT_EXEC	127	/* the program could not be run */
-
-static volatile int spawn_err;
-
-static pid_t
-spawn(char *const *argv, int in, int out, int *err)
+static int
+xclient(struct child *c, const char *helo, const struct child_who *w)
 {
-	pid_t pid;
-	int st;
+	char cmd[CHILD_XCLIENT_MAX];
+	struct creply rep;
+	char addr[80];
+	size_t n;
 
-	spawn_err = 0;
-	pid = vfork();
-	if (pid == 0) {
-		if (dup2(in, 0) == -1 || dup2(out, 1) == -1) {
-			spawn_err = errno ? errno : EBADF;
-			_exit(SPAWN_EXIT_DUP);
-		}
-		execvp(argv[0], argv);
-		spawn_err = errno ? errno : ENOEXEC;
-		_exit(SPAWN_EXIT_EXEC);
-	}
-	if (pid == -1) {
-		*err = errno;
+	if (!c->xclient) {
+		why(c, "the TCP child offers no XCLIENT", NULL);
 		return -1;
 	}
-	if (spawn_err != 0) {
-		*err = spawn_err;
-		while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
-			;
+	snprintf(addr, sizeof(addr), "%s%s", strchr(w->ip, ':') != NULL ?
+	    "IPV6:" : "", w->ip);
+	memcpy(cmd, "XCLIENT", 7);
+	n = xattr(cmd, 7, sizeof(cmd), "ADDR", addr);
+	if (w->port != NULL && w->port[0] != '\0')
+		n = xattr(cmd, n, sizeof(cmd), "PORT", w->port);
+	n = xattr(cmd, n, sizeof(cmd), "NAME", w->name != NULL &&
+	    w->name[0] != '\0' ? w->name : "[UNAVAILABLE]");
+	n = xattr(cmd, n, sizeof(cmd), "HELO", w->helo != NULL &&
+	    w->helo[0] != '\0' ? w->helo : "[UNAVAILABLE]");
+	n = xattr(cmd, n, sizeof(cmd), "PROTO", w->esmtp ? "ESMTP" : "SMTP");
+	if (child_cmd(c, cmd, n, &rep) == -1)
+		return -1;
+	if (rep.code != 220) {
+		snprintf(c->why, sizeof(c->why), "the TCP child refused "
+		    "XCLIENT: %.80s", rep.text);
 		return -1;
 	}
-	return pid;
+	return greet(c, helo);
 }
 
 int
 child_start(struct child *c, char *const *argv, unsigned long timeout,
-    const char *helo)
+    const char *helo, const struct child_who *who)
 {
-	int to[2], from[2], e;
+	int to[2], from[2], fail;
 	struct creply rep;
-	char cmd[16 + 256];
-	size_t hl;
-	int n;
+	int tcp = strncmp(argv[0], CHILD_TCP, sizeof(CHILD_TCP) - 1) == 0;
 
 	/* not memset: the reply buffer needs no zeroing */
 	c->pid = 0;
+	c->sock = 0;
 	c->pos = c->len = 0;
 	c->esmtp = c->size = c->eightbit = c->pipelining = c->expect = 0;
-	c->chunking = 0;
+	c->chunking = c->xclient = 0;
 	c->why[0] = '\0';
 	c->timeout = timeout;
 	c->to = c->from = -1;
-	if (pipe2(to, O_CLOEXEC) == -1) {
+	if (tcp) {
+		if (tcp_connect(c, argv[0], time(NULL) + (time_t)timeout) ==
+		    -1)
+			return -1;
+		goto talk;
+	}
+	/* our ends non-blocking: every write and read has a deadline */
+	if (proc_pipe(to, PROC_NB_WRITE) == -1) {
 		why(c, "pipe", strerror(errno));
 		return CHILD_NOEXEC;
 	}
-	if (pipe2(from, O_CLOEXEC) == -1) {
+	if (proc_pipe(from, PROC_NB_READ) == -1) {
 		why(c, "pipe", strerror(errno));
 		close(to[0]);
 		close(to[1]);
 		return CHILD_NOEXEC;
 	}
-	e = 0;
-	if (lift(to) == -1 || lift(from) == -1)
-		e = errno;
-	else if ((c->pid = spawn(argv, to[0], from[1], &e)) == -1 && e == 0)
-		e = EAGAIN;
-	if (e != 0) {
-		why(c, argv[0], strerror(e));
+	if ((c->pid = proc_spawn(argv, NULL, to[0], from[1], -1, &fail)) ==
+	    -1) {
+		why(c, argv[0], strerror(errno ? errno : EAGAIN));
 		c->pid = 0;
 		close(to[0]);
 		close(to[1]);
@@ -494,34 +573,21 @@ child_start(struct child *c, char *const *argv, unsigned long timeout,
 	close(from[1]);
 	c->to = to[1];
 	c->from = from[0];
-	fcntl(c->to, F_SETFL, fcntl(c->to, F_GETFL) | O_NONBLOCK);
-	fcntl(c->from, F_SETFL, fcntl(c->from, F_GETFL) | O_NONBLOCK);
-
+talk:
 	if (getreply(c, &rep) == -1)
 		goto fail;
 	if (rep.code != 220) {
 		why(c, "child banner is not 220", NULL);
 		goto fail;
 	}
-	hl = strlen(helo);
-	if (hl > sizeof(cmd) - 5)
-		goto fail;
-	memcpy(cmd, "EHLO ", 5);
-	memcpy(cmd + 5, helo, hl);
-	n = (int)(hl + 5);
-	if (child_cmd(c, cmd, (size_t)n, &rep) == -1)
-		goto fail;
-	if (rep.code == 250) {
-		c->esmtp = 1;
-		offers(c, &rep);
+	if (tcp) {
+		if (who == NULL || greet(c, who->self) == -1 ||
+		    xclient(c, helo, who) == -1)
+			goto fail;
 		return 0;
 	}
-	n = snprintf(cmd, sizeof(cmd), "HELO %s", helo);
-	if (child_cmd(c, cmd, (size_t)n, &rep) == -1)
-		goto fail;
-	if (rep.code == 250)
+	if (greet(c, helo) == 0)
 		return 0;
-	why(c, "child refused HELO", NULL);
 fail:
 	child_kill(c);
 	return -1;
@@ -625,55 +691,22 @@ child_data(struct child *c, const char *prefix, size_t plen,
 static void
 reap(struct child *c, int wait_s)
 {
-	struct pollfd p;
-	char buf[512];
-	time_t deadline = time(NULL) + wait_s;
-	useconds_t step = 100;
-	ssize_t n;
 	int st;
-	pid_t r;
 
+	(void)proc_reap(c->pid, &c->to, &c->from, time(NULL) + wait_s, &st);
+	c->pid = 0;
+}
+
+/* A TCP child: our ends closed, nothing to reap. */
+static void
+hang_up(struct child *c)
+{
 	if (c->to != -1)
 		close(c->to);
-	c->to = -1;
-	/*
-	 * A child that exits closes its output, so wait on the pipe (poll
-	 * wakes at its EOF) rather than sleep in fixed steps; after the EOF
-	 * (or with the pipe kept open by a grandchild) back off from 100 us.
-	 * Bounded by wait_s, then SIGKILL.
-	 */
-	while (c->pid != 0 && time(NULL) < deadline) {
-		r = waitpid(c->pid, &st, WNOHANG);
-		if (r == c->pid || (r == -1 && errno == ECHILD)) {
-			c->pid = 0;
-			break;
-		}
-		if (c->from != -1) {
-			p.fd = c->from;
-			p.events = POLLIN;
-			if (poll(&p, 1, 10) > 0) {
-				n = read(c->from, buf, sizeof(buf));
-				if (n == 0 || (n == -1 && errno != EAGAIN &&
-				    errno != EINTR)) {
-					close(c->from);
-					c->from = -1;
-				}
-			}
-			continue;
-		}
-		usleep(step);
-		if (step < 10000)
-			step *= 2;
-	}
 	if (c->from != -1)
 		close(c->from);
-	c->from = -1;
-	if (c->pid == 0)
-		return;
-	kill(c->pid, SIGKILL);
-	while (waitpid(c->pid, &st, 0) == -1 && errno == EINTR)
-		;
-	c->pid = 0;
+	c->to = c->from = -1;
+	c->sock = 0;
 }
 
 void
@@ -682,19 +715,27 @@ child_stop(struct child *c)
 	struct creply rep;
 	unsigned long t = c->timeout;
 
-	if (c->pid == 0)
+	if (!child_up(c))
 		return;
 	if (c->timeout > CHILD_QUIT_WAIT)
 		c->timeout = CHILD_QUIT_WAIT;
 	(void)child_cmd(c, "QUIT", 4, &rep);
 	c->timeout = t;
-	reap(c, CHILD_QUIT_WAIT);
+	if (c->sock)
+		hang_up(c);
+	else
+		reap(c, CHILD_QUIT_WAIT);
 }
 
 void
 child_kill(struct child *c)
 {
-	if (c->pid != 0)
-		kill(c->pid, SIGKILL);
-	reap(c, 1);
+	int st;
+
+	if (c->sock) {
+		hang_up(c);
+		return;
+	}
+	(void)proc_kill(c->pid, &c->to, &c->from, &st);
+	c->pid = 0;
 }

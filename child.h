@@ -20,6 +20,26 @@
 
 struct spool;
 
+/* The MTA child as an SMTP server on a TCP address: "tcp:HOST:PORT",
+ * HOST an IPv4 address or an IPv6 one in brackets. */
+#define CHILD_TCP	"tcp:"
+#define CHILD_XCLIENT_MAX	2048	/* the XCLIENT command line */
+
+/*
+ * The client, told to a TCP child with XCLIENT (Postfix's protocol) so
+ * that it logs, checks and writes Received: with the real client: its
+ * address and port, its verified name (NULL: unknown), its HELO name
+ * (NULL: none), ESMTP or SMTP; self is our own name, for our EHLO.
+ */
+struct child_who {
+	const char	*ip;
+	const char	*port;
+	const char	*name;
+	const char	*helo;
+	int		 esmtp;
+	const char	*self;
+};
+
 struct creply {
 	int		 code;		/* 200..599 */
 	char		 text[CREPLY_MAX];	/* lines, CRLF-terminated, printable */
@@ -40,6 +60,8 @@ struct child {
 	int		 eightbit;	/* offered 8BITMIME */
 	int		 pipelining;	/* offered PIPELINING */
 	int		 chunking;	/* offered CHUNKING (BDAT) */
+	int		 xclient;	/* offered XCLIENT */
+	int		 sock;		/* a TCP child: to and from, one socket */
 	int		 expect;	/* a reply is probably there: read first */
 	char		 why[128];	/* the last failure, for the log */
 	char		 buf[CHILD_BUF];	/* last: used from its start */
@@ -49,10 +71,16 @@ struct child {
  * Start argv[0] with argv, read its banner, say EHLO (HELO when EHLO is
  * refused) with the given name.  0 when the child is ready; -1 when it
  * started but its banner or greeting failed (the child is stopped then);
- * CHILD_NOEXEC when it could not be started at all.
+ * CHILD_NOEXEC when it could not be started at all.  When argv[0] is
+ * "tcp:HOST:PORT" the child is connected to instead, must offer XCLIENT
+ * and is told who (then greeted again with the client's name); a refused
+ * connection, a timeout or an XCLIENT refused or not offered is -1 (a
+ * child that took us for the client could let it relay).
  */
 int	child_start(struct child *, char *const *, unsigned long,
-	    const char *);
+	    const char *, const struct child_who *);
+/* Is the child there (a process, or a connection)? */
+#define child_up(c)	((c)->pid != 0 || (c)->sock)
 /* Send a command line (without CRLF), read the reply. 0 or -1. */
 int	child_cmd(struct child *, const char *, size_t, struct creply *);
 /*

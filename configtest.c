@@ -179,8 +179,23 @@ test_child(struct conn *c)
 {
 	char path[PATH_MAX_TEST];
 	const char *name = c->argv[0];
+	struct child_who who;
 	int r;
 
+	if (strncmp(name, CHILD_TCP, sizeof(CHILD_TCP) - 1) == 0) {
+		r = child_start(&c->ch, c->argv, c->s.cfg.child_timeout,
+		    c->s.cfg.hostname, &(struct child_who){ "192.0.2.1", "25",
+		    NULL, "configtest.invalid", 1, c->s.cfg.hostname });
+		if (r != 0)
+			problem("TCP child %s does not answer 220, EHLO and "
+			    "XCLIENT: %s", name, c->ch.why);
+		else {
+			child_stop(&c->ch);
+			ok("TCP child %s answers 220, EHLO and XCLIENT%s",
+			    name, "");
+		}
+		return;
+	}
 	if (find_program(name, path, sizeof(path)) == -1) {
 		problem("MTA child %s: no such program%s", name,
 		    strchr(name, '/') ? "" : " in PATH");
@@ -191,8 +206,14 @@ test_child(struct conn *c)
 		    strerror(errno));
 		return;
 	}
+	who.ip = "192.0.2.1";
+	who.port = "25";
+	who.name = NULL;
+	who.helo = "configtest.invalid";
+	who.esmtp = 1;
+	who.self = c->s.cfg.hostname;
 	r = child_start(&c->ch, c->argv, c->s.cfg.child_timeout,
-	    c->s.cfg.hostname);
+	    c->s.cfg.hostname, &who);
 	if (r != 0) {
 		problem("MTA child %s does not answer 220 and EHLO: %s", path,
 		    c->ch.why);

@@ -310,9 +310,9 @@ conn_finish(struct conn *c, int code)
 	close(0);
 	close(1);
 	/* a child inside DATA must not see anything that could end it */
-	if (c->ch.pid != 0 && c->in_data)
+	if (child_up(&c->ch) && c->in_data)
 		child_kill(&c->ch);
-	if (c->ch.pid != 0)
+	if (child_up(&c->ch))
 		child_stop(&c->ch);
 	/* smtpfront-tls saw its socketpair close: it sends close_notify
 	 * and ends */
@@ -333,7 +333,7 @@ conn_fatal(struct conn *c, const char *name, const char *a, const char *b)
 	conn_say_rt(c, &rt);
 	client_flush(&c->cl);
 	conn_verdict(c, "tempfail", NULL, NULL);
-	if (c->ch.pid != 0)
+	if (child_up(&c->ch))
 		child_kill(&c->ch);
 	if (c->tls_pid != 0) {
 		close(0);

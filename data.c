@@ -318,7 +318,7 @@ stream(struct conn *c, struct dstate *ds, unsigned long long *total)
 	d.nul = !s->cfg.data_nul;
 	*total = 0;
 	/* the checks that read the body need the bytes in our memory */
-	zc = client_plain(&c->cl) && !c->body;
+	zc = client_plain(&c->cl) && !c->body && !c->ch.sock;
 	for (;;) {
 		if (zc && ds->state == DS_GO && client_pending(&c->cl) == 0) {
 			r = spliced(c, ds, &d, hold, &nhold, total);

@@ -4,10 +4,13 @@
  * Started by tcpserver, inetd or systemd (Accept=yes) with the client on
  * fd 0 and fd 1:  smtpfront [-r rules.cdb] program [args...]
  *
- * It answers the client itself, calls the checks in checks/ in their fixed
- * order, turns verdicts into replies and log lines (here and only here),
- * and hands accepted transactions to the MTA child (the rest of the command
- * line), which it starts no earlier than the first MAIL that passes.
+ * It answers the client itself: the setup (client facts, the rules, the
+ * checks' start, trust, the greet delay), the command loop and the HELO,
+ * MAIL and RCPT handlers.  The checks run through verdict.c, which turns
+ * their verdicts into replies and log lines; conn.c writes them; DATA is
+ * data.c's; -n is dryrun.c's, -t configtest.c's.  Accepted transactions
+ * go to the MTA child (the rest of the command line), started no earlier
+ * than the first recipient that passes.
  * The child's replies to MAIL, RCPT and the end of data reach the client
  * unchanged; the client never gets 250 at the end of data unless the
  * child said 250 for that message.
@@ -73,15 +76,25 @@ forward_mail(struct conn *c, const char *rcmd, size_t rlen, struct creply *mrep,
 	struct session *s = &c->s;
 	char cmd[2 * ADDR_MAX + 96];
 	char helo[HELO_MAX + 3];
+	struct child_who who;
 	size_t n;
 	int r;
 
-	if (c->ch.pid == 0) {
+	if (!child_up(&c->ch)) {
 		if (s->helo[0] != '\0' && strlen(s->helo) <= HELO_MAX)
 			copystr(helo, sizeof(helo), s->helo, strlen(s->helo));
 		else
 			snprintf(helo, sizeof(helo), "[%s]", s->remote_ip);
-		r = child_start(&c->ch, c->argv, s->cfg.child_timeout, helo);
+		who.ip = s->remote_ip;
+		who.port = s->remote_port;
+		/* TCPREMOTEHOST is not verified: the child would trust it;
+		 * a name goes once it is forward-confirmed */
+		who.name = NULL;
+		who.helo = s->helo;
+		who.esmtp = s->esmtp;
+		who.self = s->cfg.hostname;
+		r = child_start(&c->ch, c->argv, s->cfg.child_timeout, helo,
+		    &who);
 		if (r == CHILD_NOEXEC)
 			conn_fatal(c, "child_start", "cannot start the MTA child",
 			    c->ch.why);
@@ -664,7 +677,9 @@ trusted(struct conn *c)
 		return;
 	if (!s->env_relayclient)
 		setenv("RELAYCLIENT", "", 1);
-	if (!s->cfg.trust_exec || c->dry)
+	/* a TCP child is no program to hand the client to */
+	if (!s->cfg.trust_exec || c->dry ||
+	    strncmp(c->argv[0], CHILD_TCP, sizeof(CHILD_TCP) - 1) == 0)
 		return;
 	log_start("exec");
 	log_str("rule", s->trust_rule);

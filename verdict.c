@@ -515,7 +515,7 @@ verdict_reset(struct conn *c)
 		memset(&s->held, 0, sizeof(s->held));
 	c->rcpt_tries = 0;
 	hooks(c, HOOK_RESET);
-	if (c->ch.pid != 0 && c->mail_fwd) {
+	if (child_up(&c->ch) && c->mail_fwd) {
 		struct creply rep;
 
 		if (child_cmd(&c->ch, "RSET", 4, &rep) == -1 ||

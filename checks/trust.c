@@ -3,9 +3,9 @@
  * the checks' start, before the greeting (so trusted clients get no greet
  * delay): RELAYCLIENT in the environment (set by tcprules, the qmail
  * habit), a network of the list trust, or one of our own (list ours:
- * our hosts are listed once, for every check that needs them).  The core then lets the child relay (it sets
- * RELAYCLIENT for it) and, with trust_exec, hands the client straight to
- * the MTA child with execve.
+ * our hosts are listed once, for every check that needs them).  The core
+ * then lets the child relay (it sets RELAYCLIENT for it) and, with
+ * trust_exec, hands the client straight to the MTA child with execve.
  *
  * Phases: start.
  * Inputs: RELAYCLIENT; lists trust (networks), ours (its networks);

@@ -118,6 +118,12 @@ utime(time - 50, time - 50, "$dir/rules.cdb");
 	like($out, qr/^problem: MTA child \S+ does not answer 220 and EHLO: /m,
 	    'a child that refuses: says so');
 
+	# a TCP child that is not there
+	my $port = free_port('127.77.9.4');
+	($code, $out) = t("$dir/rules.cdb", ["tcp:127.77.9.4:$port"]);
+	like($out, qr/^problem: TCP child tcp:127\.77\.9\.4:$port does not answer 220, EHLO and XCLIENT: .*Connection refused/m,
+	    'a TCP child nobody listens for: says so');
+
 	($code, $out) = t("$dir/rules.cdb", [$sink],
 	    { SMTPFRONT_SPOOL_DIR => "$dir/no-such-dir" });
 	is($code, 1, 'a spool directory that is not there: exit 1');

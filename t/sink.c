@@ -28,6 +28,10 @@
  * mid-exit ends the sink once the first line of the message is read.
  * eod-hang sleeps $SINK_HANG seconds (default 3600) without replying.
  *
+ * With $SINK_XCLIENT set the sink offers XCLIENT, as Postfix's smtpd to
+ * an authorized client, and answers it with a new 220 greeting ("refuse":
+ * 550 5.7.0); the XCLIENT line is logged as every command is.
+ *
  * With $SINK_CHUNKING set (non-empty) the sink also offers CHUNKING, as
  * Postfix and Exim do, and takes BDAT (RFC 3030): a chunk's bytes go to
  * the message file as they are; the data-* faults apply to a message's
@@ -64,6 +68,7 @@ static char	 inbuf[IN_SIZE];
 static size_t	 inpos, inlen;
 static int	 ineof;
 
+static const char *xclient;	/* $SINK_XCLIENT */
 static char	 fault[FAULT_SIZE];
 static const char *sinkdir;
 static long	 pid;
@@ -679,6 +684,7 @@ main(void)
 		snprintf(fault, sizeof(fault), "%s", f);
 	f = getenv("SINK_CHUNKING");
 	chunking = f != NULL && *f != '\0';
+	xclient = getenv("SINK_XCLIENT");
 	sinkdir = getenv("SINK_DIR");
 	if (sinkdir != NULL && *sinkdir == '\0')
 		sinkdir = NULL;
@@ -724,6 +730,8 @@ main(void)
 			mail_seen = 0;
 			/* one write: line by line, Nagle would hold the rest
 			 * until the client's delayed ACK on a TCP socket */
+			if (xclient != NULL)
+				reply("250-XCLIENT NAME ADDR PORT PROTO HELO");
 			reply(chunking ?
 			    "250-sink.test\r\n250-PIPELINING\r\n"
 			    "250-SIZE 1000000000\r\n250-8BITMIME\r\n"
@@ -731,6 +739,15 @@ main(void)
 			    "250-sink.test\r\n250-PIPELINING\r\n"
 			    "250-SIZE 1000000000\r\n250-8BITMIME\r\n"
 			    "250 ENHANCEDSTATUSCODES");
+		} else if (xclient != NULL && verb(line, n, "XCLIENT")) {
+			/* as Postfix: a new greeting, EHLO again */
+			helo_seen = 0;
+			mail_seen = 0;
+			if (strcmp(xclient, "refuse") == 0)
+				reply("550 5.7.0 Error: insufficient "
+				    "authorization");
+			else
+				reply("220 sink.test ESMTP sink");
 		} else if (verb(line, n, "HELO")) {
 			helo_seen = 1;
 			mail_seen = 0;

@@ -1,0 +1,276 @@
+/*
+ * proc.c: start programs on pipes, wait, write and read with deadlines,
+ * reap (see proc.h).
+ * Input: argument vectors (never a shell), descriptors, deadlines.
+ * Output: pids, bytes moved, wait statuses.  Every failure is a return
+ * value with errno; nothing here logs or exits, and no process started
+ * here is left unreaped by proc_reap or proc_kill.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "proc.h"
+
+#define REAP_POLL_MS	10	/* one wait on the output pipe in proc_reap */
+#define REAP_STEP_MIN	100	/* us: proc_reap's first back-off ... */
+#define REAP_STEP_MAX	10000	/* ... doubled up to this */
+
+static int
+ms_left(time_t deadline)
+{
+	time_t now = time(NULL);
+
+	if (now >= deadline)
+		return 0;
+	return (int)(deadline - now) * 1000;
+}
+
+int
+proc_wait(int fd, short ev, time_t deadline)
+{
+	struct pollfd p;
+	int r;
+
+	p.fd = fd;
+	p.events = ev;
+	do
+		r = poll(&p, 1, ms_left(deadline));
+	while (r == -1 && errno == EINTR);
+	if (r == 0)
+		return PROC_TIMEOUT;
+	if (r == -1)
+		return PROC_EPOLL;
+	return 0;
+}
+
+int
+proc_retry(int fd, short ev, time_t deadline)
+{
+	if (errno == EINTR)
+		return 0;
+	if (errno != EAGAIN)
+		return PROC_EIO;
+	return proc_wait(fd, ev, deadline);
+}
+
+int
+proc_write(int fd, const char *s, size_t n, time_t deadline)
+{
+	ssize_t w;
+	int r;
+
+	/* write first; wait only when the pipe is full */
+	while (n > 0) {
+		w = write(fd, s, n);
+		if (w >= 0) {
+			s += w;
+			n -= (size_t)w;
+			continue;
+		}
+		if ((r = proc_retry(fd, POLLOUT, deadline)) != 0)
+			return r;
+	}
+	return 0;
+}
+
+ssize_t
+proc_read(int fd, char *buf, size_t n, time_t deadline, int first)
+{
+	ssize_t r;
+	int w;
+
+	if (first) {
+		if ((r = read(fd, buf, n)) >= 0)
+			return r;
+		if (errno != EAGAIN && errno != EINTR)
+			return PROC_EIO;
+	}
+	for (;;) {
+		if ((w = proc_wait(fd, POLLIN, deadline)) != 0)
+			return w;
+		if ((r = read(fd, buf, n)) >= 0)
+			return r;
+		if (errno != EAGAIN && errno != EINTR)
+			return PROC_EIO;
+	}
+}
+
+/*
+ * An end below 3 is moved up: were fd 0, 1 or 2 closed, a pipe could land
+ * there and be taken for the program's stdin, stdout or stderr.
+ */
+static int
+lift(int *p)
+{
+	int i, fd;
+
+	for (i = 0; i < 2; i++) {
+		if (p[i] > 2)
+			continue;
+		if ((fd = fcntl(p[i], F_DUPFD_CLOEXEC, 3)) == -1)
+			return -1;
+		close(p[i]);
+		p[i] = fd;
+	}
+	return 0;
+}
+
+int
+proc_pipe(int *p, int nb)
+{
+	int e;
+
+	if (pipe2(p, O_CLOEXEC) == -1)
+		return -1;
+	/*
+	 * A new pipe's ends have no status flag set: O_NONBLOCK alone is
+	 * what F_GETFL and an OR would give, one system call less.
+	 */
+	if (lift(p) == -1 ||
+	    ((nb & PROC_NB_READ) && fcntl(p[0], F_SETFL, O_NONBLOCK) == -1) ||
+	    ((nb & PROC_NB_WRITE) && fcntl(p[1], F_SETFL, O_NONBLOCK) == -1)) {
+		e = errno;
+		close(p[0]);
+		close(p[1]);
+		p[0] = p[1] = -1;
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * fd onto target in the started process.  An fd that is its own target
+ * only loses close-on-exec (dup2 onto itself would leave the flag).
+ */
+static int
+place(int fd, int target)
+{
+	if (fd == target)
+		return fcntl(fd, F_SETFD, 0);
+	return dup2(fd, target);
+}
+
+/* Written by the vforked process before it exits, read after by us. */
+static volatile int spawn_err, spawn_fail;
+
+pid_t
+proc_spawn(char *const *argv, char *const *envp, int in, int out, int err,
+    int *fail)
+{
+	pid_t pid;
+	int st;
+
+	/* a low fd not its own target would be overwritten by another */
+	if ((in < 3 && in != 0) || (out < 3 && out != 1) ||
+	    (err != -1 && err < 3 && err != 2)) {
+		*fail = PROC_FAIL_FD;
+		errno = EBADF;
+		return -1;
+	}
+	spawn_err = 0;
+	spawn_fail = 0;
+	pid = vfork();
+	if (pid == 0) {
+		if (place(in, 0) == -1 || place(out, 1) == -1 ||
+		    (err != -1 && place(err, 2) == -1)) {
+			spawn_err = errno ? errno : EBADF;
+			spawn_fail = PROC_FAIL_FD;
+			_exit(PROC_EXIT_FD);
+		}
+		if (envp == NULL)
+			execvp(argv[0], argv);
+		else
+			execve(argv[0], argv, envp);
+		spawn_err = errno ? errno : ENOEXEC;
+		spawn_fail = PROC_FAIL_EXEC;
+		_exit(PROC_EXIT_EXEC);
+	}
+	if (pid == -1) {
+		*fail = PROC_FAIL_FORK;
+		return -1;
+	}
+	if (spawn_fail != 0) {
+		*fail = spawn_fail;
+		while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
+			;
+		errno = spawn_err;
+		return -1;
+	}
+	return pid;
+}
+
+static void
+closefd(int *fd)
+{
+	if (*fd != -1)
+		close(*fd);
+	*fd = -1;
+}
+
+int
+proc_reap(pid_t pid, int *in, int *out, time_t deadline, int *status)
+{
+	struct pollfd p;
+	char buf[512];
+	useconds_t step = REAP_STEP_MIN;
+	ssize_t n;
+	pid_t r;
+
+	*status = 0;
+	closefd(in);
+	/*
+	 * A process that exits closes its output, so wait on the pipe (poll
+	 * wakes at its EOF) rather than sleep in fixed steps; after the EOF
+	 * (or with the pipe kept open by a grandchild) back off.  Bounded by
+	 * the deadline, then SIGKILL.
+	 */
+	while (pid > 0 && time(NULL) < deadline) {
+		r = waitpid(pid, status, WNOHANG);
+		if (r == pid) {
+			closefd(out);
+			return 0;
+		}
+		if (r == -1 && errno == ECHILD) {
+			*status = 0;
+			pid = 0;
+			break;
+		}
+		if (*out != -1) {
+			p.fd = *out;
+			p.events = POLLIN;
+			if (poll(&p, 1, REAP_POLL_MS) > 0) {
+				n = read(*out, buf, sizeof(buf));
+				if (n == 0 || (n == -1 && errno != EAGAIN &&
+				    errno != EINTR))
+					closefd(out);
+			}
+			continue;
+		}
+		usleep(step);
+		if (step < REAP_STEP_MAX)
+			step *= 2;
+	}
+	closefd(out);
+	if (pid <= 0)
+		return -1;
+	kill(pid, SIGKILL);
+	while ((r = waitpid(pid, status, 0)) == -1 && errno == EINTR)
+		;
+	if (r == -1) {
+		*status = 0;
+		return -1;
+	}
+	return PROC_TIMEOUT;
+}
+
+int
+proc_kill(pid_t pid, int *in, int *out, int *status)
+{
+	if (pid > 0)
+		kill(pid, SIGKILL);
+	return proc_reap(pid, in, out, time(NULL) + PROC_KILL_WAIT, status);
+}
