@@ -59,7 +59,7 @@ $(error LIBC must be musl or glibc, not $(LIBC))
 endif
 
 CORE = check conn verdict data dryrun configtest client child proc smtp addr \
-	spool dot rules rules_table reply log match envvar crlf
+	spool dot rules rules_table reply log match envvar crlf starttls
 CHECKS = checks/checks checks/closed checks/trust checks/allow_ip checks/allow_sender \
 	checks/allow_rcpt checks/rcpt_domain checks/rcpt_users checks/rblsmtpd checks/earlytalker checks/unauth_pipelining \
 	checks/helo_syntax checks/helo_bareip checks/helo_literal checks/helo_ours \
@@ -68,14 +68,14 @@ CHECKS = checks/checks checks/closed checks/trust checks/allow_ip checks/allow_s
 SF_OBJS = $(B)/smtpfront.o $(CORE:%=$(B)/%.o) $(CHECKS:%=$(B)/%.o)
 CDB_OBJS = $(B)/cdb/smtpfront-cdb.o $(B)/rules.o $(B)/rules_table.o $(B)/reply.o
 UNIT = unit-addr unit-smtp unit-dot unit-rules unit-spool unit-match unit-crlf \
-	unit-verdict unit-proc
+	unit-verdict unit-proc unit-starttls
 TOOLS = t/sink
 # smtpfront with the checks of checks/TEMPLATE.c added (t/template.t)
 TEMPLATE_OBJS = $(B)/smtpfront.o $(CORE:%=$(B)/%.o) \
 	$(filter-out $(B)/checks/checks.o,$(CHECKS:%=$(B)/%.o)) \
 	$(B)/checks/TEMPLATE.o $(B)/t/template-checks.o
 
-PROGS = $(B)/smtpfront $(B)/smtpfront-cdb
+PROGS = $(B)/smtpfront $(B)/smtpfront-cdb $(B)/smtpfront-tls
 TESTPROGS = $(UNIT:%=$(B)/t/%) $(TOOLS:%=$(B)/%) $(B)/t/smtpfront-template
 
 all: $(PROGS) $(TESTPROGS)
@@ -85,6 +85,14 @@ $(B)/smtpfront: $(SF_OBJS)
 
 $(B)/smtpfront-cdb: $(CDB_OBJS)
 	$(SF_CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CDB_OBJS) $(SF_LIBS)
+
+# smtpfront-tls: OpenSSL, started only for STARTTLS.  Debian's libssl.a
+# and libcrypto.a are built against glibc and do not link with musl, so
+# it is built with CC; OpenSSL is never loaded into smtpfront itself.
+TLS_LIBS ?= -lssl -lcrypto
+$(B)/smtpfront-tls: smtpfront-tls.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ smtpfront-tls.c $(TLS_LIBS)
 
 $(B)/t/smtpfront-template: $(TEMPLATE_OBJS)
 	$(SF_CC) $(CFLAGS) $(LDFLAGS) -o $@ $(TEMPLATE_OBJS) $(SF_LIBS)
@@ -155,7 +163,8 @@ fuzz:
 
 install: $(PROGS)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5
-	install -m 755 $(B)/smtpfront $(B)/smtpfront-cdb scripts/smtpfront-report $(DESTDIR)$(BINDIR)/
+	install -m 755 $(B)/smtpfront $(B)/smtpfront-cdb $(B)/smtpfront-tls \
+	    scripts/smtpfront-report $(DESTDIR)$(BINDIR)/
 	install -m 644 man/smtpfront.8 man/smtpfront-cdb.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 644 man/smtpfront-rules.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 755 scripts/smtpfront-import $(DESTDIR)$(BINDIR)/

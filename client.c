@@ -212,6 +212,15 @@ client_pending(const struct client *c)
 	return c->ilen - c->ipos;
 }
 
+size_t
+client_discard(struct client *c)
+{
+	size_t n = c->ilen - c->ipos;
+
+	c->ipos = c->ilen = 0;
+	return n;
+}
+
 int
 client_wait(struct client *c, int ms)
 {

@@ -69,6 +69,8 @@ ssize_t	client_peek(struct client *, int *);
 int	client_take(struct client *, size_t);
 /* Bytes buffered and not yet consumed. */
 size_t	client_pending(const struct client *);
+/* Drop what is buffered (STARTTLS); returns how many bytes. */
+size_t	client_discard(struct client *);
 /* Wait up to ms milliseconds for input; 1 if some is there, 0 if not. */
 int	client_wait(struct client *, int);
 void	client_put(struct client *, const char *, size_t);

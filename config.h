@@ -45,6 +45,10 @@ struct config {
 	unsigned long	 tarpit_max;		/* milliseconds */
 	int		 tarpit_refused;
 	int		 trust_exec;
+	char		 tls_cert[HOSTNAME_MAX + 1];	/* paths; empty: no STARTTLS */
+	char		 tls_key[HOSTNAME_MAX + 1];
+	unsigned long	 tls_timeout;		/* seconds for the handshake */
+	int		 tls_required;		/* MAIL only after STARTTLS */
 	enum action	 closed_action;
 	enum action	 helo_required_action;
 	enum action	 addr_syntax_action;

@@ -9,9 +9,11 @@
  * database and the environment; the host name; the MTA child exists, is
  * executable, and answers 220 and EHLO (it is started, greeted and told
  * QUIT: no mail moves); the spool directory takes a file, as the user
- * running the test (run it as the service's user).  The DNS server and
- * lists, the state store and the TLS key join this list with the checks
- * that need them.
+ * running the test (run it as the service's user); with tls_cert and
+ * tls_key set, that the smtpfront-tls smtpfront would run loads them
+ * (it is started with /dev/null for a client and killed after its
+ * "ready").  The DNS server and lists and the state store join this list
+ * with the checks that need them.
  *
  * Exit 0 when all is well, 1 when something is wrong, 111 when the test
  * itself could not run.
@@ -28,6 +30,7 @@
 #include "configtest.h"
 #include "envvar.h"
 #include "rules.h"
+#include "starttls.h"
 
 #define PATH_MAX_TEST	4096
 #define SOURCE_FILES_MAX 10000	/* files of a source directory looked at */
@@ -244,6 +247,54 @@ test_spool(struct conn *c)
 	ok("spool directory %s takes a file (as uid %s)", dir, uid);
 }
 
+static void
+test_tls(struct conn *c)
+{
+	const struct config *cfg = &c->s.cfg;
+	char prog[PATH_MAX_TEST], why[TLS_LINE_MAX + 64];
+	pid_t pid;
+	int in, out, nul, fd, r;
+
+	if (cfg->tls_cert[0] == '\0' && cfg->tls_key[0] == '\0') {
+		ok("STARTTLS not offered (tls_cert and tls_key empty)%s%s",
+		    "", "");
+		return;
+	}
+	if (cfg->tls_cert[0] == '\0' || cfg->tls_key[0] == '\0') {
+		problem("STARTTLS not offered: tls_cert and tls_key must both "
+		    "be set%s%s", "", "");
+		return;
+	}
+	if (starttls_program(c->self, prog, sizeof(prog)) == -1) {
+		problem("STARTTLS: the path of %s beside %s is too long",
+		    TLS_PROGRAM, c->self);
+		return;
+	}
+	/* its client is /dev/null: our own 0 and 1 are kept aside */
+	fflush(stdout);
+	if ((nul = open("/dev/null", O_RDWR)) == -1 ||
+	    (in = dup(0)) == -1 || (out = dup(1)) == -1) {
+		problem("STARTTLS: cannot test: %s%s", strerror(errno), "");
+		return;
+	}
+	(void)dup2(nul, 0);
+	(void)dup2(nul, 1);
+	close(nul);
+	r = starttls_start(prog, cfg->tls_cert, cfg->tls_key,
+	    cfg->tls_timeout, 1, &pid, &fd, why, sizeof(why));
+	(void)dup2(in, 0);
+	(void)dup2(out, 1);
+	close(in);
+	close(out);
+	if (r == -1) {
+		problem("STARTTLS: %s%s", why, "");
+		return;
+	}
+	close(fd);
+	starttls_reap(pid, 0);
+	ok("STARTTLS: %s loads tls_cert %s and tls_key", prog, cfg->tls_cert);
+}
+
 void
 configtest(struct conn *c, const char *rules_path)
 {
@@ -255,6 +306,7 @@ configtest(struct conn *c, const char *rules_path)
 	    c->s.cfg.hostname, "");
 	test_child(c);
 	test_spool(c);
+	test_tls(c);
 	if (getuid() == 0 || geteuid() == 0)
 		printf("note: run as root; the service runs as another user: "
 		    "run the test as that user too\n");

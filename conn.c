@@ -24,6 +24,7 @@
 
 #include "conn.h"
 #include "log.h"
+#include "starttls.h"
 
 void
 copystr(char *dst, size_t size, const char *src, size_t n)
@@ -256,6 +257,7 @@ summary(struct conn *c)
 	log_start("session");
 	log_str("ip", s->remote_ip);
 	log_str("helo", s->helo[0] ? s->helo : "-");
+	log_str("tls", s->tls_proto[0] ? s->tls_proto : "-");
 	log_addr("from", s->in_txn ? s->sender : c->last_from);
 	log_ulong("rcpts", s->rcpts_total);
 	log_ulong("msgs", s->msgs);
@@ -312,6 +314,10 @@ conn_finish(struct conn *c, int code)
 		child_kill(&c->ch);
 	if (child_up(&c->ch))
 		child_stop(&c->ch);
+	/* smtpfront-tls saw its socketpair close: it sends close_notify
+	 * and ends */
+	if (c->tls_pid != 0)
+		starttls_reap(c->tls_pid, TLS_REAP_WAIT);
 	session_end(c);
 	summary(c);
 	leave(code);
@@ -329,6 +335,11 @@ conn_fatal(struct conn *c, const char *name, const char *a, const char *b)
 	conn_verdict(c, "tempfail", NULL, NULL);
 	if (child_up(&c->ch))
 		child_kill(&c->ch);
+	if (c->tls_pid != 0) {
+		close(0);
+		close(1);
+		starttls_reap(c->tls_pid, TLS_REAP_WAIT);
+	}
 	session_end(c);
 	summary(c);
 	leave(EXIT_TEMP);

@@ -33,6 +33,7 @@ typedef void (*conn_end_fn)(struct conn *);
  */
 struct conn {
 	char *const	*argv;		/* the MTA child's */
+	const char	*self;		/* our argv[0]: smtpfront-tls is beside it */
 	int		 mail_fwd;	/* MAIL given to the child */
 	int		 in_data;	/* the child is inside a streamed DATA */
 	unsigned long	 rcpt_tries;	/* RCPT commands in this transaction */
@@ -42,6 +43,7 @@ struct conn {
 	int		 body;		/* a check wants the message bytes */
 	int		 hooks;		/* the hooks active checks have */
 	int		 headers_full;	/* a header line was dropped */
+	pid_t		 tls_pid;	/* smtpfront-tls, 0: none */
 	conn_end_fn	 on_end;
 	const struct check *const *checks;	/* NULL: check_list */
 	char		*state;		/* the checks' per-session state */

@@ -10,8 +10,8 @@
  * addresses are written in angle brackets; a value with blanks is quoted.
  * The summary line of a session has a fixed key order:
  *
- *   session ip=IP helo=NAME from=<ADDR> rcpts=N msgs=N verdict=V rule=R
- *       bytes=N duration=S.mmm
+ *   session ip=IP helo=NAME tls=PROTO from=<ADDR> rcpts=N msgs=N
+ *       verdict=V rule=R bytes=N duration=S.mmm
  */
 #ifndef LOG_H
 #define LOG_H

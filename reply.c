@@ -87,6 +87,12 @@ const struct reply_default reply_table[] = {
 	    "Recipient address rejected: user unknown" },
 	{ "reject",	"550", "5.7.1", "Refused by policy" },
 	{ "drop",	"421", "4.7.0", "Refused by policy, closing connection" },
+	/* STARTTLS, last: the lookups of the others do not pass them */
+	{ "tls_go",	"220", "2.0.0", "Ready to start TLS" },
+	{ "tls_unavailable", "454", "4.7.0",
+	    "TLS not available due to temporary reason" },
+	{ "tls_active",	"503", "5.5.1", "TLS already active" },
+	{ "tls_required", "530", "5.7.0", "Must issue a STARTTLS command first" },
 	{ NULL, NULL, NULL, NULL }
 };
 

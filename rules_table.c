@@ -120,6 +120,15 @@ const struct setting setting_table[] = {
 	{ "rcpt_users_action", SETTING_ACTION, 0, 0, "reject", ACTION_REJECT,
 	    C(rcpt_users_action),
 	    "action when a recipient in a domain we serve is not in rcpt_users" },
+	/* last: a lookup by name of the older settings does not pass them */
+	{ "tls_cert", SETTING_STR, 0, 0, "", 0, C(tls_cert),
+	    "certificate chain file (PEM, the server's certificate first) for STARTTLS; empty: no STARTTLS" },
+	{ "tls_key", SETTING_STR, 0, 0, "", 0, C(tls_key),
+	    "private key file (PEM) of tls_cert; empty: no STARTTLS" },
+	{ "tls_timeout", SETTING_NUM, 1, 3600, "30", 30, C(tls_timeout),
+	    "seconds for the TLS handshake after STARTTLS" },
+	{ "tls_required", SETTING_BOOL, 0, 1, "no", 0, C(tls_required),
+	    "refuse MAIL before STARTTLS with tls_required (530 5.7.0)" },
 	{ NULL, SETTING_NUM, 0, 0, NULL, 0, 0, NULL }
 };
 

@@ -73,6 +73,13 @@ struct session {
 	int		 env_relayclient;	/* RELAYCLIENT was set for us */
 	char		 trust_rule[RULE_MAX + 1];
 
+	/* STARTTLS: offered (tls_cert and tls_key readable), and once
+	 * the handshake is done, its facts (tls_proto empty: none) */
+	int		 tls_offer;
+	char		 tls_proto[16];
+	char		 tls_cipher[64];
+	char		 tls_bits[8];
+
 	/* protocol behaviour seen by the core */
 	int		 early_greet;		/* talked before the greeting */
 	int		 early_data;		/* talked before the 354 */

@@ -20,6 +20,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -40,6 +41,7 @@
 #include "log.h"
 #include "rules.h"
 #include "smtp.h"
+#include "starttls.h"
 #include "verdict.h"
 
 /* One connection a process: its state, passed to every function. */
@@ -184,6 +186,8 @@ do_helo(struct conn *c, const char *arg, size_t n, int esmtp)
 	client_lit(&c->cl, "\r\n");
 	if (s->cfg.pipelining)
 		client_lit(&c->cl, "250-PIPELINING\r\n");
+	if (s->tls_offer && s->tls_proto[0] == '\0')
+		client_lit(&c->cl, "250-STARTTLS\r\n");
 	snprintf(num, sizeof(num), "%lu", s->cfg.size_max);
 	client_lit(&c->cl, "250-SIZE ");
 	client_puts(&c->cl, num);
@@ -200,6 +204,11 @@ do_mail(struct conn *c, const char *arg, size_t n)
 
 	if (s->in_txn) {
 		conn_proto(c, "nested_mail", "MAIL");
+		s->errors++;
+		return;
+	}
+	if (s->cfg.tls_required && s->tls_proto[0] == '\0') {
+		conn_proto(c, "tls_required", "MAIL");
 		s->errors++;
 		return;
 	}
@@ -354,6 +363,143 @@ do_rcpt(struct conn *c, const char *arg, size_t n)
 		s->rcpts_total++;
 	} else
 		log_child_refusal(c, "RCPT", rep.code);
+}
+
+/*
+ * STARTTLS (RFC 3207): smtpfront-tls takes the client's socket and gives
+ * us the plaintext on a socketpair, which becomes our fd 0 and 1: every
+ * timeout, limit and delivery path stays as it is.  What the client sent
+ * after STARTTLS and before the handshake is dropped unread (CVE-2011-0411:
+ * it must never be taken as said inside TLS).  The session then starts
+ * over from the greeting: EHLO again, no HELO name, no transaction, and
+ * a fresh MTA child that sees the TLS facts in its environment.
+ */
+static void
+do_starttls(struct conn *c, size_t n)
+{
+	struct session *s = &c->s;
+	struct tls_facts f;
+	char line[TLS_LINE_MAX], why[TLS_LINE_MAX + 64], prog[PATH_MAX];
+	size_t len, dropped;
+	int fd, flags, r;
+
+	if (!s->tls_offer) {
+		conn_proto(c, "not_impl", "STARTTLS");
+		s->errors++;
+		return;
+	}
+	if (s->tls_proto[0] != '\0') {
+		conn_proto(c, "tls_active", "STARTTLS");
+		s->errors++;
+		return;
+	}
+	if (n > 0) {
+		conn_proto(c, "syntax", "STARTTLS");
+		s->errors++;
+		return;
+	}
+	if (starttls_program(c->self, prog, sizeof(prog)) == -1) {
+		memcpy(why, "program path too long", 22);
+		r = -1;
+	} else
+		r = starttls_start(prog, s->cfg.tls_cert, s->cfg.tls_key,
+		    s->cfg.tls_timeout, s->cfg.timeout + s->cfg.child_timeout,
+		    &c->tls_pid, &fd, why, sizeof(why));
+	if (r == -1) {
+		c->tls_pid = 0;
+		log_start("tls-fail");
+		log_str("reason", why);
+		log_end();
+		conn_say(c, "tls_unavailable");
+		return;
+	}
+	conn_say(c, "tls_go");
+	dropped = client_discard(&c->cl);
+	if (client_flush(&c->cl) == -1) {
+		close(fd);
+		conn_finish(c, EXIT_OK);
+	}
+	if (dup2(fd, 0) == -1 || dup2(fd, 1) == -1)
+		conn_fatal(c, "config", "cannot take the TLS socketpair",
+		    strerror(errno));
+	close(fd);
+	client_init(&c->cl, 0, 1, s->cfg.tls_timeout + TLS_FACTS_SLACK,
+	    c->cl.deadline);
+	r = client_line(&c->cl, line, sizeof(line), &len, &flags);
+	c->cl.timeout = s->cfg.timeout;
+	if (r != CLIENT_OK || starttls_facts(line, len, &f) == -1) {
+		log_start("tls-fail");
+		if (r == CLIENT_OK && len > 5 && memcmp(line, "fail ", 5) == 0)
+			log_strn("reason", line + 5, len - 5);
+		else
+			log_str("reason", r == CLIENT_OK ? "bad facts line" :
+			    "no facts line");
+		if (dropped > 0)
+			log_ulong("dropped", (unsigned long)dropped);
+		log_end();
+		conn_verdict(c, "tls-fail", NULL, NULL);
+		conn_finish(c, EXIT_OK);
+	}
+	memcpy(s->tls_proto, f.proto, sizeof(f.proto));
+	memcpy(s->tls_cipher, f.cipher, sizeof(f.cipher));
+	memcpy(s->tls_bits, f.bits, sizeof(f.bits));
+	log_start("tls");
+	log_str("proto", s->tls_proto);
+	log_str("cipher", s->tls_cipher);
+	log_str("bits", s->tls_bits);
+	if (dropped > 0)
+		log_ulong("dropped", (unsigned long)dropped);
+	log_end();
+	/* ucspi-ssl's names, for the MTA child */
+	if (setenv("SSL_PROTOCOL", s->tls_proto, 1) == -1 ||
+	    setenv("SSL_CIPHER", s->tls_cipher, 1) == -1 ||
+	    setenv("SSL_CIPHER_USEKEYSIZE", s->tls_bits, 1) == -1)
+		conn_fatal(c, "nomem", "out of memory", "SSL_* variables");
+	/* RFC 3207 4.2: forget all that was said in plain text */
+	if (s->in_txn)
+		verdict_reset(c);
+	if (c->ch.pid != 0)
+		child_stop(&c->ch);
+	c->mail_fwd = 0;
+	if (s->held.verdict != VERDICT_PASS && s->held.phase == PHASE_HELO)
+		memset(&s->held, 0, sizeof(s->held));
+	verdict_back(c, PHASE_CONNECT);
+	s->helo_seen = 0;
+	s->esmtp = 0;
+	s->helo[0] = '\0';
+	s->pipelined[0] = '\0';
+}
+
+/*
+ * STARTTLS is offered when tls_cert and tls_key are set and readable;
+ * otherwise a warning says why not.  Nothing is read here: smtpfront-tls
+ * loads them when a client asks.
+ */
+static void
+tls_setup(struct session *s)
+{
+	char why[2 * HOSTNAME_MAX + 64];
+
+	if (s->cfg.tls_cert[0] == '\0' && s->cfg.tls_key[0] == '\0')
+		return;
+	if (s->cfg.tls_cert[0] == '\0' || s->cfg.tls_key[0] == '\0') {
+		log_warning("STARTTLS not offered",
+		    "tls_cert and tls_key must both be set");
+		return;
+	}
+	if (access(s->cfg.tls_cert, R_OK) == -1) {
+		snprintf(why, sizeof(why), "tls_cert %s: %s", s->cfg.tls_cert,
+		    strerror(errno));
+		log_warning("STARTTLS not offered", why);
+		return;
+	}
+	if (access(s->cfg.tls_key, R_OK) == -1) {
+		snprintf(why, sizeof(why), "tls_key %s: %s", s->cfg.tls_key,
+		    strerror(errno));
+		log_warning("STARTTLS not offered", why);
+		return;
+	}
+	s->tls_offer = 1;
 }
 
 /* ---- setup --------------------------------------------------------- */
@@ -671,8 +817,10 @@ command(struct conn *c, const char *line, size_t len, int flags)
 		client_flush(&c->cl);
 		conn_finish(c, EXIT_OK);
 		/* NOTREACHED */
-	case SMTP_EXPN:
 	case SMTP_STARTTLS:
+		do_starttls(c, len - arg);
+		break;
+	case SMTP_EXPN:
 	case SMTP_AUTH:
 	case SMTP_BDAT:
 	case SMTP_ETRN:
@@ -728,6 +876,7 @@ main(int argc, char **argv)
 	if (i >= argc || (c->dry && argc - i != 4) || (c->dry && c->test))
 		usage();
 	c->argv = argv + i;
+	c->self = argv[0] != NULL ? argv[0] : "smtpfront";
 	if (c->dry) {
 		/* the dry run's client is the IP given, not the socket */
 		unsetenv("TCPREMOTEIP");
@@ -781,6 +930,7 @@ main(int argc, char **argv)
 		dryrun(c, c->argv);
 	c->cl.timeout = s->cfg.timeout;
 	c->cl.deadline = s->start + (time_t)s->cfg.session_timeout;
+	tls_setup(s);
 
 	log_start("connect");
 	log_str("ip", s->remote_ip);

@@ -563,8 +563,17 @@ verdict_headers(struct conn *c, char *buf, size_t size)
 	size_t n = 0, k;
 	int i;
 
-	if (s->nwarns > 0) {
-		n = (size_t)snprintf(buf, size, "X-Smtpfront-Warn: ");
+	if (s->tls_proto[0] != '\0') {
+		/* the facts are short: the line fits TLS_HEADER_MAX */
+		n = (size_t)snprintf(buf, size < TLS_HEADER_MAX ? size :
+		    TLS_HEADER_MAX, "X-Smtpfront-TLS: %s cipher=%s bits=%s\r\n",
+		    s->tls_proto, s->tls_cipher, s->tls_bits);
+		if (n >= size || n >= TLS_HEADER_MAX)
+			n = 0;
+	}
+	if (s->nwarns > 0 && size - n > 18) {
+		memcpy(buf + n, "X-Smtpfront-Warn: ", 18);
+		n += 18;
 		for (i = 0; i < s->nwarns && n < size; i++) {
 			k = strlen(s->warns[i]);
 			if (n + k + 4 >= size)

@@ -11,7 +11,9 @@
 #include "conn.h"
 
 /* The header lines added to a message: the warn header and the checks'. */
-#define PREFIX_MAX	(WARN_MAX * (CHECK_NAME_MAX + 3) + 64 + HEADERS_MAX)
+#define TLS_HEADER_MAX	128	/* the X-Smtpfront-TLS line */
+#define PREFIX_MAX	(WARN_MAX * (CHECK_NAME_MAX + 3) + 64 + TLS_HEADER_MAX + \
+		    HEADERS_MAX)
 
 /*
  * Session start: the checks' state, the flags the dialogue reads

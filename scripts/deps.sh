@@ -22,13 +22,16 @@ usage() {
 # smtpfront with musl when it is there) and libowfat.  The demo: tinycdb,
 # tcpserver (ucspi-tcp), Postfix, and swaks to send it mail.  The tests:
 # those and dnsmasq, systemd-socket-activate (package systemd), ip/ss,
-# setpriv (util-linux), groff, Perl with Test::More and prove; clang and
-# its runtime for "make fuzz", valgrind for "make bench"; debhelper,
-# dpkg-dev, lintian, debootstrap and cpio for the package test (t/deb.t).
-BUILD="build-essential gcc make libowfat-dev musl-tools"
+# setpriv (util-linux), groff, Perl with Test::More and prove, openssl
+# and Perl's Net::SSLeay and IO::Socket::SSL (STARTTLS: swaks --tls and
+# t/starttls.t); clang and its runtime for "make fuzz", valgrind for
+# "make bench"; debhelper, dpkg-dev, lintian, debootstrap and cpio for the
+# package test (t/deb.t).  libssl-dev: smtpfront-tls.
+BUILD="build-essential gcc make libowfat-dev musl-tools libssl-dev"
 DEMO="tinycdb ucspi-tcp-ipv6 postfix swaks"
 TEST="$DEMO perl dnsmasq-base iproute2 systemd util-linux groff-base"
-TEST="$TEST clang libclang-rt-14-dev valgrind"
+TEST="$TEST clang libclang-rt-14-dev valgrind openssl libnet-ssleay-perl"
+TEST="$TEST libio-socket-ssl-perl"
 TEST="$TEST debhelper dpkg-dev lintian debootstrap cpio file"
 
 case "$1" in

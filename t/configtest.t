@@ -6,7 +6,8 @@
 # directory of files), every setting valid (database and environment),
 # the MTA child there, executable and answering 220 and EHLO (the sink,
 # and a real Postfix through sendmail -bs), the spool directory taking a
-# file.
+# file, and with tls_cert and tls_key set the smtpfront-tls beside
+# smtpfront loading them.
 use strict;
 use warnings;
 use FindBin;
@@ -128,6 +129,35 @@ utime(time - 50, time - 50, "$dir/rules.cdb");
 	is($code, 1, 'a spool directory that is not there: exit 1');
 	like($out, qr/^problem: spool directory \S+no-such-dir takes no file: No such file or directory$/m,
 	    'a spool directory that is not there: says so');
+}
+
+# --- STARTTLS: smtpfront-tls beside smtpfront loads the certificate -----------
+{
+	my $t = SF::tmp();
+	my ($code, $out) = run(argv => ['openssl', 'req', '-x509', '-newkey',
+	    'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout',
+	    "$t/tls.key", '-out', "$t/tls.crt", '-days', '30', '-subj',
+	    '/CN=mx.test.invalid'], timeout => 30);
+	is($code, 0, 'a test certificate') or diag($out);
+	($code, $out) = t("$dir/rules.cdb", [$sink]);
+	like($out, qr/^ok: STARTTLS not offered \(tls_cert and tls_key empty\)$/m,
+	    'no certificate: STARTTLS not offered, said as ok');
+	my %tls = (SMTPFRONT_TLS_CERT => "$t/tls.crt",
+	    SMTPFRONT_TLS_KEY => "$t/tls.key");
+	($code, $out) = t("$dir/rules.cdb", [$sink], \%tls);
+	is($code, 0, 'STARTTLS: all well') or diag($out);
+	like($out, qr/^ok: STARTTLS: \S+\/smtpfront-tls loads tls_cert \Q$t\E\/tls\.crt and tls_key$/m,
+	    'STARTTLS: smtpfront-tls loads the certificate and key');
+	spew("$t/bad.key", "not a key\n");
+	($code, $out) = t("$dir/rules.cdb", [$sink],
+	    { %tls, SMTPFRONT_TLS_KEY => "$t/bad.key" });
+	is($code, 1, 'STARTTLS with a bad key: exit 1');
+	like($out, qr/^problem: STARTTLS: \S+\/smtpfront-tls: cannot load tls_key: /m,
+	    'STARTTLS with a bad key: says so');
+	($code, $out) = t("$dir/rules.cdb", [$sink],
+	    { SMTPFRONT_TLS_CERT => "$t/tls.crt" });
+	like($out, qr/^problem: STARTTLS not offered: tls_cert and tls_key must both be set$/m,
+	    'STARTTLS with a certificate and no key: says so');
 }
 
 # --- a real MTA: Postfix's sendmail -bs ------------------------------------------------

@@ -222,7 +222,18 @@ for my $ev (sort keys %events) {
 	like($m8, qr/^\.It Li (?:\w+ , )*\Q$ev\E\b/m,
 	    "smtpfront.8 explains log event $ev");
 }
-like($m8, qr/ip= helo= from=<> rcpts=N msgs=N verdict=V rule=R bytes=N duration=S\.mmm/,
+# smtpfront-tls: its argument vector as its usage message says it
+{
+	my $tls = slurp("$top/smtpfront-tls.c") // '';
+	my ($args) = $tls =~ /usage: smtpfront-tls (.*?)\\n"/s;
+	$args //= '';
+	$args =~ s/"\s*"//g;
+	ok($args =~ /^cert key /, 'smtpfront-tls.c has a usage message');
+	like($m8, qr/^\.Ar \Q$args\E$/m,
+	    'smtpfront.8 gives the argument vector of smtpfront-tls');
+	like($m8, qr/^\.Ss STARTTLS$/m, 'smtpfront.8 has a STARTTLS section');
+}
+like($m8, qr/ip= helo= tls= from=<> rcpts=N msgs=N verdict=V rule=R bytes=N duration=S\.mmm/,
     'smtpfront.8: the summary line in its key order');
 
 # --- INSTALL ----------------------------------------------------------------

@@ -1,9 +1,10 @@
 #!/usr/bin/perl
 # t/log.t: smtpfront's log on stderr.  Every line carries the pid and the
 # client address; each session ends with one summary line
-#   session ip=IP helo=NAME from=<ADDR> rcpts=N msgs=N verdict=V rule=R
-#       bytes=N duration=S.mmm
-# in that key order, however it ends; each refused or deferred command
+#   session ip=IP helo=NAME tls=PROTO from=<ADDR> rcpts=N msgs=N
+#       verdict=V rule=R bytes=N duration=S.mmm
+# in that key order, however it ends (tls=- without STARTTLS: every
+# session here is plain; t/starttls.t has the others); each refused or deferred command
 # logs exactly one line naming check= and rule=.
 use strict;
 use warnings;
@@ -12,7 +13,7 @@ use lib "$FindBin::Bin/lib";
 use Test::More;
 use SF;
 
-my $SUMMARY = qr/^smtpfront\[PID\] (\S+): session ip=(\S+) helo=(\S+) from=<([^>]*)> rcpts=(\d+) msgs=(\d+) verdict=(\S+) rule=(\S+) bytes=(\d+) duration=D$/;
+my $SUMMARY = qr/^smtpfront\[PID\] (\S+): session ip=(\S+) helo=(\S+) tls=- from=<([^>]*)> rcpts=(\d+) msgs=(\d+) verdict=(\S+) rule=(\S+) bytes=(\d+) duration=D$/;
 
 # Summary lines of a server, normalised.
 sub summaries {
