@@ -89,10 +89,12 @@ $(B)/smtpfront-cdb: $(CDB_OBJS)
 # smtpfront-tls: OpenSSL, started only for STARTTLS.  Debian's libssl.a
 # and libcrypto.a are built against glibc and do not link with musl, so
 # it is built with CC; OpenSSL is never loaded into smtpfront itself.
+# TLS_LDFLAGS: its link flags (LDFLAGS are smtpfront's, -static).
 TLS_LIBS ?= -lssl -lcrypto
+TLS_LDFLAGS ?=
 $(B)/smtpfront-tls: smtpfront-tls.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -o $@ smtpfront-tls.c $(TLS_LIBS)
+	$(CC) $(ALL_CFLAGS) $(TLS_LDFLAGS) -o $@ smtpfront-tls.c $(TLS_LIBS)
 
 $(B)/t/smtpfront-template: $(TEMPLATE_OBJS)
 	$(SF_CC) $(CFLAGS) $(LDFLAGS) -o $@ $(TEMPLATE_OBJS) $(SF_LIBS)

@@ -79,6 +79,13 @@ my ($exec) = $unit =~ /^ExecStart=(.*)$/m;
 like($exec // '', qr{^/usr/bin/smtpfront }, 'the unit runs /usr/bin/smtpfront');
 my @wants = glob("$root/etc/systemd/system/*.wants/smtpfront*");
 is(scalar(@wants), 0, 'the units are not enabled') or diag("@wants");
+sub getent_ids {
+	my ($r, $user) = @_;
+	my ($c, $o) = run(argv => ['chroot', $r, 'getent', 'passwd', $user],
+	    timeout => 30);
+	my @f = split(/:/, $o // '');
+	return @f >= 4 ? ($f[2], $f[3]) : ();
+}
 ($code, $out) = run(argv => ['chroot', $root, 'getent', 'passwd',
     'smtpfront'], timeout => 30);
 like($out, qr{^smtpfront:x:\d+:\d+:.*:/nonexistent:/usr/sbin/nologin$},
@@ -112,6 +119,33 @@ $r = session(server => $s, local => '127.0.0.3', helo => $GOOD, from => $FROM,
     rcpts => ['nobody@example.org']);
 reply_is($r->{rcpt}[0], '550', '5.1.1',
     'an unknown user of the example refused');
+stop($s);
+
+# --- STARTTLS: the installed smtpfront-tls with the installed libssl ------------------
+my ($uid, $gid) = (getent_ids($root, 'smtpfront'));
+($code, $out) = run(argv => ['openssl', 'req', '-x509', '-newkey', 'ec',
+    '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout',
+    "$root/etc/smtpfront/key.pem", '-out', "$root/etc/smtpfront/cert.pem",
+    '-days', '30', '-subj', '/CN=mx.test.invalid'], timeout => 60);
+is($code, 0, 'a key and certificate for the installed service') or diag($out);
+chown(0, $gid, "$root/etc/smtpfront/key.pem") if defined $gid;
+chmod(0640, "$root/etc/smtpfront/key.pem");
+$s = start_socket_activate(ip => '127.77.9.21', program => 'chroot',
+    args => ['--userspec=smtpfront:smtpfront', $root, @front],
+    child => ['/usr/local/bin/sink'],
+    env => { SINK_DIR => '/sinkdir', SMTPFRONT_GREET_DELAY => 1,
+    SMTPFRONT_TLS_CERT => '/etc/smtpfront/cert.pem',
+    SMTPFRONT_TLS_KEY => '/etc/smtpfront/key.pem' });
+my ($tmsg);
+($code, $out, $tmsg) = swaks_send(server => $s, tag => 'deb-tls',
+    helo => $GOOD, from => $FROM, to => 'alice@example.org',
+    args => ['--tls']);
+is($code, 0, 'swaks --tls through the installed service') or diag($out);
+like($out, qr/=== TLS started with cipher TLSv1\.3:/,
+    'STARTTLS by the installed smtpfront-tls');
+@m = grep { $_->{msg} =~ /\AX-Smtpfront-TLS: TLSv1\.3 .*\r\n\Q$tmsg\E\z/s }
+    sink_messages("$root/sinkdir");
+is(scalar(@m), 1, 'the message over TLS reached the MTA child');
 stop($s);
 
 # --- and out again -------------------------------------------------------------------
