@@ -22,7 +22,8 @@ OWFAT_INCDIR ?= /usr/include
 # libowfat's headers we include, and the ones they include.  musl-gcc
 # must not see /usr/include (glibc's headers), so the musl build reads
 # these through symbolic links in $(B)/owfat-include/ and nothing else.
-OWFAT_HEADERS = cdb.h cdb_make.h stralloc.h buffer.h uint32.h uint64.h
+OWFAT_HEADERS = cdb.h cdb_make.h stralloc.h buffer.h uint32.h uint64.h dns.h \
+	iopause.h taia.h tai.h
 # Static: a dynamic start-up costs a connection ~130,000 instructions and
 # several page faults in the loader.  make LDFLAGS= links dynamically.
 LDFLAGS ?= -static
@@ -59,16 +60,19 @@ $(error LIBC must be musl or glibc, not $(LIBC))
 endif
 
 CORE = check conn verdict data dryrun configtest client child proc smtp addr \
-	spool dot rules rules_table reply log match envvar crlf starttls
+	spool dot rules rules_table reply log match envvar crlf starttls \
+	resolver dnspkt dnslist
 CHECKS = checks/checks checks/closed checks/trust checks/allow_ip checks/allow_sender \
 	checks/allow_rcpt checks/rcpt_domain checks/rcpt_users checks/rblsmtpd checks/earlytalker checks/unauth_pipelining \
 	checks/helo_syntax checks/helo_bareip checks/helo_literal checks/helo_ours \
 	checks/helo_list checks/helo_fqdn checks/helo_required checks/addr_syntax \
-	checks/sender_fqdn checks/sender_list checks/size checks/bounce_multi
+	checks/sender_fqdn checks/sender_list checks/size checks/bounce_multi \
+	checks/dnsbl
 SF_OBJS = $(B)/smtpfront.o $(CORE:%=$(B)/%.o) $(CHECKS:%=$(B)/%.o)
-CDB_OBJS = $(B)/cdb/smtpfront-cdb.o $(B)/rules.o $(B)/rules_table.o $(B)/reply.o
+CDB_OBJS = $(B)/cdb/smtpfront-cdb.o $(B)/rules.o $(B)/rules_table.o $(B)/reply.o \
+	$(B)/dnslist.o
 UNIT = unit-addr unit-smtp unit-dot unit-rules unit-spool unit-match unit-crlf \
-	unit-verdict unit-proc unit-starttls
+	unit-verdict unit-proc unit-starttls unit-dns
 TOOLS = t/sink
 # smtpfront with the checks of checks/TEMPLATE.c added (t/template.t)
 TEMPLATE_OBJS = $(B)/smtpfront.o $(CORE:%=$(B)/%.o) \
@@ -117,12 +121,14 @@ $(B)/libc: FORCE
 	@mkdir -p $(@D)
 	@echo '$(LIBC)' | cmp -s - $@ || echo '$(LIBC)' > $@
 
-$(B)/owfat-include/.stamp:
+$(B)/owfat-include/.stamp: Makefile
 	@mkdir -p $(@D)
 	for h in $(OWFAT_HEADERS); do \
 	    test -f '$(OWFAT_INCDIR)'/"$$h" || { echo "no $(OWFAT_INCDIR)/$$h" >&2; exit 1; }; \
 	    ln -sf '$(OWFAT_INCDIR)'/"$$h" $(@D)/"$$h" || exit 1; \
 	done
+	@# iopause.h includes <sys/poll.h>, which musl warns about
+	mkdir -p $(@D)/sys && echo '#include <poll.h>' > $(@D)/sys/poll.h
 	@touch $@
 
 san:

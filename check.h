@@ -67,6 +67,10 @@ struct check_hit {
 	char		 reply[32];	/* reply table name; "" for the check's */
 	char		 rule[RULE_MAX + 1];
 	int		 lookup_failed;	/* a lookup failed and the check failed open */
+	/* a lookup failed (DNS: timeout, server failure), whatever the
+	 * verdict: logged as a warning with this text; no downgrade unless
+	 * lookup_failed is set too */
+	char		 failed[REASON_MAX + 1];
 	int		 now;		/* refuse at once, even under delay_reject */
 	char		 text[REASON_MAX + 1];	/* reply text instead of the table's */
 	char		 header[HEADER_LINE_MAX + 1];	/* "Name: value" to add */

@@ -67,6 +67,12 @@ struct config {
 	enum action	 rcpt_users_action;
 	enum action	 earlytalker_action;
 	enum action	 unauth_pipelining_action;
+	unsigned long	 dns_timeout;		/* seconds a query */
+	unsigned long	 dns_budget;		/* seconds a session waits */
+	enum action	 dnsbl_action;
+	enum action	 dnsbl_tempfail_action;
+	unsigned long	 dnsbl_threshold;
+	unsigned long	 dnsbl_allow_threshold;	/* 0: none */
 };
 
 #endif

@@ -23,6 +23,7 @@
 #endif
 
 #include "conn.h"
+#include "resolver.h"
 #include "log.h"
 #include "starttls.h"
 
@@ -360,6 +361,12 @@ conn_child_failed(struct conn *c, const char *when)
 int
 conn_wait(struct conn *c, unsigned long ms)
 {
+	/* DNS queries in flight are served while the client is watched */
+	if (resolver_busy()) {
+		if (client_pending(&c->cl) > 0)
+			return 1;
+		return resolver_sleep(c->cl.in, ms);
+	}
 	return client_wait(&c->cl, (int)ms);
 }
 

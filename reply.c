@@ -93,6 +93,11 @@ const struct reply_default reply_table[] = {
 	    "TLS not available due to temporary reason" },
 	{ "tls_active",	"503", "5.5.1", "TLS already active" },
 	{ "tls_required", "530", "5.7.0", "Must issue a STARTTLS command first" },
+	/* DNS checks */
+	{ "dnsbl",	"554", "5.7.1",
+	    "Service unavailable; client listed in a DNS blocklist" },
+	{ "dnsbl_tempfail", "451", "4.4.3",
+	    "DNS blocklist lookup failed, try again later" },
 	{ NULL, NULL, NULL, NULL }
 };
 

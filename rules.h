@@ -11,6 +11,8 @@
  *   "o:s:NAME"       -> "file:line" of a setting
  *   "n:LIST"         -> "v4:32,24 v6:64": prefix lengths in a network list
  *   "c:LIST"         -> number of entries of a list in the source
+ *   "e:LIST:N"       -> "ENTRY file:line", the Nth entry (from 0) of a
+ *                       list read whole in source order (dnsbl)
  *
  * Every lookup has three outcomes: found (1), not found (0), error (-1).
  */
@@ -63,6 +65,8 @@ const struct setting	*setting_find(const char *, size_t);
 int			 list_known(const char *, size_t);
 /* Is LIST a list of addresses and networks (stored as "ADDR/LEN")? */
 int			 list_is_net(const char *, size_t);
+/* Is LIST read whole, in source order ("e:LIST:N": dnsbl)? */
+int			 list_is_enum(const char *, size_t);
 /* Does LIST take addresses and networks beside names ("ours")? */
 int			 list_is_mixed(const char *, size_t);
 

@@ -129,6 +129,21 @@ const struct setting setting_table[] = {
 	    "seconds for the TLS handshake after STARTTLS" },
 	{ "tls_required", SETTING_BOOL, 0, 1, "no", 0, C(tls_required),
 	    "refuse MAIL before STARTTLS with tls_required (530 5.7.0)" },
+	{ "dns_timeout", SETTING_NUM, 1, 60, "5", 5, C(dns_timeout),
+	    "seconds a DNS query may take before it counts as failed" },
+	{ "dns_budget", SETTING_NUM, 1, 600, "15", 15, C(dns_budget),
+	    "seconds a session may wait for DNS answers beyond the greet and data delays" },
+	{ "dnsbl_action", SETTING_ACTION, 0, 0, "reject", ACTION_REJECT,
+	    C(dnsbl_action),
+	    "action when the client's score in the dnsbl zones reaches dnsbl_threshold" },
+	{ "dnsbl_tempfail_action", SETTING_ACTION, 0, 0, "off", ACTION_OFF,
+	    C(dnsbl_tempfail_action),
+	    "action when a dnsbl zone could not be asked (timeout, server failure) and the rest did not decide; off: pass" },
+	{ "dnsbl_threshold", SETTING_NUM, 1, 1000, "1", 1, C(dnsbl_threshold),
+	    "score (sum of the weights of the zones that list the client) at which dnsbl_action applies" },
+	{ "dnsbl_allow_threshold", SETTING_NUM, 0, 1000, "0", 0,
+	    C(dnsbl_allow_threshold),
+	    "a score of minus this or lower (allowlist zones: negative weights) accepts the client, bypassing the other checks; 0: never" },
 	{ NULL, SETTING_NUM, 0, 0, NULL, 0, 0, NULL }
 };
 
@@ -148,6 +163,13 @@ const char *const list_table[] = {
 	"allow_ip",
 	"allow_sender",
 	"allow_rcpt",
+	"dnsbl",
+	NULL
+};
+
+/* Lists read whole, in source order ("e:LIST:N"), not looked up. */
+static const char *const enum_lists[] = {
+	"dnsbl",
 	NULL
 };
 
@@ -188,6 +210,17 @@ rename_find(int kind, const char *name, size_t len)
 		    memcmp(r->old, name, len) == 0)
 			return r;
 	return NULL;
+}
+
+int
+list_is_enum(const char *name, size_t len)
+{
+	const char *const *l;
+
+	for (l = enum_lists; *l != NULL; l++)
+		if (strlen(*l) == len && memcmp(*l, name, len) == 0)
+			return 1;
+	return 0;
 }
 
 int

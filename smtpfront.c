@@ -40,6 +40,7 @@
 #include "envvar.h"
 #include "log.h"
 #include "rules.h"
+#include "resolver.h"
 #include "smtp.h"
 #include "starttls.h"
 #include "verdict.h"
@@ -916,6 +917,7 @@ main(int argc, char **argv)
 	}
 	if (rules_config(s->rules, &s->cfg, err, sizeof(err)) == -1)
 		conn_fatal(c, "config", "bad setting", err);
+	resolver_setup(s->cfg.dns_timeout * 1000, s->cfg.dns_budget * 1000);
 	if (s->cfg.hostname[0] == '\0') {
 		if (s->local_host[0] != '\0')
 			copystr(s->cfg.hostname, sizeof(s->cfg.hostname),

@@ -16,6 +16,7 @@
 #include "envvar.h"
 #include "log.h"
 #include "rules.h"
+#include "resolver.h"
 #include "verdict.h"
 
 static enum action
@@ -237,10 +238,12 @@ one(struct conn *c, const struct check *const *cp, check_fn f, enum phase ph,
 
 	/* the checks write C strings: their first bytes will do */
 	hit.reason[0] = hit.reply[0] = hit.rule[0] = hit.text[0] = '\0';
-	hit.header[0] = hit.result[0] = '\0';
+	hit.header[0] = hit.result[0] = hit.failed[0] = '\0';
 	hit.lookup_failed = hit.now = hit.spool = 0;
 	hit.state = state_of(c, cp);
 	v = f(s, &hit);
+	if (hit.failed[0] != '\0')
+		log_warning(k->name, hit.failed);
 	if (hit.lookup_failed) {
 		s->lookup_failed = 1;
 		if (hit.reason[0] != '\0' && v == VERDICT_PASS)
@@ -369,6 +372,9 @@ verdict_run(struct conn *c, enum phase ph, struct held *d, const char *cmd,
 	if (!relay && (s->session_accept ||
 	    (s->txn_accept && ph >= PHASE_MAIL)))
 		return VERDICT_PASS;
+	/* the answers the checks of this phase want */
+	if (resolver_pending(ph))
+		resolver_wait(ph);
 	for (cp = c->checks; (k = *cp) != NULL; cp++) {
 		if (k->phase[ph] == NULL ||
 		    ((k->flags & CHECK_F_RELAY) != 0) != (relay != 0) ||

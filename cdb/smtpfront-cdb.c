@@ -54,6 +54,7 @@
 #include <cdb_make.h>
 #include <stralloc.h>
 
+#include "dnslist.h"
 #include "reply.h"
 #include "rules.h"
 #include "session.h"
@@ -613,6 +614,24 @@ stmt_list(const char *file, unsigned long ln, const char *where,
 	if (r == -1)
 		die_line(file, ln, "list %.*s: %s", (int)nlen, name, err);
 	counts[list_index(name, nlen)]++;
+	if (list_is_enum(name, nlen)) {
+		struct dnslist_entry de;
+		char val[RULES_ENTRY_MAX + KEY_MAX];
+		int vl;
+
+		if (dnslist_parse(entry, elen, &de, &err) == -1)
+			die_line(file, ln, "list %.*s: %s", (int)nlen, name,
+			    err);
+		klen = (size_t)snprintf(key, sizeof(key), "e:%.*s:%lu",
+		    (int)nlen, name, counts[list_index(name, nlen)] - 1);
+		vl = snprintf(val, sizeof(val), "%.*s %s", (int)elen, entry,
+		    where);
+		if (vl < 0 || (size_t)vl >= sizeof(val))
+			die_line(file, ln, "list entry too long");
+		for (i = 0; i < elen; i++)
+			val[i] = (char)lower((unsigned char)val[i]);
+		rec_add(key, klen, val, (size_t)vl);
+	}
 	if (r == 1) {
 		entry = net;
 		li = list_index(name, nlen);
@@ -1103,6 +1122,7 @@ dump_record(int pass, const char *key, size_t klen, const char *val,
 		putc('\n', dump_file());
 	} else if (has_prefix(key, klen, "o:") ||
 	    has_prefix(key, klen, "n:") || has_prefix(key, klen, "c:") ||
+	    has_prefix(key, klen, "e:") ||
 	    (klen == 1 && key[0] == 'v')) {
 		/* origins, lengths, counts and the version follow from the
 		 * source */

@@ -29,6 +29,7 @@
 	X(size) \
 	X(rcpt_domain) \
 	X(rcpt_users) \
-	X(bounce_multi)
+	X(bounce_multi) \
+	X(dnsbl)
 
 #endif
