@@ -405,7 +405,11 @@ my %isnet = map { $_ => 1 } @netlists;
 # the lists of names that take addresses and networks too ("ours")
 my ($mixed) = $rtable =~ /\nlist_is_mixed\(.*?\n\{(.*?)\n\}/s;
 my %ismixed = map { $_ => 1 } ($mixed // '') =~ /"(\w+)"/g;
-my @namelists = grep { !$isnet{$_} && !$ismixed{$_} } @lists;
+# the lists read whole, in source order ("e:LIST:N": dnsbl)
+my ($enums) = $rtable =~ /enum_lists\[\]\s*=\s*\{(.*?)\};/s;
+my %isenum = map { $_ => 1 } ($enums // '') =~ /"(\w+)"/g;
+my @namelists = grep { !$isnet{$_} && !$ismixed{$_} && !$isenum{$_} } @lists;
+ok($isenum{dnsbl}, 'found the list dnsbl, read whole, in rules_table.c');
 ok(@lists >= 10, 'found the lists in rules_table.c');
 ok(@netlists >= 2, 'found the network lists in rules_table.c');
 ok($ismixed{ours}, 'found the mixed list ours in rules_table.c');
@@ -434,6 +438,37 @@ for my $plain (@namelists) {
 	is($o, "# smtpfront-rules 1\nlist $plain 192.0.2.0/24\n" .
 	    "list $plain mx.example.org\nlist $plain other.example\n",
 	    "list $plain: -d prints the entries and nothing else");
+}
+
+# A list read whole (dnsbl): each entry also under "e:LIST:N" in source
+# order, with its line; entries checked (ZONE[=FILTER][*WEIGHT]).
+for my $l (sort keys %isenum) {
+	my $d = "$tmp/list-$l";
+	make_path($d);
+	spew("$d/x.rules", "list $l BL.Example.ORG\n" .
+	    "list $l bl2.example=127.0.0.[2..11]*3\nlist $l wl.example*-5\n");
+	my ($rc, $o, $e) = run($d, $sfcdb, 'x.rules', 'x.cdb');
+	is($rc, 0, "list $l: compiles") or diag($e);
+	($rc, $o) = run($d, $cdbtool, '-d', 'x.cdb');
+	is($o, rec('v', 'smtpfront-rules 1') . rec("c:$l", '3') .
+	    rec("e:$l:0", 'bl.example.org x.rules:1') .
+	    rec("e:$l:1", 'bl2.example=127.0.0.[2..11]*3 x.rules:2') .
+	    rec("e:$l:2", 'wl.example*-5 x.rules:3') .
+	    rec("l:$l:bl.example.org", 'x.rules:1') .
+	    rec("l:$l:bl2.example=127.0.0.[2..11]*3", 'x.rules:2') .
+	    rec("l:$l:wl.example*-5", 'x.rules:3') . "\n",
+	    "list $l: lower case, count, entries in source order");
+	($rc, $o) = run($d, $sfcdb, '-d', 'x.cdb');
+	is($o, "# smtpfront-rules 1\nlist $l bl.example.org\n" .
+	    "list $l bl2.example=127.0.0.[2..11]*3\nlist $l wl.example*-5\n",
+	    "list $l: -d prints the entries and nothing else");
+	for my $bad ('bl.example=127.0.0.[2', 'bl.example*0', '192.0.2.0/24',
+	    'bl.example*2x', '.bl.example') {
+		spew("$d/bad.rules", "list $l bl.example\nlist $l $bad\n");
+		($rc, $o, $e) = run($d, $sfcdb, 'bad.rules', 'bad.cdb');
+		ok($rc == 100 && $e =~ /\bbad\.rules:2: list $l: /m,
+		    "list $l: $bad refused with file:line") or diag($e);
+	}
 }
 
 # A mixed list: names as written, addresses and networks as in a network
@@ -745,6 +780,7 @@ ok(@replies >= 50, 'found the replies in reply.c');
 	for my $l (@lists) {
 		my $kind = $isnet{$l} ? 'addresses and networks'
 		    : $ismixed{$l} ? 'names, addresses and networks'
+		    : $isenum{$l} ? 'zones'
 		    : qr/(?:domains|addresses)/;
 		like($plain, qr/^\.It Cm $l Pq $kind$/m,
 		    "man page lists list $l with its form");
