@@ -42,6 +42,19 @@
  * has its header lines sent before its body) and leave a short result
  * for the checks after it (hit->result, read with check_result()).
  *
+ * DNS: a check asks with resolver_ask() (resolver.h) as soon as the
+ * input is known (the start hook for the client's address, the helo
+ * phase for the HELO name, mail for the sender), naming the phase whose
+ * function will read the answer, and keeps the query in its state.  The
+ * core serves the queries while it waits anyway (the greet and data
+ * delays) and, before it runs a phase, until every query wanted by then
+ * is answered or failed (dns_timeout, dns_budget); the phase function
+ * reads resolver_status() and resolver_packet() with dnspkt.h.  A
+ * callback given to resolver_ask() may ask the next question at once.
+ * A failed lookup is said in hit->failed (a warning) and decided by the
+ * check's NAME_tempfail_action, lenient by default.  checks/dnsbl.c and
+ * the first kind in checks/TEMPLATE.c show it.
+ *
  * A check never writes to the client or the child, never logs, never
  * exits.  It may ask the lower modules (rules, match, later the resolver
  * and the store) and take its time only where they allow.  The core

@@ -55,6 +55,9 @@ dry_print(struct conn *c, const char *phase, const char *what,
 			printf(" reply=\"%s%s%s %s\"", rt.code,
 			    rt.esc[0] ? " " : "", rt.esc, rt.text);
 		}
+		/* what the check saw (a DNS list: the zone and answer) */
+		if (d->reason[0] != '\0')
+			printf(" reason=\"%s\"", d->reason);
 	}
 	if (note != NULL)
 		printf(" (%s)", note);

@@ -11,10 +11,14 @@
  * Phases: start | connect | helo | mail | rcpt | data | eod, and hooks
  *     (wait, body, accepted, reset, end) it uses.
  * Inputs: rules keys (set NAME_action, list NAME ...), environment
- *     variables (SMTPFRONT_NAME_ACTION ...), DNS names queried.
+ *     variables (SMTPFRONT_NAME_ACTION ...), DNS names queried (through
+ *     resolver.h only, never libowfat's blocking calls).
  * Verdicts: pass, or reject on a hit (the core applies NAME_action).
- * Failure: fails open (pass, hit->lookup_failed = 1) or closed (defer)
- *     when DNS, the store or the rules database fails.
+ * Failure: fails open (pass, hit->lookup_failed = 1; a DNS failure
+ *     also says why in hit->failed) or closed (defer) when DNS, the
+ *     store or the rules database fails; a DNS check's behaviour on a
+ *     failure is its setting NAME_tempfail_action, lenient (off) by
+ *     default.
  *
  * One name per thing: the check NAME is checks/NAME.c, t/NAME.t, the log
  * field check=NAME, the setting NAME_action (SMTPFRONT_NAME_ACTION),
@@ -47,28 +51,50 @@
 #include <stdio.h>
 #include <string.h>
 #include "check.h"
+#include "dnspkt.h"
+#include "resolver.h"
 #include "spool.h"
 
 /*
- * 1. Ask early, decide later.  What a DNS list check does: its query is
- * started at the session's start, as soon as the client's address is
- * known, runs while the greet delay runs and the client types, and its
- * answer is collected when a verdict is needed, at RCPT.  The lookup here
- * stands in for the resolver's: the client 127.0.0.66 is "listed".
+ * 1. Ask early, decide later.  What a DNS check does: its query goes out
+ * at the session's start, as soon as the client's address is known
+ * (resolver_ask, saying in which phase the answer is wanted), runs while
+ * the greet delay runs and the client types, and its answer is read
+ * when the verdict is needed, here at RCPT: the core has served the
+ * queries and, before running the RCPT phase, waited for every one
+ * wanted by then, within dns_timeout and dns_budget.  Three outcomes:
+ * found, none, failed.  A failed lookup is never a refusal: the check
+ * passes, says why (hit->failed, logged as a warning) and, when the
+ * lookup might have allowed the client, sets hit->lookup_failed (the
+ * downgrade rule).  Here: the client is "listed" when
+ * REVERSED-ADDRESS.template.test has an A record.
  */
 struct early_state {
-	int	asked;
-	int	listed;
+	int	q;		/* the query, -1: none */
 };
+
+static int
+early_v4(const unsigned char b[16])
+{
+	static const unsigned char pfx[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	    0xff, 0xff };
+
+	return memcmp(b, pfx, sizeof(pfx)) == 0;
+}
 
 static enum verdict
 template_early_start(const struct session *s, struct check_hit *hit)
 {
 	struct early_state *st = hit->state;
+	char rev[RESOLVER_REV_MAX], name[RESOLVER_REV_MAX + 32];
 
 	/* start the query here; keep its handle in the state */
-	st->asked = 1;
-	st->listed = strcmp(s->remote_ip, "127.0.0.66") == 0;
+	st->q = -1;
+	if (!s->remote_known)
+		return VERDICT_PASS;
+	resolver_rev(s->remote_bin, early_v4(s->remote_bin), rev);
+	snprintf(name, sizeof(name), "%s.template.test", rev);
+	st->q = resolver_ask(DNSPKT_T_A, name, PHASE_RCPT, NULL, NULL);
 	return VERDICT_PASS;
 }
 
@@ -78,16 +104,21 @@ template_early_rcpt(const struct session *s, struct check_hit *hit)
 	struct early_state *st = hit->state;
 
 	(void)s;
-	/* collect the answer (the resolver may wait up to its deadline) */
-	if (!st->asked)
-		return VERDICT_PASS;
-	memcpy(hit->result, st->listed ? "listed" : "clean",
-	    st->listed ? sizeof("listed") : sizeof("clean"));
-	if (!st->listed) {
+	/* collect the answer: no longer pending by now */
+	switch (resolver_status(st->q)) {
+	case RESOLVER_FOUND:
+		break;
+	case RESOLVER_NONE:
+		memcpy(hit->result, "clean", sizeof("clean"));
 		snprintf(hit->header, sizeof(hit->header),
 		    "X-Template-Early: clean");
 		return VERDICT_PASS;
+	default:
+		snprintf(hit->failed, sizeof(hit->failed), "%s: %s",
+		    resolver_name(st->q), resolver_why(st->q));
+		return VERDICT_PASS;
 	}
+	memcpy(hit->result, "listed", sizeof("listed"));
 	snprintf(hit->reason, sizeof(hit->reason), "listed at connect");
 	snprintf(hit->rule, sizeof(hit->rule), "template");
 	return VERDICT_REJECT;

@@ -13,7 +13,8 @@
 #   a malformed answer (a compressed name that points at itself)
 #   two sessions ask with different query IDs and ports
 #   RBLSMTPD="" (rblsmtpd's exemption): nothing asked
-#   warn mode; a bad entry refused by the compiler with file:line
+#   warn mode; the dry run (smtpfront -n); a bad entry refused by the
+#   compiler with file:line
 use strict;
 use warnings;
 use FindBin;
@@ -209,6 +210,22 @@ for my $zone ('silent.test', 'servfail.test') {
 	like($m[0]{msg} // '', qr/^X-Smtpfront-Warn: .*dnsbl/m,
 	    'warn: the header names dnsbl');
 	stop($s);
+}
+
+# --- the dry run ------------------------------------------------------------------------
+{
+	my $rules = cdb("list rcpt_domain example.test\nlist dnsbl bl.test\n");
+	local $ENV{DNSCACHEIP} = $NS;
+	my ($code, $out) = run(argv => [build() . '/smtpfront', '-n', '-r',
+	    $rules, '127.0.0.2', 'client.test', 'a@b.test',
+	    'user@example.test'], timeout => 30);
+	is($code, 1, 'smtpfront -n: a listed client refused, exit 1');
+	like($out, qr/^connect 127\.0\.0\.2: reject check=dnsbl rule=\S+:2 reply="554 5\.7\.1 Service unavailable; client \[127\.0\.0\.2\] blocked using bl\.test: \Q$TXT\E" reason="bl\.test=127\.0\.0\.2 score=1" \(held until RCPT\)$/m,
+	    'smtpfront -n: the zone, its answer and TXT') or diag($out);
+	($code, $out) = run(argv => [build() . '/smtpfront', '-n', '-r',
+	    $rules, '127.0.0.3', 'client.test', 'a@b.test',
+	    'user@example.test'], timeout => 30);
+	is($code, 0, 'smtpfront -n: a clean client passes') or diag($out);
 }
 
 # --- the compiler ------------------------------------------------------------------------

@@ -106,7 +106,7 @@ case('warn mode', ['127.0.0.2', 'rat', 'a@b.test', 'user@example.test'],
 # --- relay control --------------------------------------------------------------
 case('relay control', ['127.0.0.2', 'client.test', 'a@b.test', 'user@elsewhere.test'], {}, 1,
     $PASS, qr/^helo /, qr/^mail /,
-    qr/^rcpt <user\@elsewhere\.test>: reject check=rcpt_domain rule=builtin reply="550 5\.7\.1 Relaying denied" \(relay control\)$/);
+    qr/^rcpt <user\@elsewhere\.test>: reject check=rcpt_domain rule=builtin reply="550 5\.7\.1 Relaying denied" reason="not our domain" \(relay control\)$/);
 case('relay control beats allow_sender', ['127.0.0.2', 'client.test', 'friend@good.test', 'user@elsewhere.test'], {}, 1,
     $PASS, qr/^helo /, qr/^mail <friend\@good\.test>: accept check=allow_sender rule=${AT}:6$/,
     qr/^rcpt <user\@elsewhere\.test>: reject check=rcpt_domain .*\(relay control\)$/);
@@ -155,7 +155,7 @@ case('IPv6 client', ['::1', 'client.test', 'a@b.test', 'user@example.test'], {},
 	like($lines->[-1] // '', qr/^recipient .*: syntax error$/, 'over-long recipient: syntax error');
 	($code, $lines) = dry(['127.0.0.2', 'client.test', 'a b', 'user@example.test']);
 	is($code, 1, 'bad sender syntax: exit 1');
-	like($lines->[2] // '', qr/^mail <a b>: reject check=addr_syntax rule=builtin reply="553 5\.1\.7 [^"]*"$/,
+	like($lines->[2] // '', qr/^mail <a b>: reject check=addr_syntax rule=builtin reply="553 5\.1\.7 [^"]*" reason="sender"$/,
 	    'bad sender syntax: addr_syntax, at once (not held)');
 	($code) = dry(['127.0.0.2', 'client.test', 'a@b.test']);
 	is($code, 100, 'three arguments: usage error, exit 100');

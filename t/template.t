@@ -3,8 +3,10 @@
 # the four kinds of check in checks/TEMPLATE.c, built into a test build
 # of smtpfront (build/t/smtpfront-template) under tcpserver, in front of
 # the sink:
-#   template_early   asks at the session's start, decides at RCPT from
-#                    its kept state, leaves a result and adds a header;
+#   template_early   asks the DNS (dnsmasq on 127.53.11.1, the real
+#                    resolver) at the session's start, decides at RCPT
+#                    from the answer, leaves a result and adds a header;
+#                    a server that never answers: a warning, no refusal;
 #   template_memory  reads that result, counts accepted messages and
 #                    ended transactions through its hooks;
 #   template_body    sees the message bytes, undotted, in pieces, on every
@@ -21,6 +23,12 @@ use Test::More;
 use Time::HiRes qw(sleep);
 use SF;
 use Policy;
+use DNS;
+
+my $NS = '127.53.11.1';
+start_dnsmasq(ip => $NS, lines => [
+    'host-record=66.0.0.127.template.test,127.0.0.2']);
+start_fake_dns(ip => '127.53.11.2', mode => 'silent');
 
 my $prog = build() . '/t/smtpfront-template';
 ok(-x $prog, 'the template build exists');
@@ -28,7 +36,7 @@ ok(-x $prog, 'the template build exists');
 sub server {
 	my (%env) = @_;
 	return start_tcpserver(program => $prog, rules => test_rules(),
-	    env => \%env);
+	    env => { DNSCACHEIP => $NS, %env });
 }
 
 my $clean = "X-Template-Early: clean\r\n";
@@ -70,6 +78,20 @@ sub memory {
 	    'one refusal line'), qr/ reason="listed at connect"$/,
 	    'the reason of the check');
 	not_delivered($s, 'tmpl-listed', 'listed: nothing delivered');
+	stop_settled($s);
+}
+
+# --- early: a DNS server that never answers: a warning, no refusal ----------
+{
+	my $s = server(DNSCACHEIP => '127.53.11.2', SMTPFRONT_DNS_TIMEOUT => 1);
+	my $r = session(server => $s, local => '127.0.0.66',
+	    helo => 'client.example.org', from => 'a@example.org',
+	    rcpts => ['user@example.test'], msg => message('tmpl-silent'));
+	reply_is($r->{eod}, '250', undef,
+	    'no DNS answer: no refusal, the message delivered');
+	like(log_one($s, qr/warning: template_early: /, 'one warning'),
+	    qr/warning: template_early: 66\.0\.0\.127\.template\.test: timeout$/,
+	    'no DNS answer: the warning names the query and why');
 	stop_settled($s);
 }
 
