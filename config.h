@@ -73,6 +73,8 @@ struct config {
 	enum action	 dnsbl_tempfail_action;
 	unsigned long	 dnsbl_threshold;
 	unsigned long	 dnsbl_allow_threshold;	/* 0: none */
+	enum action	 fcrdns_action;
+	enum action	 fcrdns_tempfail_action;
 };
 
 #endif

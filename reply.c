@@ -98,6 +98,9 @@ const struct reply_default reply_table[] = {
 	    "Service unavailable; client listed in a DNS blocklist" },
 	{ "dnsbl_tempfail", "451", "4.4.3",
 	    "DNS blocklist lookup failed, try again later" },
+	{ "fcrdns",	"550", "5.7.25", "Reverse DNS validation failed" },
+	{ "fcrdns_tempfail", "451", "4.7.25",
+	    "Reverse DNS lookup failed, try again later" },
 	{ NULL, NULL, NULL, NULL }
 };
 

@@ -24,7 +24,7 @@
 #define WARN_MAX	8	/* warn-mode hits kept for the header */
 #define HEADER_LINE_MAX	200	/* a header line a check adds, without CRLF */
 #define HEADERS_MAX	1024	/* all header lines the checks add */
-#define RESULT_MAX	63	/* a result a check leaves for later checks */
+#define RESULT_MAX	255	/* a result a check leaves for later checks (a host name) */
 #define RESULTS_MAX	16
 #define CHECK_NAME_MAX	31
 

@@ -34,6 +34,7 @@
 
 #include "addr.h"
 #include "configtest.h"
+#include "check.h"
 #include "conn.h"
 #include "data.h"
 #include "dryrun.h"
@@ -88,9 +89,13 @@ forward_mail(struct conn *c, const char *rcmd, size_t rlen, struct creply *mrep,
 			snprintf(helo, sizeof(helo), "[%s]", s->remote_ip);
 		who.ip = s->remote_ip;
 		who.port = s->remote_port;
-		/* TCPREMOTEHOST is not verified: the child would trust it;
-		 * a name goes once it is forward-confirmed */
-		who.name = NULL;
+		/* tcpserver's TCPREMOTEHOST is not verified: the child would
+		 * trust it; only a name fcrdns confirmed goes */
+		who.name = check_result(s, "fcrdns");
+		if (who.name != NULL && who.name[0] == '\0')
+			who.name = NULL;
+		if (who.name != NULL)
+			(void)setenv("TCPREMOTEHOST", who.name, 1);
 		who.helo = s->helo;
 		who.esmtp = s->esmtp;
 		who.self = s->cfg.hostname;

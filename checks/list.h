@@ -30,6 +30,7 @@
 	X(rcpt_domain) \
 	X(rcpt_users) \
 	X(bounce_multi) \
-	X(dnsbl)
+	X(dnsbl) \
+	X(fcrdns)
 
 #endif
