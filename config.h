@@ -75,6 +75,10 @@ struct config {
 	unsigned long	 dnsbl_allow_threshold;	/* 0: none */
 	enum action	 fcrdns_action;
 	enum action	 fcrdns_tempfail_action;
+	enum action	 sender_domain_action;
+	enum action	 sender_domain_tempfail_action;
+	enum action	 helo_dns_action;
+	enum action	 helo_dns_tempfail_action;
 };
 
 #endif

@@ -101,6 +101,16 @@ const struct reply_default reply_table[] = {
 	{ "fcrdns",	"550", "5.7.25", "Reverse DNS validation failed" },
 	{ "fcrdns_tempfail", "451", "4.7.25",
 	    "Reverse DNS lookup failed, try again later" },
+	{ "sender_domain", "550", "5.1.8",
+	    "Sender address rejected: domain has no MX and no address" },
+	{ "sender_domain_nullmx", "550", "5.7.27",
+	    "Sender address has null MX" },
+	{ "sender_domain_tempfail", "451", "4.4.3",
+	    "Sender domain lookup failed, try again later" },
+	{ "helo_dns", "550", "5.7.1",
+	    "HELO/EHLO name has no address" },
+	{ "helo_dns_tempfail", "451", "4.4.3",
+	    "HELO/EHLO name lookup failed, try again later" },
 	{ NULL, NULL, NULL, NULL }
 };
 

@@ -150,6 +150,18 @@ const struct setting setting_table[] = {
 	{ "fcrdns_tempfail_action", SETTING_ACTION, 0, 0, "off", ACTION_OFF,
 	    C(fcrdns_tempfail_action),
 	    "action when the PTR or address lookups of fcrdns failed before a name was verified; off: pass" },
+	{ "sender_domain_action", SETTING_ACTION, 0, 0, "off", ACTION_OFF,
+	    C(sender_domain_action),
+	    "action when the sender's domain has no MX and no address, does not exist, or has a null MX" },
+	{ "sender_domain_tempfail_action", SETTING_ACTION, 0, 0, "off",
+	    ACTION_OFF, C(sender_domain_tempfail_action),
+	    "action when the lookups of sender_domain failed and found nothing; off: pass" },
+	{ "helo_dns_action", SETTING_ACTION, 0, 0, "off", ACTION_OFF,
+	    C(helo_dns_action),
+	    "action when the HELO/EHLO name has no A and no AAAA record" },
+	{ "helo_dns_tempfail_action", SETTING_ACTION, 0, 0, "off", ACTION_OFF,
+	    C(helo_dns_tempfail_action),
+	    "action when the lookups of helo_dns failed and found nothing; off: pass" },
 	{ NULL, SETTING_NUM, 0, 0, NULL, 0, 0, NULL }
 };
 

@@ -31,6 +31,8 @@
 	X(rcpt_users) \
 	X(bounce_multi) \
 	X(dnsbl) \
-	X(fcrdns)
+	X(fcrdns) \
+	X(helo_dns) \
+	X(sender_domain)
 
 #endif
