@@ -79,6 +79,8 @@ struct config {
 	enum action	 sender_domain_tempfail_action;
 	enum action	 helo_dns_action;
 	enum action	 helo_dns_tempfail_action;
+	enum action	 rhsbl_action;
+	enum action	 rhsbl_tempfail_action;
 };
 
 #endif

@@ -117,6 +117,7 @@ dnslist_parse(const char *s, size_t len, struct dnslist_entry *e,
 	e->filter = NULL;
 	e->flen = 0;
 	e->weight = 1;
+	e->weighted = 0;
 	if (i < len && s[i] == '=') {
 		size_t f = ++i;
 
@@ -142,6 +143,7 @@ dnslist_parse(const char *s, size_t len, struct dnslist_entry *e,
 			return -1;
 		}
 		e->weight = neg ? -(int)w : (int)w;
+		e->weighted = 1;
 	}
 	if (i != len) {
 		*err = "trailing text after the entry (ZONE[=FILTER][*WEIGHT])";

@@ -23,6 +23,7 @@ struct dnslist_entry {
 	const char	*filter;	/* into the parsed text, NULL: default */
 	size_t		 flen;
 	int		 weight;
+	int		 weighted;	/* the entry wrote a weight */
 };
 
 /* 0, or -1 with a message in *err; the text must outlive the entry. */

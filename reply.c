@@ -111,6 +111,14 @@ const struct reply_default reply_table[] = {
 	    "HELO/EHLO name has no address" },
 	{ "helo_dns_tempfail", "451", "4.4.3",
 	    "HELO/EHLO name lookup failed, try again later" },
+	{ "rhsbl_helo",	"554", "5.7.1",
+	    "Service unavailable; HELO/EHLO name listed in a DNS blocklist" },
+	{ "rhsbl_client", "554", "5.7.1",
+	    "Service unavailable; client name listed in a DNS blocklist" },
+	{ "rhsbl_sender", "554", "5.7.1",
+	    "Service unavailable; sender domain listed in a DNS blocklist" },
+	{ "rhsbl_tempfail", "451", "4.4.3",
+	    "DNS blocklist lookup failed, try again later" },
 	{ NULL, NULL, NULL, NULL }
 };
 

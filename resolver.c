@@ -220,6 +220,14 @@ resolver_status(int i)
 	return (enum resolver_status)q[i].status;
 }
 
+int
+resolver_need(int i)
+{
+	if (i < 0 || i >= nq)
+		return 0;
+	return q[i].need;
+}
+
 const char *
 resolver_name(int i)
 {

@@ -47,6 +47,8 @@ void	resolver_setup(unsigned long, unsigned long);
  */
 int	resolver_ask(unsigned int, const char *, int, resolver_cb, void *);
 enum resolver_status resolver_status(int);
+/* The phase a query is wanted by. */
+int	resolver_need(int);
 /* The name a query asked for. */
 const char *resolver_name(int);
 /* Why a query failed: "timeout", "servfail", "malformed", ... */

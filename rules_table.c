@@ -162,6 +162,12 @@ const struct setting setting_table[] = {
 	{ "helo_dns_tempfail_action", SETTING_ACTION, 0, 0, "off", ACTION_OFF,
 	    C(helo_dns_tempfail_action),
 	    "action when the lookups of helo_dns failed and found nothing; off: pass" },
+	{ "rhsbl_action", SETTING_ACTION, 0, 0, "reject", ACTION_REJECT,
+	    C(rhsbl_action),
+	    "action when the HELO name, the client's verified name or the sender's domain is listed in a zone of rhsbl_helo, rhsbl_client or rhsbl_sender" },
+	{ "rhsbl_tempfail_action", SETTING_ACTION, 0, 0, "off", ACTION_OFF,
+	    C(rhsbl_tempfail_action),
+	    "action when an rhsbl zone could not be asked and none listed; off: pass" },
 	{ NULL, SETTING_NUM, 0, 0, NULL, 0, 0, NULL }
 };
 
@@ -182,12 +188,18 @@ const char *const list_table[] = {
 	"allow_sender",
 	"allow_rcpt",
 	"dnsbl",
+	"rhsbl_sender",
+	"rhsbl_helo",
+	"rhsbl_client",
 	NULL
 };
 
 /* Lists read whole, in source order ("e:LIST:N"), not looked up. */
 static const char *const enum_lists[] = {
 	"dnsbl",
+	"rhsbl_sender",
+	"rhsbl_helo",
+	"rhsbl_client",
 	NULL
 };
 

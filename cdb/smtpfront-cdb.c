@@ -622,6 +622,10 @@ stmt_list(const char *file, unsigned long ln, const char *where,
 		if (dnslist_parse(entry, elen, &de, &err) == -1)
 			die_line(file, ln, "list %.*s: %s", (int)nlen, name,
 			    err);
+		/* only dnsbl adds up scores */
+		if (de.weighted && (nlen != 5 || memcmp(name, "dnsbl", 5) != 0))
+			die_line(file, ln, "list %.*s takes ZONE[=FILTER], no "
+			    "weight", (int)nlen, name);
 		klen = (size_t)snprintf(key, sizeof(key), "e:%.*s:%lu",
 		    (int)nlen, name, counts[list_index(name, nlen)] - 1);
 		vl = snprintf(val, sizeof(val), "%.*s %s", (int)elen, entry,

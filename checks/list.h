@@ -33,6 +33,7 @@
 	X(dnsbl) \
 	X(fcrdns) \
 	X(helo_dns) \
-	X(sender_domain)
+	X(sender_domain) \
+	X(rhsbl)
 
 #endif
