@@ -1,11 +1,14 @@
 /*
  * checks/helo_dns.c: the HELO/EHLO name must resolve: an A or AAAA
  * record (Postfix's reject_unknown_helo_hostname).  Both queries go out
- * at HELO and are read at MAIL.  Address literals and names that are not
- * fully qualified are left to helo_literal and helo_fqdn.
+ * at HELO and are read at RCPT, where a refusal found earlier is given
+ * anyway under delay_reject: the answer then comes while the client sends
+ * MAIL, and together with the sender's (sender_domain, rhsbl), so that a
+ * session waits for one DNS round trip, not two.  Address literals and
+ * names that are not fully qualified are left to helo_literal and
+ * helo_fqdn.
  *
- * Phases: helo (the queries), mail (the verdict; held until RCPT under
- * delay_reject).
+ * Phases: helo (the queries), rcpt (the verdict).
  * Inputs: settings helo_dns_action (default off), helo_dns_tempfail_action
  *     (off), dns_timeout, dns_budget; DNS: A and AAAA of the HELO name;
  *     replies helo_dns (550 5.7.1), helo_dns_tempfail (451 4.4.3).
@@ -49,15 +52,15 @@ helo_dns_helo(const struct session *s, struct check_hit *hit)
 	if (n == 0 || n > DNSPKT_NAME_MAX || s->helo[0] == '[' ||
 	    !addr_domain_fqdn(s->helo, n))
 		return VERDICT_PASS;
-	st->a = resolver_ask(DNSPKT_T_A, s->helo, PHASE_MAIL, NULL, NULL);
-	st->aaaa = resolver_ask(DNSPKT_T_AAAA, s->helo, PHASE_MAIL, NULL,
+	st->a = resolver_ask(DNSPKT_T_A, s->helo, PHASE_RCPT, NULL, NULL);
+	st->aaaa = resolver_ask(DNSPKT_T_AAAA, s->helo, PHASE_RCPT, NULL,
 	    NULL);
 	st->asked = 1;
 	return VERDICT_PASS;
 }
 
 static enum verdict
-helo_dns_mail(const struct session *s, struct check_hit *hit)
+helo_dns_rcpt(const struct session *s, struct check_hit *hit)
 {
 	struct state *st = hit->state;
 	enum resolver_status a, aaaa;
@@ -98,5 +101,5 @@ const struct check check_helo_dns = {
 	.action_off = offsetof(struct config, helo_dns_action),
 	.state_size = sizeof(struct state),
 	.phase[PHASE_HELO] = helo_dns_helo,
-	.phase[PHASE_MAIL] = helo_dns_mail,
+	.phase[PHASE_RCPT] = helo_dns_rcpt,
 };

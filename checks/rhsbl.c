@@ -5,14 +5,15 @@
  * those of rhsbl_sender; each asked as NAME.ZONE for an A record as soon
  * as the name is known (at HELO, at HELO, at MAIL), its TXT asked at
  * once when it lists.  A listing refuses with its own reply, naming the
- * zone and giving its TXT text: the HELO and the client at MAIL, the
- * sender at each RCPT.  Entries are ZONE[=FILTER] as in dnsbl (no
+ * zone and giving its TXT text, at each RCPT (where delay_reject gives a
+ * refusal found earlier anyway: the answers about the HELO and the
+ * sender then come together, one DNS round trip for the session).  Entries are ZONE[=FILTER] as in dnsbl (no
  * weights: one listing is a hit); answers in 127.255.255.0/24 count as a
  * failed zone.  RBLSMTPD set skips the client and HELO lists, as it does
  * dnsbl.
  *
- * Phases: helo (HELO and client queries), mail (their verdict, and the
- * sender's queries), rcpt (the sender's verdict); reset.
+ * Phases: helo (HELO and client queries), mail (the sender's queries),
+ * rcpt (the verdict); reset.
  * Inputs: lists rhsbl_helo, rhsbl_client, rhsbl_sender; settings
  *     rhsbl_action (default reject), rhsbl_tempfail_action (off),
  *     dns_timeout, dns_budget; the result of fcrdns; DNS: A and TXT of
@@ -271,9 +272,9 @@ rhsbl_helo(const struct session *s, struct check_hit *hit)
 
 	if (getenv("RBLSMTPD") != NULL)
 		return VERDICT_PASS;
-	ask(s, hit, KIND_HELO, s->helo, PHASE_MAIL);
+	ask(s, hit, KIND_HELO, s->helo, PHASE_RCPT);
 	if ((name = check_result(s, "fcrdns")) != NULL)
-		ask(s, hit, KIND_CLIENT, name, PHASE_MAIL);
+		ask(s, hit, KIND_CLIENT, name, PHASE_RCPT);
 	return VERDICT_PASS;
 }
 
@@ -284,15 +285,14 @@ rhsbl_mail(const struct session *s, struct check_hit *hit)
 
 	if (at != NULL)
 		ask(s, hit, KIND_SENDER, at + 1, PHASE_RCPT);
-	if (decide(s, hit, KIND_HELO) || decide(s, hit, KIND_CLIENT))
-		return VERDICT_REJECT;
-	return tempfail(s, hit);
+	return VERDICT_PASS;
 }
 
 static enum verdict
 rhsbl_rcpt(const struct session *s, struct check_hit *hit)
 {
-	if (decide(s, hit, KIND_SENDER))
+	if (decide(s, hit, KIND_HELO) || decide(s, hit, KIND_CLIENT) ||
+	    decide(s, hit, KIND_SENDER))
 		return VERDICT_REJECT;
 	return tempfail(s, hit);
 }

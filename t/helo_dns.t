@@ -61,7 +61,7 @@ sub asked {
 	    subject => 'helo v6');
 	reply_is($m->{eod}, '250', undef, 'helo_dns: a name with an AAAA only');
 	$m = session($s, helo => 'noaddr.test', from => 'a@mx.test');
-	reply_is($m->{mail}, '250', undef, 'helo_dns: held at MAIL');
+	reply_is($m->{mail}, '250', undef, 'helo_dns: MAIL 250, decided at RCPT');
 	reply_is($m->{rcpt}[0], '550', '5.7.1', 'helo_dns: refused at RCPT');
 	my ($l) = log_has($s, qr/ reject check=helo_dns /);
 	like($l // '', qr/reason="noaddr\.test: no such name"/,

@@ -3,7 +3,7 @@
 # server, dnsmasq on 127.53.15.1:53, with smtpfront under tcpserver
 # (DNSCACHEIP pointing at it) and the sink as the MTA child.
 #
-#   the HELO name listed (rhsbl_helo): held at MAIL, 554 5.7.1 at RCPT
+#   the HELO name listed (rhsbl_helo): MAIL 250, decided at RCPT, 554 5.7.1 at RCPT
 #     with the zone's TXT; the sender's domain listed (rhsbl_sender): 554
 #     5.7.1 at RCPT; the client's verified name (fcrdns on) listed
 #     (rhsbl_client); a clean session delivered; each name asked once
@@ -59,7 +59,7 @@ sub asked {
 {
 	my $s = server();
 	my $m = session($s, helo => 'bad-helo.example.test');
-	reply_is($m->{mail}, '250', undef, 'HELO listed: held at MAIL');
+	reply_is($m->{mail}, '250', undef, 'HELO listed: MAIL 250, decided at RCPT');
 	reply_is($m->{rcpt}[0], '554', '5.7.1', 'HELO listed: 554 5.7.1 at RCPT');
 	is($m->{rcpt}[0]{text}, '5.7.1 Service unavailable; HELO name ' .
 	    "bad-helo.example.test blocked using rhs.test: $TXT",
