@@ -1,8 +1,11 @@
 #!/usr/bin/perl
 # bench/lib/bench.pl: the smtpfront benchmark, run by bench/run.
 #
-#   bench/run [--quick] [-o FILE] [--only rate,lat,mem,big,ins]
+#   bench/run [--quick] [-o FILE] [--only rate,lat,mem,big,ins,dns]
 #       [--smtpfront PATH] [--mta] [--msgs N]
+#
+# dns (not in the default set; root): the DNS checks' cost with answers
+# held 50 ms, see "DNS" below.
 #
 # One run drives the same load through five servers started side by side
 # on loopback, each a tcpserver:
@@ -643,7 +646,7 @@ sub rotated {
 }
 
 my $i = 0;
-for my $row (@ROWS) {
+for my $row ($only eq 'dns' ? () : @ROWS) {
 	$i++;
 	$row->{srv} = start_server($row, "127.77.9.$i");
 }
@@ -742,7 +745,7 @@ for my $row (@FULL) {
 	    if $row->{spawns};
 }
 }
-stop_pid($_->{srv}{pid}) for @ROWS;
+stop_pid($_->{srv}{pid}) for grep { $_->{srv} } @ROWS;
 if ($PF_UP) {
 	run(argv => ['sh', "$TOP/scripts/postfix-instance.sh", $PF, 'stop'],
 	    stdout => "$TMP/pf.out", stderr => "$TMP/pf.out");
@@ -760,6 +763,136 @@ for my $row (@FULL) {
 	$R{ins_child}{$row->{key}} = $per->{sink};
 	$R{ins_tcp}{$row->{key}} = $per->{tcpserver};
 }
+}
+
+# --- DNS (--only dns): the DNS checks' cost, hidden in the greet delay ----------
+#
+# A real DNS server (dnsmasq on 127.53.99.2) behind a UDP proxy on
+# 127.53.99.1 that holds every answer DNS_DELAY ms (this kernel has no
+# netem), the servers of DNSCACHEIP.  Four rows, the same client session
+# (bclient lat: HELO client.example.org, sender@example.org ->
+# user@example.test, from 127.0.0.1, which no list lists, so every check
+# asks and passes):
+#   (n) greet_delay 1, no DNS check
+#   (k) greet_delay 1, the connect-time DNS checks: three dnsbl zones,
+#       fcrdns (PTR, then A)
+#   (s) greet_delay 1, every DNS check: those, sender_domain (MX, A,
+#       AAAA), helo_dns (A, AAAA), rhsbl on the HELO, the client's name
+#       and the sender's domain
+#   (z) as (s), greet_delay 0: what the DNS costs when nothing hides it
+# Session time from connect to the QUIT reply (median of DNS_SESS), and
+# instructions per session (callgrind) for (n) and (s).
+my (%D, @DROWS);
+my $DNS_DELAY = 50;
+if ($ONLY{dns}) {
+	die "bench: --only dns needs root (DNS servers on port 53)\n" if $> != 0;
+	my $dsess = $quick ? 10 : 30;
+	my ($up, $front) = ('127.53.99.2', '127.53.99.1');
+	my $conf = "$TMP/dnsmasq.conf";
+	open(my $c, '>', $conf) or die "$conf: $!";
+	print $c join("\n", 'port=53', "listen-address=$up", 'bind-interfaces',
+	    'no-resolv', 'no-hosts', 'no-poll', 'no-negcache', 'pid-file=',
+	    'user=root', 'local=/test/', 'local=/org/', 'local=/in-addr.arpa/',
+	    'local=/ip6.arpa/',
+	    'host-record=client.example.org,127.0.0.1',
+	    'mx-host=example.org,mx.example.org,10',
+	    'host-record=mx.example.org,192.0.2.25'), "\n";
+	close($c) or die "$conf: $!";
+	my $dm = spawn(argv => ['dnsmasq', '--keep-in-foreground',
+	    "--conf-file=$conf"], stderr => "$TMP/dnsmasq.log");
+	my $px = spawn(argv => [$^X, "$TOP/bench/lib/dnsdelay.pl", $front,
+	    $up, $DNS_DELAY], stderr => "$TMP/dnsdelay.log");
+	wait_for(sub { my $o = `ss -Hlnu 'sport = :53'`;
+	    $o =~ /\Q$up\E:53\b/ && $o =~ /\Q$front\E:53\b/ }, 10)
+	    or die "bench: the DNS servers did not start: " .
+	    (slurp("$TMP/dnsmasq.log") // '') . (slurp("$TMP/dnsdelay.log") // '');
+	my $drules = "$TMP/dns.src";
+	open(my $r, '>', $drules) or die "$drules: $!";
+	print $r "list rcpt_domain example.test\n",
+	    map({ "list dnsbl bl$_.test\n" } 1 .. 3),
+	    "list rhsbl_helo rhs.test\nlist rhsbl_client rhs.test\n",
+	    "list rhsbl_sender rhs.test\n";
+	close($r) or die "$drules: $!";
+	my ($st) = run(argv => ["$BD/smtpfront-cdb", $drules, "$TMP/dns.cdb"],
+	    stdout => "$TMP/cdb.out", stderr => "$TMP/cdb.out");
+	die "smtpfront-cdb: " . slurp("$TMP/cdb.out") if $st != 0;
+	my %none = (SMTPFRONT_RULES => $CDB, SMTPFRONT_DNSBL_ACTION => 'off',
+	    SMTPFRONT_RHSBL_ACTION => 'off');
+	my %conn = (SMTPFRONT_FCRDNS_ACTION => 'warn',
+	    SMTPFRONT_RHSBL_ACTION => 'off');
+	my %all = (SMTPFRONT_FCRDNS_ACTION => 'warn',
+	    SMTPFRONT_SENDER_DOMAIN_ACTION => 'reject',
+	    SMTPFRONT_HELO_DNS_ACTION => 'reject');
+	my %base = (SMTPFRONT_RULES => "$TMP/dns.cdb", DNSCACHEIP => $front,
+	    SMTPFRONT_GREET_DELAY => 1);
+	@DROWS = (
+	    { key => 'n', title => '(n) greet_delay 1, no DNS check',
+	      argv => [$SF, $SINK], env => { %base, %none } },
+	    { key => 'k', title => '(k) greet_delay 1, connect-time DNS checks',
+	      argv => [$SF, $SINK], env => { %base, %conn } },
+	    { key => 's', title => '(s) greet_delay 1, every DNS check',
+	      argv => [$SF, $SINK], env => { %base, %all } },
+	    { key => 'z', title => '(z) as (s), greet_delay 0',
+	      argv => [$SF, $SINK], env => { %base, %all,
+	      SMTPFRONT_GREET_DELAY => 0 } },
+	);
+	note("DNS: $dsess sessions per row, answers held $DNS_DELAY ms");
+	my $j = 0;
+	$_->{srv} = start_server($_, '127.77.11.' . ++$j) for @DROWS;
+	my %t;
+	for my $rep (1 .. $dsess / 5) {
+		push @{$t{$_->{key}}}, lat($_->{srv}, 5)
+		    for rotated($rep, @DROWS);
+	}
+	for my $row (@DROWS) {
+		my $log = slurp($row->{srv}{log}) // '';
+		die "bench: DNS row ($row->{key}): a refusal or a warning in " .
+		    "its log:\n$log" if $log =~ /: (?:reject|defer|warning: (?!running))/;
+		$D{t50}{$row->{key}} = median(@{$t{$row->{key}}}) / 1000;
+		$D{t90}{$row->{key}} = pct(90, @{$t{$row->{key}}}) / 1000;
+		stop_pid($row->{srv}{pid});
+	}
+	note("DNS: instructions, callgrind, 2 sessions of (n) and (s)");
+	for my $row (grep { $_->{key} =~ /^[ns]$/ } @DROWS) {
+		my $per = instructions($row, '127.77.12.' . ++$j, 2);
+		$D{ins}{$row->{key}} = $per->{all};
+		$D{ins_sf}{$row->{key}} = $per->{smtpfront};
+	}
+	stop_pid($px);
+	stop_pid($dm);
+}
+sub dns_table {
+	my @o = ("", "DNS checks: answers held $DNS_DELAY ms by a UDP proxy " .
+	    "in front of dnsmasq; the client from 127.0.0.1, listed nowhere, " .
+	    "so every check asks and passes.", "",
+	    "| metric | " . join(" | ", map { $_->{title} } @DROWS) . " |",
+	    "|---|" . join("", map { "---|" } @DROWS));
+	for my $m (['t50', 'session, connect to QUIT reply, median, ms', 1],
+	    ['t90', 'session, p90, ms', 1],
+	    ['ins', 'instructions per session (tcpserver and child included)', 0],
+	    ['ins_sf', 'instructions per session, smtpfront alone', 0]) {
+		my ($k, $title, $dec) = @$m;
+		push @o, "| $title | " . join(" | ", map {
+		    defined $D{$k}{$_->{key}} ? sprintf("%.${dec}f",
+		    $D{$k}{$_->{key}}) : '-' } @DROWS) . " |";
+	}
+	push @o, "", sprintf("DNS beyond the greet delay: (k) - (n) = %.1f ms, " .
+	    "(s) - (n) = %.1f ms; unhidden, (z) - ((n) - 1000) = %.1f ms.",
+	    $D{t50}{k} - $D{t50}{n}, $D{t50}{s} - $D{t50}{n},
+	    $D{t50}{z} - ($D{t50}{n} - 1000)) if defined $D{t50}{n};
+	return @o;
+}
+if ($only eq 'dns') {
+	my $text = join("\n", "# smtpfront benchmark: DNS checks", dns_table(),
+	    "", "Command: bench/run --only dns" . ($quick ? " --quick" : "")) .
+	    "\n";
+	print $text;
+	if (defined $outfile) {
+		open(my $o, '>', $outfile) or die "$outfile: $!";
+		print $o $text;
+		close($o) or die "$outfile: $!";
+	}
+	exit 0;
 }
 
 # --- the table -------------------------------------------------------------------
@@ -875,6 +1008,7 @@ push @out, "", "Targets, row (c) against (a):", "",
     "| target | measured | |", "|---|---|---|";
 push @out, "| $_->[0] | $_->[1] | " . ($_->[2] ? "met" : "**missed**") . " |"
     for @T;
+push @out, dns_table() if $ONLY{dns};
 push @out, "", "Command: bench/run" . ($quick ? " --quick" : "");
 my $text = join("\n", @out) . "\n";
 print $text;
