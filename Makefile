@@ -67,7 +67,8 @@ CHECKS = checks/checks checks/closed checks/trust checks/allow_ip checks/allow_s
 	checks/helo_syntax checks/helo_bareip checks/helo_literal checks/helo_ours \
 	checks/helo_list checks/helo_fqdn checks/helo_required checks/addr_syntax \
 	checks/sender_fqdn checks/sender_list checks/size checks/bounce_multi \
-	checks/dnsbl checks/fcrdns checks/helo_dns checks/sender_domain \
+	checks/dnsbl checks/fcrdns checks/allow_name checks/helo_dns \
+	checks/sender_domain \
 	checks/rhsbl
 SF_OBJS = $(B)/smtpfront.o $(CORE:%=$(B)/%.o) $(CHECKS:%=$(B)/%.o)
 CDB_OBJS = $(B)/cdb/smtpfront-cdb.o $(B)/rules.o $(B)/rules_table.o $(B)/reply.o \

@@ -191,6 +191,7 @@ const char *const list_table[] = {
 	"rhsbl_sender",
 	"rhsbl_helo",
 	"rhsbl_client",
+	"allow_name",
 	NULL
 };
 

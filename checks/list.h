@@ -32,6 +32,7 @@
 	X(bounce_multi) \
 	X(dnsbl) \
 	X(fcrdns) \
+	X(allow_name) \
 	X(helo_dns) \
 	X(sender_domain) \
 	X(rhsbl)

@@ -3,7 +3,8 @@
 # DNS server, dnsmasq on 127.53.10.1:53, serving the test zones; smtpfront
 # under tcpserver with DNSCACHEIP pointing at it, the sink as the child.
 #
-#   listed, with the zone's TXT in the reply; clean; each name asked once
+#   listed, with the zone's TXT in the reply; clean; each name asked once;
+#   an IPv6 client (nibbles)
 #   weights, answer filters and the threshold
 #   an allowlist zone (negative weight) bypassing the later checks
 #   127.255.255.254 (the list refuses our queries): no listing, a warning
@@ -44,6 +45,8 @@ my $ns = start_dnsmasq(ip => $NS, lines => [
     'host-record=5.0.0.127.bl2.test,127.0.0.5',
     'host-record=6.0.0.127.wl.test,127.0.0.6',
     'host-record=7.0.0.127.ref.test,127.255.255.254',
+    # ::1 in nibbles, reversed
+    'address=/1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.bl.test/127.0.0.2',
     "server=/silent.test/$SILENT",
     "server=/servfail.test/$SERVFAIL",
 ]);
@@ -96,6 +99,23 @@ sub asked {
 	is(asked('TXT 3.0.0.127.bl.test'), 0, 'clean: no TXT asked');
 	my @w = grep { /warning: dnsbl/ } log_lines($s);
 	is(scalar(@w), 0, 'no warning') or diag(join("\n", @w));
+	stop($s);
+}
+
+# --- an IPv6 client: the address in nibbles ------------------------------------
+{
+	my $rules = cdb("list rcpt_domain example.test\nlist dnsbl bl.test\n");
+	# (tcpserver listens on ::1: see t/start.t)
+	my $s = start_tcpserver(ip => '::1', rules => $rules,
+	    env => { DNSCACHEIP => $NS });
+	my $c = client(server => $s);
+	$c->start('client.test');
+	my $m = mail($c);
+	$c->cmd('QUIT');
+	reply_is($m->{rcpt}[0], '554', '5.7.1', 'IPv6 ::1 listed: 554 5.7.1');
+	like($m->{rcpt}[0]{text}, qr/client \[::1\] blocked using bl\.test$/,
+	    'IPv6 ::1 listed: named in the reply');
+	is(asked('A 1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.bl.test'), 1, 'IPv6: asked in nibbles, once');
 	stop($s);
 }
 

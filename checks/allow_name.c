@@ -1,0 +1,45 @@
+/*
+ * checks/allow_name.c: the allowlist of client names: mailing-list hosts
+ * and partners known by name rather than by address ("lists.example.org"
+ * that name, ".example.org" every name below it).  The name is the one
+ * fcrdns verified (forward-confirmed reverse DNS), never the PTR name
+ * alone, which anybody who controls a reverse zone can set; so this
+ * check needs fcrdns on (any action but off).  No check refuses a client
+ * it allows, but relay control still applies.
+ *
+ * Phases: connect, after fcrdns.
+ * Inputs: list allow_name (no action setting: an empty list allows
+ *     nothing); the result of fcrdns.
+ * Verdicts: accept when the verified name is listed, pass otherwise.
+ * Failure: open: a rules database error passes and sets the downgrade
+ *     rule; without a verified name (no fcrdns, a DNS failure) nothing is
+ *     allowed.
+ */
+#include <stddef.h>
+#include <string.h>
+#include "check.h"
+#include "match.h"
+
+static enum verdict
+allow_name_connect(const struct session *s, struct check_hit *hit)
+{
+	const char *name = check_result(s, "fcrdns");
+	int r;
+
+	if (name == NULL || name[0] == '\0')
+		return VERDICT_PASS;
+	r = match_domain(s->rules, "allow_name", name, strlen(name),
+	    hit->rule, sizeof(hit->rule));
+	if (r == -1) {
+		hit->lookup_failed = 1;
+		return VERDICT_PASS;
+	}
+	return r == 1 ? VERDICT_ACCEPT : VERDICT_PASS;
+}
+
+const struct check check_allow_name = {
+	.name = "allow_name",
+	.reply = "reject",
+	.action_off = CHECK_ALWAYS,
+	.phase[PHASE_CONNECT] = allow_name_connect,
+};
