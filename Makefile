@@ -81,7 +81,7 @@ TEMPLATE_OBJS = $(B)/smtpfront.o $(CORE:%=$(B)/%.o) \
 	$(filter-out $(B)/checks/checks.o,$(CHECKS:%=$(B)/%.o)) \
 	$(B)/checks/TEMPLATE.o $(B)/t/template-checks.o
 
-PROGS = $(B)/smtpfront $(B)/smtpfront-cdb $(B)/smtpfront-tls
+PROGS = $(B)/smtpfront $(B)/smtpfront-cdb $(B)/smtpfront-tls $(B)/smtpfront-spf
 TESTPROGS = $(UNIT:%=$(B)/t/%) $(TOOLS:%=$(B)/%) $(B)/t/smtpfront-template
 
 all: $(PROGS) $(TESTPROGS)
@@ -101,6 +101,16 @@ TLS_LDFLAGS ?=
 $(B)/smtpfront-tls: smtpfront-tls.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(TLS_LDFLAGS) -o $@ smtpfront-tls.c $(TLS_LIBS)
+
+# smtpfront-spf: libspf2, started at MAIL when spf_action is on, with
+# smtpfront's resolver as libspf2's DNS layer.  Debian's libspf2 is
+# built against glibc, so CC as for smtpfront-tls; TLS_LDFLAGS, the
+# helpers' link flags, apply to it too.
+SPF_LIBS ?= -lspf2 $(OWFAT_LIBS)
+$(B)/smtpfront-spf: smtpfront-spf.c resolver.c resolver.h dnspkt.c dnspkt.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -DRESOLVER_MAX=128 $(TLS_LDFLAGS) \
+	    -o $@ smtpfront-spf.c resolver.c dnspkt.c $(SPF_LIBS)
 
 $(B)/t/smtpfront-template: $(TEMPLATE_OBJS)
 	$(SF_CC) $(CFLAGS) $(LDFLAGS) -o $@ $(TEMPLATE_OBJS) $(SF_LIBS)
@@ -174,6 +184,7 @@ fuzz:
 install: $(PROGS)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5
 	install -m 755 $(B)/smtpfront $(B)/smtpfront-cdb $(B)/smtpfront-tls \
+	    $(B)/smtpfront-spf \
 	    scripts/smtpfront-report $(DESTDIR)$(BINDIR)/
 	install -m 644 man/smtpfront.8 man/smtpfront-cdb.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 644 man/smtpfront-rules.5 $(DESTDIR)$(MANDIR)/man5/

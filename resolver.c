@@ -32,6 +32,7 @@
 
 struct query {
 	struct dns_transmit	 tx;
+	int			 fd;		/* resolver_watch; -1: DNS */
 	unsigned int		 type;
 	int			 need;
 	int			 status;
@@ -173,6 +174,7 @@ resolver_ask(unsigned int type, const char *name, int need, resolver_cb cb,
 		return -1;	/* failed: no slot left */
 	x = &q[nq++];
 	memset(&x->tx, 0, sizeof(x->tx));
+	x->fd = -1;
 	x->type = type;
 	x->need = need;
 	x->cb = cb;
@@ -212,6 +214,27 @@ resolver_ask(unsigned int type, const char *name, int need, resolver_cb cb,
 	return (int)(x - q);
 }
 
+int
+resolver_watch(int fd, int need, unsigned long ms)
+{
+	struct query *x;
+
+	if (nq == RESOLVER_MAX)
+		return -1;
+	x = &q[nq++];
+	memset(&x->tx, 0, sizeof(x->tx));
+	x->fd = fd;
+	x->type = 0;
+	x->need = need;
+	x->cb = NULL;
+	x->arg = NULL;
+	x->status = RESOLVER_PENDING;
+	x->why = NULL;
+	memcpy(x->name, "(helper)", sizeof("(helper)"));
+	x->deadline = now_ms() + (long long)ms;
+	return (int)(x - q);
+}
+
 enum resolver_status
 resolver_status(int i)
 {
@@ -247,7 +270,7 @@ resolver_why(int i)
 const unsigned char *
 resolver_packet(int i, size_t *len)
 {
-	if (i < 0 || i >= nq || q[i].status != RESOLVER_FOUND)
+	if (i < 0 || i >= nq || q[i].status != RESOLVER_FOUND || q[i].fd >= 0)
 		return NULL;
 	*len = q[i].tx.packetlen;
 	return (const unsigned char *)q[i].tx.packet;
@@ -303,7 +326,11 @@ serve(int fd, long long ms)
 	for (i = 0, m = 0; i < nq; i++) {
 		if (q[i].status != RESOLVER_PENDING)
 			continue;
-		dns_transmit_io(&q[i].tx, &p[n], &deadline);
+		if (q[i].fd >= 0) {
+			p[n].fd = q[i].fd;
+			p[n].events = POLLIN;
+		} else
+			dns_transmit_io(&q[i].tx, &p[n], &deadline);
 		p[n].revents = 0;
 		idx[m++] = i;
 		n++;
@@ -329,6 +356,11 @@ serve(int fd, long long ms)
 	for (i = 0; i < m; i++) {
 		struct query *x = &q[idx[i]];
 
+		if (x->fd >= 0) {
+			if (p[i + (fd >= 0)].revents != 0)
+				finish(x, RESOLVER_FOUND, NULL);
+			continue;
+		}
 		r = dns_transmit_get(&x->tx, &p[i + (fd >= 0)], &stamp);
 		cloexec(x);
 		if (r == 1)

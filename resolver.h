@@ -25,7 +25,9 @@
 
 #include <stddef.h>
 
-#define RESOLVER_MAX	32
+#ifndef RESOLVER_MAX
+#define RESOLVER_MAX	32	/* smtpfront-spf asks more: it sets its own */
+#endif
 
 enum resolver_status {
 	RESOLVER_PENDING,
@@ -46,6 +48,13 @@ void	resolver_setup(unsigned long, unsigned long);
  * slot is left, a query whose status is RESOLVER_FAIL too.
  */
 int	resolver_ask(unsigned int, const char *, int, resolver_cb, void *);
+/*
+ * Watch FD, a helper's output (smtpfront-spf), as one more query wanted
+ * by phase NEED: found once FD is readable (or at its end), failed
+ * ("timeout") when MS milliseconds pass first.  The reading is the
+ * caller's.  Returns the query, or -1 when no slot is left.
+ */
+int	resolver_watch(int, int, unsigned long);
 enum resolver_status resolver_status(int);
 /* The phase a query is wanted by. */
 int	resolver_need(int);
