@@ -6,7 +6,11 @@
  */
 #include <stddef.h>
 #include <string.h>
+#include <stdio.h>
 #include "check.h"
+#include "conn.h"
+#include "envvar.h"
+#include "rules.h"
 
 const char *
 verdict_name(enum verdict v)
@@ -47,4 +51,31 @@ check_result(const struct session *s, const char *name)
 		if (strcmp(s->results[i].check, name) == 0)
 			return s->results[i].value;
 	return NULL;
+}
+
+void
+check_rule_of(const struct session *s, const char *setting, char *rule,
+    size_t size)
+{
+	char key[RULE_MAX + 1];
+	size_t i, n;
+	int r;
+
+	copystr(rule, size, "builtin", 7);
+	n = (size_t)snprintf(key, sizeof(key), "%s%s", ENV_PREFIX, setting);
+	if (n >= sizeof(key))
+		return;
+	for (i = sizeof(ENV_PREFIX) - 1; i < n; i++)
+		if (key[i] >= 'a' && key[i] <= 'z')
+			key[i] = (char)(key[i] - 'a' + 'A');
+	if (envvar_get(key) != NULL) {
+		copystr(rule, size, key, n);
+		return;
+	}
+	n = (size_t)snprintf(key, sizeof(key), "o:s:%s", setting);
+	if (n >= sizeof(key))
+		return;
+	r = rules_get(s->rules, key, n, rule, size);
+	if (r != 1)
+		copystr(rule, size, "builtin", 7);
 }

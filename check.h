@@ -137,6 +137,13 @@ extern const struct check *const check_list[];
 
 const char	*verdict_name(enum verdict);
 const char	*phase_name(enum phase);
+/*
+ * The rule that set a setting (a check's per-result action, say):
+ * SMTPFRONT_NAME when the environment did, the rules source's FILE:LINE,
+ * or "builtin".
+ */
+void		 check_rule_of(const struct session *, const char *, char *,
+		    size_t);
 /* The result a check left in this session or transaction, or NULL. */
 const char	*check_result(const struct session *, const char *);
 

@@ -81,6 +81,13 @@ struct config {
 	enum action	 helo_dns_tempfail_action;
 	enum action	 rhsbl_action;
 	enum action	 rhsbl_tempfail_action;
+	enum action	 spf_action;
+	enum action	 spf_fail_action;
+	enum action	 spf_softfail_action;
+	enum action	 spf_neutral_action;
+	enum action	 spf_none_action;
+	enum action	 spf_permerror_action;
+	enum action	 spf_temperror_action;
 };
 
 #endif

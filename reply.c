@@ -119,6 +119,10 @@ const struct reply_default reply_table[] = {
 	    "Service unavailable; sender domain listed in a DNS blocklist" },
 	{ "rhsbl_tempfail", "451", "4.4.3",
 	    "DNS blocklist lookup failed, try again later" },
+	{ "spf",	"550", "5.7.23", "SPF validation failed" },
+	{ "spf_permerror", "550", "5.7.24", "SPF validation error" },
+	{ "spf_temperror", "451", "4.7.24",
+	    "SPF validation error, try again later" },
 	{ NULL, NULL, NULL, NULL }
 };
 

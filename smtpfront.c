@@ -43,6 +43,7 @@
 #include "rules.h"
 #include "resolver.h"
 #include "smtp.h"
+#include "spf.h"
 #include "starttls.h"
 #include "verdict.h"
 
@@ -883,6 +884,7 @@ main(int argc, char **argv)
 		usage();
 	c->argv = argv + i;
 	c->self = argv[0] != NULL ? argv[0] : "smtpfront";
+	spf_setup(c->self);
 	if (c->dry) {
 		/* the dry run's client is the IP given, not the socket */
 		unsetenv("TCPREMOTEIP");

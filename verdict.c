@@ -195,30 +195,16 @@ static void
 rule_of_action(struct conn *c, const struct check *k, char *rule,
     size_t size)
 {
-	char key[RULE_MAX + 1];
-	size_t i, n;
-	int r;
+	char name[RULE_MAX + 1];
+	size_t n;
 
 	copystr(rule, size, "builtin", 7);
 	if (k->action_off == CHECK_ALWAYS)
 		return;
-	n = (size_t)snprintf(key, sizeof(key), "%s%s_ACTION", ENV_PREFIX,
-	    k->name);
-	if (n >= sizeof(key))
+	n = (size_t)snprintf(name, sizeof(name), "%s_action", k->name);
+	if (n >= sizeof(name))
 		return;
-	for (i = sizeof(ENV_PREFIX) - 1; i < n; i++)
-		if (key[i] >= 'a' && key[i] <= 'z')
-			key[i] = (char)(key[i] - 'a' + 'A');
-	if (envvar_get(key) != NULL) {
-		copystr(rule, size, key, n);
-		return;
-	}
-	n = (size_t)snprintf(key, sizeof(key), "o:s:%s_action", k->name);
-	if (n >= sizeof(key))
-		return;
-	r = rules_get(c->s.rules, key, n, rule, size);
-	if (r != 1)
-		copystr(rule, size, "builtin", 7);
+	check_rule_of(&c->s, name, rule, size);
 }
 
 /*

@@ -35,6 +35,7 @@
 	X(allow_name) \
 	X(helo_dns) \
 	X(sender_domain) \
-	X(rhsbl)
+	X(rhsbl) \
+	X(spf)
 
 #endif

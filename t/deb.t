@@ -60,10 +60,16 @@ is($code, 0, 'apt-get install ./smtpfront.deb in the fresh root')
     or diag($out);
 
 for my $f ('usr/bin/smtpfront', 'usr/bin/smtpfront-cdb',
-    'usr/bin/smtpfront-tls', 'usr/bin/smtpfront-report',
+    'usr/bin/smtpfront-tls', 'usr/bin/smtpfront-spf',
+    'usr/bin/smtpfront-report',
     'usr/bin/smtpfront-import') {
 	ok(-x "$root/$f", "installed: /$f");
 }
+# smtpfront-spf runs in the fresh root: libspf2 came with the package
+($code, $out) = run(argv => ['chroot', $root, '/usr/bin/smtpfront-spf'],
+    timeout => 30);
+is($code, 100, 'smtpfront-spf runs (its usage message, exit 100)')
+    or diag($out);
 ($code, $out) = run(argv => ['file', "$root/usr/bin/smtpfront"], timeout => 30);
 like($out, qr/statically linked/, 'smtpfront is static, as the Makefile means it');
 for my $f ('usr/share/man/man8/smtpfront.8.gz',
