@@ -185,7 +185,8 @@ install: $(PROGS)
 	install -m 755 $(B)/smtpfront $(B)/smtpfront-cdb $(B)/smtpfront-tls \
 	    $(B)/smtpfront-spf \
 	    scripts/smtpfront-report $(DESTDIR)$(BINDIR)/
-	install -m 644 man/smtpfront.8 man/smtpfront-cdb.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 644 man/smtpfront.8 man/smtpfront-cdb.8 man/smtpfront-tls.8 \
+	    man/smtpfront-spf.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 644 man/smtpfront-rules.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 755 scripts/smtpfront-import $(DESTDIR)$(BINDIR)/
 	install -m 644 man/smtpfront-import.8 $(DESTDIR)$(MANDIR)/man8/
