@@ -220,7 +220,9 @@ main(int argc, char **argv)
 	if (SPF_request_set_env_from(req, from) != 0) {
 		/* a sender libspf2 cannot take apart: no policy applies */
 		printf("permerror\tpermerror (sender not checkable)\n");
-		return 0;
+		SPF_request_free(req);
+		SPF_server_free(srv);
+		return fflush(stdout) == EOF ? EXIT_FAIL : 0;
 	}
 	err = SPF_request_query_mailfrom(req, &resp);
 	result = resp != NULL ? SPF_response_result(resp) : SPF_RESULT_INVALID;
@@ -247,5 +249,14 @@ main(int argc, char **argv)
 		    (unsigned char)value[i] > 126)
 			value[i] = '?';
 	printf("%s\t%s\n", res, value);
+	/* out before anything at exit (a sanitizer build's leak check) can
+	 * end the process */
+	if (fflush(stdout) == EOF)
+		die(EXIT_FAIL, "cannot write the answer");
+	if (resp != NULL)
+		SPF_response_free(resp);
+	SPF_request_free(req);
+	SPF_server_free(srv);
+	resolver_end();
 	return 0;
 }
