@@ -18,12 +18,13 @@ LIBC ?= $(if $(shell command -v $(MUSL_CC) 2>/dev/null),musl,glibc)
 # (glibc) or OWFAT_INCDIR=/usr/include/libowfat (musl).
 OWFAT_CFLAGS ?=
 OWFAT_LIBS ?= -lowfat
+LMDB_LIBS ?= -llmdb
 OWFAT_INCDIR ?= /usr/include
 # libowfat's headers we include, and the ones they include.  musl-gcc
 # must not see /usr/include (glibc's headers), so the musl build reads
 # these through symbolic links in $(B)/owfat-include/ and nothing else.
 OWFAT_HEADERS = cdb.h cdb_make.h stralloc.h buffer.h uint32.h uint64.h dns.h \
-	iopause.h taia.h tai.h
+	iopause.h taia.h tai.h lmdb.h
 # Static: a dynamic start-up costs a connection ~130,000 instructions and
 # several page faults in the loader.  make LDFLAGS= links dynamically.
 LDFLAGS ?= -static
@@ -48,27 +49,32 @@ ALL_CFLAGS = $(WARN) $(CFLAGS) $(OWFAT_CFLAGS) -I.
 ifeq ($(LIBC),musl)
 SF_CC = $(MUSL_CC)
 SF_CFLAGS = $(WARN) $(CFLAGS) -I$(B)/owfat-include -I.
-SF_LIBS = $(shell $(CC) -print-file-name=libowfat.a)
+SF_LIBS = $(shell $(CC) -print-file-name=libowfat.a) \
+	$(shell $(CC) -print-file-name=liblmdb.a)
 SF_INC = $(B)/owfat-include/.stamp
+# Debian's liblmdb.a also calls three glibc names musl lacks (the
+# fortified printf pair, __fxstat): compat.c gives them to it
+SF_COMPAT = compat
 else ifeq ($(LIBC),glibc)
 SF_CC = $(CC)
 SF_CFLAGS = $(ALL_CFLAGS)
-SF_LIBS = $(OWFAT_LIBS)
+SF_LIBS = $(OWFAT_LIBS) $(LMDB_LIBS)
 SF_INC =
+SF_COMPAT =
 else
 $(error LIBC must be musl or glibc, not $(LIBC))
 endif
 
 CORE = check conn verdict data dryrun configtest client child proc smtp addr \
 	spool dot rules rules_table reply log match envvar crlf starttls \
-	resolver dnspkt dnslist spf
+	resolver dnspkt dnslist spf store $(SF_COMPAT)
 CHECKS = checks/checks checks/closed checks/trust checks/allow_ip checks/allow_sender \
 	checks/allow_rcpt checks/rcpt_domain checks/rcpt_users checks/rblsmtpd checks/earlytalker checks/unauth_pipelining \
 	checks/helo_syntax checks/helo_bareip checks/helo_literal checks/helo_ours \
 	checks/helo_list checks/helo_fqdn checks/helo_required checks/addr_syntax \
 	checks/sender_fqdn checks/sender_list checks/size checks/bounce_multi \
 	checks/dnsbl checks/fcrdns checks/allow_name checks/helo_dns \
-	checks/sender_domain checks/rhsbl checks/spf
+	checks/sender_domain checks/rhsbl checks/spf checks/greylist
 SF_OBJS = $(B)/smtpfront.o $(CORE:%=$(B)/%.o) $(CHECKS:%=$(B)/%.o)
 CDB_OBJS = $(B)/cdb/smtpfront-cdb.o $(B)/rules.o $(B)/rules_table.o $(B)/reply.o \
 	$(B)/dnslist.o

@@ -88,6 +88,18 @@ struct config {
 	enum action	 spf_none_action;
 	enum action	 spf_permerror_action;
 	enum action	 spf_temperror_action;
+	char		 store[HOSTNAME_MAX + 1];	/* the store's path */
+	unsigned long	 store_size;		/* MB */
+	enum action	 greylist_action;
+	enum action	 greylist_tempfail_action;
+	unsigned long	 greylist_delay;	/* seconds */
+	unsigned long	 greylist_window;
+	unsigned long	 greylist_lifetime;
+	unsigned long	 greylist_net_passes;
+	unsigned long	 greylist_net_lifetime;
+	unsigned long	 greylist_v4_prefix;
+	unsigned long	 greylist_v6_prefix;
+	int		 greylist_spf_exempt;
 };
 
 #endif

@@ -123,6 +123,9 @@ const struct reply_default reply_table[] = {
 	{ "spf_permerror", "550", "5.7.24", "SPF validation error" },
 	{ "spf_temperror", "451", "4.7.24",
 	    "SPF validation error, try again later" },
+	{ "greylist",	"451", "4.7.1", "Greylisted, please try again later" },
+	{ "greylist_tempfail", "451", "4.3.0",
+	    "Temporary local problem, please try again later" },
 	{ NULL, NULL, NULL, NULL }
 };
 

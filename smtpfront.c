@@ -44,6 +44,7 @@
 #include "resolver.h"
 #include "smtp.h"
 #include "spf.h"
+#include "store.h"
 #include "starttls.h"
 #include "verdict.h"
 
@@ -925,6 +926,7 @@ main(int argc, char **argv)
 	if (rules_config(s->rules, &s->cfg, err, sizeof(err)) == -1)
 		conn_fatal(c, "config", "bad setting", err);
 	resolver_setup(s->cfg.dns_timeout * 1000, s->cfg.dns_budget * 1000);
+	store_setup(s->cfg.store, s->cfg.store_size);
 	if (s->cfg.hostname[0] == '\0') {
 		if (s->local_host[0] != '\0')
 			copystr(s->cfg.hostname, sizeof(s->cfg.hostname),

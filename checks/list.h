@@ -36,6 +36,7 @@
 	X(helo_dns) \
 	X(sender_domain) \
 	X(rhsbl) \
-	X(spf)
+	X(spf) \
+	X(greylist)
 
 #endif
