@@ -100,6 +100,7 @@ struct config {
 	unsigned long	 greylist_v4_prefix;
 	unsigned long	 greylist_v6_prefix;
 	int		 greylist_spf_exempt;
+	int		 greylist_at_data;
 };
 
 #endif

@@ -224,6 +224,9 @@ const struct setting setting_table[] = {
 	{ "greylist_spf_exempt", SETTING_BOOL, 0, 1, "yes", 1,
 	    C(greylist_spf_exempt),
 	    "senders whose SPF passed (spf on) are not greylisted" },
+	{ "greylist_at_data", SETTING_BOOL, 0, 1, "no", 0,
+	    C(greylist_at_data),
+	    "take every recipient and defer the message once at DATA, instead of each new recipient at RCPT" },
 	{ NULL, SETTING_NUM, 0, 0, NULL, 0, 0, NULL }
 };
 

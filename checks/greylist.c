@@ -19,12 +19,15 @@
  * other addresses of their pool).  It runs last, at RCPT: a recipient
  * refused by a cheaper check never writes to the store.
  *
- * Phases: rcpt.
+ * Phases: rcpt; data with greylist_at_data (a message to several
+ *     recipients deferred once, at DATA, instead of recipient by
+ *     recipient: no sender has to retry part of its recipients); reset.
  * Inputs: settings greylist_action (default off), greylist_delay (300
  *     s), greylist_window (14400 s), greylist_lifetime (36 days),
  *     greylist_net_passes (5), greylist_net_lifetime (36 days),
  *     greylist_v4_prefix (24), greylist_v6_prefix (64),
- *     greylist_spf_exempt (yes), greylist_tempfail_action (defer); the
+ *     greylist_spf_exempt (yes), greylist_at_data (no),
+ *     greylist_tempfail_action (defer); the
  *     store (store, store_size); the result of spf; replies greylist
  *     (451 4.7.1), greylist_tempfail (451 4.3.0).
  * Verdicts: pass (known triplet or network, exempt), defer (first try,
@@ -46,6 +49,14 @@
 #define GREY_PASSED	0x1
 
 enum outcome { FIRST, EARLY, PASSED_NOW, KNOWN };
+
+/* With greylist_at_data: the transaction's greylisted recipients, for
+ * one deferral at DATA. */
+struct state {
+	int		 held;
+	uint64_t	 wait;
+	char		 reason[REASON_MAX + 1];
+};
 
 struct ctx {
 	const struct config *cfg;
@@ -256,11 +267,50 @@ greylist_rcpt(const struct session *s, struct check_hit *hit)
 		say(hit->reason, sizeof(hit->reason), "%s %s %s %s",
 		    c.outcome == FIRST ? "first try" : "too early", net,
 		    sender[0] ? sender : "<>", s->rcpt);
+		if (s->cfg.greylist_at_data) {
+			struct state *st = hit->state;
+
+			/* every recipient taken, the message deferred at
+			 * DATA: one retry for all of them */
+			if (!st->held || c.wait > st->wait)
+				st->wait = c.wait;
+			if (!st->held)
+				say(st->reason, sizeof(st->reason), "%s",
+				    hit->reason);
+			st->held = 1;
+			hit->reason[0] = '\0';
+			return VERDICT_PASS;
+		}
 		say(hit->text, sizeof(hit->text),
 		    "Greylisted, please try again in %llu seconds",
 		    (unsigned long long)c.wait);
 		return VERDICT_DEFER;
 	}
+}
+
+static enum verdict
+greylist_data(const struct session *s, struct check_hit *hit)
+{
+	struct state *st = hit->state;
+
+	(void)s;
+	if (!st->held)
+		return VERDICT_PASS;
+	say(hit->reason, sizeof(hit->reason), "%s", st->reason);
+	say(hit->text, sizeof(hit->text),
+	    "Greylisted, please try again in %llu seconds",
+	    (unsigned long long)st->wait);
+	return VERDICT_DEFER;
+}
+
+static void
+greylist_reset(const struct session *s, void *state)
+{
+	struct state *st = state;
+
+	(void)s;
+	st->held = 0;
+	st->wait = 0;
 }
 
 static void
@@ -272,6 +322,7 @@ greylist_end(const struct session *s, void *state)
 }
 
 static const struct check_hooks greylist_hooks = {
+	.reset = greylist_reset,
 	.end = greylist_end,
 };
 
@@ -279,6 +330,8 @@ const struct check check_greylist = {
 	.name = "greylist",
 	.reply = "greylist",
 	.action_off = offsetof(struct config, greylist_action),
+	.state_size = sizeof(struct state),
 	.phase[PHASE_RCPT] = greylist_rcpt,
+	.phase[PHASE_DATA] = greylist_data,
 	.hooks = &greylist_hooks,
 };

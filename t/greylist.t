@@ -108,6 +108,29 @@ sub delivered {
 	stop($s);
 }
 
+# --- greylist_at_data: one deferral for all the recipients -------------------------
+{
+	my $s = server(SMTPFRONT_STORE => "$T/data.mdb",
+	    SMTPFRONT_GREYLIST_AT_DATA => 'yes');
+	my $c = client(server => $s, local => '127.0.0.2');
+	$c->start('client.test');
+	my $m = mail($c, from => 'dave@sender.test',
+	    to => ['a@example.test', 'b@example.test'], subject => 'atdata');
+	reply_is($m->{rcpt}[0], '250', undef, 'at DATA: the first RCPT taken');
+	reply_is($m->{rcpt}[1], '250', undef, 'at DATA: the second too');
+	reply_is($m->{data}, '451', '4.7.1', 'at DATA: DATA deferred once');
+	like($m->{data}{text}, qr/try again in 2 seconds$/, 'at DATA: when');
+	$c->cmd('QUIT');
+	sleep(2.2);
+	$c = client(server => $s, local => '127.0.0.2');
+	$c->start('client.test');
+	$m = mail($c, from => 'dave@sender.test',
+	    to => ['a@example.test', 'b@example.test'], subject => 'atdata2');
+	reply_is($m->{eod}, '250', undef, 'at DATA: the retry delivered');
+	$c->cmd('QUIT');
+	stop($s);
+}
+
 # --- the window expires ------------------------------------------------------------
 {
 	my $s = server(SMTPFRONT_STORE => "$T/window.mdb",
