@@ -74,7 +74,8 @@ CHECKS = checks/checks checks/closed checks/trust checks/allow_ip checks/allow_s
 	checks/helo_list checks/helo_fqdn checks/helo_required checks/addr_syntax \
 	checks/sender_fqdn checks/sender_list checks/size checks/bounce_multi \
 	checks/dnsbl checks/fcrdns checks/allow_name checks/helo_dns \
-	checks/sender_domain checks/rhsbl checks/spf checks/greylist
+	checks/sender_domain checks/rhsbl checks/spf checks/trap \
+	checks/greylist
 SF_OBJS = $(B)/smtpfront.o $(CORE:%=$(B)/%.o) $(CHECKS:%=$(B)/%.o)
 CDB_OBJS = $(B)/cdb/smtpfront-cdb.o $(B)/rules.o $(B)/rules_table.o $(B)/reply.o \
 	$(B)/dnslist.o

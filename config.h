@@ -101,6 +101,9 @@ struct config {
 	unsigned long	 greylist_v6_prefix;
 	int		 greylist_spf_exempt;
 	int		 greylist_at_data;
+	enum action	 trap_action;
+	int		 trap_listener;
+	unsigned long	 trap_lifetime;		/* seconds */
 };
 
 #endif

@@ -126,6 +126,7 @@ const struct reply_default reply_table[] = {
 	{ "greylist",	"451", "4.7.1", "Greylisted, please try again later" },
 	{ "greylist_tempfail", "451", "4.3.0",
 	    "Temporary local problem, please try again later" },
+	{ "trap",	"554", "5.7.1", "Service unavailable" },
 	{ NULL, NULL, NULL, NULL }
 };
 

@@ -227,6 +227,14 @@ const struct setting setting_table[] = {
 	{ "greylist_at_data", SETTING_BOOL, 0, 1, "no", 0,
 	    C(greylist_at_data),
 	    "take every recipient and defer the message once at DATA, instead of each new recipient at RCPT" },
+	{ "trap_action", SETTING_ACTION, 0, 0, "off", ACTION_OFF,
+	    C(trap_action),
+	    "action for a client the trap listener recorded, and on the trap listener itself" },
+	{ "trap_listener", SETTING_BOOL, 0, 1, "no", 0, C(trap_listener),
+	    "this listener is the trap (a high-numbered MX): record every client and refuse it; set in that listener's environment" },
+	{ "trap_lifetime", SETTING_NUM, 1, 31536000, "259200", 259200,
+	    C(trap_lifetime),
+	    "seconds a client stays in the trap after its last visit" },
 	{ NULL, SETTING_NUM, 0, 0, NULL, 0, 0, NULL }
 };
 

@@ -37,6 +37,7 @@
 	X(sender_domain) \
 	X(rhsbl) \
 	X(spf) \
+	X(trap) \
 	X(greylist)
 
 #endif
