@@ -87,13 +87,19 @@ TEMPLATE_OBJS = $(B)/smtpfront.o $(CORE:%=$(B)/%.o) \
 	$(filter-out $(B)/checks/checks.o,$(CHECKS:%=$(B)/%.o)) \
 	$(B)/checks/TEMPLATE.o $(B)/t/template-checks.o
 
-PROGS = $(B)/smtpfront $(B)/smtpfront-cdb $(B)/smtpfront-tls $(B)/smtpfront-spf
+PROGS = $(B)/smtpfront $(B)/smtpfront-cdb $(B)/smtpfront-tls $(B)/smtpfront-spf \
+	$(B)/smtpfront-store
 TESTPROGS = $(UNIT:%=$(B)/t/%) $(TOOLS:%=$(B)/%) $(B)/t/smtpfront-template
 
 all: $(PROGS) $(TESTPROGS)
 
 $(B)/smtpfront: $(SF_OBJS)
 	$(SF_CC) $(CFLAGS) $(LDFLAGS) -o $@ $(SF_OBJS) $(SF_LIBS)
+
+# smtpfront-store: the store's maintenance command, built as smtpfront
+$(B)/smtpfront-store: $(B)/smtpfront-store.o $(SF_COMPAT:%=$(B)/%.o)
+	$(SF_CC) $(CFLAGS) $(LDFLAGS) -o $@ $(B)/smtpfront-store.o \
+	    $(SF_COMPAT:%=$(B)/%.o) $(SF_LIBS)
 
 $(B)/smtpfront-cdb: $(CDB_OBJS)
 	$(SF_CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CDB_OBJS) $(SF_LIBS)
@@ -190,10 +196,10 @@ fuzz:
 install: $(PROGS)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5
 	install -m 755 $(B)/smtpfront $(B)/smtpfront-cdb $(B)/smtpfront-tls \
-	    $(B)/smtpfront-spf \
+	    $(B)/smtpfront-spf $(B)/smtpfront-store \
 	    scripts/smtpfront-report $(DESTDIR)$(BINDIR)/
 	install -m 644 man/smtpfront.8 man/smtpfront-cdb.8 man/smtpfront-tls.8 \
-	    man/smtpfront-spf.8 $(DESTDIR)$(MANDIR)/man8/
+	    man/smtpfront-spf.8 man/smtpfront-store.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 644 man/smtpfront-rules.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 755 scripts/smtpfront-import $(DESTDIR)$(BINDIR)/
 	install -m 644 man/smtpfront-import.8 $(DESTDIR)$(MANDIR)/man8/

@@ -61,6 +61,7 @@ is($code, 0, 'apt-get install ./smtpfront.deb in the fresh root')
 
 for my $f ('usr/bin/smtpfront', 'usr/bin/smtpfront-cdb',
     'usr/bin/smtpfront-tls', 'usr/bin/smtpfront-spf',
+    'usr/bin/smtpfront-store',
     'usr/bin/smtpfront-report',
     'usr/bin/smtpfront-import') {
 	ok(-x "$root/$f", "installed: /$f");
