@@ -19,6 +19,7 @@ LIBC ?= $(if $(shell command -v $(MUSL_CC) 2>/dev/null),musl,glibc)
 OWFAT_CFLAGS ?=
 OWFAT_LIBS ?= -lowfat
 LMDB_LIBS ?= -llmdb
+HIREDIS_LIBS ?= -lhiredis
 OWFAT_INCDIR ?= /usr/include
 # libowfat's headers we include, and the ones they include.  musl-gcc
 # must not see /usr/include (glibc's headers), so the musl build reads
@@ -50,15 +51,17 @@ ifeq ($(LIBC),musl)
 SF_CC = $(MUSL_CC)
 SF_CFLAGS = $(WARN) $(CFLAGS) -I$(B)/owfat-include -I.
 SF_LIBS = $(shell $(CC) -print-file-name=libowfat.a) \
-	$(shell $(CC) -print-file-name=liblmdb.a)
+	$(shell $(CC) -print-file-name=liblmdb.a) \
+	$(shell $(CC) -print-file-name=libhiredis.a)
 SF_INC = $(B)/owfat-include/.stamp
-# Debian's liblmdb.a also calls three glibc names musl lacks (the
-# fortified printf pair, __fxstat): compat.c gives them to it
+# Debian's liblmdb.a and libhiredis.a also call glibc names musl lacks
+# (fortified printf and memcpy, __fxstat, the ctype tables): compat.c
+# gives them to them
 SF_COMPAT = compat
 else ifeq ($(LIBC),glibc)
 SF_CC = $(CC)
 SF_CFLAGS = $(ALL_CFLAGS)
-SF_LIBS = $(OWFAT_LIBS) $(LMDB_LIBS)
+SF_LIBS = $(OWFAT_LIBS) $(LMDB_LIBS) $(HIREDIS_LIBS)
 SF_INC =
 SF_COMPAT =
 else
@@ -67,7 +70,7 @@ endif
 
 CORE = check conn verdict data dryrun configtest client child proc smtp addr \
 	spool dot rules rules_table reply log match envvar crlf starttls \
-	resolver dnspkt dnslist spf store $(SF_COMPAT)
+	resolver dnspkt dnslist spf store store_redis storeurl $(SF_COMPAT)
 CHECKS = checks/checks checks/closed checks/trust checks/allow_ip checks/allow_sender \
 	checks/allow_rcpt checks/rcpt_domain checks/rcpt_users checks/rblsmtpd checks/earlytalker checks/unauth_pipelining \
 	checks/helo_syntax checks/helo_bareip checks/helo_literal checks/helo_ours \
@@ -75,10 +78,10 @@ CHECKS = checks/checks checks/closed checks/trust checks/allow_ip checks/allow_s
 	checks/sender_fqdn checks/sender_list checks/size checks/bounce_multi \
 	checks/dnsbl checks/fcrdns checks/allow_name checks/helo_dns \
 	checks/sender_domain checks/rhsbl checks/spf checks/trap \
-	checks/greylist
+	checks/greylist checks/rate
 SF_OBJS = $(B)/smtpfront.o $(CORE:%=$(B)/%.o) $(CHECKS:%=$(B)/%.o)
 CDB_OBJS = $(B)/cdb/smtpfront-cdb.o $(B)/rules.o $(B)/rules_table.o $(B)/reply.o \
-	$(B)/dnslist.o
+	$(B)/dnslist.o $(B)/storeurl.o
 UNIT = unit-addr unit-smtp unit-dot unit-rules unit-spool unit-match unit-crlf \
 	unit-verdict unit-proc unit-starttls unit-dns
 TOOLS = t/sink
@@ -97,9 +100,10 @@ $(B)/smtpfront: $(SF_OBJS)
 	$(SF_CC) $(CFLAGS) $(LDFLAGS) -o $@ $(SF_OBJS) $(SF_LIBS)
 
 # smtpfront-store: the store's maintenance command, built as smtpfront
-$(B)/smtpfront-store: $(B)/smtpfront-store.o $(SF_COMPAT:%=$(B)/%.o)
-	$(SF_CC) $(CFLAGS) $(LDFLAGS) -o $@ $(B)/smtpfront-store.o \
-	    $(SF_COMPAT:%=$(B)/%.o) $(SF_LIBS)
+STORE_OBJS = $(B)/smtpfront-store.o $(B)/store.o $(B)/store_redis.o \
+	$(B)/storeurl.o $(SF_COMPAT:%=$(B)/%.o)
+$(B)/smtpfront-store: $(STORE_OBJS)
+	$(SF_CC) $(CFLAGS) $(LDFLAGS) -o $@ $(STORE_OBJS) $(SF_LIBS)
 
 $(B)/smtpfront-cdb: $(CDB_OBJS)
 	$(SF_CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CDB_OBJS) $(SF_LIBS)
@@ -151,6 +155,7 @@ $(B)/owfat-include/.stamp: Makefile
 	    test -f '$(OWFAT_INCDIR)'/"$$h" || { echo "no $(OWFAT_INCDIR)/$$h" >&2; exit 1; }; \
 	    ln -sf '$(OWFAT_INCDIR)'/"$$h" $(@D)/"$$h" || exit 1; \
 	done
+	ln -sfn '$(OWFAT_INCDIR)'/hiredis $(@D)/hiredis
 	@# iopause.h includes <sys/poll.h>, which musl warns about
 	mkdir -p $(@D)/sys && echo '#include <poll.h>' > $(@D)/sys/poll.h
 	@touch $@

@@ -4,6 +4,7 @@
  * The order of the checks is in checks/checks.c (a test build links a
  * list of its own there).
  */
+#include <arpa/inet.h>
 #include <stddef.h>
 #include <string.h>
 #include <stdio.h>
@@ -78,4 +79,30 @@ check_rule_of(const struct session *s, const char *setting, char *rule,
 	r = rules_get(s->rules, key, n, rule, size);
 	if (r != 1)
 		copystr(rule, size, "builtin", 7);
+}
+
+void
+check_network(const struct session *s, unsigned long v4bits,
+    unsigned long v6bits, char *out, size_t size)
+{
+	static const unsigned char v4pfx[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	    0, 0xff, 0xff };
+	unsigned char b[16];
+	char txt[INET6_ADDRSTRLEN];
+	unsigned long bits;
+	int v4 = memcmp(s->remote_bin, v4pfx, sizeof(v4pfx)) == 0, i;
+
+	memcpy(b, s->remote_bin, 16);
+	bits = v4 ? v4bits : v6bits;
+	for (i = v4 ? 12 : 0; i < 16; i++) {
+		long have = (long)bits - (long)(i - (v4 ? 12 : 0)) * 8;
+
+		if (have >= 8)
+			continue;
+		b[i] &= have <= 0 ? 0 : (unsigned char)(0xff << (8 - have));
+	}
+	if (inet_ntop(v4 ? AF_INET : AF_INET6, v4 ? (void *)(b + 12) :
+	    (void *)b, txt, sizeof(txt)) == NULL)
+		txt[0] = '\0';
+	(void)snprintf(out, size, "%s/%lu", txt, bits);
 }

@@ -146,5 +146,9 @@ void		 check_rule_of(const struct session *, const char *, char *,
 		    size_t);
 /* The result a check left in this session or transaction, or NULL. */
 const char	*check_result(const struct session *, const char *);
+/* The client's network as text, "192.0.2.0/24": its address cut to the
+ * first bits given for IPv4 and for IPv6 (greylist, rate). */
+void		 check_network(const struct session *, unsigned long,
+		    unsigned long, char *, size_t);
 
 #endif

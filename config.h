@@ -88,8 +88,9 @@ struct config {
 	enum action	 spf_none_action;
 	enum action	 spf_permerror_action;
 	enum action	 spf_temperror_action;
-	char		 store[HOSTNAME_MAX + 1];	/* the store's path */
+	char		 store[HOSTNAME_MAX + 1];	/* path or redis:// */
 	unsigned long	 store_size;		/* MB */
+	unsigned long	 store_timeout;		/* seconds (Redis) */
 	enum action	 greylist_action;
 	enum action	 greylist_tempfail_action;
 	unsigned long	 greylist_delay;	/* seconds */
@@ -104,6 +105,16 @@ struct config {
 	enum action	 trap_action;
 	int		 trap_listener;
 	unsigned long	 trap_lifetime;		/* seconds */
+	enum action	 rate_action;
+	enum action	 rate_tempfail_action;
+	unsigned long	 rate_concurrency;
+	unsigned long	 rate_connections;	/* a minute */
+	unsigned long	 rate_messages;		/* an hour */
+	unsigned long	 rate_recipients;	/* an hour */
+	unsigned long	 rate_refused;		/* a rate_refused_window */
+	unsigned long	 rate_refused_window;	/* seconds */
+	unsigned long	 rate_v4_prefix;
+	unsigned long	 rate_v6_prefix;
 };
 
 #endif

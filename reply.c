@@ -127,6 +127,10 @@ const struct reply_default reply_table[] = {
 	{ "greylist_tempfail", "451", "4.3.0",
 	    "Temporary local problem, please try again later" },
 	{ "trap",	"554", "5.7.1", "Service unavailable" },
+	{ "rate",	"550", "5.7.1",
+	    "Too much mail from your network, please try again later" },
+	{ "rate_tempfail", "451", "4.3.0",
+	    "Temporary local problem, please try again later" },
 	{ NULL, NULL, NULL, NULL }
 };
 

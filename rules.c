@@ -29,6 +29,7 @@
 #include <cdb.h>
 
 #include "rules.h"
+#include "storeurl.h"
 
 #define KEY_MAX		512	/* "l:" LIST ":" ENTRY and every other key */
 #define NAME_MAX_SETTING 64	/* longest setting name, for SMTPFRONT_NAME */
@@ -273,6 +274,17 @@ setting_parse(const struct setting *s, const char *val, size_t len,
 			    "must be printable ASCII without blanks, "
 			    "at most %d bytes", HOSTNAME_MAX);
 			return -1;
+		}
+		if (strcmp(s->name, "store") == 0) {
+			struct storeurl u;
+			char v[HOSTNAME_MAX + 1], why[128];
+
+			memcpy(v, val, len);
+			v[len] = '\0';
+			if (storeurl_parse(v, &u, why, sizeof(why)) == -1) {
+				seterr(err, errlen, "%s", why);
+				return -1;
+			}
 		}
 		if (copy_out(out, outlen, val, len) == -1)
 			goto toolong;

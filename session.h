@@ -116,6 +116,7 @@ struct session {
 	unsigned long	 errors;
 	unsigned long	 rcpt_cmds;		/* RCPT commands, for the tarpit */
 	unsigned long	 refusals;		/* refused commands */
+	unsigned long	 rcpt_refused;		/* RCPT answered 5xx */
 	unsigned long	 tarpit_step;
 	time_t		 start;
 	char		 verdict[16];

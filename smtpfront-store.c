@@ -1,22 +1,24 @@
 /*
  * smtpfront-store: look at and tend smtpfront's store (greylisting
- * triplets and networks, honeypot traps), the LMDB file of the setting
- * store.
+ * triplets and networks, honeypot traps, rate counters): the LMDB file
+ * or the Redis server of the setting store.
  *
- *   smtpfront-store [-f PATH] list [greylist|network|trap]
- *   smtpfront-store [-f PATH] show ADDRESS
- *   smtpfront-store [-f PATH] allow NETWORK [SECONDS]
- *   smtpfront-store [-f PATH] remove KEY...
- *   smtpfront-store [-f PATH] untrap ADDRESS
- *   smtpfront-store [-f PATH] expire
- *   smtpfront-store [-f PATH] stats
+ *   smtpfront-store [-f STORE] list [greylist|network|trap|rate]
+ *   smtpfront-store [-f STORE] show ADDRESS
+ *   smtpfront-store [-f STORE] allow NETWORK [SECONDS]
+ *   smtpfront-store [-f STORE] remove KEY...
+ *   smtpfront-store [-f STORE] untrap ADDRESS
+ *   smtpfront-store [-f STORE] expire
+ *   smtpfront-store [-f STORE] stats
  *
- * PATH defaults to /var/lib/smtpfront/store.mdb.  Keys are printed as
+ * STORE is a path or a redis:// address as the setting store takes it;
+ * /var/lib/smtpfront/store.mdb by default.  Keys are printed as
  * smtpfront writes them: "g NETWORK SENDER RECIPIENT" (a triplet),
- * "n NETWORK" (a network's passes), "t ADDRESS" (a trapped client).
- * Records past their expiry read as absent to smtpfront whatever this
- * command does; expire deletes them so their pages are reused.  Every
- * change is one short write transaction, safe while smtpfront runs.
+ * "n NETWORK" (a network's passes), "t ADDRESS" (a trapped client),
+ * "r WHAT NETWORK" (a rate counter).  Records past their expiry read as
+ * absent to smtpfront whatever this command does; expire deletes them
+ * from an LMDB file so their pages are reused (Redis expires its keys
+ * itself).  Every change is one short write, safe while smtpfront runs.
  * Output: one line a record, "KEY<TAB>first=... last=... count=N
  * expires=... [passed]", times in UTC.  Exit 0, 1 when show or untrap
  * find nothing, 100 on a usage error, 111 when the store cannot be read
@@ -27,59 +29,45 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <lmdb.h>
 
 #include "store.h"
+#include "storeurl.h"
 
 #define DEFAULT_PATH	"/var/lib/smtpfront/store.mdb"
 #define EXIT_USAGE	100
 #define EXIT_FAIL	111
 #define GREY_PASSED	0x1
 #define ALLOW_DEFAULT	3110400UL	/* 36 days, greylist_net_lifetime */
+#define TIMEOUT		5		/* seconds, Redis */
+#define SIZE_MB		0		/* LMDB: the file's own size */
 
-static MDB_env	*env;
-static MDB_dbi	 dbi;
-static const char *path = DEFAULT_PATH;
+static const char *where = DEFAULT_PATH;
+
+struct walk {
+	const char	*word;		/* show: a whole field of the key */
+	int		 print;
+	unsigned long	 shown, live, dead, g, n, t, r;
+};
 
 static void __attribute__((noreturn))
 usage(void)
 {
-	fprintf(stderr, "usage: smtpfront-store [-f PATH] list "
-	    "[greylist|network|trap]\n"
-	    "       smtpfront-store [-f PATH] show ADDRESS\n"
-	    "       smtpfront-store [-f PATH] allow NETWORK [SECONDS]\n"
-	    "       smtpfront-store [-f PATH] remove KEY...\n"
-	    "       smtpfront-store [-f PATH] untrap ADDRESS\n"
-	    "       smtpfront-store [-f PATH] expire\n"
-	    "       smtpfront-store [-f PATH] stats\n");
+	fprintf(stderr, "usage: smtpfront-store [-f STORE] list "
+	    "[greylist|network|trap|rate]\n"
+	    "       smtpfront-store [-f STORE] show ADDRESS\n"
+	    "       smtpfront-store [-f STORE] allow NETWORK [SECONDS]\n"
+	    "       smtpfront-store [-f STORE] remove KEY...\n"
+	    "       smtpfront-store [-f STORE] untrap ADDRESS\n"
+	    "       smtpfront-store [-f STORE] expire\n"
+	    "       smtpfront-store [-f STORE] stats\n");
 	exit(EXIT_USAGE);
 }
 
 static void __attribute__((noreturn))
-die(const char *what, int r)
+die(const char *why)
 {
-	fprintf(stderr, "smtpfront-store: %s: %s: %s\n", path, what,
-	    mdb_strerror(r));
+	fprintf(stderr, "smtpfront-store: %s\n", why);
 	exit(EXIT_FAIL);
-}
-
-static void
-open_store(void)
-{
-	MDB_txn *txn;
-	int r, dead;
-
-	if ((r = mdb_env_create(&env)) != 0)
-		die("create", r);
-	/* 0: the size the file has, or LMDB's default for a new one */
-	(void)mdb_env_set_maxreaders(env, 1024);
-	if ((r = mdb_env_open(env, path, MDB_NOSUBDIR, 0660)) != 0)
-		die("open", r);
-	(void)mdb_reader_check(env, &dead);
-	if ((r = mdb_txn_begin(env, NULL, 0, &txn)) != 0 ||
-	    (r = mdb_dbi_open(txn, NULL, 0, &dbi)) != 0 ||
-	    (r = mdb_txn_commit(txn)) != 0)
-		die("open", r);
 }
 
 static void
@@ -93,136 +81,50 @@ stamp(char *buf, size_t size, uint64_t t)
 		(void)snprintf(buf, size, "%llu", (unsigned long long)t);
 }
 
-static void
-print(const MDB_val *k, const MDB_val *v)
+/* The word as a whole field of the key, or a network's address. */
+static int
+holds(const char *key, size_t klen, const char *word)
 {
-	struct store_rec r;
+	size_t wl = strlen(word);
+	const char *p = key, *end = key + klen;
+
+	while ((p = memmem(p, (size_t)(end - p), word, wl)) != NULL) {
+		if (p > key && p[-1] == ' ' && (p + wl == end ||
+		    p[wl] == ' ' || p[wl] == '/'))
+			return 1;
+		p++;
+	}
+	return 0;
+}
+
+static void
+each(const char *key, size_t klen, const struct store_rec *r, int live,
+    void *arg)
+{
+	struct walk *w = arg;
 	char f[32], l[32], e[32];
 
-	if (v->mv_size != sizeof(r))
+	if (!live) {
+		w->dead++;
 		return;
-	memcpy(&r, v->mv_data, sizeof(r));
-	stamp(f, sizeof(f), r.first);
-	stamp(l, sizeof(l), r.last);
-	stamp(e, sizeof(e), r.expires);
-	printf("%.*s\tfirst=%s last=%s count=%lu expires=%s%s\n",
-	    (int)k->mv_size, (const char *)k->mv_data, f, l,
-	    (unsigned long)r.count, e,
-	    k->mv_size > 0 && ((const char *)k->mv_data)[0] == 'g' &&
-	    (r.flags & GREY_PASSED) ? " passed" : "");
-}
-
-static int
-expired(const MDB_val *v, uint64_t now)
-{
-	struct store_rec r;
-
-	if (v->mv_size != sizeof(r))
-		return 1;
-	memcpy(&r, v->mv_data, sizeof(r));
-	return r.expires <= now;
-}
-
-/*
- * Walk every record; with kind, only keys starting with it; with word,
- * only keys holding it as a field.  Print the live ones, or with del
- * delete the expired ones.  The number found.
- */
-static unsigned long
-walk(char kind, const char *word, int del, unsigned long *live)
-{
-	MDB_txn *txn;
-	MDB_cursor *cur;
-	MDB_val k, v;
-	uint64_t now = (uint64_t)time(NULL);
-	unsigned long n = 0;
-	size_t wl = word != NULL ? strlen(word) : 0;
-	int r, op = MDB_FIRST;
-
-	if ((r = mdb_txn_begin(env, NULL, del ? 0 : MDB_RDONLY, &txn)) != 0)
-		die("begin", r);
-	if ((r = mdb_cursor_open(txn, dbi, &cur)) != 0)
-		die("cursor", r);
-	while ((r = mdb_cursor_get(cur, &k, &v, op)) == 0) {
-		const char *key = k.mv_data;
-
-		op = MDB_NEXT;
-		if (kind != '\0' && (k.mv_size < 2 || key[0] != kind))
-			continue;
-		if (word != NULL) {
-			/* the word as a whole field, or a network prefix */
-			const char *p = memmem(key, k.mv_size, word, wl);
-
-			if (p == NULL || p[-1] != ' ' ||
-			    (p + wl < key + k.mv_size && p[wl] != ' ' &&
-			    p[wl] != '/'))
-				continue;
-		}
-		if (del) {
-			if (expired(&v, now)) {
-				if ((r = mdb_cursor_del(cur, 0)) != 0)
-					die("delete", r);
-				n++;
-			} else if (live != NULL)
-				(*live)++;
-			continue;
-		}
-		if (expired(&v, now))
-			continue;
-		print(&k, &v);
-		n++;
 	}
-	if (r != MDB_NOTFOUND)
-		die("read", r);
-	mdb_cursor_close(cur);
-	if (del) {
-		if ((r = mdb_txn_commit(txn)) != 0)
-			die("commit", r);
-	} else
-		mdb_txn_abort(txn);
-	return n;
-}
-
-static void
-put(const char *key, const struct store_rec *rec)
-{
-	MDB_txn *txn;
-	MDB_val k, v;
-	int r;
-
-	k.mv_data = (void *)key;
-	k.mv_size = strlen(key);
-	v.mv_data = (void *)rec;
-	v.mv_size = sizeof(*rec);
-	if ((r = mdb_txn_begin(env, NULL, 0, &txn)) != 0)
-		die("begin", r);
-	if ((r = mdb_put(txn, dbi, &k, &v, 0)) != 0)
-		die("put", r);
-	if ((r = mdb_txn_commit(txn)) != 0)
-		die("commit", r);
-}
-
-static int
-del(const char *key)
-{
-	MDB_txn *txn;
-	MDB_val k;
-	int r;
-
-	k.mv_data = (void *)key;
-	k.mv_size = strlen(key);
-	if ((r = mdb_txn_begin(env, NULL, 0, &txn)) != 0)
-		die("begin", r);
-	r = mdb_del(txn, dbi, &k, NULL);
-	if (r == MDB_NOTFOUND) {
-		mdb_txn_abort(txn);
-		return 0;
+	w->live++;
+	switch (key[0]) {
+	case 'g': w->g++; break;
+	case 'n': w->n++; break;
+	case 't': w->t++; break;
+	case 'r': w->r++; break;
+	default: break;
 	}
-	if (r != 0)
-		die("delete", r);
-	if ((r = mdb_txn_commit(txn)) != 0)
-		die("commit", r);
-	return 1;
+	if (!w->print || (w->word != NULL && !holds(key, klen, w->word)))
+		return;
+	stamp(f, sizeof(f), r->first);
+	stamp(l, sizeof(l), r->last);
+	stamp(e, sizeof(e), r->expires);
+	printf("%.*s\tfirst=%s last=%s count=%lu expires=%s%s\n", (int)klen,
+	    key, f, l, (unsigned long)r->count, e,
+	    key[0] == 'g' && (r->flags & GREY_PASSED) ? " passed" : "");
+	w->shown++;
 }
 
 static unsigned long
@@ -239,106 +141,103 @@ seconds(const char *s)
 int
 main(int argc, char **argv)
 {
-	char key[STORE_KEY_MAX + 1];
+	static const char *const cmds[] = { "list", "show", "allow",
+	    "remove", "untrap", "expire", "stats", NULL };
+	char key[STORE_KEY_MAX + 1], why[STORE_WHY_MAX + 1], about[256];
+	struct storeurl u;
 	struct store_rec rec;
-	MDB_stat st;
-	MDB_envinfo info;
-	MDB_txn *txn;
-	unsigned long n, live = 0;
+	struct walk w;
 	uint64_t now = (uint64_t)time(NULL);
-	int i = 1, r, found;
+	const char *cmd;
+	int i = 1, k, n, r;
+	char kind = '\0';
 
 	if (argc > 2 && strcmp(argv[1], "-f") == 0) {
-		path = argv[2];
+		where = argv[2];
 		i = 3;
 	}
 	if (i >= argc)
 		usage();
-	{
-		static const char *const cmds[] = { "list", "show", "allow",
-		    "remove", "untrap", "expire", "stats", NULL };
-		int k;
-
-		for (k = 0; cmds[k] != NULL; k++)
-			if (strcmp(argv[i], cmds[k]) == 0)
-				break;
-		if (cmds[k] == NULL)
-			usage();
+	cmd = argv[i];
+	n = argc - i;		/* the command and its arguments */
+	for (k = 0; cmds[k] != NULL; k++)
+		if (strcmp(cmd, cmds[k]) == 0)
+			break;
+	if (cmds[k] == NULL)
+		usage();
+	if (storeurl_parse(where, &u, why, sizeof(why)) == -1) {
+		fprintf(stderr, "smtpfront-store: %s: %s\n", where, why);
+		exit(EXIT_USAGE);
 	}
-	open_store();
-	if (strcmp(argv[i], "list") == 0 && argc - i <= 2) {
-		char kind = '\0';
-
-		if (argc - i == 2) {
+	store_setup(where, SIZE_MB, TIMEOUT);
+	memset(&w, 0, sizeof(w));
+	if (strcmp(cmd, "list") == 0 && n <= 2) {
+		if (n == 2) {
 			if (strcmp(argv[i + 1], "greylist") == 0)
 				kind = 'g';
 			else if (strcmp(argv[i + 1], "network") == 0)
 				kind = 'n';
 			else if (strcmp(argv[i + 1], "trap") == 0)
 				kind = 't';
+			else if (strcmp(argv[i + 1], "rate") == 0)
+				kind = 'r';
 			else
 				usage();
 		}
-		(void)walk(kind, NULL, 0, NULL);
-	} else if (strcmp(argv[i], "show") == 0 && argc - i == 2) {
-		if (walk('\0', argv[i + 1], 0, NULL) == 0)
+		w.print = 1;
+		if (store_walk(kind, each, &w, 0, why, sizeof(why)) == -1)
+			die(why);
+	} else if (strcmp(cmd, "show") == 0 && n == 2) {
+		w.print = 1;
+		w.word = argv[i + 1];
+		if (store_walk('\0', each, &w, 0, why, sizeof(why)) == -1)
+			die(why);
+		if (w.shown == 0)
 			return 1;
-	} else if (strcmp(argv[i], "allow") == 0 &&
-	    (argc - i == 2 || argc - i == 3)) {
+	} else if (strcmp(cmd, "allow") == 0 && (n == 2 || n == 3)) {
 		if (strchr(argv[i + 1], '/') == NULL ||
 		    strchr(argv[i + 1], ' ') != NULL)
 			usage();
 		memset(&rec, 0, sizeof(rec));
 		rec.first = rec.last = now;
 		rec.count = UINT32_MAX;		/* past any net_passes */
-		rec.expires = now + (argc - i == 3 ? seconds(argv[i + 2]) :
+		rec.expires = now + (n == 3 ? seconds(argv[i + 2]) :
 		    ALLOW_DEFAULT);
-		(void)snprintf(key, sizeof(key), "n %s", argv[i + 1]);
-		put(key, &rec);
-	} else if (strcmp(argv[i], "remove") == 0 && argc - i >= 2) {
-		for (i++; i < argc; i++)
-			if (!del(argv[i]))
+		r = snprintf(key, sizeof(key), "n %s", argv[i + 1]);
+		if (r < 0 || (size_t)r >= sizeof(key))
+			usage();
+		if (store_put(key, (size_t)r, &rec, why, sizeof(why)) == -1)
+			die(why);
+	} else if (strcmp(cmd, "remove") == 0 && n >= 2) {
+		for (i++; i < argc; i++) {
+			r = store_del(argv[i], strlen(argv[i]), why,
+			    sizeof(why));
+			if (r == -1)
+				die(why);
+			if (r == 0)
 				fprintf(stderr, "smtpfront-store: no key %s\n",
 				    argv[i]);
-	} else if (strcmp(argv[i], "untrap") == 0 && argc - i == 2) {
-		(void)snprintf(key, sizeof(key), "t %s", argv[i + 1]);
-		return del(key) ? 0 : 1;
-	} else if (strcmp(argv[i], "expire") == 0 && argc - i == 1) {
-		n = walk('\0', NULL, 1, &live);
-		printf("expired %lu, kept %lu\n", n, live);
-	} else if (strcmp(argv[i], "stats") == 0 && argc - i == 1) {
-		unsigned long g = 0, nw = 0, t = 0, all = 0;
-		MDB_cursor *cur;
-		MDB_val k, v;
-
-		if ((r = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn)) != 0 ||
-		    (r = mdb_cursor_open(txn, dbi, &cur)) != 0)
-			die("begin", r);
-		found = MDB_FIRST;
-		while (mdb_cursor_get(cur, &k, &v, (MDB_cursor_op)found) ==
-		    0) {
-			found = MDB_NEXT;
-			all++;
-			if (expired(&v, now))
-				continue;
-			switch (((const char *)k.mv_data)[0]) {
-			case 'g': g++; break;
-			case 'n': nw++; break;
-			case 't': t++; break;
-			default: break;
-			}
 		}
-		mdb_cursor_close(cur);
-		(void)mdb_stat(txn, dbi, &st);
-		mdb_txn_abort(txn);
-		(void)mdb_env_info(env, &info);
-		printf("greylist %lu\nnetwork %lu\ntrap %lu\nexpired %lu\n"
-		    "pages %lu of %lu (page %u bytes)\n", g, nw, t,
-		    all - g - nw - t, (unsigned long)info.me_last_pgno + 1,
-		    (unsigned long)(info.me_mapsize / st.ms_psize),
-		    st.ms_psize);
+	} else if (strcmp(cmd, "untrap") == 0 && n == 2) {
+		r = snprintf(key, sizeof(key), "t %s", argv[i + 1]);
+		if (r < 0 || (size_t)r >= sizeof(key))
+			usage();
+		if ((r = store_del(key, (size_t)r, why, sizeof(why))) == -1)
+			die(why);
+		store_close();
+		return r ? 0 : 1;
+	} else if (strcmp(cmd, "expire") == 0 && n == 1) {
+		if (store_walk('\0', each, &w, 1, why, sizeof(why)) == -1)
+			die(why);
+		printf("expired %lu, kept %lu\n", w.dead, w.live);
+	} else if (strcmp(cmd, "stats") == 0 && n == 1) {
+		if (store_walk('\0', each, &w, 0, why, sizeof(why)) == -1 ||
+		    store_about(about, sizeof(about), why, sizeof(why)) == -1)
+			die(why);
+		printf("greylist %lu\nnetwork %lu\ntrap %lu\nrate %lu\n"
+		    "expired %lu\n%s\n", w.g, w.n, w.t, w.r, w.dead, about);
 	} else
 		usage();
-	mdb_env_close(env);
+	store_close();
 	return 0;
 }

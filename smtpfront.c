@@ -292,6 +292,18 @@ log_child_refusal(struct conn *c, const char *cmd, int code)
 	    "-", cmd, 1, NULL, &rt, NULL, 0);
 }
 
+/* A recipient refused by a check; a permanent refusal counts for the
+ * rate limit on refused recipients. */
+static void
+rcpt_refuse(struct conn *c, struct held *d)
+{
+	if (d->verdict == VERDICT_DROP)
+		c->s.rcpt_refused++;	/* before the session ends */
+	verdict_refuse(c, d, "RCPT");
+	if (d->verdict == VERDICT_REJECT)	/* not downgraded */
+		c->s.rcpt_refused++;
+}
+
 static void
 do_rcpt(struct conn *c, const char *arg, size_t n)
 {
@@ -332,18 +344,18 @@ do_rcpt(struct conn *c, const char *arg, size_t n)
 	 */
 	if (verdict_run(c, PHASE_RCPT, &d, "RCPT", 1) != VERDICT_PASS &&
 	    d.verdict != VERDICT_ACCEPT) {
-		verdict_refuse(c, &d, "RCPT");
+		rcpt_refuse(c, &d);
 		return;
 	}
 	role = addr_is_role(s->rcpt, strlen(s->rcpt));
 	if (!role && verdict_run(c, PHASE_RCPT, &d, "RCPT", 0) != VERDICT_ACCEPT) {
 		if (s->held.verdict != VERDICT_PASS) {
 			d = s->held;
-			verdict_refuse(c, &d, "RCPT");
+			rcpt_refuse(c, &d);
 			return;
 		}
 		if (d.verdict != VERDICT_PASS) {
-			verdict_refuse(c, &d, "RCPT");
+			rcpt_refuse(c, &d);
 			return;
 		}
 	}
@@ -369,8 +381,11 @@ do_rcpt(struct conn *c, const char *arg, size_t n)
 	if (rep.code / 100 == 2) {
 		s->rcpts++;
 		s->rcpts_total++;
-	} else
+	} else {
+		if (rep.code / 100 == 5)
+			s->rcpt_refused++;
 		log_child_refusal(c, "RCPT", rep.code);
+	}
 }
 
 /*
@@ -926,7 +941,7 @@ main(int argc, char **argv)
 	if (rules_config(s->rules, &s->cfg, err, sizeof(err)) == -1)
 		conn_fatal(c, "config", "bad setting", err);
 	resolver_setup(s->cfg.dns_timeout * 1000, s->cfg.dns_budget * 1000);
-	store_setup(s->cfg.store, s->cfg.store_size);
+	store_setup(s->cfg.store, s->cfg.store_size, s->cfg.store_timeout);
 	if (s->cfg.hostname[0] == '\0') {
 		if (s->local_host[0] != '\0')
 			copystr(s->cfg.hostname, sizeof(s->cfg.hostname),

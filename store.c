@@ -1,12 +1,13 @@
 /*
- * store.c: the store on LMDB (see store.h).
- * Input: a path from the rules (store), opened at the first call with
- * MDB_NOSUBDIR (the file and PATH-lock beside it), MDB_NOSYNC (a crash
- * may lose the last seconds of greylisting, never the file), a map of
- * store_size MB, room for 1,024 processes at once; readers left behind
- * by killed processes are cleared at each open (mdb_reader_check), so
- * they cannot pin old pages until the map is full.  A map grown by
- * another process is taken up (MDB_MAP_RESIZED) and the call retried.
+ * store.c: the store (see store.h): the setting read once, the calls
+ * sent to LMDB (here) or Redis (store_redis.c).
+ * LMDB: opened at the first call with MDB_NOSUBDIR (the file and
+ * PATH-lock beside it), MDB_NOSYNC (a crash may lose the last seconds of
+ * greylisting, never the file), a map of store_size MB, room for 1,024
+ * processes at once; readers left behind by killed processes are
+ * cleared at each open (mdb_reader_check), so they cannot pin old pages
+ * until the map is full.  A map grown by another process is taken up
+ * (MDB_MAP_RESIZED) and the call retried.
  * Failure: -1 with why ("store full ..." when the map is full); the
  * caller answers 4xx.
  */
@@ -16,21 +17,49 @@
 #include <lmdb.h>
 
 #include "store.h"
+#include "store_redis.h"
+#include "storeurl.h"
 
 #define MAXREADERS	1024
 #define MB		(1024UL * 1024UL)
 
+static struct storeurl where;
+static char	 name[STOREURL_PART_MAX * 2 + 64];
+static char	 setup_why[STORE_WHY_MAX + 1];
+static int	 setup_bad;
+static char	 failed[STORE_WHY_MAX + 1];	/* the session's failure */
+static unsigned long size_mb = 64;
+static unsigned long timeout_s = 2;
+
 static MDB_env	*env;
 static MDB_dbi	 dbi;
 static int	 opened;
-static char	 path[1024];
-static unsigned long size_mb = 64;
 
 void
-store_setup(const char *p, unsigned long mb)
+store_setup(const char *setting, unsigned long mb, unsigned long timeout)
 {
-	(void)snprintf(path, sizeof(path), "%s", p);
 	size_mb = mb;
+	timeout_s = timeout;
+	failed[0] = '\0';
+	setup_bad = 0;
+	if (setting == NULL || setting[0] == '\0') {
+		setup_bad = 1;
+		(void)snprintf(setup_why, sizeof(setup_why),
+		    "no store set (the setting store)");
+		return;
+	}
+	if (storeurl_parse(setting, &where, setup_why, sizeof(setup_why))
+	    == -1) {
+		setup_bad = 1;
+		return;
+	}
+	storeurl_show(&where, name, sizeof(name));
+}
+
+const char *
+store_name(void)
+{
+	return name;
 }
 
 static int
@@ -38,34 +67,50 @@ fail(char *why, size_t wsize, const char *what, int r)
 {
 	if (r == MDB_MAP_FULL)
 		(void)snprintf(why, wsize, "store full (%s, %lu MB): raise "
-		    "store_size or expire it", path, size_mb);
+		    "store_size or expire it", where.path, size_mb);
 	else
-		(void)snprintf(why, wsize, "store %s: %s: %s", path, what,
-		    mdb_strerror(r));
+		(void)snprintf(why, wsize, "store %s: %s: %s", where.path,
+		    what, mdb_strerror(r));
 	return -1;
 }
 
+/* Open the store at its first use: 0, or -1 with why (and every later
+ * call of the session fails the same way). */
 static int
-open_env(char *why, size_t wsize)
+open_store(char *why, size_t wsize)
 {
 	MDB_txn *txn;
 	int r, dead;
 
-	if (opened)
-		return 0;
-	if (path[0] == '\0') {
-		(void)snprintf(why, wsize, "no store set (the setting store)");
+	if (setup_bad) {
+		(void)snprintf(why, wsize, "%s", setup_why);
 		return -1;
 	}
+	if (failed[0] != '\0') {
+		(void)snprintf(why, wsize, "%s", failed);
+		return -1;
+	}
+	if (where.kind != STOREURL_LMDB) {
+		if (store_redis_open(&where, name, timeout_s, why, wsize) ==
+		    -1) {
+			(void)snprintf(failed, sizeof(failed), "%s", why);
+			return -1;
+		}
+		return 0;
+	}
+	if (opened)
+		return 0;
 	if ((r = mdb_env_create(&env)) != 0)
 		return fail(why, wsize, "create", r);
 	if ((r = mdb_env_set_mapsize(env, (size_t)size_mb * MB)) != 0 ||
 	    (r = mdb_env_set_maxreaders(env, MAXREADERS)) != 0 ||
-	    (r = mdb_env_open(env, path, MDB_NOSUBDIR | MDB_NOSYNC, 0660))
-	    != 0) {
+	    (r = mdb_env_open(env, where.path, MDB_NOSUBDIR | MDB_NOSYNC,
+	    0660)) != 0) {
 		mdb_env_close(env);
 		env = NULL;
-		return fail(why, wsize, "open", r);
+		(void)fail(why, wsize, "open", r);
+		(void)snprintf(failed, sizeof(failed), "%s", why);
+		return -1;
 	}
 	(void)mdb_reader_check(env, &dead);
 	if ((r = mdb_txn_begin(env, NULL, 0, &txn)) != 0 ||
@@ -73,7 +118,9 @@ open_env(char *why, size_t wsize)
 	    (r = mdb_txn_commit(txn)) != 0) {
 		mdb_env_close(env);
 		env = NULL;
-		return fail(why, wsize, "open", r);
+		(void)fail(why, wsize, "open", r);
+		(void)snprintf(failed, sizeof(failed), "%s", why);
+		return -1;
 	}
 	opened = 1;
 	return 0;
@@ -95,6 +142,28 @@ record(const MDB_val *v, struct store_rec *rec, uint64_t t)
 	return rec->expires > t;
 }
 
+static int
+bad_key(size_t klen, char *why, size_t wsize)
+{
+	if (klen == 0 || klen > STORE_KEY_MAX) {
+		(void)snprintf(why, wsize, "store key length %zu", klen);
+		return 1;
+	}
+	return 0;
+}
+
+/* A write transaction, taking up a map another process grew. */
+static int
+begin(MDB_txn **txn, unsigned int flags)
+{
+	int r;
+
+	r = mdb_txn_begin(env, NULL, flags, txn);
+	if (r == MDB_MAP_RESIZED && mdb_env_set_mapsize(env, 0) == 0)
+		r = mdb_txn_begin(env, NULL, flags, txn);
+	return r;
+}
+
 int
 store_update(const char *key, size_t klen, store_fn fn, void *arg,
     char *why, size_t wsize)
@@ -103,21 +172,14 @@ store_update(const char *key, size_t klen, store_fn fn, void *arg,
 	MDB_txn *txn;
 	MDB_val k, v;
 	uint64_t t;
-	int r, found, retried = 0, put;
+	int r, found, put;
 
-	if (klen == 0 || klen > STORE_KEY_MAX) {
-		(void)snprintf(why, wsize, "store key length %zu", klen);
+	if (bad_key(klen, why, wsize) || open_store(why, wsize) == -1)
 		return -1;
-	}
-	if (open_env(why, wsize) == -1)
-		return -1;
-again:
-	if ((r = mdb_txn_begin(env, NULL, 0, &txn)) != 0) {
-		if (r == MDB_MAP_RESIZED && !retried++ &&
-		    mdb_env_set_mapsize(env, 0) == 0)
-			goto again;
+	if (where.kind != STOREURL_LMDB)
+		return store_redis_update(key, klen, fn, arg, why, wsize);
+	if ((r = begin(&txn, 0)) != 0)
 		return fail(why, wsize, "begin", r);
-	}
 	k.mv_data = (void *)key;
 	k.mv_size = klen;
 	t = now();
@@ -155,9 +217,11 @@ store_get(const char *key, size_t klen, struct store_rec *rec, char *why,
 
 	if (klen == 0 || klen > STORE_KEY_MAX)
 		return 0;
-	if (open_env(why, wsize) == -1)
+	if (open_store(why, wsize) == -1)
 		return -1;
-	if ((r = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn)) != 0)
+	if (where.kind != STOREURL_LMDB)
+		return store_redis_get(key, klen, rec, why, wsize);
+	if ((r = begin(&txn, MDB_RDONLY)) != 0)
 		return fail(why, wsize, "begin", r);
 	k.mv_data = (void *)key;
 	k.mv_size = klen;
@@ -171,6 +235,133 @@ store_get(const char *key, size_t klen, struct store_rec *rec, char *why,
 	return found;
 }
 
+int
+store_put(const char *key, size_t klen, const struct store_rec *rec,
+    char *why, size_t wsize)
+{
+	MDB_txn *txn;
+	MDB_val k, v;
+	int r;
+
+	if (bad_key(klen, why, wsize) || open_store(why, wsize) == -1)
+		return -1;
+	if (where.kind != STOREURL_LMDB)
+		return store_redis_put(key, klen, rec, why, wsize);
+	k.mv_data = (void *)key;
+	k.mv_size = klen;
+	v.mv_data = (void *)rec;
+	v.mv_size = sizeof(*rec);
+	if ((r = begin(&txn, 0)) != 0)
+		return fail(why, wsize, "begin", r);
+	if ((r = mdb_put(txn, dbi, &k, &v, 0)) != 0) {
+		mdb_txn_abort(txn);
+		return fail(why, wsize, "put", r);
+	}
+	if ((r = mdb_txn_commit(txn)) != 0)
+		return fail(why, wsize, "commit", r);
+	return 0;
+}
+
+int
+store_del(const char *key, size_t klen, char *why, size_t wsize)
+{
+	MDB_txn *txn;
+	MDB_val k;
+	int r;
+
+	if (bad_key(klen, why, wsize) || open_store(why, wsize) == -1)
+		return -1;
+	if (where.kind != STOREURL_LMDB)
+		return store_redis_del(key, klen, why, wsize);
+	k.mv_data = (void *)key;
+	k.mv_size = klen;
+	if ((r = begin(&txn, 0)) != 0)
+		return fail(why, wsize, "begin", r);
+	r = mdb_del(txn, dbi, &k, NULL);
+	if (r == MDB_NOTFOUND) {
+		mdb_txn_abort(txn);
+		return 0;
+	}
+	if (r != 0) {
+		mdb_txn_abort(txn);
+		return fail(why, wsize, "delete", r);
+	}
+	if ((r = mdb_txn_commit(txn)) != 0)
+		return fail(why, wsize, "commit", r);
+	return 1;
+}
+
+long
+store_walk(char kind, store_walk_fn fn, void *arg, int del, char *why,
+    size_t wsize)
+{
+	struct store_rec rec;
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	uint64_t t = now();
+	long n = 0;
+	int r, live;
+	MDB_cursor_op op = MDB_FIRST;
+
+	if (open_store(why, wsize) == -1)
+		return -1;
+	if (where.kind != STOREURL_LMDB)
+		return store_redis_walk(kind, fn, arg, why, wsize);
+	if ((r = begin(&txn, del ? 0 : MDB_RDONLY)) != 0)
+		return fail(why, wsize, "begin", r);
+	if ((r = mdb_cursor_open(txn, dbi, &cur)) != 0) {
+		mdb_txn_abort(txn);
+		return fail(why, wsize, "cursor", r);
+	}
+	while ((r = mdb_cursor_get(cur, &k, &v, op)) == 0) {
+		op = MDB_NEXT;
+		if (kind != '\0' && (k.mv_size < 2 ||
+		    ((const char *)k.mv_data)[0] != kind))
+			continue;
+		n++;
+		live = record(&v, &rec, t);
+		if (v.mv_size != sizeof(rec))
+			memset(&rec, 0, sizeof(rec));
+		fn(k.mv_data, k.mv_size, &rec, live, arg);
+		if (del && !live && (r = mdb_cursor_del(cur, 0)) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	if (r != MDB_NOTFOUND) {
+		mdb_txn_abort(txn);
+		return fail(why, wsize, "walk", r);
+	}
+	if (!del)
+		mdb_txn_abort(txn);
+	else if ((r = mdb_txn_commit(txn)) != 0)
+		return fail(why, wsize, "commit", r);
+	return n;
+}
+
+int
+store_about(char *out, size_t size, char *why, size_t wsize)
+{
+	MDB_txn *txn;
+	MDB_stat st;
+	MDB_envinfo info;
+	int r;
+
+	if (open_store(why, wsize) == -1)
+		return -1;
+	if (where.kind != STOREURL_LMDB)
+		return store_redis_about(out, size, why, wsize);
+	if ((r = begin(&txn, MDB_RDONLY)) != 0)
+		return fail(why, wsize, "begin", r);
+	(void)mdb_stat(txn, dbi, &st);
+	mdb_txn_abort(txn);
+	(void)mdb_env_info(env, &info);
+	(void)snprintf(out, size, "pages %lu of %lu (page %u bytes)",
+	    (unsigned long)info.me_last_pgno + 1,
+	    (unsigned long)(info.me_mapsize / st.ms_psize), st.ms_psize);
+	return 0;
+}
+
 void
 store_close(void)
 {
@@ -178,4 +369,5 @@ store_close(void)
 		mdb_env_close(env);
 	env = NULL;
 	opened = 0;
+	store_redis_close();
 }

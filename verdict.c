@@ -17,6 +17,7 @@
 #include "log.h"
 #include "rules.h"
 #include "resolver.h"
+#include "store.h"
 #include "verdict.h"
 
 static enum action
@@ -529,6 +530,7 @@ void
 verdict_end(struct conn *c)
 {
 	hooks(c, HOOK_END);
+	store_close();		/* after every check that may use it */
 	free(c->state);
 	c->state = NULL;
 }

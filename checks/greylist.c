@@ -36,7 +36,6 @@
  * Failure: the store's error is logged as a warning and answered by
  *     greylist_tempfail_action; never a 5xx.
  */
-#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -73,32 +72,6 @@ say(char *dst, size_t size, const char *fmt, ...)
 	va_start(ap, fmt);
 	(void)vsnprintf(dst, size, fmt, ap);
 	va_end(ap);
-}
-
-/* The client's network as text, "192.0.2.0/24". */
-static void
-network(const struct session *s, char *out, size_t size)
-{
-	static const unsigned char v4pfx[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	    0, 0xff, 0xff };
-	unsigned char b[16];
-	char txt[INET6_ADDRSTRLEN];
-	unsigned long bits;
-	int v4 = memcmp(s->remote_bin, v4pfx, sizeof(v4pfx)) == 0, i;
-
-	memcpy(b, s->remote_bin, 16);
-	bits = v4 ? s->cfg.greylist_v4_prefix : s->cfg.greylist_v6_prefix;
-	for (i = v4 ? 12 : 0; i < 16; i++) {
-		long have = (long)bits - (long)(i - (v4 ? 12 : 0)) * 8;
-
-		if (have >= 8)
-			continue;
-		b[i] &= have <= 0 ? 0 : (unsigned char)(0xff << (8 - have));
-	}
-	if (inet_ntop(v4 ? AF_INET : AF_INET6, v4 ? (void *)(b + 12) :
-	    (void *)b, txt, sizeof(txt)) == NULL)
-		txt[0] = '\0';
-	say(out, size, "%s/%lu", txt, bits);
 }
 
 /* The sender as greylisting keys it (see the header). */
@@ -222,7 +195,8 @@ greylist_rcpt(const struct session *s, struct check_hit *hit)
 	if (s->cfg.greylist_spf_exempt && spf != NULL &&
 	    strcmp(spf, "pass") == 0)
 		return VERDICT_PASS;
-	network(s, net, sizeof(net));
+	check_network(s, s->cfg.greylist_v4_prefix, s->cfg.greylist_v6_prefix,
+	    net, sizeof(net));
 	why[0] = '\0';
 	if (s->cfg.greylist_net_passes > 0) {
 		n = (size_t)snprintf(key, sizeof(key), "n %s", net);
@@ -313,17 +287,8 @@ greylist_reset(const struct session *s, void *state)
 	st->wait = 0;
 }
 
-static void
-greylist_end(const struct session *s, void *state)
-{
-	(void)s;
-	(void)state;
-	store_close();
-}
-
 static const struct check_hooks greylist_hooks = {
 	.reset = greylist_reset,
-	.end = greylist_end,
 };
 
 const struct check check_greylist = {

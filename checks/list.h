@@ -38,6 +38,7 @@
 	X(rhsbl) \
 	X(spf) \
 	X(trap) \
-	X(greylist)
+	X(greylist) \
+	X(rate)
 
 #endif

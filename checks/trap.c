@@ -90,22 +90,9 @@ trap_connect(const struct session *s, struct check_hit *hit)
 	return VERDICT_REJECT;
 }
 
-static void
-trap_end(const struct session *s, void *state)
-{
-	(void)s;
-	(void)state;
-	store_close();
-}
-
-static const struct check_hooks trap_hooks = {
-	.end = trap_end,
-};
-
 const struct check check_trap = {
 	.name = "trap",
 	.reply = "trap",
 	.action_off = offsetof(struct config, trap_action),
 	.phase[PHASE_CONNECT] = trap_connect,
-	.hooks = &trap_hooks,
 };

@@ -101,7 +101,7 @@ is($code, 100, 'a usage error: exit 100');
 ($code, $out) = run(argv => [$TOOL, '-f', "$T/no/such/dir/x.mdb", 'list'],
     timeout => 30);
 is($code, 111, 'a store that cannot be opened: exit 111');
-like($out, qr/^smtpfront-store: \S+x\.mdb: open: /m, 'and says why');
+like($out, qr/^smtpfront-store: store \S+x\.mdb: open: /m, 'and says why');
 
 stop($mx);
 stop($trap);
