@@ -5,6 +5,7 @@
 #   $r->{url}        redis://:pw@127.77.60.1:PORT/0 as the setting store
 #   redis_cli($r, 'KEYS', '*')   the reply lines
 #   stop_redis($r)
+# socket => PATH also listens on a Unix socket.
 package SFRedis;
 use strict;
 use warnings;
@@ -23,6 +24,8 @@ sub start_redis {
 	    '--protected-mode', 'no', '--save', '', '--appendonly', 'no',
 	    '--dir', $dir, '--logfile', '', '--daemonize', 'no');
 	push @argv, '--requirepass', $o{password} if defined $o{password};
+	push @argv, '--unixsocket', $o{socket}, '--unixsocketperm', '700'
+	    if defined $o{socket};
 	my $pid = SF::spawn(argv => \@argv, env => { PATH => $ENV{PATH} },
 	    stdout => "$dir/log", stderr => "$dir/log");
 	my $r = { pid => $pid, ip => $ip, port => $port, dir => $dir,
@@ -44,7 +47,12 @@ sub redis_cli {
 	    '-n', $r->{db} // 0, '--raw');
 	push @argv, '--no-auth-warning', '-a', $r->{password}
 	    if defined $r->{password};
-	open(my $fh, '-|', @argv, @cmd) or die "redis-cli: $!";
+	# quiet while the server is not up yet
+	open(my $err, '>&', \*STDERR) or die "dup: $!";
+	open(STDERR, '>', '/dev/null') or die "/dev/null: $!";
+	my $ok = open(my $fh, '-|', @argv, @cmd);
+	open(STDERR, '>&', $err) or die "dup: $!";
+	die "redis-cli: $!" unless $ok;
 	my @l = map { s/\r?\n\z//r } <$fh>;
 	close($fh);
 	return @l;
