@@ -12,8 +12,13 @@
  * running the test (run it as the service's user); with tls_cert and
  * tls_key set, that the smtpfront-tls smtpfront would run loads them
  * (it is started with /dev/null for a client and killed after its
- * "ready").  The DNS server and lists and the state store join this list
- * with the checks that need them.
+ * "ready"); with a DNS check on, that the DNS server answers (the PTR of
+ * 127.0.0.1, which every resolver serves) and that each DNS list answers
+ * its test entries as RFC 5782 says (127.0.0.2 and TEST listed, 127.0.0.1
+ * and INVALID not; 127.255.255.x, a list refusing this resolver, named);
+ * with greylisting, traps or rate limits on, that the store opens (an
+ * LMDB file that does not exist yet: that its directory takes it; a Redis
+ * server: that it answers, after AUTH and SELECT).
  *
  * Exit 0 when all is well, 1 when something is wrong, 111 when the test
  * itself could not run.
@@ -27,10 +32,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "configtest.h"
+#include "dnslist.h"
+#include "dnspkt.h"
 #include "envvar.h"
+#include "resolver.h"
 #include "rules.h"
 #include "starttls.h"
+#include "store.h"
+#include "storeurl.h"
 
 #define PATH_MAX_TEST	4096
 #define SOURCE_FILES_MAX 10000	/* files of a source directory looked at */
@@ -295,6 +306,240 @@ test_tls(struct conn *c)
 	ok("STARTTLS: %s loads tls_cert %s and tls_key", prog, cfg->tls_cert);
 }
 
+/* A line with one text. */
+static void
+say_ok(const char *text)
+{
+	ok("%s%s", text, "");
+}
+
+static void
+say_problem(const char *text)
+{
+	problem("%s%s", text, "");
+}
+
+/* The first A record of a found query as a.b.c.d; 0 when none. */
+static int
+first_a(int q, unsigned char a[4])
+{
+	struct dnspkt d;
+	struct dnspkt_rr rr;
+	const unsigned char *p;
+	size_t len;
+
+	if ((p = resolver_packet(q, &len)) == NULL ||
+	    dnspkt_open(&d, p, len) == -1)
+		return 0;
+	while (dnspkt_next(&d, &rr) == 1)
+		if (rr.type == DNSPKT_T_A && rr.rdlen == 4) {
+			memcpy(a, p + rr.rdpos, 4);
+			return 1;
+		}
+	return 0;
+}
+
+/*
+ * One DNS list: its listed test entry must be listed, its unlisted one
+ * not (RFC 5782 section 5: 127.0.0.2 and 127.0.0.1 for address lists,
+ * TEST and INVALID for name lists).
+ */
+static void
+test_zone(const char *list, const char *zone, int names)
+{
+	char yes[RESOLVER_REV_MAX + DNSLIST_ZONE_MAX + 8];
+	char no[RESOLVER_REV_MAX + DNSLIST_ZONE_MAX + 8], line[1024];
+	unsigned char a[4];
+	int qy, qn, ly, ln;
+
+	(void)snprintf(yes, sizeof(yes), "%s.%s", names ? "test" :
+	    "2.0.0.127", zone);
+	(void)snprintf(no, sizeof(no), "%s.%s", names ? "invalid" :
+	    "1.0.0.127", zone);
+	qy = resolver_ask(DNSPKT_T_A, yes, PHASE_CONNECT, NULL, NULL);
+	qn = resolver_ask(DNSPKT_T_A, no, PHASE_CONNECT, NULL, NULL);
+	resolver_wait(PHASE_CONNECT);
+	if (resolver_status(qy) == RESOLVER_FAIL ||
+	    resolver_status(qn) == RESOLVER_FAIL) {
+		(void)snprintf(line, sizeof(line), "%s %s: no answer (%s): "
+		    "is the DNS server (DNSCACHEIP, /etc/resolv.conf) right?",
+		    list, zone, resolver_why(resolver_status(qy) ==
+		    RESOLVER_FAIL ? qy : qn));
+		say_problem(line);
+		return;
+	}
+	ly = resolver_status(qy) == RESOLVER_FOUND && first_a(qy, a);
+	if (ly && dnslist_refusal(a)) {
+		(void)snprintf(line, sizeof(line), "%s %s refuses this "
+		    "resolver (it answers 127.255.255.%u): use a resolver of "
+		    "your own, not a public one", list, zone, a[3]);
+		say_problem(line);
+		return;
+	}
+	ln = resolver_status(qn) == RESOLVER_FOUND && first_a(qn, a);
+	if (!ly)
+		(void)snprintf(line, sizeof(line), "%s %s does not list %s, "
+		    "its test entry: is the zone's name right?", list, zone,
+		    names ? "TEST" : "127.0.0.2");
+	else if (ln)
+		(void)snprintf(line, sizeof(line), "%s %s lists %s: it lists "
+		    "everything (a zone that closed, or a wildcard)", list,
+		    zone, names ? "INVALID" : "127.0.0.1");
+	if (!ly || ln) {
+		say_problem(line);
+		return;
+	}
+	(void)snprintf(line, sizeof(line), "%s %s answers its test entries "
+	    "(%s listed, %s not)", list, zone, names ? "TEST" : "127.0.0.2",
+	    names ? "INVALID" : "127.0.0.1");
+	say_ok(line);
+}
+
+/* The zones of one list. */
+static void
+test_list(struct rules *r, const char *list, int names)
+{
+	struct dnslist_entry de;
+	char key[64], val[RULES_VALUE_MAX], *sp;
+	const char *err;
+	unsigned long n, i;
+
+	(void)snprintf(key, sizeof(key), "c:%s", list);
+	if (r == NULL || rules_get(r, key, strlen(key), val, sizeof(val)) != 1)
+		return;
+	n = strtoul(val, NULL, 10);
+	for (i = 0; i < n && i < RESOLVER_MAX / 2; i++) {
+		(void)snprintf(key, sizeof(key), "e:%s:%lu", list, i);
+		if (rules_get(r, key, strlen(key), val, sizeof(val)) != 1)
+			continue;
+		if ((sp = strchr(val, ' ')) != NULL)
+			*sp = '\0';
+		if (dnslist_parse(val, strlen(val), &de, &err) == -1)
+			continue;	/* the compiler said so already */
+		test_zone(list, de.zone, names);
+		resolver_end();
+	}
+}
+
+/* The zones a DNS list has. */
+static unsigned long
+zone_count(struct rules *r, const char *list)
+{
+	char key[64], val[RULES_VALUE_MAX];
+
+	(void)snprintf(key, sizeof(key), "c:%s", list);
+	if (r == NULL || rules_get(r, key, strlen(key), val, sizeof(val)) != 1)
+		return 0;
+	return strtoul(val, NULL, 10);
+}
+
+static void
+test_dns(struct conn *c, const char *rules_path)
+{
+	const struct config *cfg = &c->s.cfg;
+	struct rules *r;
+	char line[256];
+	int q, zones;
+
+	r = rules_open(rules_path);
+	zones = (cfg->dnsbl_action != ACTION_OFF && zone_count(r, "dnsbl")) ||
+	    (cfg->rhsbl_action != ACTION_OFF && (zone_count(r, "rhsbl_helo") ||
+	    zone_count(r, "rhsbl_client") || zone_count(r, "rhsbl_sender")));
+	if (!zones && cfg->fcrdns_action == ACTION_OFF &&
+	    cfg->helo_dns_action == ACTION_OFF &&
+	    cfg->sender_domain_action == ACTION_OFF &&
+	    cfg->spf_action == ACTION_OFF) {
+		say_ok("no DNS check on");
+		if (r != NULL)
+			rules_close(r);
+		return;
+	}
+	resolver_setup(cfg->dns_timeout * 1000, cfg->dns_budget * 1000);
+	q = resolver_ask(DNSPKT_T_PTR, "1.0.0.127.in-addr.arpa", PHASE_CONNECT,
+	    NULL, NULL);
+	resolver_wait(PHASE_CONNECT);
+	if (resolver_status(q) == RESOLVER_FAIL) {
+		(void)snprintf(line, sizeof(line), "the DNS server does not "
+		    "answer (%s): set DNSCACHEIP or /etc/resolv.conf",
+		    resolver_why(q));
+		say_problem(line);
+		resolver_end();
+		if (r != NULL)
+			rules_close(r);
+		return;
+	}
+	resolver_end();
+	say_ok("the DNS server answers");
+	if (r == NULL)
+		return;		/* said by test_rules */
+	if (cfg->dnsbl_action != ACTION_OFF)
+		test_list(r, "dnsbl", 0);
+	if (cfg->rhsbl_action != ACTION_OFF) {
+		test_list(r, "rhsbl_helo", 1);
+		test_list(r, "rhsbl_client", 1);
+		test_list(r, "rhsbl_sender", 1);
+	}
+	rules_close(r);
+}
+
+static void
+test_store(struct conn *c)
+{
+	const struct config *cfg = &c->s.cfg;
+	struct storeurl u;
+	struct store_rec rec;
+	struct stat st;
+	char why[STORE_WHY_MAX + 1], line[STORE_WHY_MAX + 300], *slash;
+
+	if (cfg->greylist_action == ACTION_OFF &&
+	    cfg->trap_action == ACTION_OFF && cfg->rate_action == ACTION_OFF &&
+	    !cfg->trap_listener) {
+		say_ok("no store needed (greylist, trap and rate off)");
+		return;
+	}
+	if (storeurl_parse(cfg->store, &u, why, sizeof(why)) == -1) {
+		(void)snprintf(line, sizeof(line), "store %s: %s", cfg->store,
+		    why);
+		say_problem(line);
+		return;
+	}
+	if (u.kind == STOREURL_LMDB && stat(u.path, &st) == -1) {
+		/* the first session makes it: its directory must take it,
+		 * and this test must not make it as the wrong user */
+		char dir[STOREURL_PART_MAX + 1];
+		int e = errno;
+
+		(void)snprintf(dir, sizeof(dir), "%s", u.path);
+		if ((slash = strrchr(dir, '/')) == NULL)
+			memcpy(dir, ".", 2);
+		else if (slash == dir)
+			dir[1] = '\0';
+		else
+			*slash = '\0';
+		if (e == ENOENT && access(dir, W_OK) == 0) {
+			(void)snprintf(line, sizeof(line), "store %s does not "
+			    "exist yet; its directory %s takes it", u.path,
+			    dir);
+			say_ok(line);
+			return;
+		}
+		(void)snprintf(line, sizeof(line), "store %s: its directory "
+		    "%s does not take the file: %s", u.path, dir,
+		    strerror(e == ENOENT ? errno : e));
+		say_problem(line);
+		return;
+	}
+	store_setup(cfg->store, cfg->store_size, cfg->store_timeout);
+	if (store_get("c configtest", 12, &rec, why, sizeof(why)) == -1) {
+		say_problem(why);
+		store_close();
+		return;
+	}
+	store_close();
+	(void)snprintf(line, sizeof(line), "store %s opens", store_name());
+	say_ok(line);
+}
+
 void
 configtest(struct conn *c, const char *rules_path)
 {
@@ -307,6 +552,8 @@ configtest(struct conn *c, const char *rules_path)
 	test_child(c);
 	test_spool(c);
 	test_tls(c);
+	test_dns(c, rules_path);
+	test_store(c);
 	if (getuid() == 0 || geteuid() == 0)
 		printf("note: run as root; the service runs as another user: "
 		    "run the test as that user too\n");

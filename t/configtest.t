@@ -6,14 +6,21 @@
 # directory of files), every setting valid (database and environment),
 # the MTA child there, executable and answering 220 and EHLO (the sink,
 # and a real Postfix through sendmail -bs), the spool directory taking a
-# file, and with tls_cert and tls_key set the smtpfront-tls beside
-# smtpfront loading them.
+# file, with tls_cert and tls_key set the smtpfront-tls beside
+# smtpfront loading them, with DNS checks on the DNS server (dnsmasq
+# started here, and a server that never answers) and each DNS list's test
+# entries (a good list, one without its test entry, one listing
+# everything, one refusing the resolver, a name list), with greylisting
+# on the store (an LMDB file not made yet, one in a missing directory, a
+# real redis-server up, with a wrong password, and down).
 use strict;
 use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
 use SF;
+use DNS;
+use SFRedis;
 
 my $sink = build() . '/t/sink';
 
@@ -168,6 +175,89 @@ utime(time - 50, time - 50, "$dir/rules.cdb");
 	like($out, qr/^ok: MTA child \/usr\/sbin\/sendmail answers 220 and EHLO$/m,
 	    'Postfix sendmail -bs: answers 220 and EHLO');
 	postfix_stop($pf);
+}
+
+# --- DNS: the server and each list's test entries ----------------------------------
+{
+	my $ns = start_dnsmasq(ip => '127.53.30.1', lines => [
+	    'host-record=2.0.0.127.good.test,127.0.0.2',
+	    'host-record=2.0.0.127.nowild.test,127.0.0.2',
+	    'address=/every.test/127.0.0.2',
+	    'host-record=2.0.0.127.closed.test,127.255.255.254',
+	    'host-record=1.0.0.127.closed.test,127.255.255.254',
+	    'host-record=test.rhs.test,127.0.0.2',
+	    'ptr-record=1.0.0.127.in-addr.arpa,localhost']);
+	my $silent = start_fake_dns(ip => '127.53.30.2', mode => 'silent');
+	my $d = SF::tmp() . '/dns';
+	mkdir($d) or die "$d: $!";
+	spew("$d/rules", "list rcpt_domain example.test\n" .
+	    "list dnsbl good.test\nlist dnsbl missing.test\n" .
+	    "list dnsbl every.test\nlist dnsbl closed.test\n" .
+	    "list rhsbl_sender rhs.test\nset dns_timeout 1\nset dns_budget 3\n");
+	my ($rc) = run(argv => [build() . '/smtpfront-cdb', "$d/rules",
+	    "$d/rules.cdb"], timeout => 20);
+	is($rc, 0, 'DNS: the rules compile');
+	my ($code, $out) = t("$d/rules.cdb", [$sink],
+	    { SMTPFRONT_DNSBL_ACTION => 'off', SMTPFRONT_RHSBL_ACTION => 'off' });
+	like($out, qr/^ok: no DNS check on$/m, 'DNS checks off: said so');
+	my %on = (DNSCACHEIP => '127.53.30.1', SMTPFRONT_DNSBL_ACTION => 'reject',
+	    SMTPFRONT_RHSBL_ACTION => 'reject');
+	($code, $out) = t("$d/rules.cdb", [$sink], \%on);
+	is($code, 1, 'DNS: broken lists: exit 1');
+	like($out, qr/^ok: the DNS server answers$/m, 'DNS: the server answers');
+	like($out, qr/^ok: dnsbl good\.test answers its test entries \(127\.0\.0\.2 listed, 127\.0\.0\.1 not\)$/m,
+	    'DNS: a good list');
+	like($out, qr/^problem: dnsbl missing\.test does not list 127\.0\.0\.2, its test entry: is the zone's name right\?$/m,
+	    'DNS: a list without its test entry');
+	like($out, qr/^problem: dnsbl every\.test lists 127\.0\.0\.1: it lists everything/m,
+	    'DNS: a list that lists everything');
+	like($out, qr/^problem: dnsbl closed\.test refuses this resolver \(it answers 127\.255\.255\.254\): use a resolver of your own/m,
+	    'DNS: a list refusing the resolver is named');
+	like($out, qr/^ok: rhsbl_sender rhs\.test answers its test entries \(TEST listed, INVALID not\)$/m,
+	    'DNS: a name list, TEST and INVALID');
+	($code, $out) = t("$d/rules.cdb", [$sink],
+	    { %on, DNSCACHEIP => '127.53.30.2' });
+	is($code, 1, 'DNS: a server that never answers: exit 1');
+	like($out, qr/^problem: the DNS server does not answer \(timeout\): set DNSCACHEIP or \/etc\/resolv\.conf$/m,
+	    'DNS: a server that never answers: said so');
+	stop_dns($ns);
+	stop_dns($silent);
+}
+
+# --- the store ---------------------------------------------------------------------
+{
+	my $t = SF::tmp();
+	my %grey = (SMTPFRONT_GREYLIST_ACTION => 'defer');
+	my ($code, $out) = t("$dir/rules.cdb", [$sink]);
+	like($out, qr/^ok: no store needed \(greylist, trap and rate off\)$/m,
+	    'store: not needed, said so');
+	($code, $out) = t("$dir/rules.cdb", [$sink],
+	    { %grey, SMTPFRONT_STORE => "$t/new.mdb" });
+	is($code, 0, 'store: an LMDB file not made yet: all well') or diag($out);
+	like($out, qr/^ok: store \Q$t\E\/new\.mdb does not exist yet; its directory \Q$t\E takes it$/m,
+	    'store: its directory takes it');
+	ok(!-e "$t/new.mdb", 'store: the test does not make it');
+	($code, $out) = t("$dir/rules.cdb", [$sink],
+	    { %grey, SMTPFRONT_STORE => "$t/no/dir/x.mdb" });
+	is($code, 1, 'store: a missing directory: exit 1');
+	like($out, qr/^problem: store \Q$t\E\/no\/dir\/x\.mdb: its directory \Q$t\E\/no\/dir does not take the file: No such file or directory$/m,
+	    'store: a missing directory: said so');
+	my $r = start_redis(ip => '127.77.63.9', password => 'pw');
+	($code, $out) = t("$dir/rules.cdb", [$sink],
+	    { %grey, SMTPFRONT_STORE => $r->{url} });
+	is($code, 0, 'store: Redis up: all well') or diag($out);
+	like($out, qr/^ok: store redis:\/\/:\*\@127\.77\.63\.9:\d+\/0 opens$/m,
+	    'store: Redis answers (the password not shown)');
+	($code, $out) = t("$dir/rules.cdb", [$sink],
+	    { %grey, SMTPFRONT_STORE => "redis://:bad\@127.77.63.9:$r->{port}" });
+	like($out, qr/^problem: store redis:\S+: AUTH: /m,
+	    'store: a wrong password: Redis\'s refusal');
+	stop_redis($r);
+	($code, $out) = t("$dir/rules.cdb", [$sink],
+	    { %grey, SMTPFRONT_STORE => $r->{url} });
+	is($code, 1, 'store: Redis down: exit 1');
+	like($out, qr/^problem: store redis:\S+: connect: Connection refused$/m,
+	    'store: Redis down: said so');
 }
 
 done_testing();
