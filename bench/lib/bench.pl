@@ -6,7 +6,7 @@
 #
 # dns (not in the default set; root): the DNS checks' cost with answers
 # held 50 ms, see "DNS" below; grey (not in the default set): a known
-# greylisting triplet on LMDB against greylisting off.
+# greylisting triplet on LMDB and on Redis against greylisting off.
 #
 # One run drives the same load through five servers started side by side
 # on loopback, each a tcpserver:
@@ -867,12 +867,14 @@ if ($ONLY{dns}) {
 	stop_pid($px);
 	stop_pid($dm);
 }
-# --- greylisting (--only grey): a known triplet passing, LMDB --------------------
+# --- greylisting (--only grey): a known triplet passing, on each store -----------
 #
 #   (o) greylist_action off
 #   (l) greylist on, the store an LMDB file, the triplet of the load's
 #       client already known (seeded: a first try, then a retry after
 #       greylist_delay 1)
+#   (d) the same on Redis: a redis-server on 127.77.13.9, TCP, seeded
+#       the same way
 # Session time (bclient lat, median) and instructions per session.
 my (%G, @GROWS);
 sub smtp_once {
@@ -898,20 +900,43 @@ if ($ONLY{grey}) {
 	    SMTPFRONT_STORE => $store);
 	# the servers' user writes the store
 	chown($RUID, $RGID, $TMP) if $RUID != -1;
+	my $rport = do {
+		my $l = IO::Socket::INET->new(LocalAddr => '127.77.13.9',
+		    LocalPort => 0, Listen => 1) or die "free port: $!";
+		my $p = $l->sockport;
+		close($l);
+		$p;
+	};
+	my $redis = spawn(argv => ['redis-server', '--bind', '127.77.13.9',
+	    '--port', $rport, '--protected-mode', 'no', '--save', '',
+	    '--appendonly', 'no', '--dir', $TMP, '--logfile', ''],
+	    stderr => "$TMP/redis.log");
+	for (1 .. 100) {
+		last if IO::Socket::INET->new(PeerAddr => '127.77.13.9',
+		    PeerPort => $rport);
+		select(undef, undef, undef, 0.05);
+	}
 	@GROWS = (
 	    { key => 'o', title => '(o) greylisting off', argv => [$SF, $SINK],
 	      env => { %g } },
 	    { key => 'l', title => '(l) greylisting on, LMDB, a known triplet',
 	      argv => [$SF, $SINK],
 	      env => { %g, SMTPFRONT_GREYLIST_ACTION => 'defer' } },
+	    { key => 'd', title => '(d) greylisting on, Redis, a known triplet',
+	      argv => [$SF, $SINK],
+	      env => { %g, SMTPFRONT_GREYLIST_ACTION => 'defer',
+	      SMTPFRONT_STORE => "redis://127.77.13.9:$rport/0" } },
 	);
 	my $j = 0;
 	$_->{srv} = start_server($_, '127.77.13.' . ++$j) for @GROWS;
-	my $first = smtp_once($GROWS[1]{srv});
-	sleep(1.2);
-	my $second = smtp_once($GROWS[1]{srv});
-	die "bench: greylist seeding: $first then $second, not 451 then 250\n"
-	    unless $first eq '451' && $second eq '250';
+	for my $row (@GROWS[1, 2]) {
+		my $first = smtp_once($row->{srv});
+		sleep(1.2);
+		my $second = smtp_once($row->{srv});
+		die "bench: greylist seeding ($row->{key}): $first then " .
+		    "$second, not 451 then 250\n"
+		    unless $first eq '451' && $second eq '250';
+	}
 	note("greylisting: $gs sessions per row");
 	my %t;
 	for my $rep (1 .. $gs / 5) {
@@ -927,11 +952,13 @@ if ($ONLY{grey}) {
 		$G{ins}{$row->{key}} = $per->{all};
 		$G{ins_sf}{$row->{key}} = $per->{smtpfront};
 	}
+	stop_pid($redis);
 }
 sub grey_table {
 	my @o = ("", "Greylisting, a known triplet passing (the load's " .
 	    "client, sender and recipient), the store an LMDB file on the " .
-	    "bench's temporary directory.", "",
+	    "bench's temporary directory, or a redis-server on loopback " .
+	    "(TCP).", "",
 	    "| metric | " . join(" | ", map { $_->{title} } @GROWS) . " |",
 	    "|---|" . join("", map { "---|" } @GROWS));
 	for my $m (['t50', 'session, connect to close, median, ms', 2],
