@@ -3,8 +3,9 @@
  *
  * A check exports one descriptor (struct check, designated initialisers)
  * and keeps everything else static.  The core (verdict.c) calls its
- * phase functions and the hooks it has (start, wait, body, accepted,
- * reset, end: in a struct check_hooks the descriptor points to):
+ * phase functions and the hooks it has (start, ask, wait, body,
+ * accepted, reset, end: in a struct check_hooks the descriptor points
+ * to):
  *
  *   start     once per session, after the client facts and the rules are
  *             known and before the greeting: where a check sends its DNS
@@ -12,6 +13,11 @@
  *             It may already decide: an accept from a CHECK_F_TRUST check
  *             trusts the client (no delay, may relay, trust_exec); any
  *             other verdict counts as one found at connect.
+ *   ask[]     before the checks of a phase run, once a command (RCPT:
+ *             before relay control): where a check asks about the
+ *             command's own input (the recipient's domain) so that the
+ *             core waits for the answers before the phase runs, and the
+ *             check's phase function reads them at once.
  *   wait      before the connect phase (the greet delay) and the data
  *             phase (the data delay): how long the core is to wait,
  *             watching the client, before it runs that phase.  The core
@@ -97,6 +103,7 @@ struct check_hit {
 
 typedef enum verdict (*check_fn)(const struct session *, struct check_hit *);
 typedef void (*check_hook)(const struct session *, void *);
+typedef void (*check_ask_fn)(const struct session *, void *);
 typedef void (*check_body_fn)(const struct session *, void *, const char *,
     size_t);
 typedef unsigned long (*check_wait_fn)(const struct session *, void *,
@@ -106,6 +113,7 @@ typedef unsigned long (*check_wait_fn)(const struct session *, void *,
  * their own, so that a session pays nothing for them where none is. */
 struct check_hooks {
 	check_fn	 start;
+	check_ask_fn	 ask[PHASE_COUNT];
 	check_wait_fn	 wait;		/* milliseconds, for connect and data */
 	check_body_fn	 body;
 	check_hook	 accepted;

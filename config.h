@@ -80,6 +80,8 @@ struct config {
 	enum action	 helo_dns_action;
 	enum action	 helo_dns_tempfail_action;
 	enum action	 rhsbl_action;
+	enum action	 rcpt_dns_action;
+	enum action	 rcpt_dns_tempfail_action;
 	enum action	 rhsbl_tempfail_action;
 	enum action	 spf_action;
 	enum action	 spf_fail_action;

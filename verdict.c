@@ -51,12 +51,17 @@ state_of(struct conn *c, const struct check *const *cp)
 #define HOOK_RESET	0x04
 #define HOOK_ACCEPTED	0x08
 #define HOOK_END	0x10
+#define HOOK_ASK	0x20
 
 static void
 hooks_of(struct conn *c, const struct check *k)
 {
 	const struct check_hooks *h = k->hooks;
+	int p;
 
+	for (p = 0; p < PHASE_COUNT; p++)
+		if (h->ask[p] != NULL)
+			c->hooks |= HOOK_ASK;
 	c->hooks |= (h->start != NULL ? HOOK_START : 0) |
 	    (h->wait != NULL ? HOOK_WAIT : 0) |
 	    (h->reset != NULL ? HOOK_RESET : 0) |
@@ -359,6 +364,12 @@ verdict_run(struct conn *c, enum phase ph, struct held *d, const char *cmd,
 	if (!relay && (s->session_accept ||
 	    (s->txn_accept && ph >= PHASE_MAIL)))
 		return VERDICT_PASS;
+	/* the questions about this command's input, once a command */
+	if ((c->hooks & HOOK_ASK) && (relay || ph != PHASE_RCPT))
+		for (cp = c->checks; (k = *cp) != NULL; cp++)
+			if (k->hooks != NULL && k->hooks->ask[ph] != NULL &&
+			    action_of(s, k) != ACTION_OFF)
+				k->hooks->ask[ph](s, state_of(c, cp));
 	/* the answers the checks of this phase want */
 	if (resolver_pending(ph))
 		resolver_wait(ph);

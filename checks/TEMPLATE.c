@@ -67,7 +67,10 @@
  * passes, says why (hit->failed, logged as a warning) and, when the
  * lookup might have allowed the client, sets hit->lookup_failed (the
  * downgrade rule).  Here: the client is "listed" when
- * REVERSED-ADDRESS.template.test has an A record.
+ * REVERSED-ADDRESS.template.test has an A record.  A question about the
+ * command's own input whose answer that same command's verdict needs
+ * (the recipient's domain) goes in hooks->ask[PHASE]: the core calls it
+ * before the phase and waits for its answers (checks/rcpt_dns.c).
  */
 struct early_state {
 	int	q;		/* the query, -1: none */

@@ -28,6 +28,7 @@
 	X(sender_list) \
 	X(size) \
 	X(rcpt_domain) \
+	X(rcpt_dns) \
 	X(rcpt_users) \
 	X(bounce_multi) \
 	X(dnsbl) \

@@ -27,13 +27,10 @@
 #include <stdio.h>
 #include <string.h>
 #include "check.h"
-#include "dnspkt.h"
-#include "resolver.h"
+#include "maildomain.h"
 
 struct state {
-	int		 asked;
-	int		 mx, a, aaaa;
-	char		 domain[DNSPKT_NAME_MAX + 1];
+	struct maildomain md;
 };
 
 static void __attribute__((format(printf, 3, 4)))
@@ -50,95 +47,39 @@ static enum verdict
 sender_domain_mail(const struct session *s, struct check_hit *hit)
 {
 	struct state *st = hit->state;
-	const char *at = strrchr(s->sender, '@');
-	size_t n;
 
-	st->asked = 0;
-	if (at == NULL || at[1] == '\0' || at[1] == '[')
-		return VERDICT_PASS;
-	n = strlen(at + 1);
-	if (n > DNSPKT_NAME_MAX)
-		return VERDICT_PASS;
-	memcpy(st->domain, at + 1, n + 1);
-	if (n > 0 && st->domain[n - 1] == '.')
-		st->domain[n - 1] = '\0';
-	st->mx = resolver_ask(DNSPKT_T_MX, st->domain, PHASE_RCPT, NULL,
-	    NULL);
-	st->a = resolver_ask(DNSPKT_T_A, st->domain, PHASE_RCPT, NULL, NULL);
-	st->aaaa = resolver_ask(DNSPKT_T_AAAA, st->domain, PHASE_RCPT, NULL,
-	    NULL);
-	st->asked = 1;
+	(void)maildomain_ask(&st->md, s->sender, PHASE_RCPT);
 	return VERDICT_PASS;
-}
-
-/* One MX, preference 0, the root as its host. */
-static int
-null_mx(int q)
-{
-	struct dnspkt d;
-	struct dnspkt_rr rr;
-	const unsigned char *p;
-	char host[DNSPKT_NAME_MAX + 1];
-	size_t len;
-	int n = 0, null = 0;
-
-	if ((p = resolver_packet(q, &len)) == NULL ||
-	    dnspkt_open(&d, p, len) == -1)
-		return 0;
-	while (dnspkt_next(&d, &rr) == 1) {
-		if (rr.type != DNSPKT_T_MX || rr.rdlen < 3)
-			continue;
-		n++;
-		if (p[rr.rdpos] == 0 && p[rr.rdpos + 1] == 0 &&
-		    dnspkt_name(&d, rr.rdpos + 2, host, sizeof(host)) == 0)
-			null = 1;
-	}
-	return n == 1 && null;
 }
 
 static enum verdict
 sender_domain_rcpt(const struct session *s, struct check_hit *hit)
 {
 	struct state *st = hit->state;
-	enum resolver_status mx, a, aaaa;
-	int q;
 
-	if (!st->asked)
+	if (!st->md.asked)
 		return VERDICT_PASS;
-	mx = resolver_status(st->mx);
-	a = resolver_status(st->a);
-	aaaa = resolver_status(st->aaaa);
-	if (mx == RESOLVER_FOUND) {
-		if (!null_mx(st->mx))
-			return VERDICT_PASS;
-		say(hit->reason, sizeof(hit->reason), "%s has a null MX",
-		    st->domain);
+	switch (maildomain_judge(&st->md, hit->reason, sizeof(hit->reason))) {
+	case MAILDOMAIN_OK:
+		hit->reason[0] = '\0';
+		return VERDICT_PASS;
+	case MAILDOMAIN_NULLMX:
 		memcpy(hit->reply, "sender_domain_nullmx",
 		    sizeof("sender_domain_nullmx"));
 		return VERDICT_REJECT;
-	}
-	if (a == RESOLVER_FOUND || aaaa == RESOLVER_FOUND)
-		return VERDICT_PASS;
-	if (mx == RESOLVER_NONE && a == RESOLVER_NONE &&
-	    aaaa == RESOLVER_NONE) {
-		say(hit->reason, sizeof(hit->reason), "%s: %s", st->domain,
-		    strcmp(resolver_why(st->mx), "nxdomain") == 0 ?
-		    "no such domain" : "no MX and no address");
+	case MAILDOMAIN_NONE:
 		return VERDICT_REJECT;
+	case MAILDOMAIN_FAIL:
+		break;
 	}
-	q = mx == RESOLVER_FAIL ? st->mx : a == RESOLVER_FAIL ? st->a :
-	    st->aaaa;
-	say(hit->failed, sizeof(hit->failed), "%s %s: %s",
-	    q == st->mx ? "MX" : q == st->a ? "A" : "AAAA", st->domain,
-	    resolver_why(q));
+	say(hit->failed, sizeof(hit->failed), "%s", hit->reason);
 	switch (s->cfg.sender_domain_tempfail_action) {
 	case ACTION_OFF:
+		hit->reason[0] = '\0';
 		return VERDICT_PASS;
 	case ACTION_WARN:
-		say(hit->reason, sizeof(hit->reason), "%s", hit->failed);
 		return VERDICT_WARN;
 	default:
-		say(hit->reason, sizeof(hit->reason), "%s", hit->failed);
 		memcpy(hit->reply, "sender_domain_tempfail",
 		    sizeof("sender_domain_tempfail"));
 		return VERDICT_DEFER;
@@ -151,7 +92,7 @@ sender_domain_reset(const struct session *s, void *state)
 	struct state *st = state;
 
 	(void)s;
-	st->asked = 0;
+	st->md.asked = 0;
 }
 
 static const struct check_hooks sender_domain_hooks = {
