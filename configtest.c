@@ -489,7 +489,8 @@ test_store(struct conn *c)
 	struct storeurl u;
 	struct store_rec rec;
 	struct stat st;
-	char why[STORE_WHY_MAX + 1], line[STORE_WHY_MAX + 300], *slash;
+	char why[STORE_WHY_MAX + 1], *slash;
+	char line[STORE_WHY_MAX + 2 * STOREURL_PART_MAX + 128];
 
 	if (cfg->greylist_action == ACTION_OFF &&
 	    cfg->trap_action == ACTION_OFF && cfg->rate_action == ACTION_OFF &&
