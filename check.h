@@ -140,6 +140,10 @@ struct check {
  * such a check is on */
 #define CHECK_F_LOOKAHEAD	0x4
 
+/* the check reads s->hdr at eod: the core reads the header section as
+ * it streams past (header.h) */
+#define CHECK_F_HEADER	0x8
+
 /* The fixed order, in checks/checks.c. */
 extern const struct check *const check_list[];
 

@@ -117,6 +117,12 @@ struct config {
 	unsigned long	 rate_refused_window;	/* seconds */
 	unsigned long	 rate_v4_prefix;
 	unsigned long	 rate_v6_prefix;
+	enum action	 header_size_action;
+	unsigned long	 header_size_max;	/* bytes */
+	enum action	 header_8bit_action;
+	int		 header_8bit_utf8;
+	enum action	 header_from_action;
+	enum action	 bounce_bogus_action;
 };
 
 #endif

@@ -41,6 +41,7 @@ struct conn {
 	int		 test;		/* -t: check the installation */
 	int		 lookahead;	/* a check wants s.pipelined noted */
 	int		 body;		/* a check wants the message bytes */
+	int		 headers;	/* a check reads s.hdr (CHECK_F_HEADER) */
 	int		 hooks;		/* the hooks active checks have */
 	int		 headers_full;	/* a header line was dropped */
 	pid_t		 tls_pid;	/* smtpfront-tls, 0: none */

@@ -415,6 +415,8 @@ data_checks(struct conn *c, struct spool *sp, int in_data)
 	int r;
 
 	c->s.spool = sp;
+	if (c->headers)
+		header_end(&c->s.hdr);
 	r = verdict_run(c, PHASE_EOD, &d, "DATA", 0);
 	c->s.spool = NULL;
 	if (r == VERDICT_PASS || d.verdict == VERDICT_ACCEPT)

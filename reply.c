@@ -134,6 +134,13 @@ const struct reply_default reply_table[] = {
 	{ "trap",	"554", "5.7.1", "Service unavailable" },
 	{ "rate",	"550", "5.7.1",
 	    "Too much mail from your network, please try again later" },
+	{ "bounce_bogus", "550", "5.7.1",
+	    "Bounce of a message we did not send" },
+	{ "header_size", "552", "5.3.4", "Message header section too long" },
+	{ "header_8bit", "550", "5.6.0",
+	    "Message header has 8-bit bytes that are not UTF-8" },
+	{ "header_from", "550", "5.6.0",
+	    "Message must have exactly one From: header field" },
 	{ "rate_tempfail", "451", "4.3.0",
 	    "Temporary local problem, please try again later" },
 	{ NULL, NULL, NULL, NULL }

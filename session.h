@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "header.h"
 
 #define LINE_MAX_SMTP	512	/* command line incl. CRLF, RFC 5321 4.5.3.1.4 */
 #define ADDR_MAX	256	/* a path, RFC 5321 4.5.3.1.3 */
@@ -95,7 +96,10 @@ struct session {
 	int		 body_8bit;
 	char		 rcpt[ADDR_MAX + 1];	/* the RCPT being checked */
 	unsigned long	 rcpts;			/* accepted in this transaction */
+	unsigned long	 rcpts_role;		/* of them postmaster or abuse */
 	struct spool	*spool;			/* end-of-data phase only */
+	struct header_section	 hdr;			/* the header section, read as it
+						 * streams past (CHECK_F_HEADER) */
 
 	/* verdict state */
 	struct held	 held;			/* delayed verdict, enforced at RCPT */

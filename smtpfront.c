@@ -381,6 +381,8 @@ do_rcpt(struct conn *c, const char *arg, size_t n)
 	if (rep.code / 100 == 2) {
 		s->rcpts++;
 		s->rcpts_total++;
+		if (role)
+			s->rcpts_role++;
 	} else {
 		if (rep.code / 100 == 5)
 			s->rcpt_refused++;

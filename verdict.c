@@ -71,6 +71,14 @@ hooks_of(struct conn *c, const struct check *k)
 		c->body = 1;
 }
 
+/* A check that reads the header section: the core reads it for it. */
+static void
+header_of(struct conn *c, const struct check *k)
+{
+	if ((k->flags & CHECK_F_HEADER) && action_of(&c->s, k) != ACTION_OFF)
+		c->body = c->headers = 1;
+}
+
 int
 verdict_init(struct conn *c)
 {
@@ -79,6 +87,7 @@ verdict_init(struct conn *c)
 
 	if (c->checks == NULL)
 		c->checks = check_list;
+	header_init(&c->s.hdr);
 	/*
 	 * Which hooks the list has at all: where none, no loop is paid for
 	 * them (the loops skip the checks that are off).  Only what a check
@@ -89,6 +98,7 @@ verdict_init(struct conn *c)
 			return -1;
 		if (k->hooks != NULL)
 			hooks_of(c, k);
+		header_of(c, k);
 		if (k->state_size > 0) {
 			/* each check's state aligned as malloc aligns */
 			sz = (k->state_size + 15) & ~(size_t)15;
@@ -512,6 +522,8 @@ verdict_reset(struct conn *c)
 	s->rcpts = 0;
 	s->size_declared = 0;
 	s->body_8bit = 0;
+	s->rcpts_role = 0;
+	header_init(&s->hdr);
 	s->txn_accept = 0;
 	s->spool_txn = 0;
 	verdict_back(c, PHASE_HELO);
@@ -555,6 +567,8 @@ verdict_body(struct conn *c, const char *buf, size_t n)
 
 	if (!c->body || n == 0 || s->session_accept || s->txn_accept)
 		return;
+	if (c->headers)
+		(void)header_feed(&s->hdr, buf, n);
 	for (cp = c->checks; (k = *cp) != NULL; cp++)
 		if (k->hooks != NULL && k->hooks->body != NULL &&
 		    action_of(s, k) != ACTION_OFF)

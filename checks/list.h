@@ -40,6 +40,10 @@
 	X(spf) \
 	X(trap) \
 	X(greylist) \
-	X(rate)
+	X(rate) \
+	X(header_size) \
+	X(header_8bit) \
+	X(header_from) \
+	X(bounce_bogus)
 
 #endif
