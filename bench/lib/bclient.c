@@ -26,6 +26,21 @@
  *                                 in one write, the final reply; QUIT when
  *                                 none is left.  Prints "done USEC", from
  *                                 the first connect to the last 221
+ *   bclient refused IP PORT N RCPT
+ *                                 N sequential sessions refused at RCPT:
+ *                                 the banner, HELO, MAIL, RCPT TO:<RCPT>
+ *                                 answered 4xx or 5xx, QUIT; prints one
+ *                                 line per session, microseconds from
+ *                                 connect() to the server's close
+ *   bclient talk IP PORT N early|silent
+ *                                 N connections at once, each sending
+ *                                 HELO at once, before the banner (early
+ *                                 talkers), or waiting silently for the
+ *                                 banner and answering it with QUIT;
+ *                                 prints "ready N" once all are open
+ *                                 (and have talked), then "done USEC"
+ *                                 once the server closed every one (from
+ *                                 the first connect)
  *
  * lat, hold and big say HELO and wait for every reply (lock step), as
  * smtp-source does: the reply to HELO is one line, so a server that writes
@@ -36,6 +51,7 @@
  * Every read has a deadline (TIMEOUT_S); any unexpected reply or error
  * prints "error: ..." on stderr and exits 1.
  */
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <arpa/inet.h>
@@ -290,6 +306,87 @@ hold(int n, const char *phase)
 }
 
 static void
+refused(int n, const char *rcpt)
+{
+	struct conn c;
+	char line[LINE], last[LINE];
+	long long t0;
+	int i, r;
+
+	snprintf(line, sizeof(line), "RCPT TO:<%s>\r\n", rcpt);
+	for (i = 0; i < n; i++) {
+		t0 = now_us();
+		conn_open(&c);
+		expect(&c, 220, "banner");
+		cmd(&c, "HELO client.example.org", 250);
+		cmd(&c, "MAIL FROM:<sender@example.org>", 250);
+		sendall(&c, line, strlen(line));
+		r = reply(&c, last, sizeof(last));
+		if (r < 400 || r > 599)
+			fail("RCPT: expected a refusal, got", last);
+		cmd(&c, "QUIT", 221);
+		drain_close(&c);
+		printf("%lld\n", now_us() - t0);
+	}
+}
+
+static void
+talk(int n, int early)
+{
+	static int spoke[HOLD_MAX];
+	static struct conn c[HOLD_MAX];
+	static struct pollfd p[HOLD_MAX];
+	static const char helo[] = "HELO early.example.org\r\n";
+	struct rlimit rl;
+	char tmp[256];
+	long long t0;
+	int i, open, pr;
+	ssize_t r;
+
+	if (n < 1 || n > HOLD_MAX)
+		fail("talk: bad count", NULL);
+	/* a socket each, and room */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t)n +
+	    64) {
+		rl.rlim_cur = rl.rlim_max < (rlim_t)n + 64 ? rl.rlim_max :
+		    (rlim_t)n + 64;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	t0 = now_us();
+	for (i = 0; i < n; i++) {
+		conn_open(&c[i]);
+		if (early)
+			sendall(&c[i], helo, sizeof(helo) - 1);
+		p[i].fd = c[i].fd;
+		p[i].events = POLLIN;
+	}
+	printf("ready %d\n", n);
+	fflush(stdout);
+	for (open = n; open > 0;) {
+		do
+			pr = poll(p, (nfds_t)n, TIMEOUT_S * 1000);
+		while (pr == -1 && errno == EINTR);
+		if (pr <= 0)
+			fail("talk: the server kept connections open", NULL);
+		for (i = 0; i < n; i++) {
+			if (p[i].fd < 0 || p[i].revents == 0)
+				continue;
+			r = read(p[i].fd, tmp, sizeof(tmp));
+			if (r > 0 && !early && !spoke[i]) {
+				spoke[i] = 1;	/* the banner: QUIT */
+				sendall(&c[i], "QUIT\r\n", 6);
+			}
+			if (r > 0)
+				continue;	/* its reply, then the close */
+			close(p[i].fd);
+			p[i].fd = -1;
+			open--;
+		}
+	}
+	printf("done %lld\n", now_us() - t0);
+}
+
+static void
 big(unsigned long long bytes)
 {
 	struct conn c;
@@ -454,7 +551,9 @@ usage(void)
 	fprintf(stderr, "usage: bclient lat IP PORT N BYTES\n"
 	    "       bclient hold IP PORT N helo|data\n"
 	    "       bclient big IP PORT BYTES\n"
-	    "       bclient pipe IP PORT SESSIONS MESSAGES BYTES\n");
+	    "       bclient pipe IP PORT SESSIONS MESSAGES BYTES\n"
+	    "       bclient refused IP PORT N RCPT\n"
+	    "       bclient talk IP PORT N early|silent\n");
 	exit(100);
 }
 
@@ -478,6 +577,10 @@ main(int argc, char **argv)
 		hold(atoi(argv[4]), argv[5]);
 	else if (strcmp(argv[1], "big") == 0 && argc == 5)
 		big(strtoull(argv[4], NULL, 10));
+	else if (strcmp(argv[1], "refused") == 0 && argc == 6)
+		refused(atoi(argv[4]), argv[5]);
+	else if (strcmp(argv[1], "talk") == 0 && argc == 6)
+		talk(atoi(argv[4]), strcmp(argv[5], "early") == 0);
 	else if (strcmp(argv[1], "pipe") == 0 && argc == 7)
 		pipe_run(atoi(argv[4]), atol(argv[5]),
 		    strtoull(argv[6], NULL, 10));

@@ -1,12 +1,14 @@
 #!/usr/bin/perl
 # bench/lib/bench.pl: the smtpfront benchmark, run by bench/run.
 #
-#   bench/run [--quick] [-o FILE] [--only rate,lat,mem,big,ins,dns,grey]
+#   bench/run [--quick] [-o FILE] [--only rate,lat,mem,big,ins,dns,grey,spam]
 #       [--smtpfront PATH] [--mta] [--msgs N]
 #
 # dns (not in the default set; root): the DNS checks' cost with answers
 # held 50 ms, see "DNS" below; grey (not in the default set): a known
-# greylisting triplet on LMDB and on Redis against greylisting off.
+# greylisting triplet on LMDB and on Redis against greylisting off; spam
+# (not in the default set): refused sessions against rblsmtpd, and early
+# talkers held through a greet delay.
 #
 # One run drives the same load through five servers started side by side
 # on loopback, each a tcpserver:
@@ -325,7 +327,7 @@ sub start_server {
 	    out => "$TMP/server.$n.out", row => $row);
 	my %env = (%{base_env()}, %{$row->{env} || {}});
 	my @argv = (@wrap, 'tcpserver', '-1', '-R', '-H', '-l',
-	    'mx.test.invalid', '-c', '600', '-b', '64',
+	    'mx.test.invalid', '-c', $row->{conc} // '600', '-b', '64',
 	    @{$row->{ug} || \@UG}, $ip, '0',
 	    @{$row->{argv}});
 	$s{pid} = spawn(argv => \@argv, env => \%env, stdout => $s{out},
@@ -510,14 +512,14 @@ sub big {
 # first dump is its copy of the parent's counters and is skipped.
 # Returns a hash: program name => instructions per session, and 'all'.
 sub instructions {
-	my ($row, $ip, $n) = @_;
+	my ($row, $ip, $n, $client) = @_;
 	my $dir = "$TMP/cg.$row->{key}";
 	mkdir($dir) or die "$dir: $!";
 	chown($RUID, $RGID, $dir) or die "$dir: $!" if $RUID != -1;
 	my $s = start_server($row, $ip, 'valgrind', '--tool=callgrind',
 	    '--trace-children=yes', '--dump-after=*fork',
 	    '--dump-before=execve', "--callgrind-out-file=$dir/cg.%p");
-	lat($s, $n);
+	$client ? $client->($s, $n) : lat($s, $n);
 	idle($s, 120) or die "callgrind sessions of ($row->{key}) do not end\n";
 	stop_pid($s->{pid}, 60);
 	my %per;
@@ -647,7 +649,7 @@ sub rotated {
 }
 
 my $i = 0;
-for my $row ($only =~ /^(?:dns|grey)$/ ? () : @ROWS) {
+for my $row ($only =~ /^(?:dns|grey|spam)$/ ? () : @ROWS) {
 	$i++;
 	$row->{srv} = start_server($row, "127.77.9.$i");
 }
@@ -974,6 +976,189 @@ sub grey_table {
 if ($only eq 'grey') {
 	my $text = join("\n", "# smtpfront benchmark: greylisting",
 	    grey_table(), "", "Command: bench/run --only grey" .
+	    ($quick ? " --quick" : "")) . "\n";
+	print $text;
+	if (defined $outfile) {
+		open(my $o, '>', $outfile) or die "$outfile: $!";
+		print $o $text;
+		close($o) or die "$outfile: $!";
+	}
+	exit 0;
+}
+# --- the cost of refusing spam (--only spam) ----------------------------------
+#
+# Sessions that are refused, as about nine in ten are:
+#   (b) rblsmtpd, the client listed (RBLSMTPD="-...", as tcprules sets
+#       it): 553 at RCPT
+#   (i) smtpfront, the same RBLSMTPD: its check rblsmtpd refuses at RCPT
+#   (ii) smtpfront, an unknown recipient refused at RCPT (rcpt_users)
+# bclient refused: banner, HELO, MAIL, RCPT refused, QUIT.  Sessions/s
+# with $SPAM_CONC clients at once, server CPU per session, instructions
+# per session (callgrind, tcpserver included).
+#   (t) smtpfront, greet_delay 5, earlytalker drop: 1,000 early talkers
+#       connect at once and talk before the greeting (each is dropped as
+#       it talks); (w) 1,000 silent clients wait through the delay: the
+#       CPU their processes use while they wait (two samples two seconds
+#       apart, during the delay) and their Pss.
+my (%S, @SROWS, %TALK);
+my $SPAM_CONC = 4;
+my $talkers_n = $quick ? 200 : 1000;
+sub refused_run {
+	my ($s, $n, $rcpt) = @_;
+	my @pids;
+	my $per = int($n / $SPAM_CONC) || 1;
+	my $t0 = Time::HiRes::time();
+	for my $k (1 .. $SPAM_CONC) {
+		push @pids, spawn(argv => ["$BD/bclient", 'refused', $s->{ip},
+		    $s->{port}, $per, $rcpt], stdout => "$TMP/refused.$k.out",
+		    stderr => "$TMP/refused.$k.err");
+	}
+	for my $k (1 .. $SPAM_CONC) {
+		my $st = reap($pids[$k - 1], $WAIT);
+		die "bclient refused against ($s->{row}{key}) failed: " .
+		    (slurp("$TMP/refused.$k.err") // '') . "\n"
+		    if !defined $st || $st != 0;
+	}
+	return ($per * $SPAM_CONC, Time::HiRes::time() - $t0);
+}
+sub proc_ticks {
+	my ($p) = @_;
+	my $st = slurp("/proc/$p/stat") // return 0;
+	$st =~ s/^.*\) //s;
+	my @f = split(/ /, $st);
+	return $f[11] + $f[12];
+}
+if ($ONLY{spam}) {
+	my $n = $quick ? 400 : 2000;
+	my $talkers = $talkers_n;
+	my $srules = "$TMP/spam.rules";
+	open(my $o, '>', $srules) or die "$srules: $!";
+	print $o "list rcpt_domain example.test\nlist rcpt_users user\@example.test\n";
+	close($o) or die "$srules: $!";
+	my ($st) = run(argv => ["$BD/smtpfront-cdb", $srules, "$TMP/spam.cdb"],
+	    stdout => "$TMP/cdb.out", stderr => "$TMP/cdb.out");
+	die "smtpfront-cdb: " . slurp("$TMP/cdb.out") if $st != 0;
+	my %rbl = (RBLSMTPD => '-listed: see https://dnsbl.test/');
+	my %sr = (SMTPFRONT_RULES => "$TMP/spam.cdb");
+	@SROWS = (
+	    { key => 'b', title => '(b) rblsmtpd, a listed client',
+	      argv => ['rblsmtpd', $SINK], env => { %rbl }, rcpt => 'user@example.test' },
+	    { key => 'i', title => '(i) smtpfront, a listed client (RBLSMTPD)',
+	      argv => [$SF, $SINK], env => { %sr, %rbl }, rcpt => 'user@example.test' },
+	    { key => 'ii', title => '(ii) smtpfront, an unknown recipient',
+	      argv => [$SF, $SINK], env => { %sr }, rcpt => 'nobody@example.test' },
+	);
+	my $j = 0;
+	$_->{srv} = start_server($_, '127.77.15.' . ++$j) for @SROWS;
+	note("refused sessions: $n per row, $SPAM_CONC clients at once");
+	my %rate;
+	for my $rep (1 .. 3) {
+		for my $row (rotated($rep, @SROWS)) {
+			idle($row->{srv}, 60);
+			my $cpu0 = server_cpu($row->{srv});
+			my ($done, $secs) = refused_run($row->{srv}, $n, $row->{rcpt});
+			idle($row->{srv}, 60);
+			push @{$rate{$row->{key}}}, $done / $secs;
+			push @{$S{cpu_all}{$row->{key}}},
+			    (server_cpu($row->{srv}) - $cpu0) * 1e6 / $done;
+		}
+	}
+	for my $row (@SROWS) {
+		$S{rate}{$row->{key}} = median(@{$rate{$row->{key}}});
+		$S{cpu}{$row->{key}} = median(@{$S{cpu_all}{$row->{key}}});
+		stop_pid($row->{srv}{pid});
+	}
+	for my $row (@SROWS) {
+		my $per = instructions($row, '127.77.16.' . ++$j, $N{cg},
+		    sub {
+			my ($s, $k) = @_;
+			my $out = "$TMP/refused-cg.out";
+			my ($st) = run(argv => ["$BD/bclient", 'refused', $s->{ip},
+			    $s->{port}, $k, $row->{rcpt}], stdout => $out,
+			    stderr => "$out.err");
+			die "bclient refused under callgrind failed: " .
+			    (slurp("$out.err") // '') if $st != 0;
+		});
+		$S{ins}{$row->{key}} = $per->{all};
+		$S{ins_front}{$row->{key}} = $per->{smtpfront} // $per->{rblsmtpd};
+	}
+
+	# (t) early talkers and (w) silent clients through a 5 s greet delay
+	for my $mode ('early', 'silent') {
+		my $trow = { key => $mode, argv => [$SF, $SINK],
+		    conc => $talkers + 100, env => { %sr,
+		    SMTPFRONT_GREET_DELAY => 5,
+		    SMTPFRONT_EARLYTALKER_ACTION => 'drop' } };
+		my $s = start_server($trow, '127.77.15.' . ($mode eq 'early' ?
+		    9 : 10));
+		my ($rd, $wr);
+		my $pid = open2($rd, $wr, "$BD/bclient", 'talk', $s->{ip},
+		    $s->{port}, $talkers, $mode);
+		$LIVE{$pid} = 1;
+		my $line = <$rd> // '';
+		die "bclient talk: $line" unless $line =~ /^ready $talkers$/;
+		my @held;
+		wait_for(sub { @held = children($s->{pid});
+		    @held >= $talkers }, $mode eq 'early' ? 1 : 30);
+		Time::HiRes::sleep(0.5);
+		my $t1 = 0;
+		$t1 += proc_ticks($_) for @held;
+		my ($pss, $m) = (0, 0);
+		for my $p (@held) {
+			my $v = kb_field("/proc/$p/smaps_rollup", 'Pss') // next;
+			$pss += $v;
+			$m++;
+		}
+		Time::HiRes::sleep(2);
+		my ($t2, $still) = (0, 0);
+		for my $p (@held) {
+			next unless -e "/proc/$p";
+			$still++;
+			$t2 += proc_ticks($p);
+		}
+		$line = <$rd> // '';
+		my ($us) = $line =~ /^done (\d+)$/;
+		reap($pid, 60);
+		$TALK{$mode} = { held => scalar(@held), still => $still,
+		    ticks => $t2 - $t1, pss => $m ? $pss / $m : 0,
+		    secs => $us ? $us / 1e6 : 0 };
+		stop_pid($s->{pid});
+	}
+}
+sub spam_table {
+	my @o = ("", "Refused sessions (banner, HELO, MAIL, RCPT refused, " .
+	    "QUIT), $SPAM_CONC clients at once, median of 3 rounds; " .
+	    "instructions by callgrind over $N{cg} sessions, tcpserver " .
+	    "included.", "",
+	    "| metric | " . join(" | ", map { $_->{title} } @SROWS) . " |",
+	    "|---|" . join("", map { "---|" } @SROWS));
+	for my $m (['rate', 'sessions/s', 0],
+	    ['cpu', 'server CPU per session, us', 0],
+	    ['ins', 'instructions per session (tcpserver and child included)', 0],
+	    ['ins_front', 'instructions per session, rblsmtpd or smtpfront alone', 0]) {
+		my ($k, $title, $dec) = @$m;
+		push @o, "| $title | " . join(" | ", map {
+		    defined $S{$k}{$_->{key}} ? sprintf("%.${dec}f",
+		    $S{$k}{$_->{key}}) : '-' } @SROWS) . " |";
+	}
+	my ($e, $w) = ($TALK{early} || {}, $TALK{silent} || {});
+	push @o, "", sprintf("(t) %d early talkers at once, greet_delay 5, " .
+	    "earlytalker drop: each is dropped as soon as it talks, none is " .
+	    "held (%d session processes found half a second after all had " .
+	    "talked); all closed after %.2f s.", $talkers_n, $e->{held} // 0,
+	    $e->{secs} // 0);
+	push @o, "", sprintf("(w) %d silent clients at once through the " .
+	    "5 s greet delay (the held case): %d processes held; CPU while " .
+	    "they wait: %d ticks in all over 2 s, %d still waiting at the " .
+	    "second sample; Pss per held session %.1f KB; all greeted and " .
+	    "closed after %.2f s.", $talkers_n, $w->{held} // 0,
+	    $w->{ticks} // 0, $w->{still} // 0, $w->{pss} // 0,
+	    $w->{secs} // 0);
+	return @o;
+}
+if ($only eq 'spam') {
+	my $text = join("\n", "# smtpfront benchmark: refusing spam",
+	    spam_table(), "", "Command: bench/run --only spam" .
 	    ($quick ? " --quick" : "")) . "\n";
 	print $text;
 	if (defined $outfile) {
