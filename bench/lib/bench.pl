@@ -327,7 +327,8 @@ sub start_server {
 	    out => "$TMP/server.$n.out", row => $row);
 	my %env = (%{base_env()}, %{$row->{env} || {}});
 	my @argv = (@wrap, 'tcpserver', '-1', '-R', '-H', '-l',
-	    'mx.test.invalid', '-c', $row->{conc} // '600', '-b', '64',
+	    'mx.test.invalid', '-c', $row->{conc} // '600', '-b',
+	    $row->{backlog} // '64',
 	    @{$row->{ug} || \@UG}, $ip, '0',
 	    @{$row->{argv}});
 	$s{pid} = spawn(argv => \@argv, env => \%env, stdout => $s{out},
@@ -1086,7 +1087,8 @@ if ($ONLY{spam}) {
 	# (t) early talkers and (w) silent clients through a 5 s greet delay
 	for my $mode ('early', 'silent') {
 		my $trow = { key => $mode, argv => [$SF, $SINK],
-		    conc => $talkers + 100, env => { %sr,
+		    conc => $talkers + 100, backlog => $talkers + 100,
+		    env => { %sr,
 		    SMTPFRONT_GREET_DELAY => 5,
 		    SMTPFRONT_EARLYTALKER_ACTION => 'drop' } };
 		my $s = start_server($trow, '127.77.15.' . ($mode eq 'early' ?
