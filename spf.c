@@ -25,6 +25,9 @@
 #define HELPER_SLACK_MS	1000	/* past its own budget: it is stuck */
 
 static char	 prog[PROG_MAX];
+static const char *self_path = "";	/* noted at setup, used at the first
+					 * SPF question: a session that asks
+					 * none writes no page of prog */
 static pid_t	 pid;
 static int	 in = -1, out = -1;
 static int	 job = -1;
@@ -37,12 +40,19 @@ static const char *const results[] = {
 void
 spf_setup(const char *self)
 {
-	const char *slash = strrchr(self, '/');
-	size_t d = slash != NULL ? (size_t)(slash - self) + 1 : 0;
+	self_path = self;
+}
+
+/* smtpfront-spf beside smtpfront, into prog. */
+static void
+program(void)
+{
+	const char *slash = strrchr(self_path, '/');
+	size_t d = slash != NULL ? (size_t)(slash - self_path) + 1 : 0;
 
 	if (d + sizeof(SPF_PROGRAM) > sizeof(prog))
 		d = 0;
-	memcpy(prog, self, d);
+	memcpy(prog, self_path, d);
 	memcpy(prog + d, SPF_PROGRAM, sizeof(SPF_PROGRAM));
 }
 
@@ -85,6 +95,7 @@ spf_ask(const char *ip, const char *helo, const char *sender, int need,
 	}
 	(void)snprintf(t, sizeof(t), "%lu", timeout_ms);
 	(void)snprintf(b, sizeof(b), "%lu", budget_ms);
+	program();
 	argv[0] = prog;
 	argv[1] = t;
 	argv[2] = b;

@@ -30,35 +30,57 @@ static int	 setup_bad;
 static char	 failed[STORE_WHY_MAX + 1];	/* the session's failure */
 static unsigned long size_mb = 64;
 static unsigned long timeout_s = 2;
+/* the setting, read at its first use; initialised, so that noting it
+ * writes the data page the other settings share, not a page of its own */
+static const char *setting_p = "";
+static int	 parsed = -1;		/* -1, 0: not yet; 1: read */
 
 static MDB_env	*env;
 static MDB_dbi	 dbi;
 static int	 opened;
 
+/*
+ * Only noted here: the setting is read at the first use, so that a
+ * session that never needs the store writes none of its pages (a held
+ * session's memory is mostly the pages it wrote).
+ */
 void
 store_setup(const char *setting, unsigned long mb, unsigned long timeout)
 {
 	size_mb = mb;
 	timeout_s = timeout;
+	setting_p = setting;
+	parsed = 0;
+}
+
+/* The setting read, at the first use: 0, or -1 (setup_why). */
+static int
+parse_setting(void)
+{
+	if (parsed == 1)
+		return setup_bad ? -1 : 0;
+	parsed = 1;
 	failed[0] = '\0';
 	setup_bad = 0;
-	if (setting == NULL || setting[0] == '\0') {
+	if (setting_p == NULL || setting_p[0] == '\0') {
 		setup_bad = 1;
 		(void)snprintf(setup_why, sizeof(setup_why),
 		    "no store set (the setting store)");
-		return;
+		return -1;
 	}
-	if (storeurl_parse(setting, &where, setup_why, sizeof(setup_why))
+	if (storeurl_parse(setting_p, &where, setup_why, sizeof(setup_why))
 	    == -1) {
 		setup_bad = 1;
-		return;
+		return -1;
 	}
 	storeurl_show(&where, name, sizeof(name));
+	return 0;
 }
 
 const char *
 store_name(void)
 {
+	(void)parse_setting();
 	return name;
 }
 
@@ -82,7 +104,7 @@ open_store(char *why, size_t wsize)
 	MDB_txn *txn;
 	int r, dead;
 
-	if (setup_bad) {
+	if (parse_setting() == -1) {
 		(void)snprintf(why, wsize, "%s", setup_why);
 		return -1;
 	}

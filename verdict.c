@@ -45,6 +45,10 @@ state_of(struct conn *c, const struct check *const *cp)
 	    c->state + c->state_off[i] : NULL;
 }
 
+/* The checks' per-session state, when it fits (one session a process). */
+#define STATE_ROOM	32768
+static char state_room[STATE_ROOM] __attribute__((aligned(16)));
+
 /* c->hooks: which hooks any active check has (none: no loop to pay) */
 #define HOOK_START	0x01
 #define HOOK_WAIT	0x02
@@ -111,7 +115,11 @@ verdict_init(struct conn *c)
 		    action_of(&c->s, k) != ACTION_OFF)
 			c->lookahead = 1;
 	}
-	if (total > 0 && (c->state = calloc(1, total)) == NULL)
+	/* zeroed pages nobody has written cost a session nothing: the
+	 * checks' state lives in them unless it is larger */
+	if (total <= sizeof(state_room))
+		c->state = total > 0 ? state_room : NULL;
+	else if ((c->state = calloc(1, total)) == NULL)
 		return -1;
 	c->on_end = verdict_end;
 	return 0;
@@ -554,7 +562,8 @@ verdict_end(struct conn *c)
 {
 	hooks(c, HOOK_END);
 	store_close();		/* after every check that may use it */
-	free(c->state);
+	if (c->state != state_room)
+		free(c->state);
 	c->state = NULL;
 }
 
