@@ -44,6 +44,37 @@ struct rules {
 /* The handle of "no database": shared, nothing to allocate or free. */
 static struct rules no_rules = { .fd = -1 };
 
+/*
+ * Open databases without malloc: a session opens one (smtpfront -t two),
+ * and its first malloc would cost it a heap page and an allocator page.
+ * Initialised, so the handles share the data page no_rules is on.
+ */
+#define RULES_POOL	4
+static struct rules pool[RULES_POOL] = { { .fd = -2 }, { .fd = -2 },
+    { .fd = -2 }, { .fd = -2 } };	/* -2: free */
+
+static struct rules *
+handle(void)
+{
+	int i;
+
+	for (i = 0; i < RULES_POOL; i++)
+		if (pool[i].fd == -2) {
+			memset(&pool[i], 0, sizeof(pool[i]));
+			return &pool[i];
+		}
+	return calloc(1, sizeof(struct rules));
+}
+
+static void
+handle_free(struct rules *r)
+{
+	if (r >= pool && r < pool + RULES_POOL)
+		r->fd = -2;
+	else
+		free(r);
+}
+
 static const char *const action_names[] = {
 	"off", "warn", "defer", "reject", "drop"
 };
@@ -375,7 +406,7 @@ rules_open(const char *path)
 	/* O_NONBLOCK: a FIFO in the path must not hang the session */
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1)
 		return NULL;
-	if ((r = calloc(1, sizeof(*r))) == NULL) {
+	if ((r = handle()) == NULL) {
 		saved = errno;
 		(void)close(fd);
 		errno = saved;
@@ -422,7 +453,7 @@ rules_close(struct rules *r)
 		cdb_free(&r->c);
 		(void)close(r->fd);
 	}
-	free(r);
+	handle_free(r);
 }
 
 int
