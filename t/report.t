@@ -382,7 +382,7 @@ unlike($ehtml, qr/<script|<i>|<img/, 'no markup from the log gets through');
 my $chromium = (grep { -x } map { "$_/chromium" } split /:/, $ENV{PATH})[0];
 ok(defined $chromium, 'chromium is installed (scripts/deps.sh test)');
 SKIP: {
-	skip('no chromium', 21) unless defined $chromium;
+	skip('no chromium', 23) unless defined $chromium;
 	# headless, no sandbox (root), no profile, no network of its own;
 	# the net log shows every request made
 	sub browse {
@@ -470,10 +470,17 @@ SKIP: {
 	$all += $_ for values %colours;
 	ok($all > 0 && $white < $all * 0.97, 'the screenshot is not blank');
 	# the palette of the page: helo_list, protocol, rblsmtpd,
-	# rcpt_domain, rcpt_users are its 2nd to 6th colours
+	# rcpt_domain, rcpt_users are its 2nd to 6th colours; a bar is
+	# some thousand pixels, its key in the legend 144
 	for my $rgb ('214,39,40', '44,160,44', '255,127,14', '148,103,189',
 	    '140,86,75') {
-		ok(($colours{$rgb} // 0) > 50, "bars of colour $rgb are drawn");
+		ok(($colours{$rgb} // 0) > 1000, "bars of colour $rgb are drawn")
+		    or diag($colours{$rgb} // 0);
+	}
+	# the lines of the second chart
+	for my $rgb ('46,139,87', '178,34,34') {
+		ok(($colours{$rgb} // 0) > 100, "a line of colour $rgb is drawn")
+		    or diag($colours{$rgb} // 0);
 	}
 }
 
