@@ -379,6 +379,27 @@ ok($ehtml =~ /x&lt;script&gt;alert\(1\)&lt;\/script&gt;/ &&
     'markup from the log is escaped');
 unlike($ehtml, qr/<script|<i>|<img/, 'no markup from the log gets through');
 
+# The charts' time axis is to scale: the hours or days without a line
+# are there, with nothing, across a month's and a year's end.
+my $gap = "2026-12-03 10:05:00 smtpfront[1] 192.0.2.1: reject check=a rule=r code=550\n" .
+    "2026-12-03 13:05:00 smtpfront[1] 192.0.2.1: reject check=b rule=r code=550\n" .
+    "2026-12-28T23:05:00 smtpfront[1] 192.0.2.1: reject check=b rule=r code=550\n" .
+    "2027-01-02T00:05:00 smtpfront[1] 192.0.2.1: reject check=b rule=r code=550\n";
+($code, $out) = run(argv => [$report, '--by', 'day', '--html', '-'],
+    input => $gap, timeout => 30);
+my %pt = $out =~ /<circle class="pt refused" data-bucket="([^"]*)" data-count="(\d+)"/g;
+my @days = sort keys %pt;
+ok(@days == 31 && $days[0] eq '2026-12-03' && $days[-1] eq '2027-01-02' &&
+    $pt{'2026-12-03'} == 2 && $pt{'2026-12-28'} == 1 &&
+    $pt{'2027-01-02'} == 1 && $pt{'2026-12-31'} == 0 && $pt{'2027-01-01'} == 0,
+    'per day: a point for each of the 31 days') or diag("@days");
+($code, $out) = run(argv => [$report, '--html', '-'], input => $gap,
+    timeout => 30);
+%pt = $out =~ /<circle class="pt refused" data-bucket="([^"]*)" data-count="(\d+)"/g;
+ok(keys(%pt) == 711 && $pt{'2026-12-03 10:00'} == 1 &&
+    $pt{'2026-12-03 11:00'} == 0 && $pt{'2026-12-03 13:00'} == 1 &&
+    $pt{'2027-01-02 00:00'} == 1, 'per hour (the default): 711 hours');
+
 my $chromium = (grep { -x } map { "$_/chromium" } split /:/, $ENV{PATH})[0];
 ok(defined $chromium, 'chromium is installed (scripts/deps.sh test)');
 SKIP: {
