@@ -8,6 +8,17 @@
 # lines, and the counts must match
 # what the sessions did.  A sender with blanks in a quoted local part
 # must not fake a count.
+#
+# The same log with time stamps (multilog's TAI64N, tai64nlocal's ISO,
+# syslog's traditional, ISO and RFC 5424 forms) and as journald's export
+# records gives the rows per hour and day; a hand-written export with
+# binary fields is read by their lengths.  --rules and --top are checked
+# against the sessions' checks, rules and client networks (IPv4 /24 and,
+# hand-written, IPv6 /64).  The --html page is loaded in headless
+# chromium: its DOM has the bars and points of the sessions, markup
+# from the log stays text, the net log shows no request of the page (and
+# does show one of a page that makes one), and a screenshot has the
+# bars' colours.
 use strict;
 use warnings;
 use FindBin;
