@@ -154,6 +154,22 @@ my $fb = spew(tmp() . '/b.log', join('', map { "$_\n" } @lb));
 ($code, $out) = run(argv => [$report, $fa, $fb], timeout => 30);
 ok($code == 0 && $out eq $want, 'report of two files: the same');
 
+# A file name that looks like an awk assignment is still a file; a
+# page name with a backslash is that name.
+spew(tmp() . '/x=1.log', $plain);
+{
+	require Cwd;
+	my $cwd = Cwd::getcwd();
+	chdir(tmp()) or die "chdir: $!";
+	($code, $out) = run(argv => [$report, 'x=1.log', 'x=1.log'],
+	    timeout => 30);
+	chdir($cwd) or die "chdir: $!";
+}
+ok($code == 0 && $out =~ /^sessions +14\n/, 'a FILE named x=1.log is read');
+($code, $out) = run(argv => [$report, '--html', tmp() . '/p\\tq.html'],
+    input => $plain, timeout => 30);
+ok($code == 0 && -s tmp() . '/p\\tq.html', 'a page named p\\tq.html');
+
 # Nothing in, nothing counted.
 ($code, $out) = run(argv => [$report], input => "tcpserver: status: 0/40\n",
     timeout => 30);
