@@ -331,10 +331,16 @@ my $bexport =
 	'MESSAGE=smtpfront[72] 192.0.2.11: defer check=greylist rule=g:1 cmd=RCPT') .
     # length 10: its first byte is a newline
     rec($t0, bin('TEN', '0123456789'),
+	# big data is counted through, not kept
+	bin('BIG', "MESSAGE=smtpfront[9] 192.0.2.9: reject check=fake rule=f\n" x
+	4000),
 	'MESSAGE=smtpfront[73] 192.0.2.12: reject check=sender_list rule=s:1') .
     # a binary NUL in the length bytes above and zero-length data
     rec($t0, bin('EMPTY', ''),
 	'MESSAGE=smtpfront[74] 192.0.2.13: drop check=protocol rule=errors_max') .
+    # a message over 64 KiB is not read
+    rec($t0, bin('MESSAGE', "smtpfront[76] 192.0.2.15: reject check=huge " .
+	"rule=h:1 reason=" . ('x' x 70000))) .
     # cut short: the record is skipped, not read into the next
     "__CURSOR=s=0;i=99\n" . "MESSAGE\n" . pack('V V', 1000, 0) .
     "smtpfront[75] 192.0.2.14: reject check=cut rule=c:1\n";
