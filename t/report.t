@@ -317,8 +317,8 @@ for my $l (@lb) {
 is($out, "$want\n$by_hour", 'journald export: the same table, per hour');
 
 # Binary fields, written by hand: a name line, the length as 64 bits
-# little-endian, the data, a newline.
-sub bin { "$_[0]\n" . pack('V V', length($_[1]), 0) . $_[1] . "\n" }
+# little-endian, the data, a newline (rec's).
+sub bin { "$_[0]\n" . pack('V V', length($_[1]), 0) . $_[1] }
 my $t0 = timegm(0, 5, 9, 3, 11, 2026);
 my $bexport =
     # the message itself binary, with a newline inside
