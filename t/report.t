@@ -170,6 +170,21 @@ ok($code == 0 && $out =~ /^sessions +14\n/, 'a FILE named x=1.log is read');
     input => $plain, timeout => 30);
 ok($code == 0 && -s tmp() . '/p\\tq.html', 'a page named p\\tq.html');
 
+# A big log in little memory: the counts are kept, not the lines.
+# 40 MB of the sessions' lines under a 20 MB address space limit.
+{
+	my $n = int(40e6 / length($plain)) + 1;
+	my $big = spew(tmp() . '/big.log', $plain x $n);
+	($code, $out) = run(argv => ['sh', '-c',
+	    'ulimit -v 20000 && exec "$0" --by day "$@"', $report, $big],
+	    timeout => 300);
+	unlink($big);
+	ok($code == 0 && $out =~ /^sessions +\Q@{[7 * $n]}\E\n/ &&
+	    $out =~ /\ncommands rejected +\Q@{[5 * $n]}\E\n/ &&
+	    $out =~ /\ntotal +@{[5 * $n]} +$n +$n +$n\n/,
+	    "$n times the log in 20 MB of address space") or diag($out);
+}
+
 # Nothing in, nothing counted.
 ($code, $out) = run(argv => [$report], input => "tcpserver: status: 0/40\n",
     timeout => 30);
