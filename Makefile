@@ -208,7 +208,8 @@ install: $(PROGS)
 	    man/smtpfront-spf.8 man/smtpfront-store.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 644 man/smtpfront-rules.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 755 scripts/smtpfront-import $(DESTDIR)$(BINDIR)/
-	install -m 644 man/smtpfront-import.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 644 man/smtpfront-import.8 man/smtpfront-report.8 \
+	    $(DESTDIR)$(MANDIR)/man8/
 
 clean:
 	rm -rf build build-san build-fuzz

@@ -26,7 +26,8 @@ usage() {
 # and Perl's Net::SSLeay and IO::Socket::SSL (STARTTLS: swaks --tls and
 # t/starttls.t); clang and its runtime for "make fuzz", valgrind for
 # "make bench"; debhelper, dpkg-dev, lintian, debootstrap and cpio for the
-# package test (t/deb.t).
+# package test (t/deb.t); chromium to look at smtpfront-report's HTML
+# page (t/report.t).
 # libssl-dev: smtpfront-tls; libspf2-dev: smtpfront-spf; liblmdb-dev and
 # libhiredis-dev: the store (redis-server for its tests).
 BUILD="build-essential gcc make libowfat-dev musl-tools libssl-dev libspf2-dev \
@@ -34,7 +35,7 @@ BUILD="build-essential gcc make libowfat-dev musl-tools libssl-dev libspf2-dev \
 DEMO="tinycdb ucspi-tcp-ipv6 postfix swaks"
 TEST="$DEMO perl dnsmasq-base iproute2 systemd util-linux groff-base"
 TEST="$TEST clang libclang-rt-14-dev valgrind openssl libnet-ssleay-perl"
-TEST="$TEST libio-socket-ssl-perl redis-server"
+TEST="$TEST libio-socket-ssl-perl redis-server chromium"
 TEST="$TEST debhelper dpkg-dev lintian debootstrap cpio file"
 
 case "$1" in

@@ -40,7 +40,8 @@ sub mode { return sprintf('%o', (stat $_[0])[2] & 07777) }
 my @progs = ('smtpfront', 'smtpfront-cdb', 'smtpfront-tls', 'smtpfront-spf',
     'smtpfront-store');
 my @man8 = ('smtpfront.8', 'smtpfront-cdb.8', 'smtpfront-import.8',
-    'smtpfront-tls.8', 'smtpfront-spf.8', 'smtpfront-store.8');
+    'smtpfront-tls.8', 'smtpfront-spf.8', 'smtpfront-store.8',
+    'smtpfront-report.8');
 my @man5 = ('smtpfront-rules.5');
 my @scripts = ('smtpfront-report', 'smtpfront-import');
 
