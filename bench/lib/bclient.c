@@ -71,7 +71,7 @@
 #define RBUF		4096
 #define LINE		1024
 #define BLOCK		65536
-#define HOLD_MAX	2000
+#define HOLD_MAX	12000
 #define HOLD_BODY	2048
 
 struct conn {
@@ -275,6 +275,20 @@ lat(int n, unsigned long long bytes)
 	}
 }
 
+/* A descriptor for each of n connections, and room. */
+static void
+room_for(int n)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t)n +
+	    64) {
+		rl.rlim_cur = rl.rlim_max < (rlim_t)n + 64 ? rl.rlim_max :
+		    (rlim_t)n + 64;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 static void
 hold(int n, const char *phase)
 {
@@ -284,6 +298,7 @@ hold(int n, const char *phase)
 
 	if (n < 1 || n > HOLD_MAX)
 		fail("hold: bad count", NULL);
+	room_for(n);
 	data = strcmp(phase, "data") == 0;
 	if (!data && strcmp(phase, "helo") != 0)
 		fail("hold: phase is helo or data", phase);
@@ -337,7 +352,6 @@ talk(int n, int early)
 	static struct conn c[HOLD_MAX];
 	static struct pollfd p[HOLD_MAX];
 	static const char helo[] = "HELO early.example.org\r\n";
-	struct rlimit rl;
 	char tmp[256];
 	long long t0;
 	int i, open, pr;
@@ -345,13 +359,7 @@ talk(int n, int early)
 
 	if (n < 1 || n > HOLD_MAX)
 		fail("talk: bad count", NULL);
-	/* a socket each, and room */
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t)n +
-	    64) {
-		rl.rlim_cur = rl.rlim_max < (rlim_t)n + 64 ? rl.rlim_max :
-		    (rlim_t)n + 64;
-		(void)setrlimit(RLIMIT_NOFILE, &rl);
-	}
+	room_for(n);
 	t0 = now_us();
 	for (i = 0; i < n; i++) {
 		conn_open(&c[i]);

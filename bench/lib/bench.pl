@@ -1,7 +1,7 @@
 #!/usr/bin/perl
 # bench/lib/bench.pl: the smtpfront benchmark, run by bench/run.
 #
-#   bench/run [--quick] [-o FILE] [--only rate,lat,mem,big,ins,dns,grey,spam]
+#   bench/run [--quick] [-o FILE] [--only rate,lat,mem,big,ins,dns,grey,spam,many]
 #       [--smtpfront PATH] [--mta] [--msgs N]
 #
 # dns (not in the default set; root): the DNS checks' cost with answers
@@ -650,7 +650,7 @@ sub rotated {
 }
 
 my $i = 0;
-for my $row ($only =~ /^(?:dns|grey|spam)$/ ? () : @ROWS) {
+for my $row ($only =~ /^(?:dns|grey|spam|many)$/ ? () : @ROWS) {
 	$i++;
 	$row->{srv} = start_server($row, "127.77.9.$i");
 }
@@ -1161,6 +1161,97 @@ sub spam_table {
 if ($only eq 'spam') {
 	my $text = join("\n", "# smtpfront benchmark: refusing spam",
 	    spam_table(), "", "Command: bench/run --only spam" .
+	    ($quick ? " --quick" : "")) . "\n";
+	print $text;
+	if (defined $outfile) {
+		open(my $o, '>', $outfile) or die "$outfile: $!";
+		print $o $text;
+		close($o) or die "$outfile: $!";
+	}
+	exit 0;
+}
+# --- 10,000 held connections (--only many) -----------------------------------
+#
+# tcpserver -c 10100 with smtpfront and the sink (the rule set of row (d));
+# one bclient holds 10,000 sessions idle after HELO (the child is not
+# started before MAIL).  The machine's memory in use: MemAvailable before
+# the sessions minus MemAvailable while they are held (kernel stacks, page
+# tables and socket buffers count), per session too; a new session's
+# latency (bclient lat, median of 50) while they are held, against the
+# same with none held; Pss of 200 of the held sessions.
+my %MANY;
+sub mem_available {
+	my $t = slurp('/proc/meminfo') // return 0;
+	return $t =~ /^MemAvailable:\s+(\d+) kB/m ? $1 : 0;
+}
+my @MEMF = qw(AnonPages KernelStack PageTables SUnreclaim SReclaimable Shmem);
+sub mem_fields {
+	my $t = slurp('/proc/meminfo') // return {};
+	return { map { $_ => ($t =~ /^\Q$_\E:\s+(\d+) kB/m ? $1 : 0) } @MEMF };
+}
+if ($ONLY{many}) {
+	my $held = $quick ? 2000 : 10000;
+	my $row = { key => 'm', argv => [$SF, $SINK], conc => $held + 100,
+	    backlog => 1024, env => { SMTPFRONT_RULES => $CDB } };
+	my $s = start_server($row, '127.77.17.1');
+	lat($s, 20);		# warm
+	my @idle = lat($s, 50);
+	idle($s, 60);
+	sleep(1);
+	my $m0 = mem_available();
+	my $f0 = mem_fields();
+	my ($rd, $wr);
+	my $pid = open2($rd, $wr, "$BD/bclient", 'hold', $s->{ip},
+	    $s->{port}, $held, 'helo');
+	$LIVE{$pid} = 1;
+	my $line;
+	{
+		local $SIG{ALRM} = sub { die "bclient hold: no answer\n" };
+		alarm($WAIT);
+		$line = <$rd>;
+		alarm(0);
+	}
+	die "bclient hold $held failed\n" unless ($line // '') =~ /^ready $held$/;
+	my @procs;
+	wait_for(sub { @procs = children($s->{pid}); @procs >= $held }, 60);
+	sleep(2);
+	my $m1 = mem_available();
+	my $f1 = mem_fields();
+	my @busy = lat($s, 50);
+	my ($pss, $n) = (0, 0);
+	for my $p (@procs[0 .. 199]) {
+		next unless defined $p;
+		my $v = kb_field("/proc/$p/smaps_rollup", 'Pss') // next;
+		$pss += $v;
+		$n++;
+	}
+	close($wr);
+	reap($pid, 120) // stop_pid($pid);
+	idle($s, 120);
+	stop_pid($s->{pid});
+	%MANY = (held => $held, procs => scalar(@procs),
+	    used_mb => ($m0 - $m1) / 1024, per_kb => ($m0 - $m1) / $held,
+	    idle_us => median(@idle), busy_us => median(@busy),
+	    pss => $n ? $pss / $n : 0,
+	    fields => join(', ', map { sprintf("%s %.1f", $_,
+	    ($f1->{$_} - $f0->{$_}) / $held) } @MEMF));
+}
+sub many_table {
+	return ("", sprintf("%d sessions held idle after HELO (%d " .
+	    "smtpfront processes): memory in use (MemAvailable before minus " .
+	    "during) %.0f MB, %.1f KB a session; Pss of 200 of them %.1f KB " .
+	    "each; a new session's latency, median of 50: %.0f us with " .
+	    "none held, %.0f us with them held (%.2f times).",
+	    $MANY{held}, $MANY{procs}, $MANY{used_mb}, $MANY{per_kb},
+	    $MANY{pss}, $MANY{idle_us}, $MANY{busy_us},
+	    $MANY{idle_us} ? $MANY{busy_us} / $MANY{idle_us} : 0),
+	    "", "Where it goes, KB a session (/proc/meminfo, during minus " .
+	    "before; the client's side of each connection counts too): " .
+	    ($MANY{fields} // '') . ".");
+}
+if ($only eq 'many') {
+	my $text = join("\n", "# smtpfront benchmark: 10,000 held connections",
+	    many_table(), "", "Command: bench/run --only many" .
 	    ($quick ? " --quick" : "")) . "\n";
 	print $text;
 	if (defined $outfile) {
