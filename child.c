@@ -340,80 +340,18 @@ offers(struct child *c, const struct creply *rep)
 static int
 tcp_connect(struct child *c, const char *spec, time_t deadline)
 {
-	struct sockaddr_storage ss;
-	struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
-	char host[64];
-	const char *p = spec + sizeof(CHILD_TCP) - 1, *colon;
-	socklen_t sl;
-	unsigned long port;
-	char *end;
-	int fd, e, r;
-	size_t hl;
+	const char *p = spec + sizeof(CHILD_TCP) - 1;
+	int fd;
 
-	colon = strrchr(p, ':');
-	if (colon == NULL || colon == p)
-		goto bad;
-	hl = (size_t)(colon - p);
-	if (p[0] == '[' && hl > 2 && p[hl - 1] == ']') {
-		p++;
-		hl -= 2;
-	}
-	if (hl >= sizeof(host))
-		goto bad;
-	memcpy(host, p, hl);
-	host[hl] = '\0';
-	errno = 0;
-	port = strtoul(colon + 1, &end, 10);
-	if (errno != 0 || *end != '\0' || end == colon + 1 || port == 0 ||
-	    port > 65535)
-		goto bad;
-	memset(&ss, 0, sizeof(ss));
-	if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
-		in4->sin_family = AF_INET;
-		in4->sin_port = htons((unsigned short)port);
-		sl = sizeof(*in4);
-	} else if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
-		in6->sin6_family = AF_INET6;
-		in6->sin6_port = htons((unsigned short)port);
-		sl = sizeof(*in6);
-	} else
-		goto bad;
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
-	    0);
-	if (fd == -1) {
-		why(c, "socket", strerror(errno));
+	if (p[0] == '/') {
+		why(c, spec, "not tcp:ADDRESS:PORT");
 		return -1;
 	}
-	/* above 0, 1 and 2, as the pipes of a program child */
-	if (fd <= 2) {
-		e = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-		close(fd);
-		if ((fd = e) == -1) {
-			why(c, "socket", strerror(errno));
-			return -1;
-		}
-		fcntl(fd, F_SETFL, O_NONBLOCK);
-	}
-	if (connect(fd, (struct sockaddr *)&ss, sl) == -1) {
-		if (errno != EINPROGRESS) {
-			why(c, spec, strerror(errno));
-			close(fd);
-			return -1;
-		}
-		r = proc_wait(fd, POLLOUT, deadline);
-		sl = sizeof(e);
-		if (r == PROC_TIMEOUT) {
-			why(c, spec, "connect timed out");
-			close(fd);
-			return -1;
-		}
-		if (r != 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &sl) ==
-		    -1 || e != 0) {
-			why(c, spec, strerror(r != 0 ? errno : e));
-			close(fd);
-			return -1;
-		}
+	if ((fd = proc_connect(p, deadline, c->why, sizeof(c->why))) == -1) {
+		/* the child's own words for a spec it cannot read */
+		if (strstr(c->why, "not HOST:PORT") != NULL)
+			why(c, spec, "not tcp:ADDRESS:PORT");
+		return -1;
 	}
 	c->to = fd;
 	if ((c->from = fcntl(fd, F_DUPFD_CLOEXEC, 3)) == -1) {
@@ -424,9 +362,6 @@ tcp_connect(struct child *c, const char *spec, time_t deadline)
 	}
 	c->sock = 1;
 	return 0;
-bad:
-	why(c, spec, "not tcp:ADDRESS:PORT");
-	return -1;
 }
 
 /* Append "NAME=value" to the XCLIENT line, the value as xtext (RFC 3461:

@@ -6,10 +6,17 @@
  * value with errno; nothing here logs or exits, and no process started
  * here is left unreaped by proc_reap or proc_kill.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "proc.h"
@@ -273,4 +280,104 @@ proc_kill(pid_t pid, int *in, int *out, int *status)
 	if (pid > 0)
 		kill(pid, SIGKILL);
 	return proc_reap(pid, in, out, time(NULL) + PROC_KILL_WAIT, status);
+}
+
+/* The address of "HOST:PORT", "[V6]:PORT" or "/path": its length, or 0. */
+static socklen_t
+address(const char *spec, struct sockaddr_storage *ss)
+{
+	struct sockaddr_in *in4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+	struct sockaddr_un *un = (struct sockaddr_un *)ss;
+	char host[64];
+	const char *colon;
+	unsigned long port;
+	char *end;
+	size_t hl;
+
+	memset(ss, 0, sizeof(*ss));
+	if (spec[0] == '/') {
+		if (strlen(spec) >= sizeof(un->sun_path))
+			return 0;
+		un->sun_family = AF_UNIX;
+		memcpy(un->sun_path, spec, strlen(spec) + 1);
+		return (socklen_t)sizeof(*un);
+	}
+	colon = strrchr(spec, ':');
+	if (colon == NULL || colon == spec)
+		return 0;
+	hl = (size_t)(colon - spec);
+	if (spec[0] == '[' && hl > 2 && spec[hl - 1] == ']') {
+		spec++;
+		hl -= 2;
+	}
+	if (hl >= sizeof(host))
+		return 0;
+	memcpy(host, spec, hl);
+	host[hl] = '\0';
+	errno = 0;
+	port = strtoul(colon + 1, &end, 10);
+	if (errno != 0 || *end != '\0' || end == colon + 1 || port == 0 ||
+	    port > 65535)
+		return 0;
+	if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
+		in4->sin_family = AF_INET;
+		in4->sin_port = htons((unsigned short)port);
+		return (socklen_t)sizeof(*in4);
+	}
+	if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((unsigned short)port);
+		return (socklen_t)sizeof(*in6);
+	}
+	return 0;
+}
+
+static int
+connect_fail(char *why, size_t wsize, const char *a, const char *b, int fd)
+{
+	(void)snprintf(why, wsize, "%s: %s", a, b);
+	if (fd != -1)
+		close(fd);
+	return -1;
+}
+
+int
+proc_connect(const char *spec, time_t deadline, char *why, size_t wsize)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int fd, e, r;
+
+	if ((sl = address(spec, &ss)) == 0)
+		return connect_fail(why, wsize, spec, "not HOST:PORT or a "
+		    "socket's path", -1);
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0);
+	if (fd == -1)
+		return connect_fail(why, wsize, "socket", strerror(errno), -1);
+	/* above 0, 1 and 2, as the pipes of a program */
+	if (fd <= 2) {
+		e = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+		close(fd);
+		if ((fd = e) == -1)
+			return connect_fail(why, wsize, "socket",
+			    strerror(errno), -1);
+		(void)fcntl(fd, F_SETFL, O_NONBLOCK);
+	}
+	if (connect(fd, (struct sockaddr *)&ss, sl) == -1) {
+		if (errno != EINPROGRESS)
+			return connect_fail(why, wsize, spec, strerror(errno),
+			    fd);
+		r = proc_wait(fd, POLLOUT, deadline);
+		if (r == PROC_TIMEOUT)
+			return connect_fail(why, wsize, spec,
+			    "connect timed out", fd);
+		sl = sizeof(e);
+		if (r != 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &sl) ==
+		    -1 || e != 0)
+			return connect_fail(why, wsize, spec,
+			    strerror(r != 0 ? errno : e), fd);
+	}
+	return fd;
 }

@@ -68,6 +68,13 @@ int	proc_wait(int, short, time_t);
  * PROC_ code (PROC_EIO for any errno but EINTR and EAGAIN).
  */
 int	proc_retry(int, short, time_t);
+/*
+ * Connect to a server within the deadline: "HOST:PORT" (an IPv4 address,
+ * or an IPv6 one in brackets) or an absolute Unix socket path.  A
+ * non-blocking, close-on-exec socket above fd 2, or -1 with why ("not
+ * HOST:PORT", "connect timed out", the error).  No name is resolved.
+ */
+int	proc_connect(const char *, time_t, char *, size_t);
 /* Write all n bytes to a non-blocking fd: 0 or a PROC_ code. */
 int	proc_write(int, const char *, size_t, time_t);
 /*
