@@ -117,6 +117,10 @@ struct config {
 	unsigned long	 rate_refused_window;	/* seconds */
 	unsigned long	 rate_v4_prefix;
 	unsigned long	 rate_v6_prefix;
+	enum action	 policy_action;
+	enum action	 policy_tempfail_action;
+	char		 policy_server[HOSTNAME_MAX + 1];
+	unsigned long	 policy_timeout;	/* seconds */
 	enum action	 header_size_action;
 	unsigned long	 header_size_max;	/* bytes */
 	enum action	 header_8bit_action;

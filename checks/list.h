@@ -41,6 +41,7 @@
 	X(trap) \
 	X(greylist) \
 	X(rate) \
+	X(policy) \
 	X(header_size) \
 	X(header_8bit) \
 	X(header_from) \

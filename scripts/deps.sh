@@ -35,7 +35,7 @@ BUILD="build-essential gcc make libowfat-dev musl-tools libssl-dev libspf2-dev \
 DEMO="tinycdb ucspi-tcp-ipv6 postfix swaks"
 TEST="$DEMO perl dnsmasq-base iproute2 systemd util-linux groff-base"
 TEST="$TEST clang libclang-rt-14-dev valgrind openssl libnet-ssleay-perl"
-TEST="$TEST libio-socket-ssl-perl redis-server chromium"
+TEST="$TEST libio-socket-ssl-perl redis-server chromium postgrey"
 TEST="$TEST debhelper dpkg-dev lintian debootstrap cpio file"
 
 case "$1" in
