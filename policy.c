@@ -1,5 +1,6 @@
 /*
  * policy.c: the policy delegation protocol's client (see policy.h).
+ * (POLICY_PARSE_ONLY builds policy_parse alone, for fuzz/fuzz-policy.)
  * Input: the server's answer, at most ANSWER_MAX bytes; its lines are
  * name=value, only action= is used, its value is cut and made
  * printable.  Every connect, write and read has the deadline the caller
@@ -17,6 +18,8 @@
 #include "resolver.h"
 
 #define ANSWER_MAX	4096
+
+#ifndef POLICY_PARSE_ONLY
 #define INET		"inet:"
 #define UNIX		"unix:"
 
@@ -78,8 +81,8 @@ policy_ask(const char *server, const char *req, size_t len, int need,
 int
 policy_get(int q, char *action, size_t asize, char *why, size_t wsize)
 {
-	char buf[ANSWER_MAX + 1], *p, *nl;
-	size_t got = 0, i;
+	char buf[ANSWER_MAX + 1];
+	size_t got = 0;
 	ssize_t r;
 	time_t deadline = time(NULL) + (time_t)timeout_s;
 
@@ -105,22 +108,42 @@ policy_get(int q, char *action, size_t asize, char *why, size_t wsize)
 			    "connection", "");
 		got += (size_t)r;
 	}
-	if (got > 2 && memmem(buf, got - 2, "\n\n", 2) != NULL)
+	switch (policy_parse(buf, got, action, asize)) {
+	case 0:
+		return 0;
+	case -2:
 		return fail(why, wsize, "more than one answer", "");
-	buf[got] = '\0';
-	for (p = buf; *p != '\0'; p = nl + 1) {
-		if ((nl = strchr(p, '\n')) == NULL)
+	default:
+		return fail(why, wsize, "no action= in the answer", "");
+	}
+}
+
+#endif /* POLICY_PARSE_ONLY */
+
+int
+policy_parse(const char *ans, size_t len, char *action, size_t asize)
+{
+	const char *p = ans, *end = ans + len, *nl;
+	size_t n, i;
+
+	if (asize == 0 || len < 2 || memcmp(end - 2, "\n\n", 2) != 0)
+		return -1;
+	if (memmem(ans, len - 2, "\n\n", 2) != NULL)
+		return -2;
+	for (; p < end; p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
 			break;
-		*nl = '\0';
-		if (strncmp(p, "action=", 7) != 0)
+		if ((size_t)(nl - p) < 7 || memcmp(p, "action=", 7) != 0)
 			continue;
 		p += 7;
-		(void)snprintf(action, asize, "%s", p);
-		for (i = 0; action[i] != '\0'; i++)
-			if ((unsigned char)action[i] < 32 ||
-			    (unsigned char)action[i] > 126)
-				action[i] = '?';
+		n = (size_t)(nl - p);
+		if (n > asize - 1)
+			n = asize - 1;
+		for (i = 0; i < n; i++)
+			action[i] = (unsigned char)p[i] < 32 ||
+			    (unsigned char)p[i] > 126 ? '?' : p[i];
+		action[n] = '\0';
 		return 0;
 	}
-	return fail(why, wsize, "no action= in the answer", "");
+	return -1;
 }

@@ -26,6 +26,12 @@ int	policy_ask(const char *, const char *, size_t, int, unsigned long,
 /* The action of query q ("DUNNO", "REJECT text", ...), made printable,
  * or -1 with why. */
 int	policy_get(int, char *, size_t, char *, size_t);
+/*
+ * An answer read whole (to its empty line): its action's value, cut to
+ * the size and made printable.  0; -1 when it has no action= or does
+ * not end with an empty line; -2 when it holds more than one answer.
+ */
+int	policy_parse(const char *, size_t, char *, size_t);
 /* Close the connection (the end of the session). */
 void	policy_end(void);
 
