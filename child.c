@@ -326,6 +326,7 @@ offers(struct child *c, const struct creply *rep)
 				break;
 			case 'X': case 'x':
 				c->xclient |= keyword(t, n, "XCLIENT", 7);
+				c->xforward |= keyword(t, n, "XFORWARD", 8);
 				break;
 			}
 		}
@@ -406,7 +407,7 @@ greet(struct child *c, const char *name)
 	memcpy(cmd + 5, name, hl);
 	n = (int)(hl + 5);
 	c->esmtp = c->size = c->eightbit = c->pipelining = 0;
-	c->chunking = c->xclient = 0;
+	c->chunking = c->xclient = c->xforward = 0;
 	if (child_cmd(c, cmd, (size_t)n, &rep) == -1)
 		return -1;
 	if (rep.code == 250) {
@@ -460,6 +461,83 @@ xclient(struct child *c, const char *helo, const struct child_who *w)
 	return greet(c, helo);
 }
 
+/*
+ * Without XCLIENT, XFORWARD (Postfix's XFORWARD_README): the same facts
+ * and SOURCE=REMOTE, packed into lines of at most CHILD_XFORWARD_LINE
+ * bytes, kept for every transaction.  A value longer than a line allows
+ * is cut (a HELO name of 255 bytes fits even as xtext).
+ */
+static void
+xforward_lines(struct child *c, const struct child_who *w)
+{
+	char attr[CHILD_XFORWARD_LINE], addr[80];
+	const char *names[6], *vals[6];
+	size_t n = 0, a, line = 0;
+	int i;
+
+	snprintf(addr, sizeof(addr), "%s%s", strchr(w->ip, ':') != NULL ?
+	    "IPV6:" : "", w->ip);
+	names[0] = "ADDR";
+	vals[0] = addr;
+	names[1] = "PORT";
+	vals[1] = w->port != NULL && w->port[0] != '\0' ? w->port :
+	    "[UNAVAILABLE]";
+	names[2] = "PROTO";
+	vals[2] = w->esmtp ? "ESMTP" : "SMTP";
+	names[3] = "SOURCE";
+	vals[3] = "REMOTE";
+	names[4] = "NAME";
+	vals[4] = w->name != NULL && w->name[0] != '\0' ? w->name :
+	    "[UNAVAILABLE]";
+	names[5] = "HELO";
+	vals[5] = w->helo != NULL && w->helo[0] != '\0' ? w->helo :
+	    "[UNAVAILABLE]";
+	for (i = 0; i < 6; i++) {
+		/* " NAME=value", cut to what a line takes after "XFORWARD" */
+		a = xattr(attr, 0, CHILD_XFORWARD_LINE - 8, names[i], vals[i]);
+		if (line > 0 && line + a > CHILD_XFORWARD_LINE) {
+			memcpy(c->xfwd + n, "\r\n", 2);
+			n += 2;
+			line = 0;
+		}
+		if (line == 0) {
+			if (n + 8 + a + 2 > sizeof(c->xfwd))
+				break;
+			memcpy(c->xfwd + n, "XFORWARD", 8);
+			n += 8;
+			line = 8;
+		}
+		memcpy(c->xfwd + n, attr, a);
+		n += a;
+		line += a;
+	}
+	if (line > 0) {
+		memcpy(c->xfwd + n, "\r\n", 2);
+		n += 2;
+	}
+	c->xfwd_len = n;
+}
+
+int
+child_xforward(struct child *c)
+{
+	struct creply rep;
+	const char *p = c->xfwd, *end = c->xfwd + c->xfwd_len, *nl;
+
+	for (; p < end; p = nl + 2) {
+		if ((nl = memmem(p, (size_t)(end - p), "\r\n", 2)) == NULL)
+			break;
+		if (child_cmd(c, p, (size_t)(nl - p), &rep) == -1)
+			return -1;
+		if (rep.code != 250) {
+			snprintf(c->why, sizeof(c->why), "the TCP child "
+			    "refused XFORWARD: %.80s", rep.text);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int
 child_start(struct child *c, char *const *argv, unsigned long timeout,
     const char *helo, const struct child_who *who)
@@ -473,7 +551,8 @@ child_start(struct child *c, char *const *argv, unsigned long timeout,
 	c->sock = 0;
 	c->pos = c->len = 0;
 	c->esmtp = c->size = c->eightbit = c->pipelining = c->expect = 0;
-	c->chunking = c->xclient = 0;
+	c->chunking = c->xclient = c->xforward = 0;
+	c->xfwd_len = 0;
 	c->why[0] = '\0';
 	c->timeout = timeout;
 	c->to = c->from = -1;
@@ -516,8 +595,13 @@ talk:
 		goto fail;
 	}
 	if (tcp) {
-		if (who == NULL || greet(c, who->self) == -1 ||
-		    xclient(c, helo, who) == -1)
+		if (who == NULL || greet(c, who->self) == -1)
+			goto fail;
+		if (!c->xclient && c->xforward) {
+			xforward_lines(c, who);
+			return 0;
+		}
+		if (xclient(c, helo, who) == -1)
 			goto fail;
 		return 0;
 	}

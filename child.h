@@ -24,6 +24,7 @@ struct spool;
  * HOST an IPv4 address or an IPv6 one in brackets. */
 #define CHILD_TCP	"tcp:"
 #define CHILD_XCLIENT_MAX	2048	/* the XCLIENT command line */
+#define CHILD_XFORWARD_LINE	500	/* an XFORWARD line, under 512 with CRLF */
 
 /*
  * The client, told to a TCP child with XCLIENT (Postfix's protocol) so
@@ -61,6 +62,11 @@ struct child {
 	int		 pipelining;	/* offered PIPELINING */
 	int		 chunking;	/* offered CHUNKING (BDAT) */
 	int		 xclient;	/* offered XCLIENT */
+	int		 xforward;	/* offered XFORWARD */
+	/* without XCLIENT: the XFORWARD commands (CRLF after each) sent
+	 * before every MAIL, as Postfix forgets them with each transaction */
+	size_t		 xfwd_len;
+	char		 xfwd[CHILD_XCLIENT_MAX];
 	int		 sock;		/* a TCP child: to and from, one socket */
 	int		 expect;	/* a reply is probably there: read first */
 	char		 why[128];	/* the last failure, for the log */
@@ -79,6 +85,9 @@ struct child {
  */
 int	child_start(struct child *, char *const *, unsigned long,
 	    const char *, const struct child_who *);
+/* A TCP child told who the client is by XFORWARD: its lines, before each
+ * MAIL (Postfix forgets them with every transaction).  0, or -1 (why). */
+int	child_xforward(struct child *);
 /* Is the child there (a process, or a connection)? */
 #define child_up(c)	((c)->pid != 0 || (c)->sock)
 /* Send a command line (without CRLF), read the reply. 0 or -1. */

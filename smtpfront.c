@@ -112,6 +112,8 @@ forward_mail(struct conn *c, const char *rcmd, size_t rlen, struct creply *mrep,
 			return -1;
 		}
 	}
+	if (c->ch.xfwd_len > 0 && child_xforward(&c->ch) == -1)
+		goto fail;
 	n = cmd_path(cmd, "MAIL FROM:", s->sender);
 	if (s->size_declared > 0 && c->ch.size)
 		n += (size_t)snprintf(cmd + n, sizeof(cmd) - n, " SIZE=%lu",

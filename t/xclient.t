@@ -3,7 +3,9 @@
 # "smtpfront ... tcp:HOST:PORT".  smtpfront connects when it would start a
 # program child, and tells the server who the client is with XCLIENT
 # (Postfix's protocol: ADDR, PORT, NAME, HELO, PROTO, values as xtext),
-# then greets it again with the client's HELO.  A server that offers no
+# then greets it again with the client's HELO; a server that offers
+# XFORWARD instead is told the same facts with it before each MAIL
+# (Postfix forgets them with every transaction).  A server that offers no
 # XCLIENT or refuses it, a refused connection, a server that never
 # answers: 451, nothing delivered (a server that took smtpfront for the
 # client could let it relay).  One connection serves every transaction
@@ -170,6 +172,60 @@ for my $case (['offers no XCLIENT', {}, qr/offers no XCLIENT/],
 	    'Postfix: not smtpfront\'s address');
 	stop($s);
 	postfix_stop($pf);
+}
+
+# --- Postfix offering XFORWARD only: told before each transaction ----------------
+{
+	my $pf = postfix_instance();
+	my $ip = '127.88.7.2';
+	my $port = free_port($ip);
+	open(my $mc, '>>', "$pf/conf/master.cf") or die "master.cf: $!";
+	print $mc "$ip:$port inet n - n - - smtpd\n";
+	close($mc);
+	open(my $mf, '>>', "$pf/conf/main.cf") or die "main.cf: $!";
+	print $mf "smtpd_authorized_xforward_hosts = 127.0.0.0/8\n";
+	close($mf);
+	my ($code, $out) = run(argv => ['postfix', '-c', "$pf/conf", 'reload'],
+	    timeout => 30);
+	is($code, 0, 'XFORWARD: Postfix reloaded') or diag($out);
+	ok(wait_for(sub { IO::Socket::IP->new(PeerHost => $ip, PeerPort => $port,
+	    Timeout => 1) }, 20), 'XFORWARD: Postfix listens');
+	my $s = front("tcp:$ip:$port");
+	my $c = client(server => $s, local => '127.0.0.3');
+	$c->start('xf.example.org');
+	for my $n (1, 2) {
+		reply_is($c->cmd("MAIL FROM:<$FROM>"), '250', undef, "XFORWARD: message $n MAIL");
+		reply_is($c->cmd("RCPT TO:<$RCPT>"), '250', undef, "XFORWARD: message $n RCPT");
+		reply_is($c->cmd('DATA'), '354', undef, "XFORWARD: message $n DATA");
+		$c->send(stuff(message("xforward $n")));
+		reply_is($c->reply(15), '250', undef, "XFORWARD: message $n taken");
+	}
+	$c->cmd('QUIT');
+	$c->closed(5);
+	my @f = maildir_files($pf, 2, 20);
+	is(scalar(@f), 2, 'XFORWARD: both messages delivered');
+	# XFORWARD is for what Postfix logs (XFORWARD_README): each
+	# message's line names the real client as orig_client; its
+	# Received: line still names the connection
+	my @cl;
+	wait_for(sub {
+		@cl = grep { / client=/ } split(/\n/, slurp("$pf/maillog") // '');
+		@cl >= 2 }, 20);
+	is(scalar(grep { / orig_client=unknown\[127\.0\.0\.3\]$/ } @cl), 2,
+	    'XFORWARD: Postfix logs the real client for each transaction')
+	    or diag(join("\n", @cl));
+	stop($s);
+	postfix_stop($pf);
+}
+
+# --- a server offering neither: 451 -------------------------------------------------
+{
+	my $k = tcp_sink();
+	my $s = front("tcp:$k->{ip}:$k->{port}");
+	my $r = session(server => $s, helo => $GOOD, from => $FROM, rcpts => [$RCPT]);
+	reply_is($r->{rcpt}[0], '451', '4.3.0', 'neither XCLIENT nor XFORWARD: 451');
+	stop($s);
+	SF::kill_pid($k->{pid});
 }
 
 done_testing();
