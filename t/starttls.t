@@ -21,37 +21,16 @@ use IO::Socket::SSL qw(SSL_VERIFY_PEER);
 use Test::More;
 use Time::HiRes qw(time);
 use SF;
+use PKI;
 
 my $T = SF::tmp();
 my $MSG_WAIT = 30;
 
 # --- the test PKI --------------------------------------------------------
 
-sub openssl {
-	my (@args) = @_;
-	my ($code, $out) = run(argv => ['openssl', @args], timeout => 30);
-	die "openssl @args: $out" if $code != 0;
-}
-
-openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt',
-    'ec_paramgen_curve:P-256', '-nodes', '-keyout', "$T/ca.key", '-out',
-    "$T/ca.crt", '-days', '3650', '-subj', '/CN=smtpfront test CA',
-    '-addext', 'basicConstraints=critical,CA:TRUE',
-    '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
-openssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256',
-    '-nodes', '-keyout', "$T/srv.key", '-out', "$T/srv.csr", '-subj',
-    '/CN=mx.test.invalid');
-# the servers listen on 127.77.0.1 (SF.pm): swaks checks that name
-spew("$T/srv.ext", "subjectAltName=DNS:mx.test.invalid,IP:127.77.0.1\n" .
-    "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\n" .
-    "extendedKeyUsage=serverAuth\n");
-openssl('x509', '-req', '-in', "$T/srv.csr", '-CA', "$T/ca.crt", '-CAkey',
-    "$T/ca.key", '-CAcreateserial', '-days', '3650', '-out', "$T/srv.crt",
-    '-extfile', "$T/srv.ext");
-
-# the chain file as CAs and ACME clients give it: the server's
-# certificate first, then the chain (here the CA itself)
-spew("$T/fullchain.pem", slurp("$T/srv.crt") . slurp("$T/ca.crt"));
+# the servers listen on 127.77.0.1 (SF.pm): swaks checks that name; the
+# chain file as CAs and ACME clients give it
+make_pki($T);
 
 my %TLS_ENV = (SMTPFRONT_TLS_CERT => "$T/fullchain.pem",
     SMTPFRONT_TLS_KEY => "$T/srv.key",
