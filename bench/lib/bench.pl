@@ -1,7 +1,7 @@
 #!/usr/bin/perl
 # bench/lib/bench.pl: the smtpfront benchmark, run by bench/run.
 #
-#   bench/run [--quick] [-o FILE] [--only rate,lat,mem,big,ins,dns,grey,spam,many]
+#   bench/run [--quick] [-o FILE] [--only rate,lat,mem,big,ins,dns,grey,spam,many,tls]
 #       [--smtpfront PATH] [--mta] [--msgs N]
 #
 # dns (not in the default set; root): the DNS checks' cost with answers
@@ -240,7 +240,8 @@ sub build {
 	my $log = "$BD.log";
 	system("mkdir -p '$BD'") == 0 or die;
 	my ($st) = run(argv => ['make', '-C', $TOP, "B=$B", 'CFLAGS=-O2 -g',
-	    "$B/smtpfront", "$B/smtpfront-cdb", "$B/smtpfront-spf", "$B/t/sink"],
+	    "$B/smtpfront", "$B/smtpfront-cdb", "$B/smtpfront-spf",
+	    "$B/smtpfront-tls", "$B/t/sink"],
 	    stdout => $log, stderr => $log, env => \%ENV);
 	die "build failed, see $log\n" if $st != 0;
 	($st) = run(argv => ['cc', '-O2', '-Wall', '-Wextra', '-o',
@@ -650,7 +651,7 @@ sub rotated {
 }
 
 my $i = 0;
-for my $row ($only =~ /^(?:dns|grey|spam|many)$/ ? () : @ROWS) {
+for my $row ($only =~ /^(?:dns|grey|spam|many|tls)$/ ? () : @ROWS) {
 	$i++;
 	$row->{srv} = start_server($row, "127.77.9.$i");
 }
@@ -1252,6 +1253,225 @@ sub many_table {
 if ($only eq 'many') {
 	my $text = join("\n", "# smtpfront benchmark: 10,000 held connections",
 	    many_table(), "", "Command: bench/run --only many" .
+	    ($quick ? " --quick" : "")) . "\n";
+	print $text;
+	if (defined $outfile) {
+		open(my $o, '>', $outfile) or die "$outfile: $!";
+		print $o $text;
+		close($o) or die "$outfile: $!";
+	}
+	exit 0;
+}
+# --- STARTTLS (--only tls, as root) ---------------------------------------------
+#
+# A TLS session: banner, EHLO, STARTTLS, the handshake (TLS 1.3, an
+# ECDSA P-256 certificate made here), EHLO, one 2 KB message, QUIT;
+# sequential sessions from a Perl client (IO::Socket::SSL), the same
+# client for every row:
+#   (P) tcpserver -> Postfix smtpd -S with TLS itself (a private instance,
+#       smtpd_tls_security_level may)
+#   (T) tcpserver -> smtpfront (STARTTLS through smtpfront-tls) ->
+#       Postfix smtpd -S, plain
+# Server CPU per session counts tcpserver's tree (smtpfront, smtpfront-tls,
+# smtpd -S), not Postfix's daemons.  Then the 20 MB message through
+# smtpfront to the sink, over TLS and in plain text (time, peak RSS of
+# smtpfront and of smtpfront-tls), and the instructions of a plain
+# session with STARTTLS offered (a certificate set) and without.
+my (%TL, @TROWS);
+sub tls_reply {
+	my ($c) = @_;
+	my ($line, $code);
+	while (defined($line = <$c>)) {
+		($code) = $line =~ /^(\d{3})/;
+		last if $line =~ /^\d{3} /;
+	}
+	return $code // 0;
+}
+sub tls_cmd {
+	my ($c, $cmd, $want) = @_;
+	print $c "$cmd\r\n";
+	my $code = tls_reply($c);
+	die "bench tls: $cmd: $code, not $want\n" unless $code == $want;
+}
+# One TLS session with a message of $bytes; returns microseconds, with
+# $hold a code ref called before QUIT.
+sub tls_session {
+	my ($s, $ca, $bytes, $hold) = @_;
+	my $t0 = time;
+	my $c = IO::Socket::INET->new(PeerAddr => $s->{ip},
+	    PeerPort => $s->{port}, Timeout => 30) or die "connect: $!";
+	# as bclient: no Nagle delay on the client's small writes
+	setsockopt($c, Socket::IPPROTO_TCP(), Socket::TCP_NODELAY(), 1);
+	die "bench tls: banner\n" unless tls_reply($c) == 220;
+	tls_cmd($c, 'EHLO client.example.org', 250);
+	tls_cmd($c, 'STARTTLS', 220);
+	IO::Socket::SSL->start_SSL($c, SSL_ca_file => $ca,
+	    SSL_verifycn_name => 'mx.test.invalid', SSL_verifycn_scheme => 'smtp')
+	    or die "bench tls: handshake: " . IO::Socket::SSL::errstr() . "\n";
+	tls_cmd($c, 'EHLO client.example.org', 250);
+	tls_cmd($c, 'MAIL FROM:<sender@example.org>', 250);
+	tls_cmd($c, 'RCPT TO:<user@example.test>', 250);
+	tls_cmd($c, 'DATA', 354);
+	print $c "From: <sender\@example.org>\r\nTo: <user\@example.test>\r\n" .
+	    "Subject: bench\r\n\r\n";
+	my $line = ('x' x 76) . "\r\n";
+	my $chunk = $line x 800;
+	my $left = $bytes;
+	while ($left > 0) {
+		my $n = $left < length($chunk) ? $left : length($chunk);
+		print $c substr($chunk, 0, $n);
+		$left -= $n;
+	}
+	tls_cmd($c, "\r\n.", 250);
+	my $us = (time - $t0) * 1e6;
+	$hold->() if $hold;
+	tls_cmd($c, 'QUIT', 221);
+	close($c);
+	return $us;
+}
+if ($ONLY{tls}) {
+	die "bench: --only tls needs root (Postfix's own start)\n" if $> != 0;
+	require IO::Socket::INET;
+	require IO::Socket::SSL;
+	my $n = $quick ? 40 : 200;
+	my $pki = "$TMP/pki";
+	mkdir($pki) or die "$pki: $!";
+	for my $a (['req', '-x509', '-newkey', 'ec', '-pkeyopt',
+	    'ec_paramgen_curve:P-256', '-nodes', '-keyout', "$pki/ca.key",
+	    '-out', "$pki/ca.crt", '-days', '30', '-subj', '/CN=bench CA',
+	    '-addext', 'basicConstraints=critical,CA:TRUE'],
+	    ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256',
+	    '-nodes', '-keyout', "$pki/srv.key", '-out', "$pki/srv.csr",
+	    '-subj', '/CN=mx.test.invalid'],
+	    ['x509', '-req', '-in', "$pki/srv.csr", '-CA', "$pki/ca.crt",
+	    '-CAkey', "$pki/ca.key", '-CAcreateserial', '-days', '30',
+	    '-out', "$pki/srv.crt"]) {
+		my ($st) = run(argv => ['openssl', @$a], stdout => "$TMP/ssl.out",
+		    stderr => "$TMP/ssl.out");
+		die "openssl: " . slurp("$TMP/ssl.out") if $st != 0;
+	}
+	system('chmod', '-R', 'a+rX', $pki);
+	chmod(0644, "$pki/srv.key");
+	my $PFT = "$TMP/postfix-tls";
+	for my $cmd (qw(create start)) {
+		my ($st) = run(argv => ['sh', "$TOP/scripts/postfix-instance.sh",
+		    $PFT, $cmd], stdout => "$TMP/pft.out", stderr => "$TMP/pft.out");
+		die "bench: postfix-instance.sh $cmd: " . (slurp("$TMP/pft.out")
+		    // '') . "\n" if $st != 0;
+	}
+	my ($st) = run(argv => ['postconf', '-c', "$PFT/conf", '-e',
+	    "smtpd_tls_cert_file=$pki/srv.crt", "smtpd_tls_key_file=$pki/srv.key",
+	    'smtpd_tls_security_level=may'], stdout => "$TMP/pft.out",
+	    stderr => "$TMP/pft.out");
+	die "postconf: " . slurp("$TMP/pft.out") if $st != 0;
+	run(argv => ['postfix', '-c', "$PFT/conf", 'reload'],
+	    stdout => "$TMP/pft.out", stderr => "$TMP/pft.out");
+	my @pw = getpwnam('postfix');
+	my @ug = ('-u', $pw[2], '-g', $pw[3]);
+	my @smtpd = ('/usr/lib/postfix/sbin/smtpd', '-S');
+	my %tlsenv = (SMTPFRONT_TLS_CERT => "$pki/srv.crt",
+	    SMTPFRONT_TLS_KEY => "$pki/srv.key");
+	@TROWS = (
+	    { key => 'P', title => "(P) Postfix's smtpd with TLS",
+	      argv => \@smtpd, ug => \@ug,
+	      env => { MAIL_CONFIG => "$PFT/conf" } },
+	    { key => 'T', title => '(T) smtpfront with STARTTLS, before smtpd',
+	      argv => [$SF, @smtpd], ug => \@ug,
+	      env => { MAIL_CONFIG => "$PFT/conf",
+	      SMTPFRONT_RULES => "$TMP/no-rules.cdb",
+	      SMTPFRONT_RCPT_DOMAIN_ACTION => 'off', %tlsenv } },
+	);
+	my $j = 0;
+	$_->{srv} = start_server($_, '127.77.18.' . ++$j) for @TROWS;
+	note("TLS sessions: $n per row");
+	my (%rate, %cpu, %lat);
+	for my $rep (1 .. 3) {
+		for my $row (rotated($rep, @TROWS)) {
+			idle($row->{srv}, 60);
+			my $cpu0 = server_cpu($row->{srv});
+			my $t0 = time;
+			my @l = map { tls_session($row->{srv}, "$pki/ca.crt", 2048) }
+			    1 .. int($n / 3);
+			my $secs = time - $t0;
+			idle($row->{srv}, 60);
+			push @{$rate{$row->{key}}}, @l / $secs;
+			push @{$cpu{$row->{key}}}, (server_cpu($row->{srv}) - $cpu0) *
+			    1e6 / @l;
+			push @{$lat{$row->{key}}}, @l;
+		}
+	}
+	for my $row (@TROWS) {
+		$TL{rate}{$row->{key}} = median(@{$rate{$row->{key}}});
+		$TL{cpu}{$row->{key}} = median(@{$cpu{$row->{key}}});
+		$TL{lat}{$row->{key}} = median(@{$lat{$row->{key}}}) / 1000;
+		stop_pid($row->{srv}{pid});
+	}
+	run(argv => ['sh', "$TOP/scripts/postfix-instance.sh", $PFT, 'stop'],
+	    stdout => "$TMP/pft.out", stderr => "$TMP/pft.out");
+
+	# 20 MB to the sink, over TLS and plain
+	my $brow = { key => 'B', argv => [$SF, $SINK],
+	    env => { SMTPFRONT_RULES => $CDB, SMTPFRONT_SIZE_MAX => $SIZE_MAX,
+	    SMTPFRONT_RCPT_DOMAIN_ACTION => 'off', %tlsenv } };
+	my $s = start_server($brow, '127.77.18.9');
+	my ($hwm, $thwm) = (0, 0);
+	my @tl = map { tls_session($s, "$pki/ca.crt", $BIG, sub {
+		my ($p) = children($s->{pid});
+		return unless defined $p;
+		my $v = kb_field("/proc/$p/status", 'VmHWM') // 0;
+		$hwm = $v if $v > $hwm;
+		for my $k (children($p)) {
+			my $cmd = slurp("/proc/$k/comm") // '';
+			next unless $cmd =~ /smtpfront-tls/;
+			my $w = kb_field("/proc/$k/status", 'VmHWM') // 0;
+			$thwm = $w if $w > $thwm;
+		}
+	    }) } 1 .. ($quick ? 2 : 4);
+	my @pl = map { (big($s))[0] } 1 .. ($quick ? 2 : 4);
+	$TL{big_tls} = median(@tl) / 1000;
+	$TL{big_plain} = median(@pl) / 1000;
+	$TL{big_hwm} = $hwm;
+	$TL{big_thwm} = $thwm;
+	stop_pid($s->{pid});
+
+	# a plain session's instructions, STARTTLS offered or not
+	my $p0 = instructions({ key => 'n0', argv => [$SF, $SINK],
+	    env => { SMTPFRONT_RULES => $CDB } }, '127.77.18.20', $N{cg});
+	my $p1 = instructions({ key => 'n1', argv => [$SF, $SINK],
+	    env => { SMTPFRONT_RULES => $CDB, %tlsenv } }, '127.77.18.21',
+	    $N{cg});
+	$TL{ins_plain} = $p0->{smtpfront};
+	$TL{ins_offer} = $p1->{smtpfront};
+}
+sub tls_table {
+	my @o = ("", "A TLS session (EHLO, STARTTLS, TLS 1.3 with an ECDSA " .
+	    "P-256 certificate, EHLO, one 2 KB message, QUIT), sequential " .
+	    "from one Perl client (IO::Socket::SSL), median of 3 rounds; " .
+	    "server CPU counts tcpserver's tree, not Postfix's daemons.", "",
+	    "| metric | " . join(" | ", map { $_->{title} } @TROWS) . " |",
+	    "|---|" . join("", map { "---|" } @TROWS));
+	for my $m (['rate', 'sessions/s', 1], ['lat', 'session, median, ms', 2],
+	    ['cpu', 'server CPU per session, us', 0]) {
+		my ($k, $title, $dec) = @$m;
+		push @o, "| $title | " . join(" | ", map {
+		    defined $TL{$k}{$_->{key}} ? sprintf("%.${dec}f",
+		    $TL{$k}{$_->{key}}) : '-' } @TROWS) . " |";
+	}
+	push @o, "", sprintf("20 MB message through smtpfront to the sink: " .
+	    "%.0f ms over TLS, %.0f ms plain (DATA to the final reply; the " .
+	    "TLS figure includes the handshake); peak RSS over TLS: " .
+	    "smtpfront %d KB, smtpfront-tls %d KB.", $TL{big_tls} // 0,
+	    $TL{big_plain} // 0, $TL{big_hwm} // 0, $TL{big_thwm} // 0);
+	push @o, "", sprintf("A plain session (no STARTTLS asked), " .
+	    "instructions in smtpfront: %d without a certificate, %d with " .
+	    "STARTTLS offered (%+.2f%%).", $TL{ins_plain} // 0,
+	    $TL{ins_offer} // 0, $TL{ins_plain} ? 100 * (($TL{ins_offer} //
+	    0) - $TL{ins_plain}) / $TL{ins_plain} : 0);
+	return @o;
+}
+if ($only eq 'tls') {
+	my $text = join("\n", "# smtpfront benchmark: STARTTLS",
+	    tls_table(), "", "Command: bench/run --only tls" .
 	    ($quick ? " --quick" : "")) . "\n";
 	print $text;
 	if (defined $outfile) {
