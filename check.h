@@ -46,7 +46,14 @@
  * to the message per call (hit->header, "Name: value"; one added at eod
  * reaches the message only when it is spooled, since a streamed message
  * has its header lines sent before its body) and leave a short result
- * for the checks after it (hit->result, read with check_result()).
+ * for the checks after it (hit->result, read with check_result()).  At
+ * eod, a check that has the spooled message may replace it (a filter's
+ * rewrite, a milter's changes): hit->replace, a new spool (spool_new)
+ * holding the whole message as the child is to get it, header section
+ * and body, without dot-stuffing; the core owns it from then on, frees
+ * the one it replaces, and gives it to the checks after this one (as
+ * s->spool) and to the child.  The header lines the checks add are put
+ * before it all the same.
  *
  * DNS: a check asks with resolver_ask() (resolver.h) as soon as the
  * input is known (the start hook for the client's address, the helo
@@ -95,6 +102,7 @@ struct check_hit {
 	char		 header[HEADER_LINE_MAX + 1];	/* "Name: value" to add */
 	char		 result[RESULT_MAX + 1];	/* for later checks */
 	int		 spool;		/* before DATA: spool this message */
+	struct spool	*replace;	/* eod: the message, replaced */
 	void		*state;		/* the check's own, state_size bytes */
 };
 

@@ -45,6 +45,8 @@ struct conn {
 	int		 hooks;		/* the hooks active checks have */
 	int		 headers_full;	/* a header line was dropped */
 	pid_t		 tls_pid;	/* smtpfront-tls, 0: none */
+	struct spool	*spool_orig;	/* eod: the received spool (s.spool
+					 * may be a check's replacement) */
 	conn_end_fn	 on_end;
 	const struct check *const *checks;	/* NULL: check_list */
 	char		*state;		/* the checks' per-session state */

@@ -409,16 +409,21 @@ data_refused(struct conn *c, int toobig, int sperr,
  * and is killed.
  */
 static int
-data_checks(struct conn *c, struct spool *sp, int in_data)
+data_checks(struct conn *c, struct spool **spp, int in_data)
 {
 	struct held d;
 	int r;
 
-	c->s.spool = sp;
+	c->s.spool = c->spool_orig = spp != NULL ? *spp : NULL;
 	if (c->headers)
 		header_end(&c->s.hdr);
 	r = verdict_run(c, PHASE_EOD, &d, "DATA", 0);
-	c->s.spool = NULL;
+	/* a check's replacement (a filter's rewrite) goes on instead */
+	if (spp != NULL && c->s.spool != *spp) {
+		spool_free(*spp);
+		*spp = c->s.spool;
+	}
+	c->s.spool = c->spool_orig = NULL;
 	if (r == VERDICT_PASS || d.verdict == VERDICT_ACCEPT)
 		return 0;
 	if (in_data) {
@@ -585,7 +590,7 @@ data_spooled(struct conn *c)
 		data_refused(c, toobig, sperr, total);
 		return;
 	}
-	if (data_checks(c, sp, 0) == -1) {
+	if (data_checks(c, &sp, 0) == -1) {
 		spool_free(sp);
 		return;
 	}

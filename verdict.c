@@ -16,6 +16,7 @@
 #include "envvar.h"
 #include "log.h"
 #include "rules.h"
+#include "spool.h"
 #include "resolver.h"
 #include "store.h"
 #include "verdict.h"
@@ -231,6 +232,21 @@ rule_of_action(struct conn *c, const struct check *k, char *rule,
 	check_rule_of(&c->s, name, rule, size);
 }
 
+/* A check's new message: only at eod, where there is a spool. */
+static void
+replace(struct conn *c, enum phase ph, struct spool *sp)
+{
+	struct session *s = &c->s;
+
+	if (ph != PHASE_EOD || s->spool == NULL) {
+		spool_free(sp);
+		return;
+	}
+	if (s->spool != c->spool_orig)
+		spool_free(s->spool);
+	s->spool = sp;
+}
+
 /*
  * One check's verdict: the hit taken into the session (lookup failure,
  * header, result) and into d.  PASS, ACCEPT, WARN (noted) or a refusal
@@ -250,8 +266,11 @@ one(struct conn *c, const struct check *const *cp, check_fn f, enum phase ph,
 	hit.reason[0] = hit.reply[0] = hit.rule[0] = hit.text[0] = '\0';
 	hit.header[0] = hit.result[0] = hit.failed[0] = '\0';
 	hit.lookup_failed = hit.now = hit.spool = 0;
+	hit.replace = NULL;
 	hit.state = state_of(c, cp);
 	v = f(s, &hit);
+	if (hit.replace != NULL)
+		replace(c, ph, hit.replace);
 	if (hit.failed[0] != '\0')
 		log_warning(k->name, hit.failed);
 	if (hit.lookup_failed) {
