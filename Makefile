@@ -33,6 +33,8 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 BINDIR = $(PREFIX)/bin
 MANDIR = $(PREFIX)/share/man
+# the example filters (filter-spamassassin, filter-clamav)
+LIBEXECDIR = $(PREFIX)/libexec/smtpfront
 # B is the build directory: build/ normally, build-san/ for the
 # AddressSanitizer/UndefinedBehaviorSanitizer run of the test suite.
 B ?= build
@@ -70,7 +72,7 @@ endif
 
 CORE = check conn verdict data dryrun configtest client child proc smtp addr \
 	spool dot rules rules_table reply log match envvar crlf starttls \
-	resolver dnspkt dnslist maildomain header policy spf store store_redis storeurl $(SF_COMPAT)
+	resolver dnspkt dnslist maildomain header policy filter spf store store_redis storeurl $(SF_COMPAT)
 CHECKS = checks/checks checks/closed checks/trust checks/allow_ip checks/allow_sender \
 	checks/allow_rcpt checks/rcpt_domain checks/rcpt_dns checks/rcpt_users checks/rblsmtpd checks/earlytalker checks/unauth_pipelining \
 	checks/helo_syntax checks/helo_bareip checks/helo_literal checks/helo_ours \
@@ -79,10 +81,10 @@ CHECKS = checks/checks checks/closed checks/trust checks/allow_ip checks/allow_s
 	checks/dnsbl checks/fcrdns checks/allow_name checks/helo_dns \
 	checks/sender_domain checks/rhsbl checks/spf checks/trap \
 	checks/greylist checks/rate checks/policy checks/header_size checks/header_8bit \
-	checks/header_from checks/bounce_bogus
+	checks/header_from checks/bounce_bogus checks/filter
 SF_OBJS = $(B)/smtpfront.o $(CORE:%=$(B)/%.o) $(CHECKS:%=$(B)/%.o)
 CDB_OBJS = $(B)/cdb/smtpfront-cdb.o $(B)/rules.o $(B)/rules_table.o $(B)/reply.o \
-	$(B)/dnslist.o $(B)/storeurl.o
+	$(B)/dnslist.o $(B)/storeurl.o $(B)/filter.o $(B)/proc.o $(B)/spool.o
 UNIT = unit-addr unit-smtp unit-dot unit-rules unit-spool unit-match unit-crlf \
 	unit-verdict unit-proc unit-starttls unit-dns
 TOOLS = t/sink
@@ -210,6 +212,9 @@ install: $(PROGS)
 	install -m 755 scripts/smtpfront-import $(DESTDIR)$(BINDIR)/
 	install -m 644 man/smtpfront-import.8 man/smtpfront-report.8 \
 	    $(DESTDIR)$(MANDIR)/man8/
+	install -d $(DESTDIR)$(LIBEXECDIR)
+	install -m 755 scripts/filter-spamassassin scripts/filter-clamav \
+	    $(DESTDIR)$(LIBEXECDIR)/
 
 clean:
 	rm -rf build build-san build-fuzz

@@ -4,7 +4,7 @@
  * A check exports one descriptor (struct check, designated initialisers)
  * and keeps everything else static.  The core (verdict.c) calls its
  * phase functions and the hooks it has (start, ask, wait, body,
- * accepted, reset, end: in a struct check_hooks the descriptor points
+ * rcpt_accepted, accepted, reset, end: in a struct check_hooks the descriptor points
  * to):
  *
  *   start     once per session, after the client facts and the rules are
@@ -31,6 +31,9 @@
  *             every delivery path (streamed, spliced, one BDAT, spooled),
  *             before the eod phase.  Only called when set and the check
  *             is not off.
+ *   rcpt_accepted  after the child said 2xx for a recipient (s->rcpt),
+ *             whatever checks ran for it (an allowlisted recipient runs
+ *             none): where a check keeps the message's recipients.
  *   accepted  after the child said 2xx for a message.
  *   reset     at the end of each transaction (RSET, a new HELO, the end
  *             of a message, refused or not).
@@ -124,6 +127,7 @@ struct check_hooks {
 	check_ask_fn	 ask[PHASE_COUNT];
 	check_wait_fn	 wait;		/* milliseconds, for connect and data */
 	check_body_fn	 body;
+	check_hook	 rcpt_accepted;	/* s->rcpt: the child took it */
 	check_hook	 accepted;
 	check_hook	 reset;
 	check_hook	 end;

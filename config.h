@@ -121,6 +121,10 @@ struct config {
 	enum action	 policy_tempfail_action;
 	char		 policy_server[HOSTNAME_MAX + 1];
 	unsigned long	 policy_timeout;	/* seconds */
+	enum action	 filter_action;
+	enum action	 filter_tempfail_action;
+	unsigned long	 filter_timeout;	/* seconds */
+	char		 filter_skip[HOSTNAME_MAX + 1];	/* names, commas */
 	enum action	 header_size_action;
 	unsigned long	 header_size_max;	/* bytes */
 	enum action	 header_8bit_action;

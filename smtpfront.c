@@ -385,6 +385,7 @@ do_rcpt(struct conn *c, const char *arg, size_t n)
 		s->rcpts_total++;
 		if (role)
 			s->rcpts_role++;
+		verdict_rcpt_accepted(c);
 	} else {
 		if (rep.code / 100 == 5)
 			s->rcpt_refused++;

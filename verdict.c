@@ -57,6 +57,7 @@ static char state_room[STATE_ROOM] __attribute__((aligned(16)));
 #define HOOK_ACCEPTED	0x08
 #define HOOK_END	0x10
 #define HOOK_ASK	0x20
+#define HOOK_RCPT	0x40
 
 static void
 hooks_of(struct conn *c, const struct check *k)
@@ -71,6 +72,7 @@ hooks_of(struct conn *c, const struct check *k)
 	    (h->wait != NULL ? HOOK_WAIT : 0) |
 	    (h->reset != NULL ? HOOK_RESET : 0) |
 	    (h->accepted != NULL ? HOOK_ACCEPTED : 0) |
+	    (h->rcpt_accepted != NULL ? HOOK_RCPT : 0) |
 	    (h->end != NULL ? HOOK_END : 0);
 	if (h->body != NULL && action_of(&c->s, k) != ACTION_OFF)
 		c->body = 1;
@@ -532,6 +534,7 @@ hooks(struct conn *c, int which)
 			continue;
 		f = which == HOOK_RESET ? k->hooks->reset :
 		    which == HOOK_ACCEPTED ? k->hooks->accepted :
+		    which == HOOK_RCPT ? k->hooks->rcpt_accepted :
 		    k->hooks->end;
 		if (f != NULL && action_of(s, k) != ACTION_OFF)
 			f(s, state_of(c, cp));
@@ -568,6 +571,12 @@ verdict_reset(struct conn *c)
 		}
 	}
 	c->mail_fwd = 0;
+}
+
+void
+verdict_rcpt_accepted(struct conn *c)
+{
+	hooks(c, HOOK_RCPT);
 }
 
 void

@@ -48,6 +48,8 @@ void	verdict_back(struct conn *, enum phase);
 /* The end of a transaction: envelope, held verdicts, hooks, child RSET. */
 void	verdict_reset(struct conn *);
 /* The child took the message. */
+/* The child took the recipient s.rcpt (rcpt_accepted hooks). */
+void	verdict_rcpt_accepted(struct conn *);
 void	verdict_accepted(struct conn *);
 /* Message bytes (undotted) for the checks that read the body. */
 void	verdict_body(struct conn *, const char *, size_t);

@@ -55,6 +55,7 @@
 #include <stralloc.h>
 
 #include "dnslist.h"
+#include "filter.h"
 #include "reply.h"
 #include "rules.h"
 #include "session.h"
@@ -800,6 +801,40 @@ stmt_reply(const char *file, unsigned long ln, const char *where,
 	rec_add(key, strlen(key), val, vlen);
 }
 
+/*
+ * filter NAME [OPTION=VALUE ...] /PATH [ARG ...]: "f:N" -> its fields,
+ * one space between them, "fw:N" -> file:line, "fc" -> how many.
+ */
+static unsigned long	nfilters;
+static char		filter_names[FILTER_MAX][FILTER_NAME_MAX + 1];
+
+static void
+stmt_filter(const char *file, unsigned long ln, const char *where,
+    const char *line, size_t len, size_t pos)
+{
+	static struct filter_spec f;
+	char key[KEY_MAX], msg[MSG_MAX];
+	unsigned long i;
+	size_t k;
+
+	if (filter_parse(line + pos, len - pos, &f, msg, sizeof(msg)) == -1)
+		die_line(file, ln, "filter: %s", msg);
+	for (i = 0; i < nfilters; i++)
+		if (strcmp(filter_names[i], f.name) == 0)
+			die_line(file, ln, "filter %s given twice", f.name);
+	if (nfilters == FILTER_MAX)
+		die_line(file, ln, "more than %d filters", FILTER_MAX);
+	memcpy(filter_names[nfilters], f.name, strlen(f.name) + 1);
+	for (k = 0; k < f.textlen; k++)
+		if (f.text[k] == '\0')
+			f.text[k] = ' ';
+	(void)snprintf(key, sizeof(key), "f:%lu", nfilters);
+	rec_add(key, strlen(key), f.text, f.textlen);
+	(void)snprintf(key, sizeof(key), "fw:%lu", nfilters);
+	rec_add(key, strlen(key), where, strlen(where));
+	nfilters++;
+}
+
 static void
 compile_line(const char *file, unsigned long ln, char *line, size_t len)
 {
@@ -833,9 +868,11 @@ compile_line(const char *file, unsigned long ln, char *line, size_t len)
 		stmt_list(file, ln, where, line, len, pos);
 	else if (klen == 5 && memcmp(kw, "reply", 5) == 0)
 		stmt_reply(file, ln, where, line, len, pos);
+	else if (klen == 6 && memcmp(kw, "filter", 6) == 0)
+		stmt_filter(file, ln, where, line, len, pos);
 	else
 		die_line(file, ln, "unknown statement %.*s (expected set, "
-		    "list or reply)",
+		    "list, reply or filter)",
 		    (int)(klen > NAME_SHOWN ? NAME_SHOWN : klen), kw);
 }
 
@@ -940,6 +977,7 @@ compile_dir(const char *dir)
 static void
 compile_start(void)
 {
+	nfilters = 0;
 	set_where = calloc(count_settings() + 1, sizeof(*set_where));
 	reply_where = calloc(count_replies() + 1, sizeof(*reply_where));
 	lens4 = calloc(count_lists() + 1, sizeof(*lens4));
@@ -954,7 +992,14 @@ compile_start(void)
 static void
 compile_end(void)
 {
+	char val[32];
+	int n;
+
 	add_lens();
+	if (nfilters > 0) {
+		n = snprintf(val, sizeof(val), "%lu", nfilters);
+		rec_add("fc", 2, val, (size_t)n);
+	}
 
 	if (nrecs > 0)
 		qsort(recs, nrecs, sizeof(*recs), rec_cmp);

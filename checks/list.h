@@ -45,6 +45,7 @@
 	X(header_size) \
 	X(header_8bit) \
 	X(header_from) \
-	X(bounce_bogus)
+	X(bounce_bogus) \
+	X(filter)
 
 #endif
