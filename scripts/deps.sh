@@ -27,7 +27,7 @@ usage() {
 # t/starttls.t); clang and its runtime for "make fuzz", valgrind for
 # "make bench"; debhelper, dpkg-dev, lintian, debootstrap and cpio for the
 # package test (t/deb.t); chromium to look at smtpfront-report's HTML
-# page (t/report.t).
+# page (t/report.t); spamd and spamc for the filters' test (t/filter.t).
 # libssl-dev: smtpfront-tls; libspf2-dev: smtpfront-spf; liblmdb-dev and
 # libhiredis-dev: the store (redis-server for its tests).
 BUILD="build-essential gcc make libowfat-dev musl-tools libssl-dev libspf2-dev \
@@ -35,7 +35,7 @@ BUILD="build-essential gcc make libowfat-dev musl-tools libssl-dev libspf2-dev \
 DEMO="tinycdb ucspi-tcp-ipv6 postfix swaks"
 TEST="$DEMO perl dnsmasq-base iproute2 systemd util-linux groff-base"
 TEST="$TEST clang libclang-rt-14-dev valgrind openssl libnet-ssleay-perl"
-TEST="$TEST libio-socket-ssl-perl redis-server chromium postgrey"
+TEST="$TEST libio-socket-ssl-perl redis-server chromium postgrey spamd spamc"
 TEST="$TEST debhelper dpkg-dev lintian debootstrap cpio file"
 
 case "$1" in
