@@ -285,14 +285,47 @@ const struct check check_template_body = {
  * starts with "filter"), then read the whole message at eod from
  * s->spool, where a filter program gets it on its standard input (the
  * process module runs it, with a deadline), and add a header line with
- * its verdict.
+ * its verdict.  A filter that rewrites the message (spamc adding its
+ * headers, a milter's changes) hands the core a new spool holding the
+ * whole new message (hit->replace); here, for a recipient whose mailbox
+ * starts with "rewrite", the message with one line put on top.
  */
+#define REWRITTEN	"X-Template-Rewritten: yes\r\n"
+
 static enum verdict
 template_filter_rcpt(const struct session *s, struct check_hit *hit)
 {
-	if (strncmp(s->rcpt, "filter", 6) == 0)
+	if (strncmp(s->rcpt, "filter", 6) == 0 ||
+	    strncmp(s->rcpt, "rewrite", 7) == 0)
 		hit->spool = 1;
 	return VERDICT_PASS;
+}
+
+/* The message with REWRITTEN on top, in a new spool; NULL on failure. */
+static struct spool *
+template_rewrite(struct spool *in)
+{
+	char buf[4096];
+	struct spool *out;
+	long n;
+
+	if ((out = spool_new(sizeof(buf), "/tmp")) == NULL)
+		return NULL;
+	if (spool_write(out, REWRITTEN, sizeof(REWRITTEN) - 1) == -1 ||
+	    spool_rewind(in) == -1) {
+		spool_free(out);
+		return NULL;
+	}
+	while ((n = spool_read(in, buf, sizeof(buf))) > 0)
+		if (spool_write(out, buf, (size_t)n) == -1) {
+			spool_free(out);
+			return NULL;
+		}
+	if (n < 0) {
+		spool_free(out);
+		return NULL;
+	}
+	return out;
 }
 
 static enum verdict
@@ -318,6 +351,11 @@ template_filter_eod(const struct session *s, struct check_hit *hit)
 	}
 	snprintf(hit->header, sizeof(hit->header),
 	    "X-Template-Filter: lines=%llu", lines);
+	if (strncmp(s->rcpt, "rewrite", 7) == 0 &&
+	    (hit->replace = template_rewrite(s->spool)) == NULL) {
+		snprintf(hit->reason, sizeof(hit->reason), "cannot rewrite");
+		return VERDICT_DEFER;
+	}
 	return VERDICT_PASS;
 }
 

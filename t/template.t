@@ -14,7 +14,8 @@
 #                    refuses a marker at the end of data, even one cut in
 #                    two by the network;
 #   template_filter  asks for the spool at RCPT and reads it at the end
-#                    of data (any spooled message), adding a header.
+#                    of data (any spooled message), adding a header; for
+#                    "rewrite@" it replaces the message (hit->replace).
 use strict;
 use warnings;
 use FindBin;
@@ -142,6 +143,21 @@ for my $path (['streamed', {}, 'user'],
 	delivered($s, $clean . memory(0, 0) . $filter . $msg,
 	    "$name: delivered with the headers" .
 	    ($filter ? ', the filter\'s after the spool was read' : ''));
+	stop_settled($s);
+}
+
+# --- a filter's rewrite: the new message goes to the child ---------------
+{
+	my $s = server();
+	my $msg = message("tmpl-rewrite");
+	my $r = session(server => $s, local => '127.0.0.2',
+	    helo => 'client.example.org', from => 'a@example.org',
+	    rcpts => ['rewrite@example.test'], msg => $msg);
+	reply_is($r->{eod}, '250', undef, 'rewritten: taken');
+	my $lines = () = $msg =~ /\n/g;
+	delivered($s, $clean . memory(0, 0) . "X-Template-Filter: lines=$lines\r\n" .
+	    "X-Template-Rewritten: yes\r\n" . $msg,
+	    'rewritten: the new message delivered, the checks\' headers on top');
 	stop_settled($s);
 }
 
