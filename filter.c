@@ -173,6 +173,63 @@ list_check(const char *key, const char *v, int nets, char *err,
 	}
 }
 
+void
+filter_scope_init(struct filter_scope *sc)
+{
+	sc->only_client = sc->skip_client = sc->only_sender = "";
+	sc->skip_sender = sc->only_rcpt = sc->skip_rcpt = "";
+}
+
+int
+filter_scope_option(char *field, struct filter_scope *sc, char *err,
+    size_t errlen)
+{
+	char *eq = strchr(field, '='), *v;
+	size_t k;
+	int r;
+
+	if (eq == NULL)
+		return 0;
+	k = (size_t)(eq - field);
+	v = eq + 1;
+#define IS(name)	(k == sizeof(name) - 1 && \
+	strncmp(field, name, k) == 0)
+	if (IS("only_client") || IS("skip_client")) {
+		*eq = '\0';
+		r = list_check(field, v, 1, err, errlen);
+		*eq = '=';
+		if (r == -1)
+			return -1;
+		if (field[0] == 'o')
+			sc->only_client = v;
+		else
+			sc->skip_client = v;
+		return 1;
+	}
+	if (!IS("only_sender") && !IS("skip_sender") && !IS("only_rcpt") &&
+	    !IS("skip_rcpt"))
+		return 0;
+#undef IS
+	*eq = '\0';
+	r = list_check(field, v, 0, err, errlen);
+	*eq = '=';
+	if (r == -1)
+		return -1;
+	for (; *v != '\0'; v++)
+		if (*v >= 'A' && *v <= 'Z')
+			*v = (char)(*v + 32);
+	v = eq + 1;
+	if (field[0] == 'o' && field[5] == 's')
+		sc->only_sender = v;
+	else if (field[0] == 's' && field[5] == 's')
+		sc->skip_sender = v;
+	else if (field[0] == 'o')
+		sc->only_rcpt = v;
+	else
+		sc->skip_rcpt = v;
+	return 1;
+}
+
 int
 filter_parse(const char *in, size_t len, struct filter_spec *f, char *err,
     size_t errlen)
@@ -181,7 +238,7 @@ filter_parse(const char *in, size_t len, struct filter_spec *f, char *err,
 	size_t pos = 0, tl = 0, n, i, argc = 0;
 	unsigned long num;
 	char *end;
-	int nfields = 0;
+	int nfields = 0, r;
 
 	memset(f, 0, sizeof(*f));
 	/* 0:pass 1:reject 100:reject, every other code the '*' entry */
@@ -189,8 +246,7 @@ filter_parse(const char *in, size_t len, struct filter_spec *f, char *err,
 	f->exits[0] = FILTER_PASS;
 	f->exits[1] = f->exits[100] = FILTER_REJECT;
 	f->other = FILTER_TEMPFAIL;
-	f->only_client = f->skip_client = f->only_sender = "";
-	f->skip_sender = f->only_rcpt = f->skip_rcpt = "";
+	filter_scope_init(&f->scope);
 	/* the fields, NUL-separated in text */
 	t = f->text;
 	for (;;) {
@@ -236,6 +292,11 @@ filter_parse(const char *in, size_t len, struct filter_spec *f, char *err,
 		if ((eq = strchr(field, '=')) == NULL)
 			return bad(err, errlen, "%s: neither OPTION=VALUE nor "
 			    "the program's absolute path", field);
+		if ((r = filter_scope_option(field, &f->scope, err, errlen)) ==
+		    -1)
+			return -1;
+		if (r == 1)
+			continue;
 		*eq = '\0';
 		if (strcmp(field, "mode") == 0) {
 			if (strcmp(eq + 1, "check") == 0)
@@ -263,31 +324,6 @@ filter_parse(const char *in, size_t len, struct filter_spec *f, char *err,
 		} else if (strcmp(field, "exit") == 0) {
 			if (exits_parse(f, eq + 1, err, errlen) == -1)
 				return -1;
-		} else if (strcmp(field, "only_client") == 0 ||
-		    strcmp(field, "skip_client") == 0) {
-			if (list_check(field, eq + 1, 1, err, errlen) == -1)
-				return -1;
-			if (field[0] == 'o')
-				f->only_client = eq + 1;
-			else
-				f->skip_client = eq + 1;
-		} else if (strcmp(field, "only_sender") == 0 ||
-		    strcmp(field, "skip_sender") == 0 ||
-		    strcmp(field, "only_rcpt") == 0 ||
-		    strcmp(field, "skip_rcpt") == 0) {
-			if (list_check(field, eq + 1, 0, err, errlen) == -1)
-				return -1;
-			for (i = 0; eq[1 + i] != '\0'; i++)
-				if (eq[1 + i] >= 'A' && eq[1 + i] <= 'Z')
-					eq[1 + i] = (char)(eq[1 + i] + 32);
-			if (strcmp(field, "only_sender") == 0)
-				f->only_sender = eq + 1;
-			else if (strcmp(field, "skip_sender") == 0)
-				f->skip_sender = eq + 1;
-			else if (strcmp(field, "only_rcpt") == 0)
-				f->only_rcpt = eq + 1;
-			else
-				f->skip_rcpt = eq + 1;
 		} else
 			return bad(err, errlen, "unknown option %s (mode, exit, "
 			    "timeout, phase, only_client, skip_client, "

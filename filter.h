@@ -61,6 +61,14 @@ enum filter_verdict {
 #define FILTER_PHASE_EOD	0
 #define FILTER_PHASE_RCPT	1
 
+/* Who a filter (or a content rule) is for: comma-separated lists, ""
+ * when not given. */
+struct filter_scope {
+	const char	*only_client, *skip_client;
+	const char	*only_sender, *skip_sender;
+	const char	*only_rcpt, *skip_rcpt;
+};
+
 struct filter_spec {
 	char		 name[FILTER_NAME_MAX + 1];
 	int		 rewrite;
@@ -68,10 +76,7 @@ struct filter_spec {
 	unsigned long	 timeout;		/* seconds, 0: filter_timeout */
 	unsigned char	 exits[256];		/* enum filter_verdict */
 	unsigned char	 other;			/* the '*' entry */
-	/* comma-separated lists, "" when not given */
-	const char	*only_client, *skip_client;
-	const char	*only_sender, *skip_sender;
-	const char	*only_rcpt, *skip_rcpt;
+	struct filter_scope scope;
 	char		*argv[FILTER_ARGS_MAX + 1];
 	char		 text[FILTER_SPEC_MAX + 1];	/* what the pointers hold,
 						 * fields NUL-separated */
@@ -89,6 +94,14 @@ const char *filter_verdict_name(enum filter_verdict);
 /* What an exit code means for this filter. */
 enum filter_verdict filter_exit_verdict(const struct filter_spec *, int);
 
+/*
+ * One field "KEY=VALUE" (NUL-terminated, VALUE lowered in place where
+ * it is a domain list) if KEY is one of the scope's options (only_client,
+ * skip_client, only_sender, ...): 1, or -1 with err on a bad value; 0
+ * when KEY is not one of them.  The scope points into the field.
+ */
+int	filter_scope_option(char *, struct filter_scope *, char *, size_t);
+void	filter_scope_init(struct filter_scope *);
 /* Is the client's address (16 bytes, IPv4 mapped) in the comma list? */
 int	filter_client_in(const unsigned char [16], const char *);
 /* Is the domain of addr (or addr itself) in the comma list? */

@@ -184,25 +184,25 @@ wanted(const struct session *s, const struct state *st,
 		if (e == NULL)
 			break;
 	}
-	if (f->only_client[0] != '\0' &&
-	    !filter_client_in(s->remote_bin, f->only_client))
+	if (f->scope.only_client[0] != '\0' &&
+	    !filter_client_in(s->remote_bin, f->scope.only_client))
 		return 0;
-	if (f->skip_client[0] != '\0' &&
-	    filter_client_in(s->remote_bin, f->skip_client))
+	if (f->scope.skip_client[0] != '\0' &&
+	    filter_client_in(s->remote_bin, f->scope.skip_client))
 		return 0;
-	if (f->only_sender[0] != '\0' &&
-	    !filter_domain_in(s->sender, f->only_sender))
+	if (f->scope.only_sender[0] != '\0' &&
+	    !filter_domain_in(s->sender, f->scope.only_sender))
 		return 0;
-	if (f->skip_sender[0] != '\0' &&
-	    filter_domain_in(s->sender, f->skip_sender))
+	if (f->scope.skip_sender[0] != '\0' &&
+	    filter_domain_in(s->sender, f->scope.skip_sender))
 		return 0;
-	if (f->only_rcpt[0] == '\0' && f->skip_rcpt[0] == '\0')
+	if (f->scope.only_rcpt[0] == '\0' && f->scope.skip_rcpt[0] == '\0')
 		return 1;
 	if (at_rcpt) {
-		any = f->only_rcpt[0] == '\0' ||
-		    filter_domain_in(s->rcpt, f->only_rcpt);
-		all = f->skip_rcpt[0] != '\0' &&
-		    filter_domain_in(s->rcpt, f->skip_rcpt);
+		any = f->scope.only_rcpt[0] == '\0' ||
+		    filter_domain_in(s->rcpt, f->scope.only_rcpt);
+		all = f->scope.skip_rcpt[0] != '\0' &&
+		    filter_domain_in(s->rcpt, f->scope.skip_rcpt);
 		return any && !all;
 	}
 	for (p = st->rcpts != NULL ? st->rcpts : ""; *p != '\0'; p = e + 1) {
@@ -212,16 +212,16 @@ wanted(const struct session *s, const struct state *st,
 			n = ADDR_MAX;
 		memcpy(one, p, n);
 		one[n] = '\0';
-		if (f->only_rcpt[0] == '\0' ||
-		    filter_domain_in(one, f->only_rcpt))
+		if (f->scope.only_rcpt[0] == '\0' ||
+		    filter_domain_in(one, f->scope.only_rcpt))
 			any = 1;
-		if (f->skip_rcpt[0] == '\0' ||
-		    !filter_domain_in(one, f->skip_rcpt))
+		if (f->scope.skip_rcpt[0] == '\0' ||
+		    !filter_domain_in(one, f->scope.skip_rcpt))
 			all = 0;
 		if (e == NULL)
 			break;
 	}
-	return any && !(f->skip_rcpt[0] != '\0' && all);
+	return any && !(f->scope.skip_rcpt[0] != '\0' && all);
 }
 
 static int

@@ -54,8 +54,8 @@ statement(const char *in, size_t n)
 	for (i = 0; f1.argv[i] != NULL; i++)
 		check(f2.argv[i] != NULL && strcmp(f1.argv[i], f2.argv[i]) == 0);
 	check(f2.argv[i] == NULL);
-	check(strcmp(f1.only_client, f2.only_client) == 0);
-	check(strcmp(f1.skip_rcpt, f2.skip_rcpt) == 0);
+	check(strcmp(f1.scope.only_client, f2.scope.only_client) == 0);
+	check(strcmp(f1.scope.skip_rcpt, f2.scope.skip_rcpt) == 0);
 }
 
 static void
