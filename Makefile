@@ -72,7 +72,7 @@ endif
 
 CORE = check conn verdict data dryrun configtest client child proc smtp addr \
 	spool dot rules rules_table reply log match envvar crlf starttls \
-	resolver dnspkt dnslist maildomain header policy filter spf store store_redis storeurl $(SF_COMPAT)
+	resolver dnspkt dnslist maildomain header policy filter content scan spf store store_redis storeurl $(SF_COMPAT)
 CHECKS = checks/checks checks/closed checks/trust checks/allow_ip checks/allow_sender \
 	checks/allow_rcpt checks/rcpt_domain checks/rcpt_dns checks/rcpt_users checks/rblsmtpd checks/earlytalker checks/unauth_pipelining \
 	checks/helo_syntax checks/helo_bareip checks/helo_literal checks/helo_ours \
@@ -81,10 +81,11 @@ CHECKS = checks/checks checks/closed checks/trust checks/allow_ip checks/allow_s
 	checks/dnsbl checks/fcrdns checks/allow_name checks/helo_dns \
 	checks/sender_domain checks/rhsbl checks/spf checks/trap \
 	checks/greylist checks/rate checks/policy checks/header_size checks/header_8bit \
-	checks/header_from checks/bounce_bogus checks/filter
+	checks/header_from checks/bounce_bogus checks/content checks/filter
 SF_OBJS = $(B)/smtpfront.o $(CORE:%=$(B)/%.o) $(CHECKS:%=$(B)/%.o)
 CDB_OBJS = $(B)/cdb/smtpfront-cdb.o $(B)/rules.o $(B)/rules_table.o $(B)/reply.o \
-	$(B)/dnslist.o $(B)/storeurl.o $(B)/filter.o $(B)/proc.o $(B)/spool.o
+	$(B)/dnslist.o $(B)/storeurl.o $(B)/filter.o $(B)/proc.o $(B)/spool.o \
+	$(B)/content.o
 UNIT = unit-addr unit-smtp unit-dot unit-rules unit-spool unit-match unit-crlf \
 	unit-verdict unit-proc unit-starttls unit-dns
 TOOLS = t/sink
@@ -94,7 +95,7 @@ TEMPLATE_OBJS = $(B)/smtpfront.o $(CORE:%=$(B)/%.o) \
 	$(B)/checks/TEMPLATE.o $(B)/t/template-checks.o
 
 PROGS = $(B)/smtpfront $(B)/smtpfront-cdb $(B)/smtpfront-tls $(B)/smtpfront-spf \
-	$(B)/smtpfront-store
+	$(B)/smtpfront-store $(B)/smtpfront-scan
 TESTPROGS = $(UNIT:%=$(B)/t/%) $(TOOLS:%=$(B)/%) $(B)/t/smtpfront-template
 
 all: $(PROGS) $(TESTPROGS)
@@ -130,6 +131,18 @@ $(B)/smtpfront-spf: smtpfront-spf.c resolver.c resolver.h dnspkt.c dnspkt.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -DRESOLVER_MAX=128 $(TLS_LDFLAGS) \
 	    -o $@ smtpfront-spf.c resolver.c dnspkt.c $(SPF_LIBS)
+
+# smtpfront-scan: the content rules' patterns, compiled (for
+# smtpfront-cdb) and matched (for smtpfront, one message) with
+# Hyperscan, a C++ library built against glibc: CC, as for the other
+# helpers.  Dynamic (libhs.so, libhyperscan5); HS_LIBS=-l:libhs.a
+# -lstdc++ -lm links it statically.
+HS_LIBS ?= -lhs
+SCAN_SRC = smtpfront-scan.c content.c filter.c mime.c proc.c spool.c
+$(B)/smtpfront-scan: $(SCAN_SRC) content.h filter.h mime.h proc.h spool.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(TLS_LDFLAGS) -o $@ $(SCAN_SRC) $(OWFAT_LIBS) \
+	    $(HS_LIBS)
 
 $(B)/t/smtpfront-template: $(TEMPLATE_OBJS)
 	$(SF_CC) $(CFLAGS) $(LDFLAGS) -o $@ $(TEMPLATE_OBJS) $(SF_LIBS)

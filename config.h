@@ -121,6 +121,9 @@ struct config {
 	enum action	 policy_tempfail_action;
 	char		 policy_server[HOSTNAME_MAX + 1];
 	unsigned long	 policy_timeout;	/* seconds */
+	enum action	 content_action;
+	enum action	 content_tempfail_action;
+	unsigned long	 content_timeout;	/* seconds */
 	enum action	 filter_action;
 	enum action	 filter_tempfail_action;
 	unsigned long	 filter_timeout;	/* seconds */

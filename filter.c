@@ -405,6 +405,49 @@ filter_domain_in(const char *addr, const char *list)
 	return 0;
 }
 
+int
+filter_scope_wanted(const struct filter_scope *sc, const unsigned char
+    bin[16], const char *sender, const char *rcpts, int at_rcpt)
+{
+	char one[512];
+	const char *p, *e;
+	size_t n;
+	int any = 0, all = 1;
+
+	if (sc->only_client[0] != '\0' && !filter_client_in(bin,
+	    sc->only_client))
+		return 0;
+	if (sc->skip_client[0] != '\0' && filter_client_in(bin,
+	    sc->skip_client))
+		return 0;
+	if (sc->only_sender[0] != '\0' && !filter_domain_in(sender,
+	    sc->only_sender))
+		return 0;
+	if (sc->skip_sender[0] != '\0' && filter_domain_in(sender,
+	    sc->skip_sender))
+		return 0;
+	if (sc->only_rcpt[0] == '\0' && sc->skip_rcpt[0] == '\0')
+		return 1;
+	(void)at_rcpt;	/* one recipient: "every" is that one */
+	for (p = rcpts; *p != '\0'; p = e + 1) {
+		e = strchr(p, '\n');
+		n = e != NULL ? (size_t)(e - p) : strlen(p);
+		if (n > sizeof(one) - 1)
+			n = sizeof(one) - 1;
+		memcpy(one, p, n);
+		one[n] = '\0';
+		if (sc->only_rcpt[0] == '\0' ||
+		    filter_domain_in(one, sc->only_rcpt))
+			any = 1;
+		if (sc->skip_rcpt[0] == '\0' ||
+		    !filter_domain_in(one, sc->skip_rcpt))
+			all = 0;
+		if (e == NULL)
+			break;
+	}
+	return any && !(sc->skip_rcpt[0] != '\0' && all);
+}
+
 void
 filter_crlf_init(struct filter_crlf *c)
 {

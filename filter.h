@@ -102,6 +102,13 @@ enum filter_verdict filter_exit_verdict(const struct filter_spec *, int);
  */
 int	filter_scope_option(char *, struct filter_scope *, char *, size_t);
 void	filter_scope_init(struct filter_scope *);
+/*
+ * Is this filter or rule for this client (16 bytes, IPv4 mapped), sender
+ * and recipients (one per line)?  At RCPT (at_rcpt) the recipients are
+ * the one being given: skip_rcpt then skips it alone.
+ */
+int	filter_scope_wanted(const struct filter_scope *, const unsigned char
+	    [16], const char *, const char *, int);
 /* Is the client's address (16 bytes, IPv4 mapped) in the comma list? */
 int	filter_client_in(const unsigned char [16], const char *);
 /* Is the domain of addr (or addr itself) in the comma list? */

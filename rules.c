@@ -444,6 +444,12 @@ fail:
 	return NULL;
 }
 
+int
+rules_fd(const struct rules *r)
+{
+	return r != NULL && r->fd >= 0 ? r->fd : -1;
+}
+
 void
 rules_close(struct rules *r)
 {

@@ -95,6 +95,8 @@ struct rules;
 struct rules	*rules_open(const char *);
 struct rules	*rules_open_none(void);
 void		 rules_close(struct rules *);
+/* The database's descriptor (smtpfront-scan reads it), -1 when none. */
+int		 rules_fd(const struct rules *);
 /* No database (rules_open_none): every lookup is "not found". */
 int		 rules_empty(const struct rules *);
 

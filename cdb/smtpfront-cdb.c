@@ -41,6 +41,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sys/wait.h>
 #ifdef SMTPFRONT_CDB_FUZZ
 #include <setjmp.h>
 #endif
@@ -54,8 +55,10 @@
 #include <cdb_make.h>
 #include <stralloc.h>
 
+#include "content.h"
 #include "dnslist.h"
 #include "filter.h"
+#include "proc.h"
 #include "reply.h"
 #include "rules.h"
 #include "session.h"
@@ -835,6 +838,194 @@ stmt_filter(const char *file, unsigned long ln, const char *where,
 	nfilters++;
 }
 
+/*
+ * content NAME [OPTION=VALUE ...] TARGET ACTION /PATTERN/ [TEXT]:
+ * "k:N" -> the statement, "kw:N" -> file:line, "kh:N" -> a header
+ * rule's field, "kc" -> how many; the patterns are compiled at the end
+ * (compile_patterns), by smtpfront-scan.
+ */
+static unsigned long	ncontent;
+static size_t		*content_off;	/* arena: "ID TARGET PATTERN" */
+static size_t		*content_where;
+static size_t		 acontent_off, acontent_where;
+static const char	*self = PROG;	/* argv[0]: smtpfront-scan is beside */
+
+static void
+stmt_content(const char *file, unsigned long ln, const char *where,
+    const char *line, size_t len, size_t pos)
+{
+	static struct content_rule r;
+	char key[KEY_MAX], msg[MSG_MAX], buf[CONTENT_STMT_MAX + 32];
+	const char *opt[6], *val[6];
+	size_t o;
+	int n, i;
+
+	if (content_parse(line + pos, len - pos, &r, msg, sizeof(msg)) == -1)
+		die_line(file, ln, "content: %s", msg);
+	if (ncontent == CONTENT_MAX)
+		die_line(file, ln, "more than %d content rules", CONTENT_MAX);
+	content_off = grow(content_off, ncontent, &acontent_off,
+	    sizeof(*content_off), CONTENT_MAX);
+	content_where = grow(content_where, ncontent, &acontent_where,
+	    sizeof(*content_where), CONTENT_MAX);
+	n = snprintf(buf, sizeof(buf), "%lu %d %s", ncontent, (int)r.target,
+	    r.pattern);
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		die_line(file, ln, "content: pattern too long");
+	content_off[ncontent] = arena_add(buf, (size_t)n);
+	content_where[ncontent] = arena_add(where, strlen(where));
+	/* what smtpfront reads: the statement without its pattern */
+	opt[0] = "only_client", val[0] = r.scope.only_client;
+	opt[1] = "skip_client", val[1] = r.scope.skip_client;
+	opt[2] = "only_sender", val[2] = r.scope.only_sender;
+	opt[3] = "skip_sender", val[3] = r.scope.skip_sender;
+	opt[4] = "only_rcpt", val[4] = r.scope.only_rcpt;
+	opt[5] = "skip_rcpt", val[5] = r.scope.skip_rcpt;
+	o = (size_t)snprintf(buf, sizeof(buf), "%s", r.name);
+	for (i = 0; i < 6; i++)
+		if (val[i][0] != '\0' && o < sizeof(buf))
+			o += (size_t)snprintf(buf + o, sizeof(buf) - o,
+			    " %s=%s", opt[i], val[i]);
+	if (o < sizeof(buf))
+		o += (size_t)snprintf(buf + o, sizeof(buf) - o, " %s%s%s %s /x/%s%s",
+		    content_target_name[r.target],
+		    r.target == CONTENT_HEADER ? ":" : "", r.field,
+		    r.action == CONTENT_WARN ? "warn" : r.action ==
+		    CONTENT_DEFER ? "defer" : "reject", r.reply[0] ? " " : "",
+		    r.reply);
+	if (o >= RULES_VALUE_MAX)
+		die_line(file, ln, "content: its options and text are longer "
+		    "than %d bytes", RULES_VALUE_MAX - 1);
+	(void)snprintf(key, sizeof(key), "k:%lu", ncontent);
+	rec_add(key, strlen(key), buf, o);
+	(void)snprintf(key, sizeof(key), "kw:%lu", ncontent);
+	rec_add(key, strlen(key), where, strlen(where));
+	if (r.target == CONTENT_HEADER) {
+		(void)snprintf(key, sizeof(key), "kh:%lu", ncontent);
+		rec_add(key, strlen(key), r.field, strlen(r.field));
+	}
+	ncontent++;
+}
+
+#ifndef SMTPFRONT_CDB_FUZZ
+/* smtpfront-scan beside us (our argv[0]), else on $PATH. */
+static void
+scan_program(char *prog, size_t size)
+{
+	const char *slash = strrchr(self, '/');
+	size_t d = slash != NULL ? (size_t)(slash - self) + 1 : 0;
+
+	if (d + sizeof("smtpfront-scan") > size)
+		d = 0;
+	memcpy(prog, self, d);
+	memcpy(prog + d, "smtpfront-scan", sizeof("smtpfront-scan"));
+}
+
+/*
+ * The patterns, compiled once by smtpfront-scan -c into the databases
+ * "hs:TARGET"; a pattern Hyperscan refuses is an error at its line.
+ */
+static void
+compile_patterns(void)
+{
+	char prog[PATH_MAX], *argv[3], head[128], *sp, *end;
+	stralloc out = { 0 };
+	int pin[2], pout[2], fail, st;
+	unsigned long i, id;
+	size_t pos, n, klen;
+	ssize_t r;
+	pid_t pid;
+	FILE *w;
+
+	if (ncontent == 0)
+		return;
+	scan_program(prog, sizeof(prog));
+	argv[0] = prog;
+	argv[1] = (char *)"-c";
+	argv[2] = NULL;
+	if (proc_pipe(pin, 0) == -1 || proc_pipe(pout, 0) == -1)
+		die_sys("unable to make a pipe");
+	pid = proc_spawn(argv, NULL, pin[0], pout[1], -1, &fail);
+	(void)close(pin[0]);
+	(void)close(pout[1]);
+	if (pid == -1)
+		die_sys("content rules: unable to run %s (built without "
+		    "Hyperscan?)", prog);
+	/* it reads every line before it writes */
+	if ((w = fdopen(pin[1], "w")) == NULL)
+		die_sys("unable to write to %s", prog);
+	for (i = 0; i < ncontent; i++)
+		fprintf(w, "%s\n", arena_str(content_off[i]));
+	if (fclose(w) != 0)
+		die_sys("unable to write to %s", prog);
+	for (;;) {
+		if (!stralloc_readyplus(&out, 65536))
+			die_nomem();
+		r = read(pout[0], out.s + out.len, 65536);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1)
+			die_sys("unable to read from %s", prog);
+		if (r == 0)
+			break;
+		out.len += (size_t)r;
+	}
+	(void)close(pout[0]);
+	while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
+		;
+	if (!stralloc_0(&out))
+		die_nomem();
+	if (out.len > 6 && memcmp(out.s, "error ", 6) == 0) {
+		id = strtoul(out.s + 6, &end, 10);
+		if ((sp = strchr(out.s, '\n')) != NULL)
+			*sp = '\0';
+		if (end != out.s + 6 && id < ncontent) {
+			const char *wh = arena_str(content_where[id]);
+			const char *colon = strrchr(wh, ':');
+
+			die_line(colon != NULL ? wh : "?", colon != NULL ?
+			    strtoul(colon + 1, NULL, 10) : 0,
+			    "content: pattern refused by Hyperscan: %s",
+			    *end == ' ' ? end + 1 : end);
+		}
+		die_sys("content rules: %s: %s", prog, out.s);
+	}
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		die_sys("content rules: %s failed (exit %d)", prog,
+		    WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	/* "hs:NAME LENGTH\n" and the bytes, for each target */
+	for (pos = 0; pos + 1 < out.len; pos += n) {
+		sp = memchr(out.s + pos, '\n', out.len - pos - 1);
+		if (sp == NULL || (size_t)(sp - out.s - pos) >= sizeof(head))
+			die_sys("content rules: %s said nonsense", prog);
+		klen = (size_t)(sp - out.s - pos);
+		memcpy(head, out.s + pos, klen);
+		head[klen] = '\0';
+		if ((end = strchr(head, ' ')) == NULL)
+			die_sys("content rules: %s said nonsense", prog);
+		*end = '\0';
+		n = (size_t)strtoul(end + 1, NULL, 10);
+		pos += klen + 1;
+		if (n > out.len - 1 - pos || strncmp(head, "hs:", 3) != 0)
+			die_sys("content rules: %s said nonsense", prog);
+		rec_add(head, strlen(head), out.s + pos, n);
+	}
+	(void)snprintf(head, sizeof(head), "%lu", ncontent);
+	rec_add("kc", 2, head, strlen(head));
+}
+#else
+static void
+compile_patterns(void)
+{
+	char val[32];
+
+	if (ncontent > 0) {
+		(void)snprintf(val, sizeof(val), "%lu", ncontent);
+		rec_add("kc", 2, val, strlen(val));
+	}
+}
+#endif
+
 static void
 compile_line(const char *file, unsigned long ln, char *line, size_t len)
 {
@@ -870,9 +1061,11 @@ compile_line(const char *file, unsigned long ln, char *line, size_t len)
 		stmt_reply(file, ln, where, line, len, pos);
 	else if (klen == 6 && memcmp(kw, "filter", 6) == 0)
 		stmt_filter(file, ln, where, line, len, pos);
+	else if (klen == 7 && memcmp(kw, "content", 7) == 0)
+		stmt_content(file, ln, where, line, len, pos);
 	else
 		die_line(file, ln, "unknown statement %.*s (expected set, "
-		    "list, reply or filter)",
+		    "list, reply, filter or content)",
 		    (int)(klen > NAME_SHOWN ? NAME_SHOWN : klen), kw);
 }
 
@@ -978,6 +1171,7 @@ static void
 compile_start(void)
 {
 	nfilters = 0;
+	ncontent = 0;
 	set_where = calloc(count_settings() + 1, sizeof(*set_where));
 	reply_where = calloc(count_replies() + 1, sizeof(*reply_where));
 	lens4 = calloc(count_lists() + 1, sizeof(*lens4));
@@ -996,6 +1190,7 @@ compile_end(void)
 	int n;
 
 	add_lens();
+	compile_patterns();
 	if (nfilters > 0) {
 		n = snprintf(val, sizeof(val), "%lu", nfilters);
 		rec_add("fc", 2, val, (size_t)n);
@@ -1332,6 +1527,7 @@ main(int argc, char **argv)
 {
 	int c, dflag = 0, nflag = 0;
 
+	self = argv[0];
 	while ((c = getopt(argc, argv, "dn")) != -1) {
 		switch (c) {
 		case 'd':

@@ -173,8 +173,6 @@ wanted(const struct session *s, const struct state *st,
 {
 	const char *skip = s->cfg.filter_skip, *p, *e;
 	size_t nl = strlen(f->name), n;
-	char one[ADDR_MAX + 1];
-	int any = 0, all = 1;
 
 	for (p = skip; *p != '\0'; p = e + 1) {
 		e = strchr(p, ',');
@@ -184,44 +182,8 @@ wanted(const struct session *s, const struct state *st,
 		if (e == NULL)
 			break;
 	}
-	if (f->scope.only_client[0] != '\0' &&
-	    !filter_client_in(s->remote_bin, f->scope.only_client))
-		return 0;
-	if (f->scope.skip_client[0] != '\0' &&
-	    filter_client_in(s->remote_bin, f->scope.skip_client))
-		return 0;
-	if (f->scope.only_sender[0] != '\0' &&
-	    !filter_domain_in(s->sender, f->scope.only_sender))
-		return 0;
-	if (f->scope.skip_sender[0] != '\0' &&
-	    filter_domain_in(s->sender, f->scope.skip_sender))
-		return 0;
-	if (f->scope.only_rcpt[0] == '\0' && f->scope.skip_rcpt[0] == '\0')
-		return 1;
-	if (at_rcpt) {
-		any = f->scope.only_rcpt[0] == '\0' ||
-		    filter_domain_in(s->rcpt, f->scope.only_rcpt);
-		all = f->scope.skip_rcpt[0] != '\0' &&
-		    filter_domain_in(s->rcpt, f->scope.skip_rcpt);
-		return any && !all;
-	}
-	for (p = st->rcpts != NULL ? st->rcpts : ""; *p != '\0'; p = e + 1) {
-		e = strchr(p, '\n');
-		n = e != NULL ? (size_t)(e - p) : strlen(p);
-		if (n > ADDR_MAX)
-			n = ADDR_MAX;
-		memcpy(one, p, n);
-		one[n] = '\0';
-		if (f->scope.only_rcpt[0] == '\0' ||
-		    filter_domain_in(one, f->scope.only_rcpt))
-			any = 1;
-		if (f->scope.skip_rcpt[0] == '\0' ||
-		    !filter_domain_in(one, f->scope.skip_rcpt))
-			all = 0;
-		if (e == NULL)
-			break;
-	}
-	return any && !(f->scope.skip_rcpt[0] != '\0' && all);
+	return filter_scope_wanted(&f->scope, s->remote_bin, s->sender,
+	    at_rcpt ? s->rcpt : st->rcpts != NULL ? st->rcpts : "", at_rcpt);
 }
 
 static int

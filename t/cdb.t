@@ -229,7 +229,7 @@ for my $args ([], ['only.rules'], ['-d'], ['-d', 'a', 'b'],
 
 my $long = 'a' x 256;
 my @errors = (
-	["frob x\n", 1, 'unknown statement frob (expected set, list, reply or filter)'],
+	["frob x\n", 1, 'unknown statement frob (expected set, list, reply, filter or content)'],
 	["# c\n\n   # c\n\t\nset nosuch 1\n", 5, 'unknown setting nosuch'],
 	["set SIZE_MAX 2048\n", 1, 'unknown setting SIZE_MAX'],
 	["set\n", 1, 'set needs a name and a value'],
