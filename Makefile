@@ -217,10 +217,11 @@ fuzz:
 install: $(PROGS)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5
 	install -m 755 $(B)/smtpfront $(B)/smtpfront-cdb $(B)/smtpfront-tls \
-	    $(B)/smtpfront-spf $(B)/smtpfront-store \
+	    $(B)/smtpfront-spf $(B)/smtpfront-store $(B)/smtpfront-scan \
 	    scripts/smtpfront-report $(DESTDIR)$(BINDIR)/
 	install -m 644 man/smtpfront.8 man/smtpfront-cdb.8 man/smtpfront-tls.8 \
-	    man/smtpfront-spf.8 man/smtpfront-store.8 $(DESTDIR)$(MANDIR)/man8/
+	    man/smtpfront-spf.8 man/smtpfront-store.8 man/smtpfront-scan.8 \
+	    $(DESTDIR)$(MANDIR)/man8/
 	install -m 644 man/smtpfront-rules.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 755 scripts/smtpfront-import $(DESTDIR)$(BINDIR)/
 	install -m 644 man/smtpfront-import.8 man/smtpfront-report.8 \

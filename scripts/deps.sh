@@ -29,9 +29,10 @@ usage() {
 # package test (t/deb.t); chromium to look at smtpfront-report's HTML
 # page (t/report.t); spamd and spamc for the filters' test (t/filter.t).
 # libssl-dev: smtpfront-tls; libspf2-dev: smtpfront-spf; liblmdb-dev and
-# libhiredis-dev: the store (redis-server for its tests).
+# libhiredis-dev: the store (redis-server for its tests); libhyperscan-dev:
+# smtpfront-scan (the content rules).
 BUILD="build-essential gcc make libowfat-dev musl-tools libssl-dev libspf2-dev \
-    liblmdb-dev libhiredis-dev"
+    liblmdb-dev libhiredis-dev libhyperscan-dev"
 DEMO="tinycdb ucspi-tcp-ipv6 postfix swaks"
 TEST="$DEMO perl dnsmasq-base iproute2 systemd util-linux groff-base"
 TEST="$TEST clang libclang-rt-14-dev valgrind openssl libnet-ssleay-perl"

@@ -38,10 +38,12 @@ sub files_under {
 sub mode { return sprintf('%o', (stat $_[0])[2] & 07777) }
 
 my @progs = ('smtpfront', 'smtpfront-cdb', 'smtpfront-tls', 'smtpfront-spf',
-    'smtpfront-store');
+    'smtpfront-store', 'smtpfront-scan');
 my @man8 = ('smtpfront.8', 'smtpfront-cdb.8', 'smtpfront-import.8',
     'smtpfront-tls.8', 'smtpfront-spf.8', 'smtpfront-store.8',
-    'smtpfront-report.8');
+    'smtpfront-report.8', 'smtpfront-scan.8');
+# the example filters, in PREFIX/libexec/smtpfront
+my @libexec = ('filter-spamassassin', 'filter-clamav');
 my @man5 = ('smtpfront-rules.5');
 my @scripts = ('smtpfront-report', 'smtpfront-import');
 
@@ -58,7 +60,8 @@ for my $case (['/usr', []], ['/usr/local', undef]) {
 	is($code, 0, "make install DESTDIR=... ($how) exits 0") or diag($out);
 	my @want = sort((map { "$prefix/bin/$_" } @progs, @scripts),
 	    (map { "$prefix/share/man/man8/$_" } @man8),
-	    (map { "$prefix/share/man/man5/$_" } @man5));
+	    (map { "$prefix/share/man/man5/$_" } @man5),
+	    (map { "$prefix/libexec/smtpfront/$_" } @libexec));
 	is_deeply([files_under($dest)], \@want,
 	    "$how: exactly the programs and man pages, under $prefix");
 	for my $p (@progs) {
@@ -66,6 +69,12 @@ for my $case (['/usr', []], ['/usr/local', undef]) {
 		is(mode($f), '755', "$how: $p is mode 755");
 		ok(-f $f && slurp($f) eq slurp("$build/$p"),
 		    "$how: $p is the one in build/");
+	}
+	for my $sc (@libexec) {
+		my $f = "$dest$prefix/libexec/smtpfront/$sc";
+		is(mode($f), '755', "$how: libexec/smtpfront/$sc is mode 755");
+		ok(-f $f && slurp($f) eq slurp("$top/scripts/$sc"),
+		    "$how: $sc is scripts/$sc");
 	}
 	for my $sc (@scripts) {
 		my $rep = "$dest$prefix/bin/$sc";
