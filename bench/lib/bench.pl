@@ -1,7 +1,7 @@
 #!/usr/bin/perl
 # bench/lib/bench.pl: the smtpfront benchmark, run by bench/run.
 #
-#   bench/run [--quick] [-o FILE] [--only rate,lat,mem,big,ins,dns,grey,spam,many,tls]
+#   bench/run [--quick] [-o FILE] [--only rate,lat,mem,big,ins,dns,grey,spam,many,tls,content]
 #       [--smtpfront PATH] [--mta] [--msgs N]
 #
 # dns (not in the default set; root): the DNS checks' cost with answers
@@ -241,7 +241,7 @@ sub build {
 	system("mkdir -p '$BD'") == 0 or die;
 	my ($st) = run(argv => ['make', '-C', $TOP, "B=$B", 'CFLAGS=-O2 -g',
 	    "$B/smtpfront", "$B/smtpfront-cdb", "$B/smtpfront-spf",
-	    "$B/smtpfront-tls", "$B/t/sink"],
+	    "$B/smtpfront-tls", "$B/smtpfront-scan", "$B/t/sink"],
 	    stdout => $log, stderr => $log, env => \%ENV);
 	die "build failed, see $log\n" if $st != 0;
 	($st) = run(argv => ['cc', '-O2', '-Wall', '-Wextra', '-o',
@@ -252,6 +252,11 @@ sub build {
 	    "$BD/relay", "$TOP/bench/lib/relay.c"],
 	    stdout => $log, stderr => $log, env => \%ENV);
 	die "relay build failed, see $log\n" if $st != 0;
+	# the engines a content rule could run on (--only content)
+	($st) = run(argv => ['cc', '-O2', '-Wall', '-Wextra', '-o',
+	    "$BD/rebench", "$TOP/bench/lib/rebench.c", '-lhs', '-lpcre2-8'],
+	    stdout => $log, stderr => $log, env => \%ENV) if $only =~ /content/;
+	die "rebench build failed, see $log\n" if $st != 0;
 }
 
 # --- the rule set of row (d) ---------------------------------------------------
@@ -651,7 +656,7 @@ sub rotated {
 }
 
 my $i = 0;
-for my $row ($only =~ /^(?:dns|grey|spam|many|tls)$/ ? () : @ROWS) {
+for my $row ($only =~ /^(?:dns|grey|spam|many|tls|content)$/ ? () : @ROWS) {
 	$i++;
 	$row->{srv} = start_server($row, "127.77.9.$i");
 }
@@ -978,6 +983,153 @@ sub grey_table {
 if ($only eq 'grey') {
 	my $text = join("\n", "# smtpfront benchmark: greylisting",
 	    grey_table(), "", "Command: bench/run --only grey" .
+	    ($quick ? " --quick" : "")) . "\n";
+	print $text;
+	if (defined $outfile) {
+		open(my $o, '>', $outfile) or die "$outfile: $!";
+		print $o $text;
+		close($o) or die "$outfile: $!";
+	}
+	exit 0;
+}
+# --- content rules (--only content) --------------------------------------------
+#
+# 1. The engines, on the same 20 MB of text (COPYING, repeated) and 100
+#    patterns (bench/lib/rebench.c): Hyperscan in streaming mode, all
+#    patterns at once, as smtpfront-scan runs them; PCRE2 with its JIT,
+#    one pass per pattern; the C library's regexec, per line and
+#    pattern (on 2 MB).  And (a+)+$ against a line of a's ending in b.
+# 2. smtpfront-scan itself: the same 100 patterns as content rules
+#    (body), compiled by smtpfront-cdb, a 20 MB message on its input.
+# 3. A 2 KB message's session: (o) content_action off, (c) on, with the
+#    100 rules (none matching): session time, instructions.
+my (%K, @KROWS);
+if ($ONLY{content}) {
+	my $text = "$TMP/text20";
+	my $copying = slurp("$TOP/COPYING") // die "COPYING: $!";
+	open(my $t, '>', $text) or die "$text: $!";
+	my $len = 0;
+	while ($len < 20_000_000) {
+		print $t $copying;
+		$len += length($copying);
+	}
+	close($t) or die "$text: $!";
+	my ($st) = run(argv => ["$BD/rebench", $text, 100],
+	    stdout => "$TMP/rebench.out", stderr => "$TMP/rebench.out");
+	die "rebench: " . (slurp("$TMP/rebench.out") // '') if $st != 0;
+	for (split /\n/, slurp("$TMP/rebench.out")) {
+		$K{engine}{$1} = $2 if /^(\S+) ([\d.]+) /;
+	}
+	for my $n (30, 100_000) {
+		run(argv => ["$BD/rebench", '--hostile', $n],
+		    stdout => "$TMP/hostile.out", stderr => "$TMP/hostile.out");
+		for (split /\n/, slurp("$TMP/hostile.out") // '') {
+			$K{hostile}{$n}{$1} = [$2, $3] if /^(\S+) ([\d.]+) (\S+)/;
+		}
+	}
+	# the same patterns as content rules
+	my $src = "$TMP/content.src";
+	open(my $c, '>', $src) or die "$src: $!";
+	print $c "list rcpt_domain example.test\n";
+	for my $i (0 .. 99) {
+		printf $c "content r%03d body reject /%s/ refused\n", $i,
+		    $i % 2 == 0 ? sprintf('\bword%03d\b', $i) :
+		    sprintf('pre%03d[a-z]{2,8}suf', $i);
+	}
+	close($c) or die "$src: $!";
+	my $kcdb = "$TMP/content.cdb";
+	my $t0 = time;
+	($st) = run(argv => ["$BD/smtpfront-cdb", $src, $kcdb],
+	    stdout => "$TMP/kcdb.out", stderr => "$TMP/kcdb.out");
+	die "smtpfront-cdb: " . slurp("$TMP/kcdb.out") if $st != 0;
+	$K{compile} = (time - $t0) * 1000;
+	$K{dbsize} = -s $kcdb;
+	my $msg = "$TMP/msg20";
+	open(my $m, '>', $msg) or die "$msg: $!";
+	print $m "Subject: big\r\nFrom: a\@example.org\r\n\r\n";
+	open(my $in, '<', $text) or die;
+	while (my $l = <$in>) { $l =~ s/\n/\r\n/; print $m $l }
+	close($in);
+	close($m) or die "$msg: $!";
+	my @r;
+	for (1 .. ($quick ? 3 : 5)) {
+		# the database as fd 3 of smtpfront-scan, as smtpfront hands it
+		my $t1 = time;
+		system('sh', '-c', 'exec 3<"$3"; exec "$0" -f 3 < "$1" > "$2"',
+		    "$BD/smtpfront-scan", $msg, "$TMP/scan.out", $kcdb) == 0
+		    or die "smtpfront-scan failed: " . (slurp("$TMP/scan.out") // '');
+		push @r, time - $t1;
+	}
+	$K{scan} = (-s $msg) / median(@r) / 1e6;
+	$K{scansize} = -s $msg;
+	die "smtpfront-scan said: " . slurp("$TMP/scan.out")
+	    unless slurp("$TMP/scan.out") =~ /^end \d+$/m;
+	my %k = (SMTPFRONT_RULES => $kcdb);
+	@KROWS = (
+	    { key => 'o', title => '(o) content_action off',
+	      argv => [$SF, $SINK], env => { %k } },
+	    { key => 'c', title => '(c) content_action reject, 100 body rules',
+	      argv => [$SF, $SINK],
+	      env => { %k, SMTPFRONT_CONTENT_ACTION => 'reject' } },
+	);
+	my $j = 0;
+	$_->{srv} = start_server($_, '127.77.15.' . ++$j) for @KROWS;
+	my $ks = $quick ? 20 : 60;
+	note("content: $ks sessions per row");
+	my %t;
+	for my $rep (1 .. $ks / 5) {
+		push @{$t{$_->{key}}}, lat($_->{srv}, 5)
+		    for rotated($rep, @KROWS);
+	}
+	for my $row (@KROWS) {
+		$K{t50}{$row->{key}} = median(@{$t{$row->{key}}}) / 1000;
+		stop_pid($row->{srv}{pid});
+	}
+	for my $row (@KROWS) {
+		my $per = instructions($row, '127.77.16.' . ++$j, 2);
+		$K{ins}{$row->{key}} = $per->{all};
+		$K{ins_sf}{$row->{key}} = $per->{smtpfront};
+		$K{ins_scan}{$row->{key}} = $per->{'smtpfront-scan'} // 0;
+	}
+}
+sub content_table {
+	my @o = ("", "Content rules. The engines on 20 MB of text (COPYING " .
+	    "repeated), 100 patterns (\\bwordNNN\\b, preNNN[a-z]{2,8}suf), " .
+	    "without regard to case:", "",
+	    "| engine | MB/s |", "|---|---|");
+	for my $e (qw(hyperscan pcre2-jit posix-regexec)) {
+		push @o, "| $e | " . ($K{engine}{$e} // '-') . " |";
+	}
+	push @o, "", "(a+)+\$ against a line of N a's and a b:", "",
+	    "| engine | N = 30 | N = 100,000 |", "|---|---|---|";
+	for my $e (qw(hyperscan pcre2-jit)) {
+		push @o, "| $e | " . join(" | ", map {
+		    my $h = $K{hostile}{$_}{$e};
+		    $h ? sprintf("%.3f ms, %s", $h->[0] * 1000, $h->[1]) : '-'
+		    } (30, 100_000)) . " |";
+	}
+	push @o, "", sprintf("smtpfront-scan, the same 100 patterns as body " .
+	    "rules (smtpfront-cdb: %.0f ms to compile, database %d bytes), a " .
+	    "%.1f MB message on its input: **%.0f MB/s**, start and MIME " .
+	    "reading included.", $K{compile} // 0, $K{dbsize} // 0,
+	    ($K{scansize} // 0) / 1e6, $K{scan} // 0), "",
+	    "A 2 KB message's session:", "",
+	    "| metric | " . join(" | ", map { $_->{title} } @KROWS) . " |",
+	    "|---|" . join("", map { "---|" } @KROWS);
+	for my $m (['t50', 'session, connect to close, median, ms', 2],
+	    ['ins', 'instructions per session (tcpserver and children included)', 0],
+	    ['ins_sf', 'instructions per session, smtpfront alone', 0],
+	    ['ins_scan', 'instructions per session, smtpfront-scan', 0]) {
+		my ($k, $title, $dec) = @$m;
+		push @o, "| $title | " . join(" | ", map {
+		    defined $K{$k}{$_->{key}} ? sprintf("%.${dec}f",
+		    $K{$k}{$_->{key}}) : '-' } @KROWS) . " |";
+	}
+	return @o;
+}
+if ($only eq 'content') {
+	my $text = join("\n", "# smtpfront benchmark: content rules",
+	    content_table(), "", "Command: bench/run --only content" .
 	    ($quick ? " --quick" : "")) . "\n";
 	print $text;
 	if (defined $outfile) {
