@@ -37,8 +37,11 @@
 #include "dnslist.h"
 #include "dnspkt.h"
 #include "envvar.h"
+#include "content.h"
+#include "filter.h"
 #include "resolver.h"
 #include "rules.h"
+#include "scan.h"
 #include "starttls.h"
 #include "store.h"
 #include "storeurl.h"
@@ -306,6 +309,49 @@ test_tls(struct conn *c)
 	ok("STARTTLS: %s loads tls_cert %s and tls_key", prog, cfg->tls_cert);
 }
 
+/*
+ * The content rules: smtpfront-scan loads their patterns (an empty
+ * message).  The filters: each program is there and may be run.
+ */
+static void
+test_content_filters(struct conn *c, const char *path)
+{
+	static struct filter_spec f;
+	static unsigned char matched[CONTENT_MAX];
+	char val[RULES_VALUE_MAX], key[32], why[256], err[128];
+	unsigned long i, n;
+	struct rules *r;
+
+	if ((r = rules_open(path)) == NULL)
+		return;
+	if (rules_get(r, "kc", 2, val, sizeof(val)) == 1) {
+		n = strtoul(val, NULL, 10);
+		if (c->s.cfg.content_action == ACTION_OFF)
+			ok("%s content rules, content_action off%s", val, "");
+		else if (scan_start(rules_fd(r), c->s.cfg.content_timeout, why,
+		    sizeof(why)) == -1 || scan_finish(matched, n < CONTENT_MAX ?
+		    n : CONTENT_MAX, why, sizeof(why)) == -1)
+			problem("content rules: %s%s", why, "");
+		else
+			ok("content rules: %s loads their %s patterns",
+			    SCAN_PROGRAM, val);
+	}
+	n = rules_get(r, "fc", 2, val, sizeof(val)) == 1 ?
+	    strtoul(val, NULL, 10) : 0;
+	for (i = 0; i < n; i++) {
+		(void)snprintf(key, sizeof(key), "f:%lu", i);
+		if (rules_get(r, key, strlen(key), val, sizeof(val)) != 1 ||
+		    filter_parse(val, strlen(val), &f, err, sizeof(err)) == -1)
+			problem("filter %s: cannot be read%s", key + 2, "");
+		else if (access(f.argv[0], X_OK) == -1)
+			problem("filter %s: %s cannot be run", f.name,
+			    f.argv[0]);
+		else
+			ok("filter %s: %s is there", f.name, f.argv[0]);
+	}
+	rules_close(r);
+}
+
 /* A line with one text. */
 static void
 say_ok(const char *text)
@@ -553,6 +599,7 @@ configtest(struct conn *c, const char *rules_path)
 	test_child(c);
 	test_spool(c);
 	test_tls(c);
+	test_content_filters(c, rules_path);
 	test_dns(c, rules_path);
 	test_store(c);
 	if (getuid() == 0 || geteuid() == 0)

@@ -260,4 +260,25 @@ utime(time - 50, time - 50, "$dir/rules.cdb");
 	    'store: Redis down: said so');
 }
 
+# --- content rules and filters ---------------------------------------------------
+{
+	my $k = SF::tmp() . '/ct-content';
+	mkdir($k) or die "$k: $!";
+	spew("$k/rules", "list rcpt_domain example.test\n" .
+	    "content pills header:subject reject /v[i1]agra/ no\n" .
+	    "filter here /bin/true\nfilter gone /nonexistent/filter\n");
+	my ($c, $o) = run(argv => [build() . '/smtpfront-cdb', "$k/rules",
+	    "$k/rules.cdb"]);
+	is($c, 0, 'content and filter rules compile') or diag($o);
+	my ($code, $out) = t("$k/rules.cdb", [$sink],
+	    { SMTPFRONT_CONTENT_ACTION => 'reject' });
+	like($out, qr/^ok: content rules: smtpfront-scan loads their 1 patterns$/m,
+	    'content rules: smtpfront-scan loads them');
+	like($out, qr/^ok: filter here: \/bin\/true is there$/m,
+	    'a filter that is there');
+	like($out, qr/^problem: filter gone: \/nonexistent\/filter cannot be run$/m,
+	    'a filter that is not');
+	is($code, 1, '... exit 1');
+}
+
 done_testing();
