@@ -416,22 +416,36 @@ line(struct mime *m, const char *s, size_t len)
 void
 mime_feed(struct mime *m, const char *buf, size_t n)
 {
-	size_t i, from = n, len;
+	size_t i = 0, from = n, len, k, room;
 	int was_done = m->top_done;
+	const char *nl;
 
-	for (i = 0; i < n; i++) {
-		if (buf[i] != '\n') {
-			if (m->llen < MIME_LINE_MAX)
-				m->line[m->llen++] = buf[i];
-			else
-				m->lcut = 1;
-			continue;
+	while (i < n) {
+		/* a body with no boundary open: its lines change nothing */
+		if (!m->in_header && m->nbound == 0) {
+			m->llen = 0;
+			m->lcut = 0;
+			break;
 		}
+		nl = memchr(buf + i, '\n', n - i);
+		k = (nl != NULL ? (size_t)(nl - buf) : n) - i;
+		room = MIME_LINE_MAX - m->llen;
+		if (k > room) {
+			m->lcut = 1;
+			memcpy(m->line + m->llen, buf + i, room);
+			m->llen += room;
+		} else {
+			memcpy(m->line + m->llen, buf + i, k);
+			m->llen += k;
+		}
+		if (nl == NULL)
+			break;
+		i = (size_t)(nl - buf) + 1;
 		len = m->llen;
 		if (len > 0 && m->line[len - 1] == '\r' && !m->lcut)
 			len--;
 		if (line(m, m->line, len) && !was_done)
-			from = i + 1;
+			from = i;
 		m->llen = 0;
 		m->lcut = 0;
 	}

@@ -225,22 +225,42 @@ on_body(void *arg, const char *b, size_t n)
 {
 	static char buf[READ_BUF + 1];
 	static int cr;
-	size_t i, o = 0;
+	const char *p;
+	size_t i = 0, k, o = 0;
 
 	(void)arg;
 	if (body_stream == NULL || failed)
 		return;
-	for (i = 0; i < n; i++) {
-		if (cr && b[i] != '\n')
-			buf[o++] = '\r';
-		cr = b[i] == '\r';
-		if (!cr)
-			buf[o++] = b[i];
-		if (o >= READ_BUF) {
+	while (i < n) {
+		if (cr) {
+			/* the CR held from before: dropped before an LF */
+			if (b[i] != '\n')
+				buf[o++] = '\r';
+			cr = 0;
+		}
+		p = memchr(b + i, '\r', n - i);
+		k = (p != NULL ? (size_t)(p - b) : n) - i;
+		if (o + k > READ_BUF) {
 			if (hs_scan_stream(body_stream, buf, (unsigned int)o, 0,
 			    scratch, on_match, NULL) != HS_SUCCESS)
 				failed = 1;
 			o = 0;
+			if (k > READ_BUF) {
+				/* a long run without CR: scanned in place */
+				if (hs_scan_stream(body_stream, b + i,
+				    (unsigned int)k, 0, scratch, on_match,
+				    NULL) != HS_SUCCESS)
+					failed = 1;
+				k = 0;
+				i = p != NULL ? (size_t)(p - b) : n;
+			}
+		}
+		memcpy(buf + o, b + i, k);
+		o += k;
+		i += k;
+		if (p != NULL && i < n) {
+			cr = 1;		/* decided by the next byte */
+			i++;
 		}
 	}
 	if (o > 0 && hs_scan_stream(body_stream, buf, (unsigned int)o, 0,
