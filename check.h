@@ -88,7 +88,8 @@ enum verdict {
 	VERDICT_WARN,		/* log and add a header only */
 	VERDICT_DEFER,		/* 4xx */
 	VERDICT_REJECT,		/* 5xx: a hit, subject to the action */
-	VERDICT_DROP		/* reply, then close */
+	VERDICT_DROP		/* reply, then close (also under the
+				 * action reject; defer and warn soften it) */
 };
 
 struct check_hit {

@@ -10,6 +10,10 @@ const char *const content_target_name[CONTENT_TARGETS] = {
 	"header", "headers", "body", "filename"
 };
 
+const char *const content_action_name[] = {
+	"off", "warn", "defer", "reject", "drop"
+};
+
 static int __attribute__((format(printf, 3, 4)))
 bad(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -118,16 +122,21 @@ content_parse(const char *in, size_t len, struct content_rule *r, char *err,
 		return bad(err, errlen, "unknown target %s (header:FIELD, "
 		    "headers, body, filename)", f);
 	if ((f = field(t, len, &pos)) == NULL)
-		return bad(err, errlen, "needs an action (warn, defer, reject)");
-	if (strcmp(f, "warn") == 0)
+		return bad(err, errlen, "needs an action (off, warn, defer, "
+		    "reject, drop)");
+	if (strcmp(f, "off") == 0)
+		r->action = CONTENT_OFF;
+	else if (strcmp(f, "warn") == 0)
 		r->action = CONTENT_WARN;
+	else if (strcmp(f, "drop") == 0)
+		r->action = CONTENT_DROP;
 	else if (strcmp(f, "defer") == 0)
 		r->action = CONTENT_DEFER;
 	else if (strcmp(f, "reject") == 0)
 		r->action = CONTENT_REJECT;
 	else
-		return bad(err, errlen, "unknown action %s (warn, defer, "
-		    "reject)", f);
+		return bad(err, errlen, "unknown action %s (off, warn, defer, "
+		    "reject, drop)", f);
 	while (pos < len && isblank_c((unsigned char)t[pos]))
 		pos++;
 	if (pos == len || t[pos] != '/')

@@ -14,7 +14,9 @@
  *   filename      the name of each MIME part (Content-Disposition
  *                 filename=, Content-Type name=, RFC 2231 and RFC 2047
  *                 forms decoded)
- * ACTION is warn, defer or reject; TEXT the reply's text (printable).
+ * ACTION is off (the rule is kept but not used), warn, defer, reject
+ * or drop (the reply, then the connection closed); TEXT the reply's
+ * text (printable).
  * PATTERN is a regular expression (Hyperscan's syntax, PCRE without
  * backreferences and lookaround), matched without regard to case, in
  * time linear in the input whatever the pattern; it runs from the first
@@ -54,9 +56,11 @@ enum content_target {
 };
 
 enum content_action {
+	CONTENT_OFF,
 	CONTENT_WARN,
 	CONTENT_DEFER,
-	CONTENT_REJECT
+	CONTENT_REJECT,
+	CONTENT_DROP
 };
 
 struct content_rule {
@@ -74,6 +78,9 @@ struct content_rule {
 /* The names of the targets, as the rules write them (header: without
  * its field) and as the database's "hs:" keys end. */
 extern const char *const content_target_name[CONTENT_TARGETS];
+
+/* off, warn, defer, reject, drop */
+extern const char *const content_action_name[];
 
 /* Parse a statement (after "content"): 0, or -1 with a message in err. */
 int	content_parse(const char *, size_t, struct content_rule *, char *,

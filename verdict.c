@@ -321,9 +321,11 @@ one(struct conn *c, const struct check *const *cp, check_fn f, enum phase ph,
 		note_warn(c, k->name, d, cmd);
 		return VERDICT_WARN;
 	}
+	/* a check's own drop (a content rule's) stands unless the action
+	 * is milder */
 	if (v == VERDICT_DEFER || act == ACTION_DEFER)
 		v = VERDICT_DEFER;
-	else if (act == ACTION_DROP)
+	else if (act == ACTION_DROP || v == VERDICT_DROP)
 		v = VERDICT_DROP;
 	else
 		v = VERDICT_REJECT;

@@ -890,8 +890,7 @@ stmt_content(const char *file, unsigned long ln, const char *where,
 		o += (size_t)snprintf(buf + o, sizeof(buf) - o, " %s%s%s %s /x/%s%s",
 		    content_target_name[r.target],
 		    r.target == CONTENT_HEADER ? ":" : "", r.field,
-		    r.action == CONTENT_WARN ? "warn" : r.action ==
-		    CONTENT_DEFER ? "defer" : "reject", r.reply[0] ? " " : "",
+		    content_action_name[r.action], r.reply[0] ? " " : "",
 		    r.reply);
 	if (o >= RULES_VALUE_MAX)
 		die_line(file, ln, "content: its options and text are longer "

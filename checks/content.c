@@ -16,9 +16,10 @@
  *     content_tempfail_action (defer); reply content (554 5.7.1) and
  *     content_tempfail (451 4.3.0); a rule's own text replaces the
  *     reply's.
- * Verdicts: a rule's action: warn (noted, the X-Smtpfront-Warn header),
- *     defer or reject; the check's action applies over it as for every
- *     check (warn: nothing refused).
+ * Verdicts: a rule's action: off (not used), warn (noted, the
+ *     X-Smtpfront-Warn header), defer, reject or drop; the check's action
+ *     applies over it as for every check (warn: nothing refused; defer:
+ *     nothing refused for good).
  * Failure: the helper cannot start, fails, or passes content_timeout:
  *     a warning and content_tempfail_action (defer: 451, the sender
  *     retries; off: as if nothing matched).
@@ -140,7 +141,8 @@ content_eod(const struct session *s, struct check_hit *hit)
 		    1 || content_parse(val, strlen(val), &r, err,
 		    sizeof(err)) == -1)
 			return failed(s, hit, "rules database read error");
-		if (!filter_scope_wanted(&r.scope, s->remote_bin, s->sender,
+		if (r.action == CONTENT_OFF ||
+		    !filter_scope_wanted(&r.scope, s->remote_bin, s->sender,
 		    st->rcpts != NULL ? st->rcpts : "", 0))
 			continue;
 		say(key, sizeof(key), "kw:%ld", i);
@@ -164,7 +166,7 @@ content_eod(const struct session *s, struct check_hit *hit)
 			memcpy(hit->rule, "-", 2);
 		say(hit->text, sizeof(hit->text), "%s", r.reply);
 		return r.action == CONTENT_DEFER ? VERDICT_DEFER :
-		    VERDICT_REJECT;
+		    r.action == CONTENT_DROP ? VERDICT_DROP : VERDICT_REJECT;
 	}
 	if (warned) {
 		say(hit->reason, sizeof(hit->reason), "%s", warnwhy);

@@ -35,6 +35,8 @@ content later body defer /try-me-later/
 content exe filename reject /\.(exe|vbs|scr|pif)$/ Executable attachments refused
 content scoped only_sender=spam.test body reject /scopedword/
 content hostile body reject /(a+)+$/ hostile
+content gone body drop /drop-me-now/ Goodbye
+content unused body off /never-used-word/
 EOF
 my $RULES = cdb($RULES_SRC);
 
@@ -88,7 +90,17 @@ $m = session($s, body => "Subject: u2\n\nplease click here to unsubscribe now\n"
 reply_is($m->{eod}, '250', undef, 'body: the anchors hold (not at line start)');
 $m = session($s, body => "Subject: later\n\nx try-me-later y\n");
 is(substr($m->{eod}{code}, 0, 1), '4', 'a defer rule: 4xx');
-is(scalar(grep { $_->{msg} =~ /^Subject: (cheap|u1|later)\r$/m }
+$m = session($s, body => "Subject: unused\n\nnever-used-word\n");
+reply_is($m->{eod}, '250', undef, 'a rule whose action is off: not used');
+{
+	my $c = client(server => $s, local => '127.0.0.2');
+	$c->start('client.test');
+	my $r = mail($c, from => 'alice@sender.test', to => ['user@example.test'],
+	    body => "Subject: dropped\n\ndrop-me-now\n");
+	reply_is($r->{eod}, '554', '5.7.1', 'a drop rule: its reply');
+	ok($c->closed(10), '... then the connection closed');
+}
+is(scalar(grep { $_->{msg} =~ /^Subject: (cheap|u1|later|dropped)\r$/m }
     sink_messages($s->{sinkdir})), 0, 'nothing refused was delivered');
 
 # --- filename: plain, RFC 2231, RFC 2047 ---------------------------------
