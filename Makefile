@@ -180,7 +180,8 @@ $(B)/owfat-include/.stamp: Makefile
 	@touch $@
 
 san:
-	$(MAKE) B=build-san LIBC=glibc CFLAGS="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" all
+	$(MAKE) B=build-san LIBC=glibc CFLAGS="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" \
+	    SCAN_LDFLAGS="-fsanitize=address,undefined" HS_LIBS=-lhs all
 
 # The whole test suite: deps; then a sub-make builds build/ and
 # build-san/ (so that LIBC is chosen after deps has installed musl-gcc);

@@ -848,7 +848,9 @@ static unsigned long	ncontent;
 static size_t		*content_off;	/* arena: "ID TARGET PATTERN" */
 static size_t		*content_where;
 static size_t		 acontent_off, acontent_where;
+#ifndef SMTPFRONT_CDB_FUZZ
 static const char	*self = PROG;	/* argv[0]: smtpfront-scan is beside */
+#endif
 
 static void
 stmt_content(const char *file, unsigned long ln, const char *where,
@@ -927,8 +929,9 @@ scan_program(char *prog, size_t size)
 static void
 compile_patterns(void)
 {
+	/* static: reachable until exit, as the arena */
+	static stralloc out;
 	char prog[PATH_MAX], *argv[3], head[128], *sp, *end;
-	stralloc out = { 0 };
 	int pin[2], pout[2], fail, st;
 	unsigned long i, id;
 	size_t pos, n, klen;
@@ -938,6 +941,7 @@ compile_patterns(void)
 
 	if (ncontent == 0)
 		return;
+	out.len = 0;
 	scan_program(prog, sizeof(prog));
 	argv[0] = prog;
 	argv[1] = (char *)"-c";
