@@ -72,7 +72,7 @@ endif
 
 CORE = check conn verdict data dryrun configtest client child proc smtp addr \
 	spool dot rules rules_table reply log match envvar crlf starttls \
-	resolver dnspkt dnslist maildomain header policy filter content scan spf store store_redis storeurl $(SF_COMPAT)
+	resolver dnspkt dnslist maildomain header policy filter content feed scan dkim spf store store_redis storeurl $(SF_COMPAT)
 CHECKS = checks/checks checks/closed checks/trust checks/allow_ip checks/allow_sender \
 	checks/allow_rcpt checks/rcpt_domain checks/rcpt_dns checks/rcpt_users checks/rblsmtpd checks/earlytalker checks/unauth_pipelining \
 	checks/helo_syntax checks/helo_bareip checks/helo_literal checks/helo_ours \
@@ -81,7 +81,7 @@ CHECKS = checks/checks checks/closed checks/trust checks/allow_ip checks/allow_s
 	checks/dnsbl checks/fcrdns checks/allow_name checks/helo_dns \
 	checks/sender_domain checks/rhsbl checks/spf checks/trap \
 	checks/greylist checks/rate checks/policy checks/header_size checks/header_8bit \
-	checks/header_from checks/bounce_bogus checks/content checks/filter
+	checks/header_from checks/bounce_bogus checks/dkim checks/content checks/filter
 SF_OBJS = $(B)/smtpfront.o $(CORE:%=$(B)/%.o) $(CHECKS:%=$(B)/%.o)
 CDB_OBJS = $(B)/cdb/smtpfront-cdb.o $(B)/rules.o $(B)/rules_table.o $(B)/reply.o \
 	$(B)/dnslist.o $(B)/storeurl.o $(B)/filter.o $(B)/proc.o $(B)/spool.o \
@@ -95,7 +95,7 @@ TEMPLATE_OBJS = $(B)/smtpfront.o $(CORE:%=$(B)/%.o) \
 	$(B)/checks/TEMPLATE.o $(B)/t/template-checks.o
 
 PROGS = $(B)/smtpfront $(B)/smtpfront-cdb $(B)/smtpfront-tls $(B)/smtpfront-spf \
-	$(B)/smtpfront-store $(B)/smtpfront-scan
+	$(B)/smtpfront-store $(B)/smtpfront-scan $(B)/smtpfront-dkim
 TESTPROGS = $(UNIT:%=$(B)/t/%) $(TOOLS:%=$(B)/%) $(B)/t/smtpfront-template
 
 all: $(PROGS) $(TESTPROGS)
@@ -146,6 +146,15 @@ $(B)/smtpfront-scan: $(SCAN_SRC) content.h filter.h mime.h proc.h spool.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(SCAN_LDFLAGS) -o $@ $(SCAN_SRC) $(OWFAT_LIBS) \
 	    $(HS_LIBS)
+
+# smtpfront-dkim: libopendkim (glibc, OpenSSL), started at DATA when
+# dkim_action is on, with smtpfront's resolver as its DNS layer: CC, as
+# smtpfront-spf.
+DKIM_LIBS ?= -lopendkim $(OWFAT_LIBS)
+$(B)/smtpfront-dkim: smtpfront-dkim.c resolver.c resolver.h dnspkt.c dnspkt.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -DRESOLVER_MAX=64 $(TLS_LDFLAGS) \
+	    -o $@ smtpfront-dkim.c resolver.c dnspkt.c $(DKIM_LIBS)
 
 $(B)/t/smtpfront-template: $(TEMPLATE_OBJS)
 	$(SF_CC) $(CFLAGS) $(LDFLAGS) -o $@ $(TEMPLATE_OBJS) $(SF_LIBS)
@@ -222,9 +231,10 @@ install: $(PROGS)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5
 	install -m 755 $(B)/smtpfront $(B)/smtpfront-cdb $(B)/smtpfront-tls \
 	    $(B)/smtpfront-spf $(B)/smtpfront-store $(B)/smtpfront-scan \
-	    scripts/smtpfront-report $(DESTDIR)$(BINDIR)/
+	    $(B)/smtpfront-dkim scripts/smtpfront-report $(DESTDIR)$(BINDIR)/
 	install -m 644 man/smtpfront.8 man/smtpfront-cdb.8 man/smtpfront-tls.8 \
 	    man/smtpfront-spf.8 man/smtpfront-store.8 man/smtpfront-scan.8 \
+	    man/smtpfront-dkim.8 \
 	    $(DESTDIR)$(MANDIR)/man8/
 	install -m 644 man/smtpfront-rules.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 755 scripts/smtpfront-import $(DESTDIR)$(BINDIR)/

@@ -103,7 +103,8 @@ struct check_hit {
 	char		 failed[REASON_MAX + 1];
 	int		 now;		/* refuse at once, even under delay_reject */
 	char		 text[REASON_MAX + 1];	/* reply text instead of the table's */
-	char		 header[HEADER_LINE_MAX + 1];	/* "Name: value" to add */
+	char		 header[HEADER_LINE_MAX + 1];	/* "Name: value" to add;
+						 * '\n' folds it there */
 	char		 result[RESULT_MAX + 1];	/* for later checks */
 	int		 spool;		/* before DATA: spool this message */
 	struct spool	*replace;	/* eod: the message, replaced */

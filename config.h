@@ -121,6 +121,10 @@ struct config {
 	enum action	 policy_tempfail_action;
 	char		 policy_server[HOSTNAME_MAX + 1];
 	unsigned long	 policy_timeout;	/* seconds */
+	enum action	 dkim_action;
+	enum action	 dkim_fail_action;
+	enum action	 dkim_temperror_action;
+	unsigned long	 dkim_timeout;		/* seconds */
 	enum action	 content_action;
 	enum action	 content_tempfail_action;
 	unsigned long	 content_timeout;	/* seconds */

@@ -23,7 +23,8 @@
 #define REASON_MAX	200	/* a check's short reason, made printable */
 #define RULE_MAX	128	/* "file:line" or a rule name */
 #define WARN_MAX	8	/* warn-mode hits kept for the header */
-#define HEADER_LINE_MAX	200	/* a header line a check adds, without CRLF */
+#define HEADER_LINE_MAX	500	/* a header line a check adds, without CRLF;
+				 * a '\n' in it folds it there */
 #define HEADERS_MAX	1024	/* all header lines the checks add */
 #define RESULT_MAX	255	/* a result a check leaves for later checks (a host name) */
 #define RESULTS_MAX	16

@@ -43,6 +43,7 @@
 #include "rules.h"
 #include "resolver.h"
 #include "smtp.h"
+#include "dkim.h"
 #include "scan.h"
 #include "spf.h"
 #include "store.h"
@@ -908,6 +909,7 @@ main(int argc, char **argv)
 	c->self = argv[0] != NULL ? argv[0] : "smtpfront";
 	spf_setup(c->self);
 	scan_setup(c->self);
+	dkim_setup(c->self);
 	if (c->dry) {
 		/* the dry run's client is the IP given, not the socket */
 		unsetenv("TCPREMOTEIP");

@@ -184,12 +184,30 @@ add_header(struct conn *c, const char *line)
 		c->headers_full = 1;
 		return;
 	}
-	log_printable(s->headers + s->hlen, n + 1, line, n);
-	for (i = 0; i < n; i++)
-		if (s->headers[s->hlen + i] == '\t')
-			s->headers[s->hlen + i] = ' ';
-	memcpy(s->headers + s->hlen + n, "\r\n", 2);
-	s->hlen += n + 2;
+	/* each piece printable; a '\n' between two folds the line (a CRLF
+	 * and a TAB: the two bytes of "\n" and one more, counted above as
+	 * the CRLF's) */
+	for (;;) {
+		const char *nl = memchr(line, '\n', n);
+		size_t k = nl != NULL ? (size_t)(nl - line) : n;
+
+		if (nl != NULL && s->hlen + k + 3 + (n - k - 1) + 2 >
+		    sizeof(s->headers))
+			nl = NULL, k = n;
+		log_printable(s->headers + s->hlen, k + 1, line, k);
+		for (i = 0; i < k; i++)
+			if (s->headers[s->hlen + i] == '\t')
+				s->headers[s->hlen + i] = ' ';
+		s->hlen += k;
+		if (nl == NULL)
+			break;
+		memcpy(s->headers + s->hlen, "\r\n\t", 3);
+		s->hlen += 3;
+		line = nl + 1;
+		n -= k + 1;
+	}
+	memcpy(s->headers + s->hlen, "\r\n", 2);
+	s->hlen += 2;
 }
 
 static void

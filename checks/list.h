@@ -46,6 +46,7 @@
 	X(header_8bit) \
 	X(header_from) \
 	X(bounce_bogus) \
+	X(dkim) \
 	X(content) \
 	X(filter)
 

@@ -32,7 +32,7 @@ usage() {
 # libhiredis-dev: the store (redis-server for its tests); libhyperscan-dev:
 # smtpfront-scan (the content rules).
 BUILD="build-essential gcc make libowfat-dev musl-tools libssl-dev libspf2-dev \
-    liblmdb-dev libhiredis-dev libhyperscan-dev"
+    liblmdb-dev libhiredis-dev libhyperscan-dev libopendkim-dev"
 DEMO="tinycdb ucspi-tcp-ipv6 postfix swaks"
 TEST="$DEMO perl dnsmasq-base iproute2 systemd util-linux groff-base"
 TEST="$TEST clang libclang-rt-14-dev valgrind openssl libnet-ssleay-perl"

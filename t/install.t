@@ -38,10 +38,10 @@ sub files_under {
 sub mode { return sprintf('%o', (stat $_[0])[2] & 07777) }
 
 my @progs = ('smtpfront', 'smtpfront-cdb', 'smtpfront-tls', 'smtpfront-spf',
-    'smtpfront-store', 'smtpfront-scan');
+    'smtpfront-store', 'smtpfront-scan', 'smtpfront-dkim');
 my @man8 = ('smtpfront.8', 'smtpfront-cdb.8', 'smtpfront-import.8',
     'smtpfront-tls.8', 'smtpfront-spf.8', 'smtpfront-store.8',
-    'smtpfront-report.8', 'smtpfront-scan.8');
+    'smtpfront-report.8', 'smtpfront-scan.8', 'smtpfront-dkim.8');
 # the example filters, in PREFIX/libexec/smtpfront
 my @libexec = ('filter-spamassassin', 'filter-clamav');
 my @man5 = ('smtpfront-rules.5');
