@@ -5,6 +5,8 @@
  * list of its own there).
  */
 #include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdlib.h>
 #include <stddef.h>
 #include <string.h>
 #include <stdio.h>
@@ -105,4 +107,64 @@ check_network(const struct session *s, unsigned long v4bits,
 	    (void *)b, txt, sizeof(txt)) == NULL)
 		txt[0] = '\0';
 	(void)snprintf(out, size, "%s/%lu", txt, bits);
+}
+
+void
+check_say(char *dst, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(dst, size, fmt, ap);
+	va_end(ap);
+}
+
+enum verdict
+check_tempfail(struct check_hit *hit, enum action a, const char *reply,
+    const char *why)
+{
+	if (hit->failed[0] == '\0')
+		check_say(hit->failed, sizeof(hit->failed), "%s", why);
+	switch (a) {
+	case ACTION_OFF:
+		return VERDICT_PASS;
+	case ACTION_WARN:
+		check_say(hit->reason, sizeof(hit->reason), "%s", why);
+		return VERDICT_WARN;
+	default:
+		check_say(hit->reason, sizeof(hit->reason), "%s", why);
+		check_say(hit->reply, sizeof(hit->reply), "%s", reply);
+		return VERDICT_DEFER;
+	}
+}
+
+
+
+void
+check_rcpts_add(struct check_rcpts *r, const char *rcpt)
+{
+	size_t n = strlen(rcpt);
+
+	r->count++;
+	if (r->buf == NULL) {
+		if ((r->buf = malloc(CHECK_RCPTS_MAX)) == NULL)
+			return;
+		r->len = 0;
+		r->buf[0] = '\0';
+	}
+	if (r->len + n + 2 > CHECK_RCPTS_MAX)
+		return;		/* the count says there are more */
+	if (r->len > 0)
+		r->buf[r->len++] = '\n';
+	memcpy(r->buf + r->len, rcpt, n + 1);
+	r->len += n;
+}
+
+void
+check_rcpts_free(struct check_rcpts *r)
+{
+	free(r->buf);
+	r->buf = NULL;
+	r->len = 0;
+	r->count = 0;
 }

@@ -172,6 +172,26 @@ void		 check_rule_of(const struct session *, const char *, char *,
 		    size_t);
 /* The result a check left in this session or transaction, or NULL. */
 const char	*check_result(const struct session *, const char *);
+/* printf into a check's field (reason, text, failed, ...), cut. */
+void		 check_say(char *, size_t, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+/*
+ * A lookup, store, helper or server failed (why): a warning
+ * (hit->failed) and the check's tempfail action: off passes, warn warns,
+ * anything else defers with the reply named.
+ */
+enum verdict	 check_tempfail(struct check_hit *, enum action, const char *,
+		    const char *);
+/* The accepted recipients of a message, one per line (a check keeps them
+ * from its rcpt_accepted hook): bounded, freed at the reset. */
+#define CHECK_RCPTS_MAX	65536	/* bytes of recipients kept */
+struct check_rcpts {
+	char		*buf;		/* NULL until the first */
+	size_t		 len;
+	unsigned long	 count;		/* also those that did not fit */
+};
+void		 check_rcpts_add(struct check_rcpts *, const char *);
+void		 check_rcpts_free(struct check_rcpts *);
 /* The client's network as text, "192.0.2.0/24": its address cut to the
  * first bits given for IPv4 and for IPv6 (greylist, rate). */
 void		 check_network(const struct session *, unsigned long,

@@ -24,7 +24,6 @@
  *     a warning and content_tempfail_action (defer: 451, the sender
  *     retries; off: as if nothing matched).
  */
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,11 +33,8 @@
 #include "rules.h"
 #include "scan.h"
 
-#define RCPTS_MAX	65536	/* bytes of recipients kept for the scopes */
-
 struct state {
-	char		*rcpts;		/* accepted recipients, "\n" between */
-	size_t		 rlen;
+	struct check_rcpts rcpts;	/* for only_rcpt and skip_rcpt */
 	int		 started;	/* the helper runs for this message */
 	char		 why[REASON_MAX + 1];	/* it could not start */
 };
@@ -46,15 +42,6 @@ struct state {
 static long nrules = -1;	/* -1: not read yet */
 static unsigned char matched[CONTENT_MAX];
 
-static void __attribute__((format(printf, 3, 4)))
-say(char *dst, size_t size, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	(void)vsnprintf(dst, size, fmt, ap);
-	va_end(ap);
-}
 
 static long
 count(const struct session *s)
@@ -99,19 +86,8 @@ content_body(const struct session *s, void *state, const char *p, size_t n)
 static enum verdict
 failed(const struct session *s, struct check_hit *hit, const char *why)
 {
-	say(hit->failed, sizeof(hit->failed), "%s", why);
-	switch (s->cfg.content_tempfail_action) {
-	case ACTION_OFF:
-		return VERDICT_PASS;
-	case ACTION_WARN:
-		say(hit->reason, sizeof(hit->reason), "%s", why);
-		return VERDICT_WARN;
-	default:
-		say(hit->reason, sizeof(hit->reason), "%s", why);
-		memcpy(hit->reply, "content_tempfail",
-		    sizeof("content_tempfail"));
-		return VERDICT_DEFER;
-	}
+	return check_tempfail(hit, s->cfg.content_tempfail_action,
+	    "content_tempfail", why);
 }
 
 static enum verdict
@@ -136,20 +112,20 @@ content_eod(const struct session *s, struct check_hit *hit)
 	for (i = 0; i < n; i++) {
 		if (!matched[i])
 			continue;
-		say(key, sizeof(key), "k:%ld", i);
+		check_say(key, sizeof(key), "k:%ld", i);
 		if (rules_get(s->rules, key, strlen(key), val, sizeof(val)) !=
 		    1 || content_parse(val, strlen(val), &r, err,
 		    sizeof(err)) == -1)
 			return failed(s, hit, "rules database read error");
 		if (r.action == CONTENT_OFF ||
 		    !filter_scope_wanted(&r.scope, s->remote_bin, s->sender,
-		    st->rcpts != NULL ? st->rcpts : "", 0))
+		    st->rcpts.buf != NULL ? st->rcpts.buf : "", 0))
 			continue;
-		say(key, sizeof(key), "kw:%ld", i);
+		check_say(key, sizeof(key), "kw:%ld", i);
 		if (r.action == CONTENT_WARN) {
 			if (!warned) {
 				warned = 1;
-				say(warnwhy, sizeof(warnwhy), "%s matched %s%s%s",
+				check_say(warnwhy, sizeof(warnwhy), "%s matched %s%s%s",
 				    r.name, content_target_name[r.target],
 				    r.field[0] ? ":" : "", r.field);
 				if (rules_get(s->rules, key, strlen(key),
@@ -158,19 +134,19 @@ content_eod(const struct session *s, struct check_hit *hit)
 			}
 			continue;
 		}
-		say(hit->reason, sizeof(hit->reason), "%s matched %s%s%s",
+		check_say(hit->reason, sizeof(hit->reason), "%s matched %s%s%s",
 		    r.name, content_target_name[r.target], r.field[0] ? ":" :
 		    "", r.field);
 		if (rules_get(s->rules, key, strlen(key), hit->rule,
 		    sizeof(hit->rule)) != 1)
 			memcpy(hit->rule, "-", 2);
-		say(hit->text, sizeof(hit->text), "%s", r.reply);
+		check_say(hit->text, sizeof(hit->text), "%s", r.reply);
 		return r.action == CONTENT_DEFER ? VERDICT_DEFER :
 		    r.action == CONTENT_DROP ? VERDICT_DROP : VERDICT_REJECT;
 	}
 	if (warned) {
-		say(hit->reason, sizeof(hit->reason), "%s", warnwhy);
-		say(hit->rule, sizeof(hit->rule), "%s", warnrule);
+		check_say(hit->reason, sizeof(hit->reason), "%s", warnwhy);
+		check_say(hit->rule, sizeof(hit->rule), "%s", warnrule);
 		return VERDICT_WARN;
 	}
 	return VERDICT_PASS;
@@ -180,22 +156,8 @@ static void
 content_rcpt_accepted(const struct session *s, void *state)
 {
 	struct state *st = state;
-	size_t n = strlen(s->rcpt);
-	char *p;
 
-	if (st->rcpts == NULL) {
-		if ((st->rcpts = malloc(RCPTS_MAX)) == NULL)
-			return;
-		st->rlen = 0;
-		st->rcpts[0] = '\0';
-	}
-	if (st->rlen + n + 2 > RCPTS_MAX)
-		return;
-	p = st->rcpts + st->rlen;
-	if (st->rlen > 0)
-		*p++ = '\n', st->rlen++;
-	memcpy(p, s->rcpt, n + 1);
-	st->rlen += n;
+	check_rcpts_add(&st->rcpts, s->rcpt);
 }
 
 static void
@@ -206,9 +168,7 @@ content_reset(const struct session *s, void *state)
 	(void)s;
 	scan_end();
 	st->started = 0;
-	free(st->rcpts);
-	st->rcpts = NULL;
-	st->rlen = 0;
+	check_rcpts_free(&st->rcpts);
 }
 
 static const struct check_hooks content_hooks = {

@@ -23,7 +23,6 @@
  * Failure: the helper missing, failing or slower than dkim_timeout: a
  *     warning and temperror.
  */
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -35,15 +34,6 @@ struct state {
 	char		 why[REASON_MAX + 1];
 };
 
-static void __attribute__((format(printf, 3, 4)))
-say(char *dst, size_t size, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	(void)vsnprintf(dst, size, fmt, ap);
-	va_end(ap);
-}
 
 static enum verdict
 dkim_check_start(const struct session *s, struct check_hit *hit)
@@ -105,7 +95,7 @@ dkim_check_eod(const struct session *s, struct check_hit *hit)
 	enum action a;
 
 	if (!st->started) {
-		say(why, sizeof(why), "%s", st->why[0] ? st->why :
+		check_say(why, sizeof(why), "%s", st->why[0] ? st->why :
 		    "smtpfront-dkim not started");
 		n = -1;
 	} else if (dkim_finish(sigs, DKIM_SIGS_MAX, &n, why,
@@ -113,18 +103,18 @@ dkim_check_eod(const struct session *s, struct check_hit *hit)
 		n = -1;
 	st->started = 0;
 	if (n == -1) {
-		say(hit->failed, sizeof(hit->failed), "%s", why);
-		say(hit->header, sizeof(hit->header),
+		check_say(hit->failed, sizeof(hit->failed), "%s", why);
+		check_say(hit->header, sizeof(hit->header),
 		    "Authentication-Results: %s; dkim=temperror", host);
 		memcpy(hit->result, "temperror", sizeof("temperror"));
-		say(hit->reason, sizeof(hit->reason), "dkim=temperror: %s",
+		check_say(hit->reason, sizeof(hit->reason), "dkim=temperror: %s",
 		    why);
 		a = s->cfg.dkim_temperror_action;
 		return by_action(a == ACTION_REJECT || a == ACTION_DROP ?
 		    ACTION_DEFER : a, hit, "dkim_temperror");
 	}
 	if (n == 0) {
-		say(hit->header, sizeof(hit->header),
+		check_say(hit->header, sizeof(hit->header),
 		    "Authentication-Results: %s; dkim=none", host);
 		memcpy(hit->result, "none", sizeof("none"));
 		return VERDICT_PASS;
@@ -138,7 +128,7 @@ dkim_check_eod(const struct session *s, struct check_hit *hit)
 		for (i = 0; i < n; i++) {
 			if ((strcmp(sigs[i].result, "pass") == 0) != (k == 0))
 				continue;
-			say(one, sizeof(one), ";\ndkim=%s header.d=%s "
+			check_say(one, sizeof(one), ";\ndkim=%s header.d=%s "
 			    "header.s=%s header.a=%s header.b=%s",
 			    sigs[i].result, sigs[i].domain, sigs[i].selector,
 			    sigs[i].alg, sigs[i].b);
@@ -166,7 +156,7 @@ dkim_check_eod(const struct session *s, struct check_hit *hit)
 			break;
 	if (temp && i == n) {
 		memcpy(hit->result, "temperror", sizeof("temperror"));
-		say(hit->reason, sizeof(hit->reason), "dkim=temperror d=%s",
+		check_say(hit->reason, sizeof(hit->reason), "dkim=temperror d=%s",
 		    sigs[0].domain);
 		a = s->cfg.dkim_temperror_action;
 		return by_action(a == ACTION_REJECT || a == ACTION_DROP ?
@@ -175,7 +165,7 @@ dkim_check_eod(const struct session *s, struct check_hit *hit)
 	memcpy(hit->result, "fail", sizeof("fail"));
 	for (i = 0; i < n && strcmp(sigs[i].result, "temperror") == 0; i++)
 		;
-	say(hit->reason, sizeof(hit->reason), "dkim=%s d=%s%s%s",
+	check_say(hit->reason, sizeof(hit->reason), "dkim=%s d=%s%s%s",
 	    sigs[i].result, sigs[i].domain, sigs[i].reason[0] ? ": " : "",
 	    sigs[i].reason);
 	return by_action(s->cfg.dkim_fail_action, hit, "dkim");

@@ -39,7 +39,6 @@
  *     failure too: the message is never cut.
  */
 #include <signal.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,14 +50,11 @@
 #include "rules.h"
 #include "spool.h"
 
-#define RCPTS_MAX	65536	/* bytes of recipients kept for SMTPRCPTTO */
 #define ENV_OURS	16	/* the variables set here */
-#define ENV_TEXT_MAX	(RCPTS_MAX + 8192)
+#define ENV_TEXT_MAX	(CHECK_RCPTS_MAX + 8192)
 
 struct state {
-	char		*rcpts;		/* accepted recipients, "\n" between */
-	size_t		 rlen;
-	unsigned long	 rcount;
+	struct check_rcpts rcpts;	/* for SMTPRCPTTO and the scopes */
 };
 
 /* The filters, read at their first use: one process, one session. */
@@ -69,15 +65,6 @@ static char load_why[REASON_MAX + 1];
 
 extern char **environ;
 
-static void __attribute__((format(printf, 3, 4)))
-say(char *dst, size_t size, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	(void)vsnprintf(dst, size, fmt, ap);
-	va_end(ap);
-}
 
 static int
 load(const struct session *s)
@@ -97,12 +84,12 @@ load(const struct session *s)
 	if (n > FILTER_MAX)
 		n = FILTER_MAX;
 	for (i = 0; i < n; i++) {
-		say(key, sizeof(key), "f:%lu", i);
+		check_say(key, sizeof(key), "f:%lu", i);
 		if (rules_get(s->rules, key, strlen(key), val, sizeof(val)) !=
 		    1 || filter_parse(val, strlen(val), &specs[i], load_why,
 		    sizeof(load_why)) == -1)
 			goto bad;
-		say(key, sizeof(key), "fw:%lu", i);
+		check_say(key, sizeof(key), "fw:%lu", i);
 		if (rules_get(s->rules, key, strlen(key), where[i],
 		    sizeof(where[i])) != 1)
 			memcpy(where[i], "-", 2);
@@ -111,7 +98,7 @@ load(const struct session *s)
 	return nspecs;
 bad:
 	if (load_why[0] == '\0')
-		say(load_why, sizeof(load_why), "rules database read error");
+		check_say(load_why, sizeof(load_why), "rules database read error");
 	nspecs = -2;
 	return -2;
 }
@@ -136,22 +123,8 @@ static void
 filter_rcpt_accepted(const struct session *s, void *state)
 {
 	struct state *st = state;
-	size_t n = strlen(s->rcpt);
-	char *p;
 
-	st->rcount++;
-	if (st->rcpts == NULL) {
-		if ((st->rcpts = malloc(RCPTS_MAX)) == NULL)
-			return;
-		st->rlen = 0;
-	}
-	if (st->rlen + n + 2 > RCPTS_MAX)
-		return;		/* the count says there are more */
-	p = st->rcpts + st->rlen;
-	if (st->rlen > 0)
-		*p++ = '\n', st->rlen++;
-	memcpy(p, s->rcpt, n + 1);
-	st->rlen += n;
+	check_rcpts_add(&st->rcpts, s->rcpt);
 }
 
 static void
@@ -160,10 +133,7 @@ filter_reset(const struct session *s, void *state)
 	struct state *st = state;
 
 	(void)s;
-	free(st->rcpts);
-	st->rcpts = NULL;
-	st->rlen = 0;
-	st->rcount = 0;
+	check_rcpts_free(&st->rcpts);
 }
 
 /* Is this filter to run for this client, sender and recipients? */
@@ -183,7 +153,7 @@ wanted(const struct session *s, const struct state *st,
 			break;
 	}
 	return filter_scope_wanted(&f->scope, s->remote_bin, s->sender,
-	    at_rcpt ? s->rcpt : st->rcpts != NULL ? st->rcpts : "", at_rcpt);
+	    at_rcpt ? s->rcpt : st->rcpts.buf != NULL ? st->rcpts.buf : "", at_rcpt);
 }
 
 static int
@@ -247,12 +217,12 @@ environment(const struct session *s, const struct state *st,
 	bad |= put(env, &ne, text, &tl, "SMTPHELOHOST", s->helo);
 	bad |= put(env, &ne, text, &tl, "SMTPMAILFROM", s->sender);
 	bad |= put(env, &ne, text, &tl, "SMTPRCPTTO", at_rcpt ? s->rcpt :
-	    st->rcpts != NULL ? st->rcpts : "");
-	say(num, sizeof(num), "%lu", at_rcpt ? st->rcount + 1 : st->rcount);
+	    st->rcpts.buf != NULL ? st->rcpts.buf : "");
+	check_say(num, sizeof(num), "%lu", at_rcpt ? st->rcpts.count + 1 : st->rcpts.count);
 	bad |= put(env, &ne, text, &tl, "SMTPRCPTCOUNT", num);
 	bad |= put(env, &ne, text, &tl, ENV_PREFIX "FILTER", f->name);
 	if (s->tls_proto[0] != '\0') {
-		say(buf, sizeof(buf), "%s %s %s", s->tls_proto, s->tls_cipher,
+		check_say(buf, sizeof(buf), "%s %s %s", s->tls_proto, s->tls_cipher,
 		    s->tls_bits);
 		bad |= put(env, &ne, text, &tl, ENV_PREFIX "TLS", buf);
 	}
@@ -265,7 +235,7 @@ environment(const struct session *s, const struct state *st,
 
 		if (len + a + b + 3 > sizeof(buf))
 			break;
-		say(buf + len, sizeof(buf) - len, "%s%s=%s", len ? " " : "",
+		check_say(buf + len, sizeof(buf) - len, "%s%s=%s", len ? " " : "",
 		    s->results[i].check, s->results[i].value);
 		len = strlen(buf);
 	}
@@ -281,19 +251,8 @@ environment(const struct session *s, const struct state *st,
 static enum verdict
 failed(const struct session *s, struct check_hit *hit, const char *why)
 {
-	if (hit->failed[0] == '\0')
-		say(hit->failed, sizeof(hit->failed), "%s", why);
-	switch (s->cfg.filter_tempfail_action) {
-	case ACTION_OFF:
-		return VERDICT_PASS;
-	case ACTION_WARN:
-		say(hit->reason, sizeof(hit->reason), "%s", why);
-		return VERDICT_WARN;
-	default:
-		say(hit->reason, sizeof(hit->reason), "%s", why);
-		memcpy(hit->reply, "filter_tempfail", sizeof("filter_tempfail"));
-		return VERDICT_DEFER;
-	}
+	return check_tempfail(hit, s->cfg.filter_tempfail_action,
+	    "filter_tempfail", why);
 }
 
 /*
@@ -335,13 +294,13 @@ run_all(const struct session *s, struct check_hit *hit, int at_rcpt)
 		out = NULL;
 		if (f->rewrite && (out = spool_new(s->cfg.spool_memory,
 		    dir)) == NULL) {
-			say(why, sizeof(why), "%s: no memory", f->name);
+			check_say(why, sizeof(why), "%s: no memory", f->name);
 			v = failed(s, hit, why);
 			break;
 		}
 		if ((env = environment(s, st, f, at_rcpt)) == NULL) {
 			spool_free(out);
-			say(why, sizeof(why), "%s: no memory", f->name);
+			check_say(why, sizeof(why), "%s: no memory", f->name);
 			v = failed(s, hit, why);
 			break;
 		}
@@ -350,28 +309,28 @@ run_all(const struct session *s, struct check_hit *hit, int at_rcpt)
 		    filter_now_ms() + (long long)t * 1000, &r);
 		free(env);
 		if (rc == -1)
-			say(why, sizeof(why), "%s: %s", f->name, r.why);
+			check_say(why, sizeof(why), "%s: %s", f->name, r.why);
 		else if (r.timeout)
-			say(why, sizeof(why), "%s: killed after %lu s",
+			check_say(why, sizeof(why), "%s: killed after %lu s",
 			    f->name, t);
 		else if (WIFSIGNALED(r.status))
-			say(why, sizeof(why), "%s: killed by signal %d",
+			check_say(why, sizeof(why), "%s: killed by signal %d",
 			    f->name, WTERMSIG(r.status));
 		fv = rc == -1 || r.timeout || !WIFEXITED(r.status) ?
 		    FILTER_TEMPFAIL :
 		    filter_exit_verdict(f, WEXITSTATUS(r.status));
 		if (rc != -1 && !r.timeout && WIFEXITED(r.status))
-			say(why, sizeof(why), "%s exit %d%s%s", f->name,
+			check_say(why, sizeof(why), "%s exit %d%s%s", f->name,
 			    WEXITSTATUS(r.status), r.line[0] ? ": " : "",
 			    r.line);
 		if (fv == FILTER_PASS && f->rewrite && r.too_big) {
-			say(why, sizeof(why), "%s: its message is over %llu "
+			check_say(why, sizeof(why), "%s: its message is over %llu "
 			    "bytes", f->name, (unsigned long long)
 			    s->cfg.size_max + FILTER_GROWTH);
 			fv = FILTER_TEMPFAIL;
 		} else if (fv == FILTER_PASS && f->rewrite &&
 		    r.out_size == 0) {
-			say(why, sizeof(why), "%s: no message in its output",
+			check_say(why, sizeof(why), "%s: no message in its output",
 			    f->name);
 			fv = FILTER_TEMPFAIL;
 		}
@@ -391,8 +350,8 @@ run_all(const struct session *s, struct check_hit *hit, int at_rcpt)
 		case FILTER_WARN:
 			if (warn == VERDICT_PASS) {
 				warn = VERDICT_WARN;
-				say(warnwhy, sizeof(warnwhy), "%s", why);
-				say(warnrule, sizeof(warnrule), "%s",
+				check_say(warnwhy, sizeof(warnwhy), "%s", why);
+				check_say(warnrule, sizeof(warnrule), "%s",
 				    where[i]);
 			}
 			break;
@@ -400,21 +359,21 @@ run_all(const struct session *s, struct check_hit *hit, int at_rcpt)
 		case FILTER_REJECT:
 			v = fv == FILTER_DEFER ? VERDICT_DEFER :
 			    VERDICT_REJECT;
-			say(hit->reason, sizeof(hit->reason), "%s", why);
-			say(hit->text, sizeof(hit->text), "%s", r.line);
-			say(hit->rule, sizeof(hit->rule), "%s", where[i]);
+			check_say(hit->reason, sizeof(hit->reason), "%s", why);
+			check_say(hit->text, sizeof(hit->text), "%s", r.line);
+			check_say(hit->rule, sizeof(hit->rule), "%s", where[i]);
 			break;
 		case FILTER_TEMPFAIL:
 			v = failed(s, hit, why);
 			if (v != VERDICT_PASS)
-				say(hit->rule, sizeof(hit->rule), "%s",
+				check_say(hit->rule, sizeof(hit->rule), "%s",
 				    where[i]);
 			if (v == VERDICT_WARN) {
 				if (warn == VERDICT_PASS) {
 					warn = VERDICT_WARN;
-					say(warnwhy, sizeof(warnwhy), "%s",
+					check_say(warnwhy, sizeof(warnwhy), "%s",
 					    why);
-					say(warnrule, sizeof(warnrule), "%s",
+					check_say(warnrule, sizeof(warnrule), "%s",
 					    where[i]);
 				}
 				v = VERDICT_PASS;
@@ -425,8 +384,8 @@ run_all(const struct session *s, struct check_hit *hit, int at_rcpt)
 	if (cur != s->spool)
 		hit->replace = cur;
 	if (v == VERDICT_PASS && warn == VERDICT_WARN) {
-		say(hit->reason, sizeof(hit->reason), "%s", warnwhy);
-		say(hit->rule, sizeof(hit->rule), "%s", warnrule);
+		check_say(hit->reason, sizeof(hit->reason), "%s", warnwhy);
+		check_say(hit->rule, sizeof(hit->rule), "%s", warnrule);
 		return VERDICT_WARN;
 	}
 	return v;

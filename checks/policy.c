@@ -133,17 +133,8 @@ failed(const struct session *s, struct check_hit *hit, const char *why)
 {
 	say(hit->failed, sizeof(hit->failed), "%s %s", s->cfg.policy_server,
 	    why);
-	switch (s->cfg.policy_tempfail_action) {
-	case ACTION_OFF:
-		return VERDICT_PASS;
-	case ACTION_WARN:
-		say(hit->reason, sizeof(hit->reason), "%s", hit->failed);
-		return VERDICT_WARN;
-	default:
-		say(hit->reason, sizeof(hit->reason), "%s", hit->failed);
-		memcpy(hit->reply, "policy_tempfail", sizeof("policy_tempfail"));
-		return VERDICT_DEFER;
-	}
+	return check_tempfail(hit, s->cfg.policy_tempfail_action,
+	    "policy_tempfail", hit->failed);
 }
 
 /* The word of an action and what follows it. */

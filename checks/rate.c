@@ -147,18 +147,7 @@ static enum verdict
 store_failed(const struct session *s, struct check_hit *hit,
     const char *why)
 {
-	say(hit->failed, sizeof(hit->failed), "%s", why);
-	switch (s->cfg.rate_tempfail_action) {
-	case ACTION_OFF:
-		return VERDICT_PASS;
-	case ACTION_WARN:
-		say(hit->reason, sizeof(hit->reason), "%s", why);
-		return VERDICT_WARN;
-	default:
-		say(hit->reason, sizeof(hit->reason), "%s", why);
-		memcpy(hit->reply, "rate_tempfail", sizeof("rate_tempfail"));
-		return VERDICT_DEFER;
-	}
+	return check_tempfail(hit, s->cfg.rate_tempfail_action, "rate_tempfail", why);
 }
 
 /* Over a limit: the reason, the text, the rule of its setting. */
