@@ -125,6 +125,10 @@ struct config {
 	enum action	 dkim_fail_action;
 	enum action	 dkim_temperror_action;
 	unsigned long	 dkim_timeout;		/* seconds */
+	enum action	 dmarc_action;
+	enum action	 dmarc_reject_action;
+	enum action	 dmarc_quarantine_action;
+	char		 dmarc_psl[HOSTNAME_MAX + 1];
 	enum action	 content_action;
 	enum action	 content_tempfail_action;
 	unsigned long	 content_timeout;	/* seconds */

@@ -7,6 +7,7 @@
  * bytes after E0 (A0-BF, no overlong form), ED (80-9F, no surrogate),
  * F0 (90-BF) and F4 (80-8F, nothing past U+10FFFF).
  */
+#include <stddef.h>
 #include <string.h>
 #include <strings.h>
 
@@ -15,7 +16,7 @@
 void
 header_init(struct header_section *h)
 {
-	memset(h, 0, sizeof(*h));
+	memset(h, 0, offsetof(struct header_section, from_value));
 	h->bol = 1;
 	h->blank = 1;
 }
@@ -63,8 +64,9 @@ static void
 field(struct header_section *h)
 {
 	h->fields++;
-	if (h->nlen == 4 && strncasecmp(h->name, "from", 4) == 0)
-		h->from++;
+	if (h->nlen == 4 && strncasecmp(h->name, "from", 4) == 0 &&
+	    h->from++ == 0)
+		h->in_from = 1;
 }
 
 size_t
@@ -95,13 +97,22 @@ header_feed(struct header_section *h, const char *buf, size_t n)
 		h->blank = 0;
 		if (h->bol) {
 			h->bol = 0;
-			if (b == ' ' || b == '\t')
-				continue;	/* a folded line */
+			if (b == ' ' || b == '\t') {
+				/* a folded line */
+				if (h->in_from && h->from_len < HEADER_FROM_MAX)
+					h->from_value[h->from_len++] = ' ';
+				continue;
+			}
+			h->in_from = 0;
 			h->inname = 1;
 			h->nlen = 0;
 		}
-		if (!h->inname)
+		if (!h->inname) {
+			if (h->in_from && b != '\r' &&
+			    h->from_len < HEADER_FROM_MAX)
+				h->from_value[h->from_len++] = (char)b;
 			continue;
+		}
 		if (b == ':') {
 			h->inname = 0;
 			field(h);
@@ -113,9 +124,96 @@ header_feed(struct header_section *h, const char *buf, size_t n)
 	return n;
 }
 
+/*
+ * The domain of the From: field's one address, lower case, into
+ * from_domain; from_addrs the addresses seen (commas outside quotes,
+ * comments and angle brackets, plus one).  Comments and quoted strings
+ * are skipped; the address is inside <...> when there is one.
+ */
+static void
+from_domain(struct header_section *h)
+{
+	char addr[HEADER_FROM_MAX + 1];
+	const char *v = h->from_value, *at, *e;
+	size_t i, n = 0, an = 0;
+	int depth = 0, quote = 0, angle = 0, seen_angle = 0;
+
+	h->from_domain[0] = '\0';
+	h->from_addrs = 0;
+	for (i = 0; i < h->from_len; i++) {
+		char c = v[i];
+
+		if (quote) {
+			if (c == '\\' && i + 1 < h->from_len)
+				i++;
+			else if (c == '"')
+				quote = 0;
+			continue;
+		}
+		if (depth > 0) {
+			if (c == '\\' && i + 1 < h->from_len)
+				i++;
+			else if (c == '(')
+				depth++;
+			else if (c == ')')
+				depth--;
+			continue;
+		}
+		if (c == '"') {
+			quote = 1;
+			continue;
+		}
+		if (c == '(') {
+			depth = 1;
+			continue;
+		}
+		if (c == '<') {
+			angle = 1;
+			if (!seen_angle)
+				an = 0;	/* the address is what is inside */
+			seen_angle = 1;
+			continue;
+		}
+		if (c == '>') {
+			angle = 0;
+			continue;
+		}
+		if (c == ',' && !angle) {
+			h->from_addrs++;
+			continue;
+		}
+		if (c == ' ' || c == '\t')
+			continue;
+		if (!seen_angle || angle)
+			addr[an++] = c;
+		n++;
+	}
+	if (n > 0)
+		h->from_addrs++;
+	addr[an] = '\0';
+	if (h->from_addrs != 1 || (at = strrchr(addr, '@')) == NULL)
+		return;
+	for (e = at + 1, i = 0; *e != '\0' && i < HEADER_DOMAIN_MAX; e++) {
+		char c = *e;
+
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c + 32);
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    c == '-' || c == '.')) {
+			h->from_domain[0] = '\0';
+			return;		/* not a domain name we look up */
+		}
+		h->from_domain[i++] = c;
+	}
+	while (i > 0 && h->from_domain[i - 1] == '.')
+		i--;
+	h->from_domain[i] = '\0';
+}
+
 void
 header_end(struct header_section *h)
 {
+	from_domain(h);
 	if (h->utf8_need > 0)
 		h->bad8bit = 1;
 	h->utf8_need = 0;

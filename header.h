@@ -5,7 +5,8 @@
  * 8-bit bytes and whether they are UTF-8.  Nothing is kept but counts
  * and flags; the section ends at the first empty line (or with the
  * message).  Bounded whatever the input: a name longer than
- * HEADER_NAME_MAX is no name we count.
+ * HEADER_NAME_MAX is no name we count.  The first From: field's value is
+ * kept (HEADER_FROM_MAX bytes) for its domain (DMARC).
  */
 #ifndef HEADER_H
 #define HEADER_H
@@ -13,6 +14,8 @@
 #include <stddef.h>
 
 #define HEADER_NAME_MAX	64
+#define HEADER_FROM_MAX	320	/* the first From: field's value kept */
+#define HEADER_DOMAIN_MAX 255
 
 struct header_section {
 	unsigned long long size;	/* header section bytes so far */
@@ -27,8 +30,17 @@ struct header_section {
 	int		 blank;		/* the line so far is empty (or CR) */
 	size_t		 nlen;
 	char		 name[HEADER_NAME_MAX];
+	/* the first From: field (DMARC): its value as it came, cut, and at
+	 * header_end its address's domain in lower case ("" when none or
+	 * not one address: from_addrs says how many) */
+	int		 in_from;
+	size_t		 from_len;
+	unsigned int	 from_addrs;
 	int		 utf8_need;	/* continuation bytes still due */
 	unsigned char	 utf8_lo, utf8_hi;	/* the next one's range */
+	/* last: header_init does not touch them (a held session's pages) */
+	char		 from_value[HEADER_FROM_MAX + 1];
+	char		 from_domain[HEADER_DOMAIN_MAX + 1];	/* header_end */
 };
 
 void	header_init(struct header_section *);

@@ -140,6 +140,8 @@ const struct reply_default reply_table[] = {
 	{ "dkim",	"550", "5.7.20", "No valid DKIM signature found" },
 	{ "dkim_temperror", "451", "4.7.5",
 	    "DKIM key lookup failed, try again later" },
+	{ "dmarc",	"550", "5.7.1",
+	    "Message refused by its From: domain's DMARC policy" },
 	{ "content",	"554", "5.7.1", "Message content refused" },
 	{ "content_tempfail", "451", "4.3.0",
 	    "Message content check unavailable, try again later" },

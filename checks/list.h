@@ -47,6 +47,7 @@
 	X(header_from) \
 	X(bounce_bogus) \
 	X(dkim) \
+	X(dmarc) \
 	X(content) \
 	X(filter)
 

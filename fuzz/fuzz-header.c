@@ -123,6 +123,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    whole.from == cut.from && whole.eightbit == cut.eightbit &&
 	    whole.bad8bit == cut.bad8bit);
 	check(whole.from <= whole.fields);
+	/* the From: domain: the same whatever the pieces, a domain's bytes */
+	check(whole.from_addrs == cut.from_addrs &&
+	    strcmp(whole.from_domain, cut.from_domain) == 0);
+	check(whole.from_len <= HEADER_FROM_MAX &&
+	    strlen(whole.from_domain) <= HEADER_DOMAIN_MAX);
+	for (i = 0; whole.from_domain[i] != '\0'; i++)
+		check((whole.from_domain[i] >= 'a' && whole.from_domain[i] <=
+		    'z') || (whole.from_domain[i] >= '0' &&
+		    whole.from_domain[i] <= '9') || whole.from_domain[i] ==
+		    '-' || whole.from_domain[i] == '.');
+	check(whole.from_domain[0] == '\0' || whole.from_addrs == 1);
 	check(!whole.bad8bit || whole.eightbit);
 	check(!whole.done || tw < n || (tw == n && tw > 0));
 	for (i = 0; i < tw; i++)
