@@ -37,7 +37,7 @@ DEMO="tinycdb ucspi-tcp-ipv6 postfix swaks"
 TEST="$DEMO perl dnsmasq-base iproute2 systemd util-linux groff-base"
 TEST="$TEST clang libclang-rt-14-dev valgrind openssl libnet-ssleay-perl"
 TEST="$TEST libio-socket-ssl-perl redis-server chromium postgrey spamd spamc"
-TEST="$TEST opendkim-tools python3-dkim python3-nacl"
+TEST="$TEST opendkim-tools python3-dkim python3-nacl publicsuffix"
 TEST="$TEST debhelper dpkg-dev lintian debootstrap cpio file"
 
 case "$1" in
