@@ -72,7 +72,7 @@ endif
 
 CORE = check conn verdict data dryrun configtest client child proc smtp addr \
 	spool dot rules rules_table reply log match envvar crlf starttls \
-	resolver dnspkt dnslist maildomain header policy filter content feed scan dkim psl dmarc spf store store_redis storeurl $(SF_COMPAT)
+	resolver dnspkt dnslist maildomain header policy filter content feed scan dkim psl dmarc authres spf store store_redis storeurl $(SF_COMPAT)
 CHECKS = checks/checks checks/closed checks/trust checks/allow_ip checks/allow_sender \
 	checks/allow_rcpt checks/rcpt_domain checks/rcpt_dns checks/rcpt_users checks/rblsmtpd checks/earlytalker checks/unauth_pipelining \
 	checks/helo_syntax checks/helo_bareip checks/helo_literal checks/helo_ours \

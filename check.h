@@ -106,6 +106,10 @@ struct check_hit {
 	char		 header[HEADER_LINE_MAX + 1];	/* "Name: value" to add;
 						 * '\n' folds it there */
 	char		 result[RESULT_MAX + 1];	/* for later checks */
+	/* "method=result property=value ..." for the message's one
+	 * Authentication-Results header (RFC 8601); several entries of one
+	 * check: ";\n" between them */
+	char		 auth[AUTH_MAX + 1];
 	int		 spool;		/* before DATA: spool this message */
 	struct spool	*replace;	/* eod: the message, replaced */
 	void		*state;		/* the check's own, state_size bytes */

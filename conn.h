@@ -45,6 +45,9 @@ struct conn {
 	int		 hooks;		/* the hooks active checks have */
 	int		 headers_full;	/* a header line was dropped */
 	pid_t		 tls_pid;	/* smtpfront-tls, 0: none */
+	int		 auth_header;	/* verdict_headers may add ours: the
+					 * message is spooled, forged ones
+					 * were removed */
 	struct spool	*spool_orig;	/* eod: the received spool (s.spool
 					 * may be a check's replacement) */
 	conn_end_fn	 on_end;

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "authres.h"
 #include "data.h"
 #include "dot.h"
 #include "envvar.h"
@@ -557,6 +558,32 @@ data_streamed(struct conn *c)
 	data_done(c, ds.state != DS_GO, &rep, total);
 }
 
+/*
+ * Our Authentication-Results header is to be added: fields that claim
+ * our name go first (RFC 8601 5), into a new spool.  0, or -1 (errno).
+ */
+static int
+strip_auth(struct conn *c, struct spool **spp, const char *dir)
+{
+	struct spool *out;
+	long n;
+
+	if ((out = spool_new(c->s.cfg.spool_memory, dir)) == NULL)
+		return -1;
+	errno = 0;
+	if ((n = authres_strip(*spp, c->s.cfg.hostname, out)) <= 0) {
+		spool_free(out);
+		return (int)(n < 0 ? -1 : 0);
+	}
+	log_start("authres");
+	log_ulong("removed", (unsigned long)n);
+	log_str("authserv", c->s.cfg.hostname);
+	log_end();
+	spool_free(*spp);
+	*spp = out;
+	return 0;
+}
+
 static void
 data_spooled(struct conn *c)
 {
@@ -594,7 +621,14 @@ data_spooled(struct conn *c)
 		spool_free(sp);
 		return;
 	}
+	if (s->alen > 0 && strip_auth(c, &sp, dir) == -1) {
+		spool_free(sp);
+		data_refused(c, 0, errno ? errno : EIO, total);
+		return;
+	}
+	c->auth_header = s->alen > 0;
 	plen = verdict_headers(c, prefix, sizeof(prefix));
+	c->auth_header = 0;
 	r = child_data(&c->ch, prefix, plen, sp, s->cfg.child_bdat, &rep);
 	spool_free(sp);
 	if (r == -1)

@@ -26,6 +26,8 @@
 #define HEADER_LINE_MAX	500	/* a header line a check adds, without CRLF;
 				 * a '\n' in it folds it there */
 #define HEADERS_MAX	1024	/* all header lines the checks add */
+#define AUTH_MAX	320	/* one check's Authentication-Results entry */
+#define AUTHS_MAX	1024	/* all of them, for the one header */
 #define RESULT_MAX	255	/* a result a check leaves for later checks (a host name) */
 #define RESULTS_MAX	16
 #define CHECK_NAME_MAX	31
@@ -137,11 +139,17 @@ struct session {
 	size_t		 hlen;
 	size_t		 hlen_connect;
 	size_t		 hlen_session;
+	/* the Authentication-Results entries ("; method=result ..."), in the
+	 * checks' order: one header (verdict_headers), kept as headers are */
+	size_t		 alen;
+	size_t		 alen_connect;
+	size_t		 alen_session;
 
 	struct rules	*rules;
 	struct config	 cfg;
 	struct check_result results[RESULTS_MAX];
 	char		 headers[HEADERS_MAX];	/* lines with CRLF */
+	char		 auth[AUTHS_MAX];	/* "; ENTRY" each, '\n' between */
 };
 
 #endif

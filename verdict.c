@@ -210,6 +210,23 @@ add_header(struct conn *c, const char *line)
 	s->hlen += 2;
 }
 
+/* One Authentication-Results entry, printable, after those before. */
+static void
+add_auth(struct session *s, const char *entry)
+{
+	size_t n = strlen(entry);
+
+	if (n + 3 > sizeof(s->auth) - s->alen)
+		return;		/* the header is full: the result is logged */
+	s->auth[s->alen++] = ';';
+	s->auth[s->alen++] = '\n';
+	/* printable; a '\n' (between a check's entries) folds the line */
+	for (; *entry != '\0'; entry++)
+		s->auth[s->alen++] = *entry == '\n' ? '\n' :
+		    (unsigned char)*entry < 32 || (unsigned char)*entry > 126 ?
+		    '?' : *entry;
+}
+
 static void
 add_result(struct session *s, const char *check, const char *value)
 {
@@ -284,7 +301,7 @@ one(struct conn *c, const struct check *const *cp, check_fn f, enum phase ph,
 
 	/* the checks write C strings: their first bytes will do */
 	hit.reason[0] = hit.reply[0] = hit.rule[0] = hit.text[0] = '\0';
-	hit.header[0] = hit.result[0] = hit.failed[0] = '\0';
+	hit.header[0] = hit.result[0] = hit.failed[0] = hit.auth[0] = '\0';
 	hit.lookup_failed = hit.now = hit.spool = 0;
 	hit.replace = NULL;
 	hit.state = state_of(c, cp);
@@ -304,6 +321,8 @@ one(struct conn *c, const struct check *const *cp, check_fn f, enum phase ph,
 		add_header(c, hit.header);
 	if (hit.result[0] != '\0')
 		add_result(s, k->name, hit.result);
+	if (hit.auth[0] != '\0')
+		add_auth(s, hit.auth);
 	if (hit.spool && ph < PHASE_MAIL)
 		s->spool_session = 1;
 	else if (hit.spool)
@@ -516,10 +535,12 @@ verdict_keep(struct conn *c, enum phase ph)
 	if (ph == PHASE_CONNECT) {
 		s->nwarns_connect = s->nwarns;
 		s->hlen_connect = s->hlen;
+		s->alen_connect = s->alen;
 		s->nresults_connect = s->nresults;
 	}
 	s->nwarns_session = s->nwarns;
 	s->hlen_session = s->hlen;
+	s->alen_session = s->alen;
 	s->nresults_session = s->nresults;
 }
 
@@ -531,10 +552,12 @@ verdict_back(struct conn *c, enum phase ph)
 	if (ph == PHASE_CONNECT) {
 		s->nwarns = s->nwarns_connect;
 		s->hlen = s->hlen_connect;
+		s->alen = s->alen_connect;
 		s->nresults = s->nresults_connect;
 	} else {
 		s->nwarns = s->nwarns_session;
 		s->hlen = s->hlen_session;
+		s->alen = s->alen_session;
 		s->nresults = s->nresults_session;
 	}
 }
@@ -669,6 +692,24 @@ verdict_headers(struct conn *c, char *buf, size_t size)
 	if (s->hlen > 0 && s->hlen <= size - n) {
 		memcpy(buf + n, s->headers, s->hlen);
 		n += s->hlen;
+	}
+	/* the one Authentication-Results header, last (RFC 8601: the
+	 * checks' entries in their order, each on its own line); only on a
+	 * spooled message, from which fields claiming our name were removed
+	 * (data.c): a streamed one cannot lose them */
+	if (c->auth_header && s->alen > 0 && size - n >
+	    strlen(s->cfg.hostname) + 32 + 2 * s->alen) {
+		n += (size_t)snprintf(buf + n, size - n,
+		    "Authentication-Results: %s", s->cfg.hostname);
+		for (k = 0; k < s->alen; k++) {
+			if (s->auth[k] == '\n') {
+				memcpy(buf + n, "\r\n\t", 3);
+				n += 3;
+			} else
+				buf[n++] = s->auth[k];
+		}
+		memcpy(buf + n, "\r\n", 2);
+		n += 2;
 	}
 	return n;
 }

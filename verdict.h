@@ -12,8 +12,9 @@
 
 /* The header lines added to a message: the warn header and the checks'. */
 #define TLS_HEADER_MAX	128	/* the X-Smtpfront-TLS line */
+#define AUTH_HEADER_MAX	(HOSTNAME_MAX + 32 + 2 * AUTHS_MAX)
 #define PREFIX_MAX	(WARN_MAX * (CHECK_NAME_MAX + 3) + 64 + TLS_HEADER_MAX + \
-		    HEADERS_MAX)
+		    HEADERS_MAX + AUTH_HEADER_MAX)
 
 /*
  * Session start: the checks' state, the flags the dialogue reads

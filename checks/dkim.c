@@ -88,8 +88,7 @@ dkim_check_eod(const struct session *s, struct check_hit *hit)
 {
 	struct state *st = hit->state;
 	struct dkim_sig sigs[DKIM_SIGS_MAX];
-	char why[REASON_MAX + 1], one[HEADER_LINE_MAX + 1];
-	const char *host = s->cfg.hostname[0] ? s->cfg.hostname : "localhost";
+	char why[REASON_MAX + 1], one[AUTH_MAX + 1];
 	size_t hl, rl;
 	int n = 0, i, pass = 0, temp = 0, k;
 	enum action a;
@@ -104,8 +103,7 @@ dkim_check_eod(const struct session *s, struct check_hit *hit)
 	st->started = 0;
 	if (n == -1) {
 		check_say(hit->failed, sizeof(hit->failed), "%s", why);
-		check_say(hit->header, sizeof(hit->header),
-		    "Authentication-Results: %s; dkim=temperror", host);
+		check_say(hit->auth, sizeof(hit->auth), "dkim=temperror");
 		memcpy(hit->result, "temperror", sizeof("temperror"));
 		check_say(hit->reason, sizeof(hit->reason), "dkim=temperror: %s",
 		    why);
@@ -114,26 +112,24 @@ dkim_check_eod(const struct session *s, struct check_hit *hit)
 		    ACTION_DEFER : a, hit, "dkim_temperror");
 	}
 	if (n == 0) {
-		check_say(hit->header, sizeof(hit->header),
-		    "Authentication-Results: %s; dkim=none", host);
+		check_say(hit->auth, sizeof(hit->auth), "dkim=none");
 		memcpy(hit->result, "none", sizeof("none"));
 		return VERDICT_PASS;
 	}
 	/* the header: the signatures that pass first, as many as fit */
-	hl = (size_t)snprintf(hit->header, sizeof(hit->header),
-	    "Authentication-Results: %s", host);
+	hl = 0;
 	rl = 0;
 	hit->result[0] = '\0';
 	for (k = 0; k < 2; k++)
 		for (i = 0; i < n; i++) {
 			if ((strcmp(sigs[i].result, "pass") == 0) != (k == 0))
 				continue;
-			check_say(one, sizeof(one), ";\ndkim=%s header.d=%s "
+			check_say(one, sizeof(one), "%sdkim=%s header.d=%s "
 			    "header.s=%s header.a=%s header.b=%s",
-			    sigs[i].result, sigs[i].domain, sigs[i].selector,
+			    hl > 0 ? ";\n" : "", sigs[i].result, sigs[i].domain, sigs[i].selector,
 			    sigs[i].alg, sigs[i].b);
-			if (hl + strlen(one) < sizeof(hit->header)) {
-				memcpy(hit->header + hl, one, strlen(one) + 1);
+			if (hl + strlen(one) < sizeof(hit->auth)) {
+				memcpy(hit->auth + hl, one, strlen(one) + 1);
 				hl += strlen(one);
 			}
 			if (k == 0) {

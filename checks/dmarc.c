@@ -136,7 +136,7 @@ static enum verdict
 dmarc_eod(const struct session *s, struct check_hit *hit)
 {
 	struct state *st = hit->state;
-	const char *host = s->cfg.hostname, *from = s->hdr.from_domain;
+	const char *from = s->hdr.from_domain;
 	const char *dk = check_result(s, "dkim"), *spf = check_result(s,
 	    "spf"), *at, *p;
 	char rec[RECORD_MAX + 1], pol[16], sp[16], adkim[4], aspf[4], pct[8];
@@ -148,9 +148,8 @@ dmarc_eod(const struct session *s, struct check_hit *hit)
 	enum action a;
 
 	if (from[0] == '\0') {
-		check_say(hit->header, sizeof(hit->header),
-		    "Authentication-Results: %s; dmarc=none "
-		    "(no single From: domain)", host);
+		check_say(hit->auth, sizeof(hit->auth),
+		    "dmarc=none (no single From: domain)");
 		memcpy(hit->result, "none", sizeof("none"));
 		return VERDICT_PASS;
 	}
@@ -159,9 +158,8 @@ dmarc_eod(const struct session *s, struct check_hit *hit)
 	if (r == -1 || r == -2) {
 		const char *what = r == -1 ? "temperror" : "permerror";
 
-		check_say(hit->header, sizeof(hit->header),
-		    "Authentication-Results: %s; dmarc=%s header.from=%s",
-		    host, what, from);
+		check_say(hit->auth, sizeof(hit->auth),
+		    "dmarc=%s header.from=%s", what, from);
 		check_say(hit->result, sizeof(hit->result), "%s", what);
 		check_say(hit->failed, sizeof(hit->failed), "%s: %s",
 		    resolver_name(q), r == -1 ? resolver_why(q) :
@@ -169,9 +167,8 @@ dmarc_eod(const struct session *s, struct check_hit *hit)
 		return VERDICT_PASS;
 	}
 	if (r == 0) {
-		check_say(hit->header, sizeof(hit->header),
-		    "Authentication-Results: %s; dmarc=none header.from=%s",
-		    host, from);
+		check_say(hit->auth, sizeof(hit->auth),
+		    "dmarc=none header.from=%s", from);
 		memcpy(hit->result, "none", sizeof("none"));
 		return VERDICT_PASS;
 	}
@@ -205,9 +202,9 @@ dmarc_eod(const struct session *s, struct check_hit *hit)
 	if (strcmp(policy, "reject") != 0 && strcmp(policy, "quarantine") != 0)
 		policy = "none";
 	if (pass) {
-		check_say(hit->header, sizeof(hit->header),
-		    "Authentication-Results: %s; dmarc=pass (p=%s) "
-		    "header.from=%s (%s aligned)", host, policy, from,
+		check_say(hit->auth, sizeof(hit->auth),
+		    "dmarc=pass (p=%s) header.from=%s (%s aligned)", policy,
+		    from,
 		    which == 1 ? "dkim" : "spf");
 		memcpy(hit->result, "pass", sizeof("pass"));
 		return VERDICT_PASS;
@@ -218,9 +215,8 @@ dmarc_eod(const struct session *s, struct check_hit *hit)
 	    getrandom(&rnd, sizeof(rnd), 0) == (ssize_t)sizeof(rnd) &&
 	    rnd % 100 >= strtoul(pct, NULL, 10))
 		policy = strcmp(policy, "reject") == 0 ? "quarantine" : "none";
-	check_say(hit->header, sizeof(hit->header),
-	    "Authentication-Results: %s; dmarc=fail (p=%s) header.from=%s",
-	    host, policy, from);
+	check_say(hit->auth, sizeof(hit->auth),
+	    "dmarc=fail (p=%s) header.from=%s", policy, from);
 	memcpy(hit->result, "fail", sizeof("fail"));
 	check_say(hit->reason, sizeof(hit->reason), "dmarc=fail p=%s "
 	    "header.from=%s", policy, from);

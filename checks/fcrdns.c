@@ -148,6 +148,9 @@ fcrdns_connect(const struct session *s, struct check_hit *hit)
 			say(hit->header, sizeof(hit->header),
 			    "X-Smtpfront-FCrDNS: pass (%s)",
 			    resolver_name(st->fwd[i]));
+			say(hit->auth, sizeof(hit->auth),
+			    "iprev=pass policy.iprev=%s (%s)", s->remote_ip,
+			    resolver_name(st->fwd[i]));
 			return VERDICT_PASS;
 		}
 		if (r == RESOLVER_FAIL && !failed) {
@@ -160,6 +163,8 @@ fcrdns_connect(const struct session *s, struct check_hit *hit)
 	if (failed) {
 		say(hit->header, sizeof(hit->header),
 		    "X-Smtpfront-FCrDNS: temperror (%s)", hit->failed);
+		say(hit->auth, sizeof(hit->auth),
+		    "iprev=temperror policy.iprev=%s", s->remote_ip);
 		switch (s->cfg.fcrdns_tempfail_action) {
 		case ACTION_OFF:
 			return VERDICT_PASS;
@@ -184,6 +189,8 @@ fcrdns_connect(const struct session *s, struct check_hit *hit)
 		    s->remote_ip);
 	say(hit->header, sizeof(hit->header), "X-Smtpfront-FCrDNS: fail (%s)",
 	    hit->reason);
+	say(hit->auth, sizeof(hit->auth), "iprev=fail policy.iprev=%s",
+	    s->remote_ip);
 	return VERDICT_REJECT;
 }
 

@@ -111,6 +111,13 @@ spf_rcpt(const struct session *s, struct check_hit *hit)
 			hit->header[0] = '\0';
 		(void)snprintf(hit->result, sizeof(hit->result), "%s",
 		    st->result);
+		/* RFC 8601 2.7.2: the identity checked */
+		if (s->sender[0] != '\0')
+			(void)snprintf(hit->auth, sizeof(hit->auth),
+			    "spf=%s smtp.mailfrom=%s", st->result, s->sender);
+		else
+			(void)snprintf(hit->auth, sizeof(hit->auth),
+			    "spf=%s smtp.helo=%s", st->result, s->helo);
 	}
 	a = action(s, st->result);
 	if (a == ACTION_OFF)

@@ -13,6 +13,7 @@
 #   a DNS server that never answers: dkim=temperror, delivered, or 451
 #     (dkim_temperror_action defer, never more); smtpfront-dkim missing:
 #     temperror with a warning; dkim_action off: no header
+#   Authentication-Results fields claiming our name removed (RFC 8601 5)
 use strict;
 use warnings;
 use File::Copy qw(copy);
@@ -185,6 +186,28 @@ like(ar(delivered($s, 'rsa')), qr/dkim=temperror$/, '... dkim=temperror');
 ok(scalar(log_lines($s, qr/warning: dkim: cannot run smtpfront-dkim/)),
     '... a warning says why');
 stop($s);
+
+# a forged Authentication-Results in our name is removed, another kept
+{
+	$s = server();
+	my $forged = crlf("Authentication-Results: mx.test.invalid; dkim=pass\n" .
+	    " header.d=bank.test\nAuthentication-Results: other.test; spf=pass\n" .
+	    "authentication-results:  (comment) MX.TEST.INVALID ; dmarc=pass\n") .
+	    message('forged');
+	$m = session($s, $forged);
+	reply_is($m->{eod}, '250', undef, 'forged Authentication-Results: delivered');
+	my $got = delivered($s, 'forged');
+	my @ar = $got =~ /^(authentication-results:[^\r]*)/mig;
+	is(scalar(@ar), 2, '... two left: ours and another host\'s') or diag(join("\n", @ar));
+	like($got, qr/^Authentication-Results: other\.test; spf=pass\r$/m,
+	    '... another host\'s kept');
+	unlike($got, qr/bank\.test|dmarc=pass/, '... both claiming our name gone, with their continuation lines');
+	is(ar($got), 'Authentication-Results: mx.test.invalid; dkim=none',
+	    '... ours added');
+	ok(scalar(log_lines($s, qr/ authres removed=2 authserv=mx\.test\.invalid/)),
+	    '... logged');
+	stop($s);
+}
 
 $s = server(SMTPFRONT_DKIM_ACTION => 'off');
 $m = session($s, $rsamsg);

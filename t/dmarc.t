@@ -11,6 +11,7 @@
 #     p=none; sp=reject for a subdomain; no record: none; two records:
 #     permerror; several From: addresses: none; DNS silent: temperror,
 #     delivered; dmarc_action off: nothing
+#   the one Authentication-Results header: spf, dkim, dmarc in that order
 use strict;
 use warnings;
 use FindBin;
@@ -84,10 +85,12 @@ sub delivered {
 	return $m[0]{msg} // '';
 }
 
+# The dmarc entry of the one Authentication-Results header, as "; ENTRY".
 sub dmarc_ar {
 	my ($msg) = @_;
-	return $msg =~ /^(Authentication-Results: [^;\r]*; dmarc=[^\r]*)\r$/m ?
-	    $1 : '';
+	return '' unless $msg =~ /^Authentication-Results: ([^\r]*(?:\r\n[ \t][^\r]*)*)\r$/m;
+	(my $h = $1) =~ s/\r\n[ \t]/ /g;
+	return $h =~ /;\s*(dmarc=[^;]*?)\s*(?:;|$)/ ? "; $1" : '';
 }
 
 my $s = server();
@@ -107,10 +110,17 @@ ok(scalar(grep { /_dmarc\.news\.signer\.test/ } queries($ns)) &&
     scalar(grep { /_dmarc\.signer\.test/ } queries($ns)),
     '... both asked, the From: domain first');
 
-$m = session($s, 'alice@signer.test', message('alice@signer.test', 'spf-aligned'));
+$m = session($s, 'alice@signer.test',
+    sign(message('alice@signer.test', 'spf-aligned'), 'signer.test'));
 reply_is($m->{eod}, '250', undef, 'unsigned, SPF pass of the same domain: delivered');
-like(dmarc_ar(delivered($s, 'spf-aligned')), qr/dmarc=pass .*\(spf aligned\)$/,
-    '... dmarc=pass, by SPF');
+like(dmarc_ar(delivered($s, 'spf-aligned')), qr/dmarc=pass .*\(dkim aligned\)$/,
+    '... dmarc=pass');
+like(delivered($s, 'spf-aligned'),
+    qr/^Authentication-Results: mx\.test\.invalid;\r\n\tspf=pass smtp\.mailfrom=alice\@signer\.test;\r\n\tdkim=pass header\.d=signer\.test [^\r]*;\r\n\tdmarc=pass [^\r]*\r\n/m,
+    'one Authentication-Results header: spf, dkim, dmarc, one entry a line');
+$m = session($s, 'alice@signer.test', message('alice@signer.test', 'spf-only'));
+like(dmarc_ar(delivered($s, 'spf-only')), qr/dmarc=pass .*\(spf aligned\)$/,
+    'unsigned, SPF pass of the same domain: dmarc=pass, by SPF');
 
 $m = session($s, 'bounce@other.test', message('alice@signer.test', 'forged'));
 reply_is($m->{eod}, '550', '5.7.1', 'neither aligned, p=reject: refused');
