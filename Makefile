@@ -70,7 +70,7 @@ endif
 
 CORE = check conn verdict data dryrun configtest client child proc smtp addr \
 	spool dot rules rules_table reply log match envvar crlf starttls \
-	resolver dnspkt dnslist maildomain header policy spf store store_redis storeurl $(SF_COMPAT)
+	resolver dnspkt dnslist maildomain header policy milter spf store store_redis storeurl $(SF_COMPAT)
 CHECKS = checks/checks checks/closed checks/trust checks/allow_ip checks/allow_sender \
 	checks/allow_rcpt checks/rcpt_domain checks/rcpt_dns checks/rcpt_users checks/rblsmtpd checks/earlytalker checks/unauth_pipelining \
 	checks/helo_syntax checks/helo_bareip checks/helo_literal checks/helo_ours \
@@ -78,7 +78,7 @@ CHECKS = checks/checks checks/closed checks/trust checks/allow_ip checks/allow_s
 	checks/sender_fqdn checks/sender_list checks/size checks/bounce_multi \
 	checks/dnsbl checks/fcrdns checks/allow_name checks/helo_dns \
 	checks/sender_domain checks/rhsbl checks/spf checks/trap \
-	checks/greylist checks/rate checks/policy checks/header_size checks/header_8bit \
+	checks/greylist checks/rate checks/policy checks/milter checks/header_size checks/header_8bit \
 	checks/header_from checks/bounce_bogus
 SF_OBJS = $(B)/smtpfront.o $(CORE:%=$(B)/%.o) $(CHECKS:%=$(B)/%.o)
 CDB_OBJS = $(B)/cdb/smtpfront-cdb.o $(B)/rules.o $(B)/rules_table.o $(B)/reply.o \

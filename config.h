@@ -121,6 +121,9 @@ struct config {
 	enum action	 policy_tempfail_action;
 	char		 policy_server[HOSTNAME_MAX + 1];
 	unsigned long	 policy_timeout;	/* seconds */
+	enum action	 milter_action;
+	enum action	 milter_tempfail_action;
+	unsigned long	 milter_timeout;	/* seconds */
 	enum action	 header_size_action;
 	unsigned long	 header_size_max;	/* bytes */
 	enum action	 header_8bit_action;
