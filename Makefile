@@ -85,7 +85,7 @@ CDB_OBJS = $(B)/cdb/smtpfront-cdb.o $(B)/rules.o $(B)/rules_table.o $(B)/reply.o
 	$(B)/dnslist.o $(B)/storeurl.o
 UNIT = unit-addr unit-smtp unit-dot unit-rules unit-spool unit-match unit-crlf \
 	unit-verdict unit-proc unit-starttls unit-dns
-TOOLS = t/sink
+TOOLS = t/sink t/testmilter
 # smtpfront with the checks of checks/TEMPLATE.c added (t/template.t)
 TEMPLATE_OBJS = $(B)/smtpfront.o $(CORE:%=$(B)/%.o) \
 	$(filter-out $(B)/checks/checks.o,$(CHECKS:%=$(B)/%.o)) \
@@ -139,6 +139,12 @@ $(B)/t/unit-%: t/unit-%.c t/tap.h $(CORE:%=$(B)/%.o) $(CHECKS:%=$(B)/%.o) $(SF_I
 $(B)/t/sink: t/sink.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $<
+
+# t/milter.t's milter, on Debian's libmilter (libmilter-dev): linked
+# dynamically, without the sanitizers (it tests smtpfront, not itself)
+$(B)/t/testmilter: t/testmilter.c
+	@mkdir -p $(@D)
+	$(CC) $(WARN) -O2 -g -o $@ $< -lmilter -lpthread
 
 $(B)/%.o: %.c $(wildcard *.h checks/*.h) $(B)/libc $(SF_INC)
 	@mkdir -p $(@D)

@@ -837,6 +837,7 @@ one_message(const struct session *s, struct one *m, struct msg *g,
 	if (quarantine) {
 		spool_free(nb.sp);
 		*v = VERDICT_DEFER;
+		memcpy(hit->reply, "milter_tempfail", sizeof("milter_tempfail"));
 		say(hit->rule, sizeof(hit->rule), "%s", m->where);
 		return ANS_REFUSE;
 	}
@@ -948,9 +949,16 @@ milter_end(const struct session *s, void *state)
 	struct state *st = state;
 	int i;
 
-	(void)s;
-	for (i = 0; i < st->n; i++)
+	for (i = 0; i < st->n; i++) {
+		/* a transaction left open: ABORT before QUIT */
+		if (st->m[i].up && !st->m[i].dead) {
+			drain(s, &st->m[i]);
+			if (st->m[i].in_msg && !st->m[i].dead)
+				ask(s, &st->m[i], MILTER_C_ABORT, NULL, 0,
+				    NULL, 0, 0, 0);
+		}
 		milter_close(&st->m[i].c, 1);
+	}
 }
 
 static const struct check_hooks milter_hooks = {

@@ -1,0 +1,375 @@
+#!/usr/bin/perl
+# t/milter.t: milters (checks/milter.c, milter.c: the milter protocol 6)
+# through tcpserver with the tests' client and the sink as the MTA child.
+#
+#   a milter built here on Debian's libmilter (t/testmilter.c), told by
+#     its arguments what to answer where: the macros and facts it gets
+#     (connect, HELO, MAIL, RCPT, each header field, the body); REJECT
+#     at RCPT refused at that RCPT (550 5.7.1, logged naming the milter)
+#     while the next recipient is taken; TEMPFAIL at MAIL, REJECT at
+#     connect and DISCARD at the end, each its reply; REPLYCODE 5xx and
+#     4xx with their texts; ACCEPT; header changes (add, insert, change,
+#     delete) and a new body reaching the child; QUARANTINE deferred;
+#     the protocol flags it asks (no reply, steps left out, leading
+#     space) honoured; PROGRESS moving the deadline
+#   two milters in sequence: the second sees the first one's header
+#   failures: nobody listening (451 4.3.0, nothing delivered), a milter
+#     slower than milter_timeout, one that dies mid-body, one that
+#     writes garbage: 451, never a 250; milter_tempfail_action off:
+#     delivered; milter_action off: no milter asked
+#   OpenDKIM in verify mode from Debian, its key's TXT record served by
+#     dnsmasq: a message signed by dkimsign (python3-dkim) reaches the
+#     child with "Authentication-Results: ... dkim=pass"; its body
+#     changed after signing, dkim=fail
+#   smtpfront-cdb refuses a milter entry that is no socket
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use IO::Socket::INET;
+use POSIX ();
+use Test::More;
+use Time::HiRes qw(sleep time);
+use SF;
+use Conn;
+use DNS;
+
+my $T = SF::tmp();
+my $IP = '127.77.66.9';
+my $TM = build() . '/t/testmilter';
+-x $TM or BAIL_OUT("$TM not built");
+
+# A test milter: (its socket for the rules, its log path); runs until
+# the end of the test or stop_milter.
+my $seq = 0;
+sub milter {
+	my ($tag, @dirs) = @_;
+	my $port = SF::free_port($IP);
+	my $log = "$T/milter-$tag.log";
+	my $pid = SF::spawn(argv => [$TM, "inet:$port\@$IP", $log, $tag, @dirs],
+	    env => { PATH => $ENV{PATH} }, stdout => "$T/milter-$tag.out",
+	    stderr => "$T/milter-$tag.out");
+	ok(wait_for(sub { (slurp($log) // '') =~ /^\Q$tag\E ready$/m }, 10),
+	    "milter $tag listens") or diag(slurp("$T/milter-$tag.out"));
+	return { sock => "inet:$IP:$port", log => $log, pid => $pid };
+}
+
+sub mlog { return slurp($_[0]{log}) // '' }
+
+sub server {
+	my ($milters, %env) = @_;
+	my $src = "list rcpt_domain example.test\n" .
+	    join('', map { "list milter $_->{sock}\n" } @$milters);
+	return start_tcpserver(ip => '127.77.66.1', rules => cdb($src),
+	    env => { SMTPFRONT_MILTER_ACTION => 'reject',
+	    SMTPFRONT_MILTER_TIMEOUT => 2, %env });
+}
+
+sub session {
+	my ($s, %o) = @_;
+	my $c = client(server => $s, local => '127.0.0.2');
+	$c->start('client.test');
+	my $m = mail($c, from => $o{from} // 'alice@sender.test',
+	    to => $o{to} // ['user@example.test'], subject => $o{subject},
+	    body => $o{body});
+	$c->cmd('QUIT');
+	$c->closed(10);
+	return $m;
+}
+
+sub delivered {
+	my ($s, $subject) = @_;
+	my @m = grep { $_->{msg} =~ /^Subject: \Q$subject\E\r$/m }
+	    sink_messages($s->{sinkdir});
+	return $m[0]{msg} // '';
+}
+
+sub nothing_delivered {
+	my ($s, $name) = @_;
+	is(scalar(sink_messages($s->{sinkdir})), 0, $name);
+}
+
+# --- facts, macros, a header added --------------------------------------
+{
+	my $m1 = milter('facts', 'add:X-Test-Milter:seen by facts');
+	my $s = server([$m1]);
+	my $m = session($s, subject => 'facts', body => "Subject: facts\n" .
+	    "From: Alice <alice\@sender.test>\nX-Folded: one\n two\n\n" .
+	    "line one\nline two\n");
+	reply_is($m->{eod}, '250', undef, 'a milter that continues: delivered');
+	my $msg = delivered($s, 'facts');
+	like($msg, qr/^X-Test-Milter: seen by facts\r\n\r\nline one\r\n/m,
+	    'its ADDHEADER reaches the child, last of the header section');
+	like($msg, qr/^X-Folded: one\r\n two\r\n/m, 'the folded field kept');
+	my $l = mlog($m1);
+	like($l, qr/^facts connect host=\S+ addr=127\.0\.0\.2 port=\d+ j=\S+ daemon_name=smtpfront _=\S+ \[127\.0\.0\.2\] client_addr=127\.0\.0\.2 client_name=\S+$/m,
+	    'CONNECT: the client\'s address and port; macros j, {daemon_name}, _, {client_addr}, {client_name}');
+	like($l, qr/^facts helo client\.test /m, 'HELO');
+	like($l, qr/^facts mail <alice\@sender\.test> i=\w+ mail_addr=alice\@sender\.test auth_type=\(none\)$/m,
+	    'MAIL with i and {mail_addr}; no {auth_type}');
+	like($l, qr/^facts rcpt <user\@example\.test> rcpt_addr=user\@example\.test$/m,
+	    'RCPT with {rcpt_addr}');
+	like($l, qr/^facts header Subject:facts$/m, 'HEADER: one a field, the leading space left out');
+	like($l, qr/^facts header X-Folded:one\| two$/m,
+	    'a folded field unfolded as libmilter expects (LF, no CR)');
+	like($l, qr/^facts eoh\nfacts body 20\nfacts eom i=\w+$/m,
+	    'EOH, the body (CRLF lines), EOM with i');
+	my ($id1) = $l =~ /^facts mail \S+ i=(\w+)/m;
+	my ($id2) = $l =~ /^facts eom i=(\w+)/m;
+	is($id1, $id2, 'the same queue id at MAIL and at the end');
+	ok(wait_for(sub { mlog($m1) =~ /^facts close$/m }, 5),
+	    'the connection ends with the session');
+	stop($s);
+}
+
+# --- verdicts at each phase -----------------------------------------------
+{
+	my $m1 = milter('rcpt', 'rcpt/bad=reject', 'rcpt/later=tempfail',
+	    'rcpt/coded=code:554:5.7.1:no such user here');
+	my $s = server([$m1]);
+	my $m = session($s, subject => 'rcpt',
+	    to => ['bad@example.test', 'good@example.test', 'later@example.test',
+	    'coded@example.test']);
+	reply_is($m->{rcpt}[0], '550', '5.7.1', 'REJECT at RCPT: refused at that RCPT');
+	reply_is($m->{rcpt}[1], '250', undef, '... the next recipient taken');
+	reply_is($m->{rcpt}[2], '451', '4.3.0', 'TEMPFAIL at RCPT: 451 4.3.0');
+	reply_is($m->{rcpt}[3], '550', '5.7.1', 'REPLYCODE 554 at RCPT: a reject');
+	is($m->{rcpt}[3]{text}, '5.7.1 no such user here', '... with the milter\'s text');
+	reply_is($m->{eod}, '250', undef, 'the message for the one taken delivered');
+	my ($line) = log_has($s, qr/ reject check=milter .*bad\@example/);
+	like($line // '', qr/ reject check=milter rule=\S+:2 cmd=RCPT .*reason="inet:127\.77\.66\.9:\d+: REJECT at rcpt"/,
+	    'logged: check=milter, the rule of the milter\'s line, which milter');
+	is(scalar(() = mlog($m1) =~ /^rcpt rcpt /mg), 4, 'each RCPT asked');
+	stop($s);
+
+	$m1 = milter('mail', 'mail/tmp=tempfail', 'connect=continue');
+	$s = server([$m1]);
+	$m = session($s, from => 'tmp@sender.test', subject => 'mail');
+	reply_is($m->{rcpt}[0], '451', '4.3.0', 'TEMPFAIL at MAIL: 451 (held until RCPT)');
+	nothing_delivered($s, '... nothing delivered');
+	unlike(mlog($m1), qr/^mail rcpt /m, '... and that milter not asked about the RCPT');
+	stop($s);
+
+	# a recipient refused by relay control: asked all the same, its
+	# answer read before the next question
+	$m1 = milter('abort');
+	$s = server([$m1]);
+	$m = session($s, subject => 'abort', to => ['x@other.test', 'y@other.test']);
+	reply_is($m->{rcpt}[1], '550', '5.7.1', 'relaying refused');
+	ok(wait_for(sub { mlog($m1) =~ /^abort rcpt <x\@other\.test>.*\nabort rcpt <y\@other\.test>.*\nabort abort\nabort close$/m }, 5),
+	    'the session ended in a transaction: ABORT, then QUIT')
+	    or diag(mlog($m1));
+	stop($s);
+
+	$m1 = milter('conn', 'connect=reject');
+	$s = server([$m1]);
+	$m = session($s, subject => 'conn');
+	reply_is($m->{rcpt}[0], '550', '5.7.1', 'REJECT at connect: 550 at RCPT');
+	unlike(mlog($m1), qr/^conn (helo|mail)/m, '... the milter asked nothing more');
+	stop($s);
+
+	$m1 = milter('helo', 'helo=code:421:4.7.0:go away');
+	$s = server([$m1]);
+	$m = session($s, subject => 'helo');
+	reply_is($m->{rcpt}[0], '450', '4.7.1', 'REPLYCODE 421 at HELO: a defer');
+	is($m->{rcpt}[0]{text}, '4.7.1 go away', '... its text');
+	stop($s);
+}
+
+# --- verdicts on the message --------------------------------------------------
+{
+	my $m1 = milter('eom', 'header/X-Bad=reject', 'body/SPAM=discard',
+	    'eom=continue');
+	my $s = server([$m1]);
+	my $m = session($s, body => "Subject: hdr\nX-Bad: yes\n\nbody\n");
+	reply_is($m->{eod}, '550', '5.7.1', 'REJECT at a header field: 550 at the end');
+	$m = session($s, body => "Subject: spam\n\nthis is SPAM\n");
+	reply_is($m->{eod}, '550', '5.7.1', 'DISCARD at the body: taken as a reject');
+	$m = session($s, body => "Subject: fine\n\nfine\n");
+	reply_is($m->{eod}, '250', undef, 'the same milter: a clean message delivered');
+	is(scalar(sink_messages($s->{sinkdir})), 1, '... only that one');
+	stop($s);
+
+	$m1 = milter('code5', 'eom=code:554:5.7.0:Spam detected, go away');
+	$s = server([$m1]);
+	$m = session($s, subject => 'code5');
+	reply_is($m->{eod}, '550', '5.7.1', 'REPLYCODE 554 at the end: 550 5.7.1');
+	is($m->{eod}{text}, '5.7.1 Spam detected, go away', '... the milter\'s text, our code');
+	nothing_delivered($s, '... nothing delivered');
+	stop($s);
+
+	$m1 = milter('code4', 'eom=code:451:4.7.1:Try again');
+	$s = server([$m1]);
+	$m = session($s, subject => 'code4');
+	reply_is($m->{eod}, '450', '4.7.1', 'REPLYCODE 451 at the end: a defer');
+	stop($s);
+
+	$m1 = milter('acc', 'rcpt=accept');
+	$s = server([$m1]);
+	$m = session($s, subject => 'acc');
+	reply_is($m->{eod}, '250', undef, 'ACCEPT at RCPT: delivered');
+	unlike(mlog($m1), qr/^acc (header|eom)/m, '... the milter not asked about the message');
+	stop($s);
+
+	$m1 = milter('quar', 'quarantine:held for review');
+	$s = server([$m1]);
+	$m = session($s, subject => 'quar');
+	reply_is($m->{eod}, '451', '4.3.0', 'QUARANTINE: deferred (no queue to hold it in)');
+	nothing_delivered($s, '... nothing delivered');
+	stop($s);
+}
+
+# --- changes to the message -----------------------------------------------------
+{
+	my $m1 = milter('chg', 'ins:0:X-First:at the top', 'chg:Subject:1:changed',
+	    'chg:X-Drop:1:', 'add:X-Multi:one\n two', 'body:new body\nsecond line\n');
+	my $s = server([$m1]);
+	my $m = session($s, body => "Subject: orig\nX-Drop: me\nX-Keep: me\n\nold body\n");
+	reply_is($m->{eod}, '250', undef, 'header and body changes: delivered');
+	my $msg = delivered($s, 'changed');
+	like($msg, qr/\AX-First: at the top\r\nSubject: changed\r\nX-Keep: me\r\nX-Multi: one\r\n two\r\n\r\nnew body\r\nsecond line\r\n\z/s,
+	    'INSHEADER at 0, CHGHEADER, CHGHEADER with an empty value (deleted), ADDHEADER folded, REPLBODY with CRLF lines')
+	    or diag($msg);
+	unlike($msg, qr/old body|X-Drop/, 'the old body and the deleted field are gone');
+	stop($s);
+}
+
+# --- two milters in sequence ------------------------------------------------------
+{
+	my $a = milter('first', 'add:X-First-Milter:was here');
+	my $b = milter('second', 'header/X-First-Milter=continue', 'add:X-Second-Milter:too');
+	my $s = server([$a, $b]);
+	my $m = session($s, subject => 'two');
+	reply_is($m->{eod}, '250', undef, 'two milters: delivered');
+	my $msg = delivered($s, 'two');
+	like($msg, qr/^X-First-Milter: was here\r\nX-Second-Milter: too\r\n/m,
+	    'both headers reach the child, in order');
+	like(mlog($b), qr/^second header X-First-Milter:was here$/m,
+	    'the second milter saw the first one\'s header');
+	like(mlog($a), qr/^first connect /m, 'the first asked at connect');
+	like(mlog($b), qr/^second connect /m, 'the second too');
+	stop($s);
+
+	# the first rejects a recipient, the second is never asked at the end
+	$a = milter('firstrej', 'eom=reject');
+	$b = milter('secondrej');
+	$s = server([$a, $b]);
+	$m = session($s, subject => 'tworej');
+	reply_is($m->{eod}, '550', '5.7.1', 'the first rejects the message: 550');
+	unlike(mlog($b), qr/^secondrej eom/m, '... the second not asked to finish it');
+	like(mlog($b), qr/^secondrej abort$/m, '... but told the transaction ended');
+	stop($s);
+}
+
+# --- protocol flags, PROGRESS ---------------------------------------------------
+{
+	my $m1 = milter('flags', 'proto:nr_conn,nr_helo,nr_mail,nr_rcpt,nr_hdr,nr_eoh,nr_body,nr_data,leadspc',
+	    'add:X-Lead: spaced', 'rcpt/bad=reject');
+	my $s = server([$m1]);
+	my $t0 = time;
+	my $m = session($s, subject => 'flags', to => ['bad@example.test', 'ok@example.test']);
+	reply_is($m->{rcpt}[0], '250', undef, 'NR_RCPT: the milter\'s reject is never sent, the RCPT taken');
+	reply_is($m->{eod}, '250', undef, 'no replies asked for: delivered');
+	ok(time - $t0 < 2, '... without waiting for a reply that never comes') or diag(time - $t0);
+	like(mlog($m1), qr/^flags header Subject: flags$/m, 'HDR_LEADSPC: the value with its leading space');
+	like(delivered($s, 'flags'), qr/^X-Lead: spaced\r$/m, '... and the milter\'s taken as it is');
+	stop($s);
+
+	$m1 = milter('skipped', 'proto:noconnect,nohelo,nohdrs,nobody');
+	$s = server([$m1]);
+	$m = session($s, subject => 'skipped');
+	reply_is($m->{eod}, '250', undef, 'steps left out: delivered');
+	unlike(mlog($m1), qr/^skipped (connect|helo|header|body)/m,
+	    'NOCONNECT, NOHELO, NOHDRS, NOBODY: not sent');
+	like(mlog($m1), qr/^skipped eom/m, '... the end still is');
+	stop($s);
+
+	$m1 = milter('prog', 'eom=progress:3');
+	$s = server([$m1]);
+	$m = session($s, subject => 'prog');
+	reply_is($m->{eod}, '250', undef, 'PROGRESS every second for 3 s (milter_timeout 2): delivered');
+	stop($s);
+}
+
+# --- failures ---------------------------------------------------------------------
+{
+	my $port = SF::free_port($IP);
+	my $s = server([{ sock => "inet:$IP:$port" }]);
+	my $m = session($s, subject => 'down');
+	reply_is($m->{rcpt}[0], '451', '4.3.0', 'nobody listening: 451 4.3.0');
+	nothing_delivered($s, '... nothing delivered');
+	my ($l) = log_has($s, qr/warning: milter: /);
+	like($l // '', qr/Connection refused/, '... a warning says why');
+	stop($s);
+	$s = server([{ sock => "inet:$IP:$port" }], SMTPFRONT_MILTER_TEMPFAIL_ACTION => 'off');
+	$m = session($s, subject => 'downoff');
+	reply_is($m->{eod}, '250', undef, 'milter_tempfail_action off: delivered');
+	stop($s);
+
+	my $m1 = milter('slow', 'eom=sleep:6');
+	$s = server([$m1]);
+	my $t0 = time;
+	$m = session($s, subject => 'slow');
+	reply_is($m->{eod}, '451', '4.3.0', 'a milter slower than milter_timeout: 451');
+	ok(time - $t0 < 5, '... within milter_timeout') or diag(time - $t0);
+	nothing_delivered($s, '... nothing delivered');
+	stop($s);
+
+	$m1 = milter('slowrcpt', 'rcpt=sleep:6');
+	$s = server([$m1]);
+	$m = session($s, subject => 'slowrcpt');
+	reply_is($m->{rcpt}[0], '451', '4.3.0', 'too slow at RCPT: 451 at RCPT');
+	stop($s);
+
+	$m1 = milter('dies', 'body=exit');
+	$s = server([$m1]);
+	$m = session($s, subject => 'dies');
+	reply_is($m->{eod}, '451', '4.3.0', 'a milter that dies mid-body: 451');
+	nothing_delivered($s, '... nothing delivered');
+	($l) = log_has($s, qr/warning: milter: /);
+	like($l // '', qr/closed the connection|Connection reset/, '... said so');
+	stop($s);
+
+	$m1 = milter('garbage', 'rcpt=garbage');
+	$s = server([$m1]);
+	$m = session($s, subject => 'garbage');
+	reply_is($m->{rcpt}[0], '451', '4.3.0', 'garbage from the milter: 451');
+	($l) = log_has($s, qr/warning: milter: /);
+	like($l // '', qr/bad packet length|unknown reply/, '... said so');
+	nothing_delivered($s, '... nothing delivered');
+	stop($s);
+
+	$m1 = milter('off', 'connect=reject');
+	$s = server([$m1], SMTPFRONT_MILTER_ACTION => 'off');
+	$m = session($s, subject => 'off');
+	reply_is($m->{eod}, '250', undef, 'milter_action off: delivered');
+	unlike(mlog($m1), qr/^off (negotiate|connect)/m, '... the milter never asked');
+	stop($s);
+
+	$m1 = milter('warn', 'eom=reject');
+	$s = server([$m1], SMTPFRONT_MILTER_ACTION => 'warn');
+	$m = session($s, subject => 'warn');
+	reply_is($m->{eod}, '250', undef, 'milter_action warn: delivered');
+	ok(scalar(log_lines($s, qr/warn.*check=milter/)), '... the hit logged');
+	stop($s);
+}
+
+# --- the rules compiler ---------------------------------------------------------
+{
+	for my $bad ('inet:localhost:25', 'inet:127.0.0.1', 'inet:127.0.0.1:99999',
+	    'unix:relative', 'tcp:127.0.0.1:25') {
+		my $src = spew("$T/bad.src", "list milter $bad\n");
+		my ($code, $out) = run(argv => [build() . '/smtpfront-cdb', $src,
+		    "$T/bad.cdb"], timeout => 10);
+		is($code, 100, "smtpfront-cdb refuses milter $bad");
+		like($out, qr/bad\.src:1: list milter: want inet:HOST:PORT/, '... saying what it wants');
+	}
+	my $src = spew("$T/good.src", "list milter inet:[::1]:8891\nlist milter unix:/Run/Milter.sock\n");
+	my ($code, $out) = run(argv => [build() . '/smtpfront-cdb', $src, "$T/good.cdb"],
+	    timeout => 10);
+	is($code, 0, 'an IPv6 address and a socket path compile') or diag($out);
+	($code, $out) = run(argv => ['cdb', '-q', "$T/good.cdb", 'e:milter:1'], timeout => 10);
+	like($out, qr{^unix:/Run/Milter\.sock }, 'a socket path keeps its case, in source order');
+}
+
+done_testing();
