@@ -354,6 +354,63 @@ sub nothing_delivered {
 	stop($s);
 }
 
+# --- OpenDKIM, verifying -----------------------------------------------------------
+SKIP: {
+	skip('opendkim, opendkim-genkey or dkimsign not installed', 9)
+	    unless -x '/usr/sbin/opendkim' && -x '/usr/sbin/opendkim-genkey' &&
+	    -x '/usr/bin/dkimsign';
+	my $k = "$T/dkim";
+	mkdir($k) or die "$k: $!";
+	my ($code, $out) = run(argv => ['/usr/sbin/opendkim-genkey', '--bits=2048',
+	    '--domain=example.org', '--selector=sel1', "--directory=$k"], timeout => 60);
+	is($code, 0, 'opendkim-genkey: a 2048-bit key') or diag($out);
+	# its TXT record as strings of at most 255 bytes
+	my $txt = join('', (slurp("$k/sel1.txt") // '') =~ /"([^"]*)"/g);
+	my @parts = $txt =~ /(.{1,250})/g;
+	like($txt, qr/^v=DKIM1; h=sha256; k=rsa; p=\S{300,}$/, '... its record');
+	# example.org, not .test: libunbound (OpenDKIM's resolver) answers
+	# every name under test. itself, NXDOMAIN, without asking
+	my $dns = start_dnsmasq(ip => '127.53.66.1', lines => ['local=/example.org/',
+	    'txt-record=sel1._domainkey.example.org,' . join(',', map { "\"$_\"" } @parts)]);
+	my $port = SF::free_port($IP);
+	spew("$k/opendkim.conf", join("\n", 'Mode v', "Socket inet:$port\@$IP",
+	    'Background no', 'Syslog no', 'UserID root', "PidFile $k/opendkim.pid",
+	    'Nameservers 127.53.66.1', 'AuthservID mx.test.invalid',
+	    'AlwaysAddARHeader yes', 'DNSTimeout 5') . "\n");
+	my $pid = SF::spawn(argv => ['/usr/sbin/opendkim', '-f', '-x',
+	    "$k/opendkim.conf"], env => { PATH => $ENV{PATH} },
+	    stdout => "$k/opendkim.log", stderr => "$k/opendkim.log");
+	ok(wait_for(sub { IO::Socket::INET->new(PeerAddr => "$IP:$port") }, 10),
+	    'opendkim listens') or diag(slurp("$k/opendkim.log"));
+	my $msg = "From: Alice <alice\@example.org>\r\nTo: user\@example.test\r\n" .
+	    "Subject: signed\r\nMessage-ID: <dkim1\@example.org>\r\n\r\n" .
+	    "A message signed by example.org.\r\n";
+	my $signed;
+	($code, $signed) = run(argv => ['/usr/bin/dkimsign', 'sel1', 'example.org',
+	    "$k/sel1.private"], input => $msg, timeout => 30);
+	like($signed, qr/^DKIM-Signature: v=1; a=rsa-sha256; .*d=example\.org;/s,
+	    'dkimsign signs it');
+	my $s = server([{ sock => "inet:$IP:$port" }]);
+	my $m = session($s, body => $signed);
+	reply_is($m->{eod}, '250', undef, 'the signed message through OpenDKIM: delivered');
+	like(delivered($s, 'signed'),
+	    qr/^Authentication-Results: mx\.test\.invalid;\s+dkim=pass \(2048-bit key[^)]*\) header\.d=example\.org/m,
+	    'the child gets OpenDKIM\'s Authentication-Results: dkim=pass')
+	    or diag(delivered($s, 'signed'), slurp("$k/opendkim.log"));
+	(my $bad = $signed) =~ s/signed by example/changed after signing by example/;
+	$m = session($s, body => $bad);
+	reply_is($m->{eod}, '250', undef, 'its body changed after signing: delivered');
+	my ($t) = map { $_->{msg} } grep { $_->{msg} =~ /changed after signing/ }
+	    sink_messages($s->{sinkdir});
+	like($t // '', qr/^Authentication-Results: mx\.test\.invalid;\s+dkim=fail/m,
+	    '... with dkim=fail') or diag($t);
+	ok(scalar(grep { /TXT sel1\._domainkey\.example\.org/ } queries($dns)),
+	    'OpenDKIM asked the test DNS for the key');
+	stop($s);
+	SF::kill_pid($pid);
+	stop_dns($dns);
+}
+
 # --- the rules compiler ---------------------------------------------------------
 {
 	for my $bad ('inet:localhost:25', 'inet:127.0.0.1', 'inet:127.0.0.1:99999',
