@@ -37,6 +37,9 @@ TEST="$DEMO perl dnsmasq-base iproute2 systemd util-linux groff-base"
 TEST="$TEST clang libclang-rt-14-dev valgrind openssl libnet-ssleay-perl"
 TEST="$TEST libio-socket-ssl-perl redis-server chromium postgrey"
 TEST="$TEST debhelper dpkg-dev lintian debootstrap cpio file"
+# the milter tests (t/milter.t): libmilter for their milter, OpenDKIM,
+# its key tool and python3-dkim's dkimsign
+TEST="$TEST libmilter-dev opendkim opendkim-tools python3-dkim"
 
 case "$1" in
 test) WANT="$BUILD $TEST" ;;
