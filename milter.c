@@ -339,12 +339,15 @@ write_mod(const struct milter_mods *m, int i, int leadspc,
 {
 	const struct milter_mod *x = &m->m[i];
 	const char *v = m->bytes + x->value;
-	size_t k, start;
+	size_t k, start, vlen = x->vlen;
 
+	/* a line break at the end would leave an empty line */
+	while (vlen > 0 && (v[vlen - 1] == '\n' || v[vlen - 1] == '\r'))
+		vlen--;
 	if (out(arg, m->bytes + x->name, x->nlen) == -1 ||
 	    out(arg, leadspc ? ":" : ": ", leadspc ? 1 : 2) == -1)
 		return -1;
-	for (k = start = 0; k < x->vlen; k++) {
+	for (k = start = 0; k < vlen; k++) {
 		if (v[k] != '\r' && v[k] != '\n' && v[k] != '\0')
 			continue;
 		if (k > start && out(arg, v + start, k - start) == -1)
@@ -357,7 +360,7 @@ write_mod(const struct milter_mods *m, int i, int leadspc,
 		/* a line break: the next line continues the field */
 		if (out(arg, "\r\n", 2) == -1)
 			return -1;
-		if ((k + 1 == x->vlen || (v[k + 1] != ' ' && v[k + 1] != '\t'))
+		if ((k + 1 == vlen || (v[k + 1] != ' ' && v[k + 1] != '\t'))
 		    && out(arg, "\t", 1) == -1)
 			return -1;
 	}

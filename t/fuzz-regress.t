@@ -9,7 +9,7 @@
 #    comes with one printable line "smtpfront-cdb: FILE:N: message" and
 #    no temporary file left; exit 0 with a database whose -d dump
 #    compiles again to a database that dumps to the same text.
-# 2. The nine targets are built with CC and fuzz/replay.c instead of
+# 2. The ten targets are built with CC and fuzz/replay.c instead of
 #    libFuzzer ("make -C fuzz replay", AddressSanitizer and
 #    UndefinedBehaviorSanitizer on), and each replays its seeds and kept
 #    inputs (t/data/fuzz/NAME/) through its own invariants.
@@ -32,7 +32,7 @@ $build = File::Spec->rel2abs($build, $ENV{SF_BUILD} ? getcwd() : $top);
 my $sfcdb = "$build/smtpfront-cdb";
 my $tmp = tempdir('fuzz-regress-t.XXXXXX', TMPDIR => 1, CLEANUP => 1);
 my @targets = qw(fuzz-addr fuzz-smtp fuzz-dot fuzz-rules fuzz-creply
-    fuzz-starttls fuzz-dns fuzz-header fuzz-policy);
+    fuzz-starttls fuzz-dns fuzz-header fuzz-policy fuzz-milter);
 my $san_re = qr/ERROR: \w+Sanitizer|runtime error:|SUMMARY: \w+Sanitizer/;
 my $seq = 0;
 
@@ -136,7 +136,7 @@ ok($bad >= 5, "bad sources among the inputs: $bad");
 my $rdir = "$tmp/replay";
 {
 	my ($rc, $o, $e) = run("$top/fuzz", 'make', '-s', 'replay', "R=$rdir");
-	is($rc, 0, 'make -C fuzz replay builds the nine targets with CC') or
+	is($rc, 0, 'make -C fuzz replay builds the ten targets with CC') or
 	    diag("$o$e");
 }
 for my $t (@targets) {
