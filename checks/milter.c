@@ -78,8 +78,18 @@ struct one {
 	char		 why[REASON_MAX + 1];
 };
 
+/*
+ * The answers watched by the resolver (so that the core waits for them
+ * with the DNS answers) in a session: its query slots are the DNS
+ * checks' too.  Past these, an answer is read in its phase without a
+ * watch; it has overlapped the phase's other work all the same, being
+ * asked before it.
+ */
+#define WATCH_MAX	4
+
 struct state {
 	int		 started;
+	int		 watches;
 	int		 n;
 	int		 listfail;	/* the list could not be read */
 	struct one	 m[MILTER_MAX];
@@ -199,8 +209,9 @@ drain(const struct session *s, struct one *m)
 
 /* Send a command (after its macros); owed: an answer comes. */
 static void
-ask(const struct session *s, struct one *m, int cmd, const char *const *nv,
-    int nmac, const char *data, size_t len, int answer, int need)
+ask(const struct session *s, struct state *st, struct one *m, int cmd,
+    const char *const *nv, int nmac, const char *data, size_t len,
+    int answer, int need)
 {
 	char why[REASON_MAX + 1];
 
@@ -213,8 +224,10 @@ ask(const struct session *s, struct one *m, int cmd, const char *const *nv,
 		return;
 	}
 	m->owed = answer;
-	if (answer)
+	if (answer && st->watches < WATCH_MAX) {
 		milter_watch(&m->c, need, s->cfg.milter_timeout);
+		st->watches++;
+	}
 }
 
 /* Is the milter to be asked now? */
@@ -281,7 +294,7 @@ milter_start(const struct session *s, struct check_hit *hit)
 		}
 		m->up = 1;
 		if (!(m->c.proto & MILTER_P_NOCONNECT))
-			ask(s, m, MILTER_C_CONNECT, nv, 7, data, len,
+			ask(s, st, m, MILTER_C_CONNECT, nv, 7, data, len,
 			    !(m->c.proto & MILTER_P_NR_CONN), PHASE_CONNECT);
 	}
 	return VERDICT_PASS;
@@ -419,11 +432,11 @@ milter_ask_helo(const struct session *s, void *state)
 			continue;
 		drain(s, m);
 		if (m->in_msg && !m->dead) {
-			ask(s, m, MILTER_C_ABORT, NULL, 0, NULL, 0, 0, 0);
+			ask(s, st, m, MILTER_C_ABORT, NULL, 0, NULL, 0, 0, 0);
 			m->in_msg = 0;
 		}
 		if (!m->dead && !(m->c.proto & MILTER_P_NOHELO))
-			ask(s, m, MILTER_C_HELO, nv, s->tls_proto[0] ? 3 : 0,
+			ask(s, st, m, MILTER_C_HELO, nv, s->tls_proto[0] ? 3 : 0,
 			    s->helo, strlen(s->helo) + 1,
 			    !(m->c.proto & MILTER_P_NR_HELO), PHASE_HELO);
 	}
@@ -454,7 +467,7 @@ milter_ask_mail(const struct session *s, void *state)
 		m->done_msg = 0;
 		m->in_msg = !m->dead;
 		if (!m->dead && !(m->c.proto & MILTER_P_NOMAIL))
-			ask(s, m, MILTER_C_MAIL, nv, 2, addr, strlen(addr) + 1,
+			ask(s, st, m, MILTER_C_MAIL, nv, 2, addr, strlen(addr) + 1,
 			    !(m->c.proto & MILTER_P_NR_MAIL), PHASE_MAIL);
 	}
 }
@@ -481,7 +494,7 @@ milter_ask_rcpt(const struct session *s, void *state)
 			continue;
 		drain(s, m);
 		if (!m->dead && !(m->c.proto & MILTER_P_NORCPT))
-			ask(s, m, MILTER_C_RCPT, nv, 1, addr, strlen(addr) + 1,
+			ask(s, st, m, MILTER_C_RCPT, nv, 1, addr, strlen(addr) + 1,
 			    !(m->c.proto & MILTER_P_NR_RCPT), PHASE_RCPT);
 	}
 }
@@ -937,7 +950,7 @@ milter_reset(const struct session *s, void *state)
 			continue;
 		drain(s, m);
 		if (m->in_msg && !m->dead)
-			ask(s, m, MILTER_C_ABORT, NULL, 0, NULL, 0, 0, 0);
+			ask(s, st, m, MILTER_C_ABORT, NULL, 0, NULL, 0, 0, 0);
 		m->in_msg = 0;
 		m->done_msg = 0;
 	}
@@ -954,7 +967,7 @@ milter_end(const struct session *s, void *state)
 		if (st->m[i].up && !st->m[i].dead) {
 			drain(s, &st->m[i]);
 			if (st->m[i].in_msg && !st->m[i].dead)
-				ask(s, &st->m[i], MILTER_C_ABORT, NULL, 0,
+				ask(s, st, &st->m[i], MILTER_C_ABORT, NULL, 0,
 				    NULL, 0, 0, 0);
 		}
 		milter_close(&st->m[i].c, 1);

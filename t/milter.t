@@ -284,6 +284,21 @@ sub nothing_delivered {
 	like(mlog($m1), qr/^skipped eom/m, '... the end still is');
 	stop($s);
 
+	# the body in chunks of at most 65535 bytes; SKIP ends them
+	my $big = "Subject: big\n\n" . (("x" x 76) . "\n") x 2700;
+	$m1 = milter('chunks');
+	my $m2 = milter('skipper', 'proto:skip', 'body=skip');
+	$s = server([$m1, $m2]);
+	$m = session($s, body => $big);
+	reply_is($m->{eod}, '250', undef, 'a body of 210600 bytes: delivered');
+	like(mlog($m1), qr/^chunks body 65535\nchunks body 65535\nchunks body 65535\nchunks body 13995\nchunks eom/m,
+	    '... in chunks of 65535 bytes');
+	like(mlog($m2), qr/^skipper act body skip\nskipper eom/m,
+	    'SKIP after the first chunk: no more body, then the end');
+	is(length(delivered($s, 'big')), length(crlf($big)),
+	    '... the message delivered whole');
+	stop($s);
+
 	$m1 = milter('prog', 'eom=progress:3');
 	$s = server([$m1]);
 	$m = session($s, subject => 'prog');

@@ -10,7 +10,8 @@
  *              data header eoh body eom), when its argument (client
  *              name, HELO, address, "Name: value", the body) holds
  *              SUBSTR, answer ACTION: continue accept reject tempfail
- *              discard, code:CODE:ESC:TEXT (smfi_setreply), sleep:N
+ *              discard, skip (no more body), code:CODE:ESC:TEXT
+ *              (smfi_setreply), sleep:N
  *              (then continue), progress:N (N times smfi_progress a
  *              second apart, then continue), exit (the process ends:
  *              the connection closes), garbage (bytes that are no
@@ -126,6 +127,8 @@ act(SMFICTX *ctx, const char *phase, const char *arg)
 			return SMFIS_TEMPFAIL;
 		if (strcmp(d, "discard") == 0)
 			return SMFIS_DISCARD;
+		if (strcmp(d, "skip") == 0)
+			return SMFIS_SKIP;
 		if (strcmp(d, "exit") == 0)
 			_exit(0);
 		if (strcmp(d, "garbage") == 0) {
