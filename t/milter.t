@@ -122,6 +122,30 @@ sub nothing_delivered {
 	stop($s);
 }
 
+# --- several messages a session, one connection ---------------------------
+{
+	my $m1 = milter('multi', 'add:X-Seen:yes', 'mail/second=reject');
+	my $s = server([$m1]);
+	my $c = client(server => $s, local => '127.0.0.2');
+	$c->start('client.test');
+	my @r;
+	push @r, mail($c, from => 'first@sender.test', subject => 'multi one');
+	push @r, mail($c, from => 'second@sender.test', subject => 'multi two');
+	$c->cmd('RSET');
+	push @r, mail($c, from => 'third@sender.test', subject => 'multi three');
+	$c->cmd('QUIT');
+	$c->closed(10);
+	reply_is($r[0]{eod}, '250', undef, 'a session: the first message delivered');
+	reply_is($r[1]{rcpt}[0], '550', '5.7.1', '... the second refused (REJECT at MAIL, held until RCPT)');
+	reply_is($r[2]{eod}, '250', undef, '... the third, after RSET, delivered');
+	like(delivered($s, 'multi three'), qr/^X-Seen: yes\r$/m, '... with the header');
+	my $l = mlog($m1);
+	is(scalar(() = $l =~ /^multi negotiate /mg), 1, 'one connection for the session');
+	my @ids = $l =~ /^multi eom i=(\w+)$/mg;
+	ok(@ids == 2 && $ids[0] ne $ids[1], 'each message its own queue id (i)');
+	stop($s);
+}
+
 # --- verdicts at each phase -----------------------------------------------
 {
 	my $m1 = milter('rcpt', 'rcpt/bad=reject', 'rcpt/later=tempfail',
