@@ -17,6 +17,8 @@
 #     slower than milter_timeout, one that dies mid-body, one that
 #     writes garbage: 451, never a 250; milter_tempfail_action off:
 #     delivered; milter_action off: no milter asked
+#   rspamd's proxy worker (milter = yes) from Debian: GTUBE rejected with
+#     its text, a normal message delivered with its headers
 #   OpenDKIM in verify mode from Debian, its key's TXT record served by
 #     dnsmasq: a message signed by dkimsign (python3-dkim) reaches the
 #     child with "Authentication-Results: ... dkim=pass"; its body
@@ -395,7 +397,7 @@ sub nothing_delivered {
 
 # --- OpenDKIM, verifying -----------------------------------------------------------
 SKIP: {
-	skip('opendkim, opendkim-genkey or dkimsign not installed', 9)
+	skip('opendkim, opendkim-genkey or dkimsign not installed', 10)
 	    unless -x '/usr/sbin/opendkim' && -x '/usr/sbin/opendkim-genkey' &&
 	    -x '/usr/bin/dkimsign';
 	my $k = "$T/dkim";
@@ -445,6 +447,52 @@ SKIP: {
 	    '... with dkim=fail') or diag($t);
 	ok(scalar(grep { /TXT sel1\._domainkey\.example\.org/ } queries($dns)),
 	    'OpenDKIM asked the test DNS for the key');
+	stop($s);
+	SF::kill_pid($pid);
+	stop_dns($dns);
+}
+
+# --- rspamd's proxy worker as a milter -----------------------------------------
+SKIP: {
+	skip('rspamd not installed', 7) unless -x '/usr/bin/rspamd';
+	my $r = "$T/rspamd";
+	mkdir($_) or die "$_: $!" for $r, "$r/db", "$r/run", "$r/local",
+	    "$r/local/local.d";
+	# every name NXDOMAIN at once: no Internet
+	my $dns = start_dnsmasq(ip => '127.53.66.2', lines => ['local=/#/']);
+	my $port = SF::free_port($IP);
+	spew("$r/rspamd.conf", <<"EOC");
+.include "\$CONFDIR/common.conf"
+options { pidfile = "\$RUNDIR/rspamd.pid"; .include "\$CONFDIR/options.inc"
+	dns { nameserver = ["127.53.66.2:53"]; timeout = 1s; retransmits = 1; } }
+logging { type = "console"; level = "info"; }
+worker "rspamd_proxy" { bind_socket = "$IP:$port"; milter = yes; timeout = 120s;
+	count = 1; upstream "local" { default = yes; self_scan = yes; } }
+EOC
+	spew("$r/local/local.d/milter_headers.conf", 'use = ["x-spamd-result", ' .
+	    '"x-rspamd-queue-id"]; skip_local = false; skip_authenticated = false;' . "\n");
+	my $pid = SF::spawn(argv => ['/usr/bin/rspamd', '-f', '-u', 'root', '-g',
+	    'root', '-c', "$r/rspamd.conf", "--var=LOCAL_CONFDIR=$r/local",
+	    "--var=DBDIR=$r/db", "--var=RUNDIR=$r/run", "--var=LOGDIR=$r"],
+	    env => { PATH => $ENV{PATH} }, stdout => "$r/rspamd.log",
+	    stderr => "$r/rspamd.log");
+	# the first start compiles its caches: about 11 s
+	ok(wait_for(sub { IO::Socket::INET->new(PeerAddr => "$IP:$port") }, 60),
+	    'rspamd\'s proxy worker listens') or diag(slurp("$r/rspamd.log"));
+	my $s = server([{ sock => "inet:$IP:$port" }], SMTPFRONT_MILTER_TIMEOUT => 30);
+	my $m = session($s, body => "Subject: gtube\n\n" .
+	    "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X\n");
+	reply_is($m->{eod}, '550', '5.7.1', 'rspamd: GTUBE rejected');
+	is($m->{eod}{text}, '5.7.1 Gtube pattern', '... with rspamd\'s text');
+	$m = session($s, body => "From: Alice <alice\@example.org>\n" .
+	    "To: user\@example.test\nSubject: rspamd ham\n" .
+	    "Message-ID: <ham1\@example.org>\n" .
+	    "Date: Fri, 04 Dec 2026 05:00:00 +0000\n\nA normal message.\n");
+	reply_is($m->{eod}, '250', undef, 'rspamd: a normal message delivered');
+	my $msg = delivered($s, 'rspamd ham');
+	like($msg, qr/^X-Spamd-Result: default: False \[[-0-9.]+ \/ 15\.00\];\r\n\t/m,
+	    '... with rspamd\'s folded X-Spamd-Result header') or diag($msg);
+	like($msg, qr/^X-Rspamd-Queue-Id: \w+\r$/m, '... and its queue id');
 	stop($s);
 	SF::kill_pid($pid);
 	stop_dns($dns);
