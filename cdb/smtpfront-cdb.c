@@ -55,6 +55,7 @@
 #include <stralloc.h>
 
 #include "dnslist.h"
+#include "milter.h"
 #include "reply.h"
 #include "rules.h"
 #include "session.h"
@@ -670,6 +671,9 @@ stmt_list(const char *file, unsigned long ln, const char *where,
 
 		if (milter && milter_entry(entry, elen, &err) == -1)
 			die_line(file, ln, "list milter: %s", err);
+		if (milter && counts[list_index(name, nlen)] > MILTER_MAX)
+			die_line(file, ln, "list milter: at most %d milters",
+			    MILTER_MAX);
 		if (!milter && dnslist_parse(entry, elen, &de, &err) == -1)
 			die_line(file, ln, "list %.*s: %s", (int)nlen, name,
 			    err);

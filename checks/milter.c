@@ -176,8 +176,14 @@ read_list(const struct session *s, struct state *st)
 		st->listfail = r == -1;
 		return;
 	}
+	/* smtpfront-cdb takes no more than MILTER_MAX: a database that has
+	 * more is not ours */
 	count = strtoul(val, NULL, 10);
-	for (i = 0; i < (int)count && i < MILTER_MAX; i++) {
+	if (count > MILTER_MAX) {
+		st->listfail = 1;
+		return;
+	}
+	for (i = 0; i < (int)count; i++) {
 		say(key, sizeof(key), "e:milter:%d", i);
 		r = rules_get(s->rules, key, strlen(key), val, sizeof(val));
 		if (r != 1 || (sp = strchr(val, ' ')) == NULL) {

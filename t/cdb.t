@@ -499,6 +499,11 @@ for my $l (grep { $_ ne 'milter' } sort keys %isenum) {
 		ok($rc == 100 && $e =~ /\bbad\.rules:1: list milter: want inet:HOST:PORT/m,
 		    "list milter: $bad refused with file:line") or diag($e);
 	}
+	spew("$d/many.rules", join('', map { "list milter inet:127.0.0.1:$_\n" }
+	    8891 .. 8899));
+	($rc, $o, $e) = run($d, $sfcdb, 'many.rules', 'many.cdb');
+	ok($rc == 100 && $e =~ /\bmany\.rules:9: list milter: at most 8 milters/m,
+	    'list milter: a ninth milter refused') or diag($e);
 }
 
 # A mixed list: names as written, addresses and networks as in a network
