@@ -15,8 +15,9 @@
 #   two milters in sequence: the second sees the first one's header
 #   failures: nobody listening (451 4.3.0, nothing delivered), a milter
 #     slower than milter_timeout, one that dies mid-body, one that
-#     writes garbage: 451, never a 250; milter_tempfail_action off:
-#     delivered; milter_action off: no milter asked
+#     writes garbage, the list unreadable: 451, never a 250;
+#     milter_tempfail_action off: delivered; milter_action off: no milter
+#     asked; no list: delivered
 #   rspamd's proxy worker (milter = yes) from Debian: GTUBE rejected with
 #     its text, a normal message delivered with its headers
 #   OpenDKIM in verify mode from Debian, its key's TXT record served by
@@ -35,6 +36,7 @@ use Time::HiRes qw(sleep time);
 use SF;
 use Conn;
 use DNS;
+use Policy ();
 
 my $T = SF::tmp();
 my $IP = '127.77.66.9';
@@ -378,6 +380,22 @@ sub nothing_delivered {
 	($l) = log_has($s, qr/warning: milter: /);
 	like($l // '', qr/bad packet length|unknown reply/, '... said so');
 	nothing_delivered($s, '... nothing delivered');
+	stop($s);
+
+	# the list absent: nothing to ask; unreadable: nothing delivered
+	$s = server([]);
+	$m = session($s, subject => 'nolist');
+	reply_is($m->{eod}, '250', undef, 'milter_action reject, no list milter: delivered');
+	stop($s);
+	$m1 = milter('broken');
+	my $db = cdb("list rcpt_domain example.test\nlist milter $m1->{sock}\n");
+	$s = start_tcpserver(ip => '127.77.66.1', rules => Policy::cdb_break($db, 'e:milter:0'),
+	    env => { SMTPFRONT_MILTER_ACTION => 'reject', SMTPFRONT_MILTER_TIMEOUT => 2 });
+	$m = session($s, subject => 'broken');
+	reply_is($m->{rcpt}[0], '451', '4.3.0', 'the list unreadable in the database: 451');
+	nothing_delivered($s, '... nothing delivered');
+	($l) = log_has($s, qr/warning: milter: /);
+	like($l // '', qr/list unreadable/, '... said so');
 	stop($s);
 
 	$m1 = milter('off', 'connect=reject');
