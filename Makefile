@@ -84,7 +84,7 @@ SF_OBJS = $(B)/smtpfront.o $(CORE:%=$(B)/%.o) $(CHECKS:%=$(B)/%.o)
 CDB_OBJS = $(B)/cdb/smtpfront-cdb.o $(B)/rules.o $(B)/rules_table.o $(B)/reply.o \
 	$(B)/dnslist.o $(B)/storeurl.o
 UNIT = unit-addr unit-smtp unit-dot unit-rules unit-spool unit-match unit-crlf \
-	unit-verdict unit-proc unit-starttls unit-dns
+	unit-verdict unit-proc unit-starttls unit-dns unit-milter
 TOOLS = t/sink t/testmilter
 # smtpfront with the checks of checks/TEMPLATE.c added (t/template.t)
 TEMPLATE_OBJS = $(B)/smtpfront.o $(CORE:%=$(B)/%.o) \
