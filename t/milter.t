@@ -41,7 +41,8 @@ use Policy ();
 my $T = SF::tmp();
 my $IP = '127.77.66.9';
 my $TM = build() . '/t/testmilter';
--x $TM or BAIL_OUT("$TM not built");
+-x $TM or BAIL_OUT("$TM not built (it needs libmilter-dev: " .
+    "scripts/deps.sh test, then make)");
 
 # A test milter: (its socket for the rules, its log path); runs until
 # the end of the test or stop_milter.
