@@ -358,6 +358,22 @@ answer(const struct session *s, struct one *m, const struct milter_reply *r,
 	return ANS_REFUSE;
 }
 
+/*
+ * Fold one milter's verdict into the phase's: a refusal decides (1), a
+ * warn or a pass (a failure with milter_tempfail_action warn or off)
+ * leaves the next milters to decide (0).
+ */
+static int
+fold(enum verdict *v, enum verdict w)
+{
+	if (w == VERDICT_WARN && *v == VERDICT_PASS)
+		*v = w;
+	if (w == VERDICT_PASS || w == VERDICT_WARN)
+		return 0;
+	*v = w;
+	return 1;
+}
+
 /* The answers of a command's phase, in list order; the first refusal
  * (or failure) decides, the rest are read all the same. */
 static enum verdict
@@ -365,6 +381,7 @@ collect(const struct session *s, struct check_hit *hit, enum phase ph)
 {
 	struct state *st = hit->state;
 	struct milter_reply r;
+	struct check_hit junk;
 	struct one *m;
 	char why[REASON_MAX + 1];
 	enum verdict v = VERDICT_PASS, w;
@@ -376,9 +393,10 @@ collect(const struct session *s, struct check_hit *hit, enum phase ph)
 		return failed(s, hit, "milter", "list unreadable");
 	for (i = 0; i < st->n; i++) {
 		m = &st->m[i];
-		if (m->dead && !decided) {
-			decided = 1;
-			v = failed(s, hit, m->name, m->why);
+		if (m->dead) {
+			if (!decided)
+				decided = fold(&v, failed(s, hit, m->name,
+				    m->why));
 			continue;
 		}
 		if (!m->owed)
@@ -387,28 +405,23 @@ collect(const struct session *s, struct check_hit *hit, enum phase ph)
 		if (milter_read(&m->c, &r, s->cfg.milter_timeout, why,
 		    sizeof(why)) == -1) {
 			die(m, why);
-			if (!decided) {
-				decided = 1;
-				v = failed(s, hit, m->name, m->why);
-			}
+			if (!decided)
+				decided = fold(&v, failed(s, hit, m->name,
+				    m->why));
 			continue;
 		}
 		if (decided) {
 			/* its answer is read; a refusal still ends it */
-			struct check_hit junk;
-
 			memset(&junk, 0, sizeof(junk));
 			(void)answer(s, m, &r, ph, &junk, &w);
 			continue;
 		}
 		switch (answer(s, m, &r, ph, hit, &w)) {
 		case ANS_REFUSE:
-			decided = 1;
-			v = w;
+			decided = fold(&v, w);
 			break;
 		case ANS_FAIL:
-			decided = 1;
-			v = failed(s, hit, m->name, m->why);
+			decided = fold(&v, failed(s, hit, m->name, m->why));
 			break;
 		default:
 			break;
@@ -891,7 +904,7 @@ milter_eod(const struct session *s, struct check_hit *hit)
 	struct msg g;
 	struct spool *next;
 	const char *why;
-	enum verdict v = VERDICT_PASS;
+	enum verdict v = VERDICT_PASS, w = VERDICT_PASS;
 	int i, ans;
 
 	if (!st->started)
@@ -906,28 +919,31 @@ milter_eod(const struct session *s, struct check_hit *hit)
 	g.sp = s->spool;
 	for (i = 0; i < st->n; i++) {
 		m = &st->m[i];
+		if (active(m, 1) && m->in_msg)
+			drain(s, m);
 		if (m->dead) {
-			v = failed(s, hit, m->name, m->why);
-			break;
+			/* off or warn: the next milters still decide */
+			if (fold(&v, failed(s, hit, m->name, m->why)))
+				break;
+			continue;
 		}
 		if (!active(m, 1) || !m->in_msg)
 			continue;
-		drain(s, m);
-		if (m->dead) {
-			v = failed(s, hit, m->name, m->why);
-			break;
-		}
 		if (read_head(&g, &why) == -1) {
-			v = failed(s, hit, m->name, why);
-			break;
+			if (fold(&v, failed(s, hit, m->name, why)))
+				break;
+			continue;
 		}
-		ans = one_message(s, m, &g, hit, &v, &next);
+		ans = one_message(s, m, &g, hit, &w, &next);
 		if (ans == ANS_FAIL) {
-			v = failed(s, hit, m->name, m->why);
+			if (fold(&v, failed(s, hit, m->name, m->why)))
+				break;
+			continue;
+		}
+		if (ans == ANS_REFUSE) {
+			v = w;
 			break;
 		}
-		if (ans == ANS_REFUSE)
-			break;
 		if (next != NULL) {
 			if (g.sp != s->spool)
 				spool_free(g.sp);

@@ -349,6 +349,16 @@ sub nothing_delivered {
 	$m = session($s, subject => 'downoff');
 	reply_is($m->{eod}, '250', undef, 'milter_tempfail_action off: delivered');
 	stop($s);
+	# off skips the milter that failed, not the ones after it
+	my $after = milter('after', 'rcpt/no=reject', 'eom/=continue',
+	    'add:X-After:asked');
+	$s = server([{ sock => "inet:$IP:$port" }, $after],
+	    SMTPFRONT_MILTER_TEMPFAIL_ACTION => 'off');
+	$m = session($s, subject => 'after', to => ['no@example.test', 'yes@example.test']);
+	reply_is($m->{rcpt}[0], '550', '5.7.1', 'the first milter down (off): the second still rejects at RCPT');
+	reply_is($m->{eod}, '250', undef, '... and the message delivered');
+	like(delivered($s, 'after'), qr/^X-After: asked\r$/m, '... with the second one\'s header');
+	stop($s);
 
 	my $m1 = milter('slow', 'eom=sleep:6');
 	$s = server([$m1]);
