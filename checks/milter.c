@@ -6,7 +6,8 @@
  * negotiated at the session's start: the client at connect, its HELO,
  * the sender at MAIL, each recipient at RCPT (the questions go out
  * before the phase's checks, the answers are read in the phase: the core
- * waits for them with the DNS answers, several milters at once), the
+ * waits for them with the DNS answers, several milters at once; past
+ * WATCH_MAX answers a session, read in the phase after the DNS), the
  * whole message at the end of data (header fields one by one, the body
  * in chunks of at most 65535 bytes), each milter in turn on the message
  * as the milter before it left it.
@@ -47,7 +48,8 @@
  * Failure: a milter that is down, slower than milter_timeout, closes
  *     the connection or breaks the protocol, a rules database error, a
  *     message over the limits: a warning and milter_tempfail_action
- *     (defer by default, 451 4.3.0; off: that milter is skipped).  Never
+ *     (defer by default, 451 4.3.0; off or warn: that milter is
+ *     skipped, the ones after it still decide).  Never
  *     a 250 a milter did not allow unless that action is off, never a
  *     5xx a milter did not give.  A milter that failed is not asked
  *     again in the session: every phase it would be asked in fails.
