@@ -624,6 +624,30 @@ milter_entry(const char *e, size_t n, const char **err)
 	return inet_pton(AF_INET, host, bin) == 1 ? 0 : -1;
 }
 
+/* The milters listed so far: each once (asking one twice makes no
+ * sense), so that -d, which prints them in order, gives them back. */
+static char	 milters[MILTER_MAX][RULES_ENTRY_MAX + 1];
+static char	 milters_at[MILTER_MAX][KEY_MAX];
+
+static void
+milter_seen(const char *file, unsigned long ln, const char *where,
+    const char *entry, size_t elen, unsigned long n)
+{
+	unsigned long i;
+
+	for (i = 0; i < n && i < MILTER_MAX; i++)
+		if (strlen(milters[i]) == elen &&
+		    memcmp(milters[i], entry, elen) == 0)
+			die_line(file, ln, "list milter: %.*s already listed "
+			    "at %s", (int)elen, entry, milters_at[i]);
+	if (n < MILTER_MAX) {
+		memcpy(milters[n], entry, elen);
+		milters[n][elen] = '\0';
+		(void)snprintf(milters_at[n], sizeof(milters_at[n]), "%s",
+		    where);
+	}
+}
+
 static void
 stmt_list(const char *file, unsigned long ln, const char *where,
     const char *line, size_t len, size_t pos)
@@ -674,6 +698,9 @@ stmt_list(const char *file, unsigned long ln, const char *where,
 		if (milter && counts[list_index(name, nlen)] > MILTER_MAX)
 			die_line(file, ln, "list milter: at most %d milters",
 			    MILTER_MAX);
+		if (milter)
+			milter_seen(file, ln, where, entry, elen,
+			    counts[list_index(name, nlen)] - 1);
 		if (!milter && dnslist_parse(entry, elen, &de, &err) == -1)
 			die_line(file, ln, "list %.*s: %s", (int)nlen, name,
 			    err);
@@ -1164,6 +1191,16 @@ dump_record(int pass, const char *key, size_t klen, const char *val,
 		putc(' ', dump_file());
 		put_printable(val, vlen);
 		putc('\n', dump_file());
+	} else if (has_prefix(key, klen, "e:milter:")) {
+		/* the milters in their order, as written: from "e:" */
+		if (pass != PASS_LIST ||
+		    (colon = memrchr(val, ' ', vlen)) == NULL)
+			return;
+		fputs("list milter ", dump_file());
+		put_printable(val, (size_t)(colon - val));
+		putc('\n', dump_file());
+	} else if (has_prefix(key, klen, "l:milter:")) {
+		return;
 	} else if (has_prefix(key, klen, "l:") &&
 	    (colon = memchr(key + 2, ':', klen - 2)) != NULL) {
 		if (pass != PASS_LIST)

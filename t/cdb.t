@@ -499,6 +499,15 @@ for my $l (grep { $_ ne 'milter' } sort keys %isenum) {
 		ok($rc == 100 && $e =~ /\bbad\.rules:1: list milter: want inet:HOST:PORT/m,
 		    "list milter: $bad refused with file:line") or diag($e);
 	}
+	($rc, $o) = run($d, $sfcdb, '-d', 'x.cdb');
+	is($o, "# smtpfront-rules 1\nlist milter inet:127.0.0.1:8891\n" .
+	    "list milter unix:/Run/DKIM.sock\nlist milter inet:[::1]:11332\n",
+	    'list milter: -d prints the milters in their order, as written');
+	spew("$d/dup.rules", "list milter inet:127.0.0.1:8891\n" .
+	    "list milter inet:127.0.0.1:8891\n");
+	($rc, $o, $e) = run($d, $sfcdb, 'dup.rules', 'dup.cdb');
+	ok($rc == 100 && $e =~ /\bdup\.rules:2: list milter: inet:127\.0\.0\.1:8891 already listed at dup\.rules:1/m,
+	    'list milter: a milter twice refused') or diag($e);
 	spew("$d/many.rules", join('', map { "list milter inet:127.0.0.1:$_\n" }
 	    8891 .. 8899));
 	($rc, $o, $e) = run($d, $sfcdb, 'many.rules', 'many.cdb');
