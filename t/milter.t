@@ -13,6 +13,7 @@
 #     the protocol flags it asks (no reply, steps left out, leading
 #     space) honoured; PROGRESS moving the deadline
 #   two milters in sequence: the second sees the first one's header
+#   no delayed-ACK stalls: a transaction with changes in under 35 ms
 #   failures: nobody listening (451 4.3.0, nothing delivered), a milter
 #     slower than milter_timeout, one that dies mid-body, one that
 #     writes garbage, the list unreadable: 451, never a 250;
@@ -148,6 +149,31 @@ sub nothing_delivered {
 	is(scalar(() = $l =~ /^multi negotiate /mg), 1, 'one connection for the session');
 	my @ids = $l =~ /^multi eom i=(\w+)$/mg;
 	ok(@ids == 2 && $ids[0] ne $ids[1], 'each message its own queue id (i)');
+	stop($s);
+}
+
+# --- no 40 ms stalls: Nagle and delayed ACKs -----------------------------
+# A question is two packets (macros, command) with no answer to the
+# first, and the changes at the end are packets libmilter writes one by
+# one: without TCP_NODELAY and a prompt ACK each waits for the other
+# side's delayed ACK (40 ms on Linux), every question and every change.
+{
+	my $m1 = milter('fast', 'add:X-One:1', 'add:X-Two:2');
+	my $s = server([$m1]);
+	my @t;
+	for (1 .. 5) {
+		my $c = client(server => $s, local => '127.0.0.2');
+		$c->start('client.test');
+		my $t0 = time;
+		my $m = mail($c, subject => 'fast');
+		push @t, time - $t0 if ($m->{eod}{code} // '') eq '250';
+		$c->cmd('QUIT');
+		$c->closed(5);
+	}
+	my ($min) = sort { $a <=> $b } @t;
+	ok(@t == 5 && $min < 0.035,
+	    'MAIL, RCPT, DATA and a message with two header changes: under 35 ms')
+	    or diag(sprintf('fastest %.1f ms of %d', 1000 * ($min // 0), scalar @t));
 	stop($s);
 }
 
