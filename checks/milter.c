@@ -25,8 +25,9 @@
  * deletes) and a new body (REPLBODY, at most size_max bytes) are applied
  * to a new copy of the message (hit->replace) that the next milter and
  * the child get.  The milter's envelope changes (ADDRCPT, DELRCPT,
- * CHGFROM) are not offered in the negotiation and, sent anyway, are not
- * applied: a warning says so; run such milters in the MTA.
+ * CHGFROM) are not offered in the negotiation (a libmilter milter that
+ * needs them fails it: a failure) and, sent anyway, are not applied: a
+ * warning says so; run such milters in the MTA.
  *
  * Phases: start (connect and negotiate, CONNECT asked; the spool asked
  *     for), connect, helo, mail, rcpt (each asked before its phase's

@@ -435,6 +435,17 @@ sub nothing_delivered {
 	like($l // '', qr/list unreadable/, '... said so');
 	stop($s);
 
+	# recipient changes are not offered: a milter that needs them
+	# fails the negotiation
+	$m1 = milter('needs', 'needs:addrcpt');
+	$s = server([$m1]);
+	$m = session($s, subject => 'needs');
+	reply_is($m->{rcpt}[0], '451', '4.3.0', 'a milter that needs to change recipients: 451');
+	like(mlog($m1), qr/^needs negotiate: actions 0xc not offered$/m,
+	    '... ADDRCPT and DELRCPT were not offered');
+	nothing_delivered($s, '... nothing delivered');
+	stop($s);
+
 	$m1 = milter('off', 'connect=reject');
 	$s = server([$m1], SMTPFRONT_MILTER_ACTION => 'off');
 	$m = session($s, subject => 'off');

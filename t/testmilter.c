@@ -20,6 +20,8 @@
  *              (an empty VALUE deletes), body:TEXT (the new body, "\n"
  *              for newlines), quarantine:TEXT: changes
  *              made at eom, in the order given
+ *              needs:addrcpt: the milter needs to add and delete
+ *              recipients (SMFIF_ADDRCPT, SMFIF_DELRCPT)
  *              proto:FLAG,FLAG: protocol flags asked in the negotiation
  *              (noconnect nohelo nohdrs nobody nr_conn nr_helo nr_mail
  *              nr_rcpt nr_hdr nr_eoh nr_body nr_data nodata skip
@@ -46,6 +48,7 @@ static const char *tag;
 static const char *dirs[DIRS_MAX];
 static int ndirs;
 static pthread_mutex_t loglock = PTHREAD_MUTEX_INITIALIZER;
+static struct smfiDesc desc;
 
 static void
 logf_(const char *fmt, ...)
@@ -352,8 +355,12 @@ t_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 			if (strstr(dirs[i] + 6, flags[k].name) != NULL)
 				want |= flags[k].flag;
 	}
-	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGBODY |
-	    SMFIF_QUARANTINE);
+	*pf0 = f0 & desc.xxfi_flags;
+	if ((f0 & desc.xxfi_flags) != desc.xxfi_flags) {
+		logf_("negotiate: actions 0x%lx not offered",
+		    desc.xxfi_flags & ~f0);
+		return SMFIS_REJECT;
+	}
 	*pf1 = want & f1;
 	*pf2 = 0;
 	*pf3 = 0;
@@ -379,8 +386,12 @@ main(int argc, char **argv)
 	}
 	logpath = argv[2];
 	tag = argv[3];
-	for (i = 4; i < argc && ndirs < DIRS_MAX; i++)
+	for (i = 4; i < argc && ndirs < DIRS_MAX; i++) {
 		dirs[ndirs++] = argv[i];
+		/* a milter that needs to change recipients */
+		if (strcmp(argv[i], "needs:addrcpt") == 0)
+			desc.xxfi_flags |= SMFIF_ADDRCPT | SMFIF_DELRCPT;
+	}
 	if (smfi_setconn(argv[1]) != MI_SUCCESS ||
 	    smfi_register(desc) != MI_SUCCESS) {
 		fprintf(stderr, "testmilter: cannot set up\n");
