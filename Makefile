@@ -72,7 +72,7 @@ endif
 
 CORE = check conn verdict data dryrun configtest client child proc smtp addr \
 	spool dot rules rules_table reply log match envvar crlf starttls \
-	resolver dnspkt dnslist maildomain header policy filter content feed scan dkim psl dmarc authres spf store store_redis storeurl $(SF_COMPAT)
+	resolver dnspkt dnslist maildomain header policy milter filter content feed scan dkim psl dmarc authres spf store store_redis storeurl $(SF_COMPAT)
 CHECKS = checks/checks checks/closed checks/trust checks/allow_ip checks/allow_sender \
 	checks/allow_rcpt checks/rcpt_domain checks/rcpt_dns checks/rcpt_users checks/rblsmtpd checks/earlytalker checks/unauth_pipelining \
 	checks/helo_syntax checks/helo_bareip checks/helo_literal checks/helo_ours \
@@ -80,15 +80,19 @@ CHECKS = checks/checks checks/closed checks/trust checks/allow_ip checks/allow_s
 	checks/sender_fqdn checks/sender_list checks/size checks/bounce_multi \
 	checks/dnsbl checks/fcrdns checks/allow_name checks/helo_dns \
 	checks/sender_domain checks/rhsbl checks/spf checks/trap \
-	checks/greylist checks/rate checks/policy checks/header_size checks/header_8bit \
+	checks/greylist checks/rate checks/policy checks/milter checks/header_size checks/header_8bit \
 	checks/header_from checks/bounce_bogus checks/dkim checks/dmarc checks/content checks/filter
 SF_OBJS = $(B)/smtpfront.o $(CORE:%=$(B)/%.o) $(CHECKS:%=$(B)/%.o)
 CDB_OBJS = $(B)/cdb/smtpfront-cdb.o $(B)/rules.o $(B)/rules_table.o $(B)/reply.o \
 	$(B)/dnslist.o $(B)/storeurl.o $(B)/filter.o $(B)/proc.o $(B)/spool.o \
 	$(B)/content.o
 UNIT = unit-addr unit-smtp unit-dot unit-rules unit-spool unit-match unit-crlf \
-	unit-verdict unit-proc unit-starttls unit-dns
-TOOLS = t/sink
+	unit-verdict unit-proc unit-starttls unit-dns unit-milter
+# t/testmilter (t/milter.t's milter) needs libmilter (Debian:
+# libmilter-dev, which "make check" installs): built when it is there, so
+# that "make" needs no test dependency
+MILTER_H ?= /usr/include/libmilter/mfapi.h
+TOOLS = t/sink $(if $(wildcard $(MILTER_H)),t/testmilter)
 # smtpfront with the checks of checks/TEMPLATE.c added (t/template.t)
 TEMPLATE_OBJS = $(B)/smtpfront.o $(CORE:%=$(B)/%.o) \
 	$(filter-out $(B)/checks/checks.o,$(CHECKS:%=$(B)/%.o)) \
@@ -166,6 +170,12 @@ $(B)/t/unit-%: t/unit-%.c t/tap.h $(CORE:%=$(B)/%.o) $(CHECKS:%=$(B)/%.o) $(SF_I
 $(B)/t/sink: t/sink.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $<
+
+# t/milter.t's milter, on Debian's libmilter (libmilter-dev): linked
+# dynamically, without the sanitizers (it tests smtpfront, not itself)
+$(B)/t/testmilter: t/testmilter.c
+	@mkdir -p $(@D)
+	$(CC) $(WARN) -O2 -g -o $@ $< -lmilter -lpthread
 
 $(B)/%.o: %.c $(wildcard *.h checks/*.h) $(B)/libc $(SF_INC)
 	@mkdir -p $(@D)

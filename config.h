@@ -136,6 +136,9 @@ struct config {
 	enum action	 filter_tempfail_action;
 	unsigned long	 filter_timeout;	/* seconds */
 	char		 filter_skip[HOSTNAME_MAX + 1];	/* names, commas */
+	enum action	 milter_action;
+	enum action	 milter_tempfail_action;
+	unsigned long	 milter_timeout;	/* seconds */
 	enum action	 header_size_action;
 	unsigned long	 header_size_max;	/* bytes */
 	enum action	 header_8bit_action;

@@ -326,6 +326,14 @@ const struct setting setting_table[] = {
 	    "seconds a filter may run (its timeout= option overrides it), then it is killed" },
 	{ "filter_skip", SETTING_STR, 0, 0, "", 0, C(filter_skip),
 	    "names of filters not to run, separated by commas: per client in the environment (tcprules: SMTPFRONT_FILTER_SKIP)" },
+	{ "milter_action", SETTING_ACTION, 0, 0, "off", ACTION_OFF,
+	    C(milter_action),
+	    "the milters of the list milter asked at connect, HELO, MAIL, RCPT and with the message (milter protocol 6); their answers decide, their header and body changes reach the child" },
+	{ "milter_tempfail_action", SETTING_ACTION, 0, 0, "defer",
+	    ACTION_DEFER, C(milter_tempfail_action),
+	    "action when a milter is down, too slow, closes the connection or breaks the protocol; off: that milter is skipped" },
+	{ "milter_timeout", SETTING_NUM, 1, 600, "30", 30, C(milter_timeout),
+	    "seconds to connect to a milter, for each write to it and each answer" },
 	{ "header_size_action", SETTING_ACTION, 0, 0, "off", ACTION_OFF,
 	    C(header_size_action),
 	    "action on a header section longer than header_size_max" },
@@ -368,6 +376,7 @@ const char *const list_table[] = {
 	"rhsbl_helo",
 	"rhsbl_client",
 	"allow_name",
+	"milter",
 	NULL
 };
 
@@ -377,6 +386,7 @@ static const char *const enum_lists[] = {
 	"rhsbl_sender",
 	"rhsbl_helo",
 	"rhsbl_client",
+	"milter",
 	NULL
 };
 

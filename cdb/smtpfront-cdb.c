@@ -59,6 +59,7 @@
 #include "dnslist.h"
 #include "filter.h"
 #include "proc.h"
+#include "milter.h"
 #include "reply.h"
 #include "rules.h"
 #include "session.h"
@@ -580,6 +581,77 @@ net_entry(const char *e, size_t elen, char *out, size_t outlen,
 	return 1;
 }
 
+/*
+ * A milter's socket: "inet:HOST:PORT" (an IPv4 address, or an IPv6 one
+ * in brackets; a port 1-65535) or "unix:/PATH".  0, or -1 with err.
+ */
+static int
+milter_entry(const char *e, size_t n, const char **err)
+{
+	char host[INET6_ADDRSTRLEN + 1];
+	unsigned char bin[16];
+	const char *colon;
+	size_t hl, i;
+	unsigned long port = 0;
+
+	*err = "want inet:HOST:PORT (an address) or unix:/PATH";
+	if (n > 6 && memcmp(e, "unix:/", 6) == 0)
+		return 0;
+	if (n < 5 || memcmp(e, "inet:", 5) != 0)
+		return -1;
+	e += 5;
+	n -= 5;
+	for (colon = NULL, i = 0; i < n; i++)
+		if (e[i] == ':')
+			colon = e + i;
+	if (colon == NULL || colon + 1 == e + n)
+		return -1;
+	for (i = (size_t)(colon - e) + 1; i < n; i++) {
+		if (e[i] < '0' || e[i] > '9' || port > 65535)
+			return -1;
+		port = port * 10 + (unsigned long)(e[i] - '0');
+	}
+	if (port == 0 || port > 65535)
+		return -1;
+	hl = (size_t)(colon - e);
+	if (hl >= 2 && e[0] == '[' && e[hl - 1] == ']') {
+		if (hl - 2 >= sizeof(host))
+			return -1;
+		memcpy(host, e + 1, hl - 2);
+		host[hl - 2] = '\0';
+		return inet_pton(AF_INET6, host, bin) == 1 ? 0 : -1;
+	}
+	if (hl >= sizeof(host))
+		return -1;
+	memcpy(host, e, hl);
+	host[hl] = '\0';
+	return inet_pton(AF_INET, host, bin) == 1 ? 0 : -1;
+}
+
+/* The milters listed so far: each once (asking one twice makes no
+ * sense), so that -d, which prints them in order, gives them back. */
+static char	 milters[MILTER_MAX][RULES_ENTRY_MAX + 1];
+static char	 milters_at[MILTER_MAX][KEY_MAX];
+
+static void
+milter_seen(const char *file, unsigned long ln, const char *where,
+    const char *entry, size_t elen, unsigned long n)
+{
+	unsigned long i;
+
+	for (i = 0; i < n && i < MILTER_MAX; i++)
+		if (strlen(milters[i]) == elen &&
+		    memcmp(milters[i], entry, elen) == 0)
+			die_line(file, ln, "list milter: %.*s already listed "
+			    "at %s", (int)elen, entry, milters_at[i]);
+	if (n < MILTER_MAX) {
+		memcpy(milters[n], entry, elen);
+		milters[n][elen] = '\0';
+		(void)snprintf(milters_at[n], sizeof(milters_at[n]), "%s",
+		    where);
+	}
+}
+
 static void
 stmt_list(const char *file, unsigned long ln, const char *where,
     const char *line, size_t len, size_t pos)
@@ -623,11 +695,22 @@ stmt_list(const char *file, unsigned long ln, const char *where,
 		char val[RULES_ENTRY_MAX + KEY_MAX];
 		int vl;
 
-		if (dnslist_parse(entry, elen, &de, &err) == -1)
+		int milter = nlen == 6 && memcmp(name, "milter", 6) == 0;
+
+		if (milter && milter_entry(entry, elen, &err) == -1)
+			die_line(file, ln, "list milter: %s", err);
+		if (milter && counts[list_index(name, nlen)] > MILTER_MAX)
+			die_line(file, ln, "list milter: at most %d milters",
+			    MILTER_MAX);
+		if (milter)
+			milter_seen(file, ln, where, entry, elen,
+			    counts[list_index(name, nlen)] - 1);
+		if (!milter && dnslist_parse(entry, elen, &de, &err) == -1)
 			die_line(file, ln, "list %.*s: %s", (int)nlen, name,
 			    err);
 		/* only dnsbl adds up scores */
-		if (de.weighted && (nlen != 5 || memcmp(name, "dnsbl", 5) != 0))
+		if (!milter && de.weighted &&
+		    (nlen != 5 || memcmp(name, "dnsbl", 5) != 0))
 			die_line(file, ln, "list %.*s takes ZONE[=FILTER], no "
 			    "weight", (int)nlen, name);
 		klen = (size_t)snprintf(key, sizeof(key), "e:%.*s:%lu",
@@ -636,7 +719,8 @@ stmt_list(const char *file, unsigned long ln, const char *where,
 		    where);
 		if (vl < 0 || (size_t)vl >= sizeof(val))
 			die_line(file, ln, "list entry too long");
-		for (i = 0; i < elen; i++)
+		/* a milter's socket path keeps its case */
+		for (i = 0; i < elen && !milter; i++)
 			val[i] = (char)lower((unsigned char)val[i]);
 		rec_add(key, klen, val, (size_t)vl);
 	}
@@ -1350,6 +1434,16 @@ dump_record(int pass, const char *key, size_t klen, const char *val,
 		putc(' ', dump_file());
 		put_printable(val, vlen);
 		putc('\n', dump_file());
+	} else if (has_prefix(key, klen, "e:milter:")) {
+		/* the milters in their order, as written: from "e:" */
+		if (pass != PASS_LIST ||
+		    (colon = memrchr(val, ' ', vlen)) == NULL)
+			return;
+		fputs("list milter ", dump_file());
+		put_printable(val, (size_t)(colon - val));
+		putc('\n', dump_file());
+	} else if (has_prefix(key, klen, "l:milter:")) {
+		return;
 	} else if (has_prefix(key, klen, "l:") &&
 	    (colon = memchr(key + 2, ':', klen - 2)) != NULL) {
 		if (pass != PASS_LIST)

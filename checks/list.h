@@ -42,6 +42,7 @@
 	X(greylist) \
 	X(rate) \
 	X(policy) \
+	X(milter) \
 	X(header_size) \
 	X(header_8bit) \
 	X(header_from) \

@@ -39,6 +39,9 @@ TEST="$TEST clang libclang-rt-14-dev valgrind openssl libnet-ssleay-perl"
 TEST="$TEST libio-socket-ssl-perl redis-server chromium postgrey spamd spamc"
 TEST="$TEST opendkim-tools python3-dkim python3-nacl publicsuffix"
 TEST="$TEST debhelper dpkg-dev lintian debootstrap cpio file"
+# the milter tests (t/milter.t): libmilter for their milter, OpenDKIM,
+# its key tool and python3-dkim's dkimsign, rspamd
+TEST="$TEST libmilter-dev opendkim opendkim-tools python3-dkim rspamd"
 
 case "$1" in
 test) WANT="$BUILD $TEST" ;;

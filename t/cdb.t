@@ -442,7 +442,7 @@ for my $plain (@namelists) {
 
 # A list read whole (dnsbl): each entry also under "e:LIST:N" in source
 # order, with its line; entries checked (ZONE[=FILTER][*WEIGHT]).
-for my $l (sort keys %isenum) {
+for my $l (grep { $_ ne 'milter' } sort keys %isenum) {
 	my $d = "$tmp/list-$l";
 	make_path($d);
 	# weights only in dnsbl, which adds up scores
@@ -473,6 +473,46 @@ for my $l (sort keys %isenum) {
 		ok($rc == 100 && $e =~ /\bbad\.rules:2: list $l/m,
 		    "list $l: $bad refused with file:line") or diag($e);
 	}
+}
+
+# The list milter, read whole: sockets, a path's case kept.
+{
+	my $d = "$tmp/list-milter";
+	make_path($d);
+	spew("$d/x.rules", "list milter inet:127.0.0.1:8891\n" .
+	    "list milter unix:/Run/DKIM.sock\nlist milter inet:[::1]:11332\n");
+	my ($rc, $o, $e) = run($d, $sfcdb, 'x.rules', 'x.cdb');
+	is($rc, 0, 'list milter: compiles') or diag($e);
+	($rc, $o) = run($d, $cdbtool, '-d', 'x.cdb');
+	is($o, rec('v', 'smtpfront-rules 1') . rec('c:milter', '3') .
+	    rec('e:milter:0', 'inet:127.0.0.1:8891 x.rules:1') .
+	    rec('e:milter:1', 'unix:/Run/DKIM.sock x.rules:2') .
+	    rec('e:milter:2', 'inet:[::1]:11332 x.rules:3') .
+	    rec('l:milter:inet:127.0.0.1:8891', 'x.rules:1') .
+	    rec('l:milter:inet:[::1]:11332', 'x.rules:3') .
+	    rec('l:milter:unix:/run/dkim.sock', 'x.rules:2') . "\n",
+	    'list milter: count, entries in source order as written');
+	for my $bad ('inet:localhost:8891', 'inet:127.0.0.1', 'inet:127.0.0.1:0',
+	    'unix:run/x', 'local:/run/x') {
+		spew("$d/bad.rules", "list milter $bad\n");
+		($rc, $o, $e) = run($d, $sfcdb, 'bad.rules', 'bad.cdb');
+		ok($rc == 100 && $e =~ /\bbad\.rules:1: list milter: want inet:HOST:PORT/m,
+		    "list milter: $bad refused with file:line") or diag($e);
+	}
+	($rc, $o) = run($d, $sfcdb, '-d', 'x.cdb');
+	is($o, "# smtpfront-rules 1\nlist milter inet:127.0.0.1:8891\n" .
+	    "list milter unix:/Run/DKIM.sock\nlist milter inet:[::1]:11332\n",
+	    'list milter: -d prints the milters in their order, as written');
+	spew("$d/dup.rules", "list milter inet:127.0.0.1:8891\n" .
+	    "list milter inet:127.0.0.1:8891\n");
+	($rc, $o, $e) = run($d, $sfcdb, 'dup.rules', 'dup.cdb');
+	ok($rc == 100 && $e =~ /\bdup\.rules:2: list milter: inet:127\.0\.0\.1:8891 already listed at dup\.rules:1/m,
+	    'list milter: a milter twice refused') or diag($e);
+	spew("$d/many.rules", join('', map { "list milter inet:127.0.0.1:$_\n" }
+	    8891 .. 8899));
+	($rc, $o, $e) = run($d, $sfcdb, 'many.rules', 'many.cdb');
+	ok($rc == 100 && $e =~ /\bmany\.rules:9: list milter: at most 8 milters/m,
+	    'list milter: a ninth milter refused') or diag($e);
 }
 
 # A mixed list: names as written, addresses and networks as in a network
@@ -784,7 +824,7 @@ ok(@replies >= 50, 'found the replies in reply.c');
 	for my $l (@lists) {
 		my $kind = $isnet{$l} ? 'addresses and networks'
 		    : $ismixed{$l} ? 'names, addresses and networks'
-		    : $isenum{$l} ? 'zones'
+		    : $l eq 'milter' ? 'sockets' : $isenum{$l} ? 'zones'
 		    : qr/(?:domains|addresses)/;
 		like($plain, qr/^\.It Cm $l Pq $kind$/m,
 		    "man page lists list $l with its form");

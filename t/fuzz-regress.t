@@ -32,7 +32,8 @@ $build = File::Spec->rel2abs($build, $ENV{SF_BUILD} ? getcwd() : $top);
 my $sfcdb = "$build/smtpfront-cdb";
 my $tmp = tempdir('fuzz-regress-t.XXXXXX', TMPDIR => 1, CLEANUP => 1);
 my @targets = qw(fuzz-addr fuzz-smtp fuzz-dot fuzz-rules fuzz-creply
-    fuzz-starttls fuzz-dns fuzz-header fuzz-policy fuzz-filter fuzz-mime fuzz-dmarc fuzz-authres);
+    fuzz-starttls fuzz-dns fuzz-header fuzz-policy fuzz-filter fuzz-mime fuzz-dmarc fuzz-authres
+    fuzz-milter);
 my $san_re = qr/ERROR: \w+Sanitizer|runtime error:|SUMMARY: \w+Sanitizer/;
 my $seq = 0;
 
