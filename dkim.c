@@ -26,12 +26,6 @@ dkim_end(void)
 }
 
 int
-dkim_running(void)
-{
-	return feed_running(&f);
-}
-
-int
 dkim_start(unsigned long timeout_ms, unsigned long budget_ms,
     unsigned long timeout, char *why, size_t wsize)
 {

@@ -25,7 +25,6 @@ void	dkim_setup(const char *);
  * TIMEOUT seconds; 0, or -1 with why. */
 int	dkim_start(unsigned long, unsigned long, unsigned long, char *,
 	    size_t);
-int	dkim_running(void);
 int	dkim_feed(const char *, size_t);
 /* The signatures (at most max into sigs, *n of them): 0, or -1 with why. */
 int	dkim_finish(struct dkim_sig *, int, int *, char *, size_t);

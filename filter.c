@@ -24,17 +24,11 @@
 #define READ_BUF	65536
 #define TIMEOUT_MAX	3600UL
 
+/* the verdicts' names in exit=, in enum filter_verdict's order */
 static const char *const vnames[] = {
 	"pass", "accept", "warn", "defer", "reject", "tempfail"
 };
 
-const char *
-filter_verdict_name(enum filter_verdict v)
-{
-	if ((size_t)v < sizeof(vnames) / sizeof(vnames[0]))
-		return vnames[v];
-	return "?";
-}
 
 static int __attribute__((format(printf, 3, 4)))
 bad(char *err, size_t errlen, const char *fmt, ...)
@@ -407,7 +401,7 @@ filter_domain_in(const char *addr, const char *list)
 
 int
 filter_scope_wanted(const struct filter_scope *sc, const unsigned char
-    bin[16], const char *sender, const char *rcpts, int at_rcpt)
+    bin[16], const char *sender, const char *rcpts)
 {
 	char one[512];
 	const char *p, *e;
@@ -428,7 +422,6 @@ filter_scope_wanted(const struct filter_scope *sc, const unsigned char
 		return 0;
 	if (sc->only_rcpt[0] == '\0' && sc->skip_rcpt[0] == '\0')
 		return 1;
-	(void)at_rcpt;	/* one recipient: "every" is that one */
 	for (p = rcpts; *p != '\0'; p = e + 1) {
 		e = strchr(p, '\n');
 		n = e != NULL ? (size_t)(e - p) : strlen(p);

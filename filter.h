@@ -90,7 +90,6 @@ struct filter_spec {
  */
 int	filter_parse(const char *, size_t, struct filter_spec *, char *,
 	    size_t);
-const char *filter_verdict_name(enum filter_verdict);
 /* What an exit code means for this filter. */
 enum filter_verdict filter_exit_verdict(const struct filter_spec *, int);
 
@@ -104,11 +103,10 @@ int	filter_scope_option(char *, struct filter_scope *, char *, size_t);
 void	filter_scope_init(struct filter_scope *);
 /*
  * Is this filter or rule for this client (16 bytes, IPv4 mapped), sender
- * and recipients (one per line)?  At RCPT (at_rcpt) the recipients are
- * the one being given: skip_rcpt then skips it alone.
+ * and recipients (one per line; at RCPT the one being given)?
  */
 int	filter_scope_wanted(const struct filter_scope *, const unsigned char
-	    [16], const char *, const char *, int);
+	    [16], const char *, const char *);
 /* Is the client's address (16 bytes, IPv4 mapped) in the comma list? */
 int	filter_client_in(const unsigned char [16], const char *);
 /* Is the domain of addr (or addr itself) in the comma list? */

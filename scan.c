@@ -29,18 +29,6 @@ scan_end(void)
 }
 
 int
-scan_running(void)
-{
-	return feed_running(&f);
-}
-
-const char *
-scan_why(void)
-{
-	return f.why;
-}
-
-int
 scan_start(int rules_fd, unsigned long timeout, char *why, size_t wsize)
 {
 	char prog[512], num[16], *argv[4];

@@ -19,8 +19,6 @@ void	scan_setup(const char *);
 /* Start it on the rules database open on FD, for TIMEOUT seconds from
  * now: 0, or -1 with why. */
 int	scan_start(int, unsigned long, char *, size_t);
-/* Is a helper running (started and not failed)? */
-int	scan_running(void);
 /* The next bytes of the message: 0, or -1 (the helper failed: scan_why). */
 int	scan_feed(const char *, size_t);
 /*
@@ -28,8 +26,6 @@ int	scan_feed(const char *, size_t);
  * 0, or -1 with why.  The helper is reaped.
  */
 int	scan_finish(unsigned char *, size_t, char *, size_t);
-/* Why the feeding failed. */
-const char *scan_why(void);
 /* Kill and reap a helper still running. */
 void	scan_end(void);
 

@@ -119,7 +119,7 @@ content_eod(const struct session *s, struct check_hit *hit)
 			return failed(s, hit, "rules database read error");
 		if (r.action == CONTENT_OFF ||
 		    !filter_scope_wanted(&r.scope, s->remote_bin, s->sender,
-		    st->rcpts.buf != NULL ? st->rcpts.buf : "", 0))
+		    st->rcpts.buf != NULL ? st->rcpts.buf : ""))
 			continue;
 		check_say(key, sizeof(key), "kw:%ld", i);
 		if (r.action == CONTENT_WARN) {

@@ -45,6 +45,7 @@
 
 struct state {
 	int	 q1, q2;		/* the From: domain's, the org domain's */
+	int	 org_done;		/* org holds the From: domain's */
 	char	 org[HEADER_DOMAIN_MAX + 1];
 	const char *psl;
 };
@@ -59,6 +60,7 @@ ask_org(int q, void *arg)
 	if (resolver_status(q) != RESOLVER_NONE)
 		return;
 	(void)psl_orgdomain(st->psl, d, st->org, sizeof(st->org));
+	st->org_done = 1;
 	if (strcmp(st->org, d) == 0)
 		return;
 	check_say(name, sizeof(name), "_dmarc.%s", st->org);
@@ -72,6 +74,7 @@ dmarc_ask_eod(const struct session *s, void *state)
 	char name[HEADER_DOMAIN_MAX + 8];
 
 	st->q1 = st->q2 = -1;
+	st->org_done = 0;
 	st->org[0] = '\0';
 	st->psl = s->cfg.dmarc_psl;
 	if (s->hdr.from_domain[0] == '\0')
@@ -117,19 +120,26 @@ record(int q, char *rec, size_t size)
 	return found ? 1 : 0;
 }
 
-/* Are a and b aligned (strict: equal; relaxed: the same org domain)? */
+/*
+ * Is domain a aligned with the From: domain (strict: equal; relaxed: the
+ * same org domain)?  The From: domain's org domain is found once a
+ * message (ask_org may have found it already).
+ */
 static int
-aligned(const struct state *st, const char *a, const char *b, int strict)
+aligned(struct state *st, const char *a, const char *from, int strict)
 {
-	char oa[HEADER_DOMAIN_MAX + 1], ob[HEADER_DOMAIN_MAX + 1];
+	char oa[HEADER_DOMAIN_MAX + 1];
 
-	if (strcasecmp(a, b) == 0)
+	if (strcasecmp(a, from) == 0)
 		return 1;
-	if (strict || a[0] == '\0' || b[0] == '\0')
+	if (strict || a[0] == '\0' || from[0] == '\0')
 		return 0;
+	if (!st->org_done) {
+		(void)psl_orgdomain(st->psl, from, st->org, sizeof(st->org));
+		st->org_done = 1;
+	}
 	(void)psl_orgdomain(st->psl, a, oa, sizeof(oa));
-	(void)psl_orgdomain(st->psl, b, ob, sizeof(ob));
-	return strcmp(oa, ob) == 0;
+	return strcmp(oa, st->org) == 0;
 }
 
 static enum verdict

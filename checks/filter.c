@@ -153,7 +153,7 @@ wanted(const struct session *s, const struct state *st,
 			break;
 	}
 	return filter_scope_wanted(&f->scope, s->remote_bin, s->sender,
-	    at_rcpt ? s->rcpt : st->rcpts.buf != NULL ? st->rcpts.buf : "", at_rcpt);
+	    at_rcpt ? s->rcpt : st->rcpts.buf != NULL ? st->rcpts.buf : "");
 }
 
 static int
