@@ -144,7 +144,7 @@ const struct setting setting_table[] = {
 	{ "dnsbl_allow_threshold", SETTING_NUM, 0, 1000, "0", 0,
 	    C(dnsbl_allow_threshold),
 	    "a score of minus this or lower (allowlist zones: negative weights) accepts the client, bypassing the other checks; 0: never" },
-	{ "fcrdns_action", SETTING_ACTION, 0, 0, "off", ACTION_OFF,
+	{ "fcrdns_action", SETTING_ACTION, 0, 0, "warn", ACTION_WARN,
 	    C(fcrdns_action),
 	    "action when the client's address has no PTR name that resolves back to it" },
 	{ "fcrdns_tempfail_action", SETTING_ACTION, 0, 0, "off", ACTION_OFF,

@@ -69,7 +69,7 @@ sub session {
 }
 
 {
-	my $s = server(SMTPFRONT_FCRDNS_ACTION => undef);
+	my $s = server(SMTPFRONT_FCRDNS_ACTION => 'off');
 	my $m = session($s, '127.0.0.2');
 	reply_is($m->{rcpt}[0], '553', '5.7.1',
 	    'fcrdns off: no verified name, nothing allowed');

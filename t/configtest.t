@@ -31,7 +31,7 @@ sub t {
 	my ($code, $out) = run(argv => ['sh', '-c', 'exec "$@" 2>"$0"', $err,
 	    build() . '/smtpfront', '-t', '-r', $rules, @$child],
 	    env => { (map { $_ => undef } grep { /^(SMTPFRONT|SINK)_/ } keys %ENV),
-	    %{$env || {}} }, timeout => 60);
+	    SMTPFRONT_FCRDNS_ACTION => 'off', %{$env || {}} }, timeout => 60);
 	return ($code, $out);
 }
 
@@ -220,6 +220,12 @@ utime(time - 50, time - 50, "$dir/rules.cdb");
 	is($code, 1, 'DNS: a server that never answers: exit 1');
 	like($out, qr/^problem: the DNS server does not answer \(timeout\): set DNSCACHEIP or \/etc\/resolv\.conf$/m,
 	    'DNS: a server that never answers: said so');
+	# fcrdns is on (warn) by default: the server is asked with no list
+	($code, $out) = t("$d/rules.cdb", [$sink],
+	    { DNSCACHEIP => '127.53.30.2', SMTPFRONT_DNSBL_ACTION => 'off',
+	    SMTPFRONT_RHSBL_ACTION => 'off', SMTPFRONT_FCRDNS_ACTION => undef });
+	like($out, qr/^problem: the DNS server does not answer \(timeout\)/m,
+	    'DNS: fcrdns at its default (warn) asks the server');
 	stop_dns($ns);
 	stop_dns($silent);
 }

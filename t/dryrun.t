@@ -37,7 +37,8 @@ sub dry {
 	my ($code, $out) = run(argv => ['sh', '-c', 'exec "$@" 2>"$0"', $err,
 	    build() . '/smtpfront', '-n', '-r', $rules // $RULES, @$args],
 	    env => { RELAYCLIENT => undef, RBLSMTPD => undef,
-	    (map { $_ => undef } grep { /^SMTPFRONT_/ } keys %ENV), %{$env || {}} },
+	    (map { $_ => undef } grep { /^SMTPFRONT_/ } keys %ENV),
+	    SMTPFRONT_FCRDNS_ACTION => 'off', %{$env || {}} },
 	    timeout => 20);
 	return ($code, [split(/\n/, $out)], slurp($err) // '');
 }

@@ -54,6 +54,12 @@ use constant {
 
 $SIG{PIPE} = 'IGNORE';
 
+# fcrdns is on (warn) by default and asks the host's resolver for the
+# client's PTR before the greeting: a test that is not about DNS asks no
+# DNS server.  The DNS tests set SMTPFRONT_FCRDNS_ACTION themselves (undef
+# there: the built-in default).
+$ENV{SMTPFRONT_FCRDNS_ACTION} //= 'off';
+
 my $TOP = abs_path(dirname(__FILE__) . "/../..");
 my $TMP;
 my %LIVE;		# pid => 1 for every process started and not reaped
@@ -198,6 +204,7 @@ sub server_env {
 		$env{$k} = $ENV{$k};
 	}
 	$env{SMTPFRONT_RULES} = $o{rules} // tmp() . "/no-such-rules.cdb";
+	$env{SMTPFRONT_FCRDNS_ACTION} = 'off';	# see the top
 	if ($o{sinkdir}) {
 		$env{SINK_DIR} = $o{sinkdir};
 		$env{SINK_LIFETIME} = SINK_LIFETIME;
