@@ -78,7 +78,7 @@ CHECKS = checks/checks checks/closed checks/trust checks/allow_ip checks/allow_s
 	checks/helo_syntax checks/helo_bareip checks/helo_literal checks/helo_ours \
 	checks/helo_list checks/helo_fqdn checks/helo_required checks/addr_syntax \
 	checks/sender_fqdn checks/sender_list checks/size checks/bounce_multi \
-	checks/dnsbl checks/fcrdns checks/allow_name checks/helo_dns \
+	checks/dnsbl checks/fcrdns checks/trust_name checks/allow_name checks/helo_dns \
 	checks/sender_domain checks/rhsbl checks/spf checks/trap \
 	checks/greylist checks/rate checks/policy checks/milter checks/header_size checks/header_8bit \
 	checks/header_from checks/bounce_bogus checks/dkim checks/dmarc checks/content checks/filter

@@ -375,6 +375,7 @@ const char *const list_table[] = {
 	"rhsbl_sender",
 	"rhsbl_helo",
 	"rhsbl_client",
+	"trust_name",
 	"allow_name",
 	"milter",
 	NULL

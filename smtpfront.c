@@ -694,9 +694,11 @@ client_facts(struct session *s)
 
 /*
  * A client trusted at the checks' start (RELAYCLIENT from tcprules, the
- * qmail habit, or a trust rule) may relay: the child is told so, as
- * tcprules would.  With trust_exec it is handed to the MTA child right
- * here: no filtering cost at all.
+ * qmail habit, or a trust rule) or at connect (trust_name, once the DNS
+ * verified its name) may relay: the child is told so, as tcprules would.
+ * With trust_exec it is handed to the MTA child right here: no filtering
+ * cost at all.  Called twice; the second time it has nothing to do when
+ * the first did it.
  */
 static void
 trusted(struct conn *c)
@@ -707,9 +709,11 @@ trusted(struct conn *c)
 		return;
 	if (!s->env_relayclient)
 		setenv("RELAYCLIENT", "", 1);
-	/* a TCP child is no program to hand the client to */
+	/* a TCP child is no program to hand the client to, nor is one
+	 * whose first bytes we already read (a talker in the greet delay) */
 	if (!s->cfg.trust_exec || c->dry ||
-	    strncmp(c->argv[0], CHILD_TCP, sizeof(CHILD_TCP) - 1) == 0)
+	    strncmp(c->argv[0], CHILD_TCP, sizeof(CHILD_TCP) - 1) == 0 ||
+	    client_pending(&c->cl) > 0)
 		return;
 	log_start("exec");
 	log_str("rule", s->trust_rule);
@@ -981,8 +985,10 @@ main(int argc, char **argv)
 	/* a refusal at start that is not held (closed) wants no delay */
 	split = r != VERDICT_PASS && r != VERDICT_ACCEPT &&
 	    d.phase >= PHASE_RCPT ? 0 : greet(c);
-	if (r == VERDICT_PASS)
+	if (r == VERDICT_PASS) {
 		r = verdict_run(c, PHASE_CONNECT, &d, "CONNECT", 0);
+		trusted(c);	/* trust_name: trusted now, not at start */
+	}
 	verdict_keep(c, PHASE_CONNECT);
 	if (r != VERDICT_PASS && split && (d.verdict == VERDICT_DROP ||
 	    !s->cfg.delay_reject)) {

@@ -372,6 +372,16 @@ one(struct conn *c, const struct check *const *cp, check_fn f, enum phase ph,
 	return v;
 }
 
+/* A CHECK_F_TRUST check accepted: the client may relay, skips the rest. */
+static void
+trust(struct session *s, const struct held *d)
+{
+	s->trusted = 1;
+	s->relayclient = 1;
+	copystr(s->trust_rule, sizeof(s->trust_rule), d->rule,
+	    strlen(d->rule));
+}
+
 enum verdict
 verdict_start(struct conn *c, struct held *d)
 {
@@ -395,12 +405,8 @@ verdict_start(struct conn *c, struct held *d)
 			continue;
 		if (v == VERDICT_ACCEPT) {
 			s->session_accept = 1;
-			if (k->flags & CHECK_F_TRUST) {
-				s->trusted = 1;
-				s->relayclient = 1;
-				copystr(s->trust_rule, sizeof(s->trust_rule),
-				    d->rule, strlen(d->rule));
-			}
+			if (k->flags & CHECK_F_TRUST)
+				trust(s, d);
 		}
 		return v;
 	}
@@ -460,10 +466,15 @@ verdict_run(struct conn *c, enum phase ph, struct held *d, const char *cmd,
 		if (v == VERDICT_PASS || v == VERDICT_WARN)
 			continue;
 		if (v == VERDICT_ACCEPT) {
-			if (ph == PHASE_CONNECT)
+			if (ph != PHASE_CONNECT) {
+				if (ph < PHASE_RCPT)
+					s->txn_accept = 1;
+			} else {
 				s->session_accept = 1;
-			else if (ph < PHASE_RCPT)
-				s->txn_accept = 1;
+				/* trust by a name the DNS verified */
+				if (k->flags & CHECK_F_TRUST)
+					trust(s, d);
+			}
 		}
 		return v;
 	}

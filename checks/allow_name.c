@@ -5,9 +5,10 @@
  * fcrdns verified (forward-confirmed reverse DNS), never the PTR name
  * alone, which anybody who controls a reverse zone can set; so this
  * check needs fcrdns on (any action but off).  No check refuses a client
- * it allows, but relay control still applies.
+ * it allows (it comes before the DNS lists), but relay control still
+ * applies.
  *
- * Phases: connect, after fcrdns.
+ * Phases: connect, after fcrdns and trust_name, before dnsbl.
  * Inputs: list allow_name (no action setting: an empty list allows
  *     nothing); the result of fcrdns.
  * Verdicts: accept when the verified name is listed, pass otherwise.

@@ -13,8 +13,10 @@
  * RBLSMTPD set (rblsmtpd's convention, from tcprules) skips the check:
  * empty exempts the client, a text refuses it already.
  *
- * Phases: start (the queries), connect (the verdict; held until RCPT
- * under delay_reject).
+ * Phases: start (the queries), connect (the verdict, after fcrdns and
+ * the allowlists by name, trust_name and allow_name, so that a partner
+ * known by name is not refused for a listing; held until RCPT under
+ * delay_reject).
  * Inputs: list dnsbl (ZONE[=FILTER][*WEIGHT], dnslist.h); settings
  *     dnsbl_action (default reject), dnsbl_threshold (1),
  *     dnsbl_allow_threshold (0: none), dnsbl_tempfail_action (off),

@@ -1,8 +1,9 @@
 /*
  * checks/list.h: the checks in their fixed order, for checks/checks.c
  * (and for the test build's list, t/template-checks.c).  Cheap and local
- * first, DNS next, the state store next, content last.  README lists the
- * same order.  CHECKS(X) calls X(NAME) for each check_NAME.
+ * first, DNS next (the client's verified name and the allowlists by name
+ * before the DNS lists), the state store next, content last.  README
+ * lists the same order.  CHECKS(X) calls X(NAME) for each check_NAME.
  */
 #ifndef CHECKS_LIST_H
 #define CHECKS_LIST_H
@@ -31,9 +32,10 @@
 	X(rcpt_dns) \
 	X(rcpt_users) \
 	X(bounce_multi) \
-	X(dnsbl) \
 	X(fcrdns) \
+	X(trust_name) \
 	X(allow_name) \
+	X(dnsbl) \
 	X(helo_dns) \
 	X(sender_domain) \
 	X(rhsbl) \

@@ -8,6 +8,8 @@
 #   the same PTR name without the address leading back: not allowed
 #   fcrdns off: no verified name, nothing allowed
 #   an exact name entry; a name outside the list
+#   a client a DNS list lists: allowed all the same (the allowlists by
+#     name come before dnsbl)
 use strict;
 use warnings;
 use FindBin;
@@ -25,6 +27,8 @@ start_dnsmasq(ip => $NS, lines => [
     'ptr-record=3.0.0.127.in-addr.arpa,fake.partner.test',
     'host-record=mx.exact.test,127.0.0.4',
     'host-record=other.test,127.0.0.5',
+    # a DNS list that lists .2 (address= makes no PTR)
+    'address=/2.0.0.127.bl.test/127.0.0.2',
 ]);
 my $RULES = cdb("list rcpt_domain example.test\nlist allow_name .partner.test\n" .
     "list allow_name mx.exact.test\nlist sender_list spam\@x.test\n");
@@ -65,6 +69,24 @@ sub session {
 	reply_is($m->{eod}, '250', undef, 'mx.exact.test: allowed by its name');
 	$m = session($s, '127.0.0.5');
 	reply_is($m->{rcpt}[0], '553', '5.7.1', 'other.test: not listed');
+	stop($s);
+}
+
+# the allowlists by name come before the DNS lists
+{
+	my $s = start_tcpserver(ip => $IP, rules => cdb("list rcpt_domain " .
+	    "example.test\nlist allow_name .partner.test\nlist dnsbl bl.test\n"),
+	    env => { DNSCACHEIP => $NS, SMTPFRONT_FCRDNS_ACTION => 'warn' });
+	my $m = session($s, '127.0.0.2', subject => 'listed');
+	reply_is($m->{eod}, '250', undef,
+	    'lists.partner.test, listed by a DNS list: allowed all the same');
+	stop($s);
+	$s = start_tcpserver(ip => $IP, rules => cdb("list rcpt_domain " .
+	    "example.test\nlist dnsbl bl.test\n"),
+	    env => { DNSCACHEIP => $NS, SMTPFRONT_FCRDNS_ACTION => 'warn' });
+	$m = session($s, '127.0.0.2');
+	reply_is($m->{rcpt}[0], '554', '5.7.1',
+	    'the same client without the allowlist: the DNS list refuses');
 	stop($s);
 }
 
