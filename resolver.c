@@ -8,8 +8,11 @@
  * which wait 11 s on a server failure and 59 s on silence, are never
  * used; every wait here has the query's deadline and the session's
  * budget.  A server that answers SERVFAIL or REFUSED is passed over by
- * libowfat as one that does not answer: the query then fails at its
- * deadline.
+ * libowfat as one that does not answer (it asks the next server, and
+ * after two rounds waits): such an answer is seen here first (peeked at
+ * on the socket, by its query ID) and, once every server has given one,
+ * fails the query at once with its own reason ("servfail", "refused"),
+ * instead of at its deadline.
  * Failure: a query fails (RESOLVER_FAIL, with a reason); the checks
  * decide what a failure means.  Out of memory is a failed query too.
  */
@@ -20,6 +23,7 @@
 #include <string.h>
 #include <time.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <dns.h>
 #include <iopause.h>
 #include <taia.h>
@@ -29,6 +33,7 @@
 #define SEED_LEN	128	/* what dns_random_init reads */
 #define SERVERS_LEN	256	/* dns_resolvconfip: 16 addresses */
 #define TYPE_LEN	2
+#define HEADER_LEN	12	/* a DNS message header */
 
 struct query {
 	struct dns_transmit	 tx;
@@ -38,6 +43,7 @@ struct query {
 	int			 status;
 	const char		*why;
 	long long		 deadline;	/* ms, monotonic */
+	unsigned int		 failures;	/* SERVFAIL, REFUSED, ... */
 	resolver_cb		 cb;
 	void			*arg;
 	char			 name[DNSPKT_NAME_MAX + 1];
@@ -47,6 +53,7 @@ static struct query	 q[RESOLVER_MAX];
 static int		 nq;
 static int		 ready;		/* seeded and servers read */
 static int		 noservers;
+static unsigned int	 nservers;
 static char		 servers[SERVERS_LEN];
 static unsigned long	 timeout_ms = 5000;
 static long long	 budget_left = 15000;
@@ -75,6 +82,7 @@ prepare(void)
 	char seed[SEED_LEN];
 	size_t got = 0;
 	ssize_t r;
+	int i;
 
 	ready = 1;
 	while (got < sizeof(seed)) {
@@ -93,8 +101,13 @@ prepare(void)
 	}
 	dns_random_init(seed);
 	memset(seed, 0, sizeof(seed));
-	if (dns_resolvconfip(servers) == -1)
+	if (dns_resolvconfip(servers) == -1) {
 		noservers = 1;
+		return;
+	}
+	for (i = 0; i < SERVERS_LEN; i += 16)
+		if (memcmp(servers + i, any_ip, 16) != 0)
+			nservers++;
 }
 
 /* libowfat's sockets are not close-on-exec: the MTA child must not get
@@ -104,6 +117,39 @@ cloexec(struct query *x)
 {
 	if (x->tx.s1 > 0)
 		(void)fcntl((int)x->tx.s1 - 1, F_SETFD, FD_CLOEXEC);
+}
+
+/*
+ * The answer waiting on a query's UDP socket (connected to its server),
+ * looked at without taking it: libowfat takes it next and drops a failure
+ * without a word.  Its rcode's name when it is this query's and says the
+ * server failed, NULL otherwise.
+ */
+static const char *
+failure(const struct query *x, const struct pollfd *p)
+{
+	unsigned char h[HEADER_LEN];
+	ssize_t n;
+
+	if (!(p->revents & POLLIN) || x->tx.s1 <= 0 || x->tx.tcpstate != 0 ||
+	    x->tx.query == NULL || x->tx.querylen < 4)
+		return NULL;
+	n = recv(x->tx.s1 - 1, h, sizeof(h), MSG_PEEK | MSG_DONTWAIT);
+	/* the query's ID (after the 2-byte TCP length), a response */
+	if (n < (ssize_t)sizeof(h) || memcmp(h, x->tx.query + 2, 2) != 0 ||
+	    !(h[2] & 0x80))
+		return NULL;
+	switch (h[3] & 0x0f) {
+	case DNSPKT_RCODE_OK:
+	case DNSPKT_RCODE_NXDOMAIN:
+		return NULL;
+	case DNSPKT_RCODE_SERVFAIL:
+		return "servfail";
+	case DNSPKT_RCODE_REFUSED:
+		return "refused";
+	default:
+		return "rcode";
+	}
 }
 
 static void
@@ -181,6 +227,7 @@ resolver_ask(unsigned int type, const char *name, int need, resolver_cb cb,
 	x->arg = arg;
 	x->status = RESOLVER_PENDING;
 	x->why = NULL;
+	x->failures = 0;
 	if (len > DNSPKT_NAME_MAX) {
 		x->name[0] = '\0';
 		finish(x, RESOLVER_FAIL, "name too long");
@@ -311,6 +358,7 @@ serve(int fd, long long ms)
 	int idx[RESOLVER_MAX];
 	struct taia stamp, deadline, diff;
 	long long t, lib;
+	const char *failed;
 	int n = 0, m, i, r, fd_ready = 0;
 
 	taia_now(&stamp);
@@ -361,6 +409,7 @@ serve(int fd, long long ms)
 				finish(x, RESOLVER_FOUND, NULL);
 			continue;
 		}
+		failed = failure(x, &p[i + (fd >= 0)]);
 		r = dns_transmit_get(&x->tx, &p[i + (fd >= 0)], &stamp);
 		cloexec(x);
 		if (r == 1)
@@ -368,6 +417,8 @@ serve(int fd, long long ms)
 		else if (r == -1)
 			finish(x, RESOLVER_FAIL, errno == ETIMEDOUT ? "timeout" :
 			    errno == ENOMEM ? "no memory" : "no answer");
+		else if (failed != NULL && ++x->failures >= nservers)
+			finish(x, RESOLVER_FAIL, failed);
 	}
 	t = now_ms();
 	for (i = 0; i < nq; i++)

@@ -13,6 +13,8 @@
 #   a server that never answers: a warning, lenient by default; 451
 #     4.7.25 with fcrdns_tempfail_action defer (and fcrdns_action reject:
 #     under warn nothing is refused)
+#   a server that answers SERVFAIL or REFUSED: temperror at once, not at
+#     dns_timeout
 #   fcrdns_action off: nothing asked
 use strict;
 use warnings;
@@ -22,12 +24,15 @@ use Test::More;
 use SF;
 use Conn;
 use DNS;
+use Time::HiRes qw(time);
 
 my $IP = '127.77.53.2';
 my $NS = '127.53.12.1';
 my $SILENT = '127.53.12.2';
 
 start_fake_dns(ip => $SILENT, mode => 'silent');
+my %FAILING = (servfail => '127.53.12.3', refused => '127.53.12.4');
+start_fake_dns(ip => $FAILING{$_}, mode => $_) for keys %FAILING;
 my $ns = start_dnsmasq(ip => $NS, lines => [
     # .2: PTR and A agree
     'host-record=mail.example.test,127.0.0.2',
@@ -156,6 +161,22 @@ for my $ip (sort keys %why) {
 	$m = session($s, '127.0.0.2', 'silent defer');
 	reply_is($m->{rcpt}[0], '451', '4.7.25',
 	    'no answer, fcrdns_tempfail_action defer: 451 4.7.25');
+	stop($s);
+}
+
+# --- a server that fails: at once, not at dns_timeout -----------------------------------
+for my $mode ('servfail', 'refused') {
+	my $s = server(DNSCACHEIP => $FAILING{$mode}, SMTPFRONT_DNS_TIMEOUT => 30,
+	    SMTPFRONT_FCRDNS_ACTION => 'reject');
+	my $t0 = time;
+	my $m = session($s, '127.0.0.2', "answers $mode");
+	my $secs = time - $t0;
+	reply_is($m->{eod}, '250', undef, "$mode: lenient by default");
+	ok($secs < 10, sprintf("$mode: the session did not wait " .
+	    'dns_timeout (30 s): %.1f s', $secs));
+	like(delivered($s, "answers $mode"),
+	    qr/^X-Smtpfront-FCrDNS: temperror \(PTR 2\.0\.0\.127\.in-addr\.arpa: $mode\)\r$/m,
+	    "$mode: the header says temperror, $mode");
 	stop($s);
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/perl
 # t/rcpt_dns.t: the recipient's domain must take mail, for a client that
 # may relay (checks/rcpt_dns.c), against a real DNS server, dnsmasq on
-# 127.53.14.1:53, with smtpfront under tcpserver (DNSCACHEIP pointing at
+# 127.53.23.1:53, with smtpfront under tcpserver (DNSCACHEIP pointing at
 # it, RELAYCLIENT set as tcprules sets it) and the sink as the MTA child.
 #
 #   MX; no MX but A; no MX but AAAA: delivered.  No such domain, a name
@@ -22,8 +22,8 @@ use Conn;
 use DNS;
 
 my $IP = '127.77.53.4';
-my $NS = '127.53.14.1';
-my $SILENT = '127.53.14.2';
+my $NS = '127.53.23.1';
+my $SILENT = '127.53.23.2';
 
 start_fake_dns(ip => $SILENT, mode => 'silent');
 my $ns = start_dnsmasq(ip => $NS, lines => [
