@@ -253,6 +253,13 @@ sub build {
 	    "$BD/relay", "$TOP/bench/lib/relay.c"],
 	    stdout => $log, stderr => $log, env => \%ENV);
 	die "relay build failed, see $log\n" if $st != 0;
+	# the floor of a process a connection (--only many), linked as
+	# smtpfront is
+	my $floorcc = -x '/usr/bin/musl-gcc' ? 'musl-gcc' : 'cc';
+	($st) = run(argv => [$floorcc, '-O2', '-Wall', '-Wextra', '-static',
+	    '-o', "$BD/floor", "$TOP/bench/lib/floor.c"],
+	    stdout => $log, stderr => $log, env => \%ENV);
+	die "floor build failed, see $log\n" if $st != 0;
 	# the engines a content rule could run on (--only content)
 	($st) = run(argv => ['cc', '-O2', '-Wall', '-Wextra', '-o',
 	    "$BD/rebench", "$TOP/bench/lib/rebench.c", '-lhs', '-lpcre2-8'],
@@ -1373,11 +1380,12 @@ sub mem_fields {
 	my $t = slurp('/proc/meminfo') // return {};
 	return { map { $_ => ($t =~ /^\Q$_\E:\s+(\d+) kB/m ? $1 : 0) } @MEMF };
 }
-if ($ONLY{many}) {
-	my $held = $quick ? 2000 : 10000;
-	my $row = { key => 'm', argv => [$SF, $SINK], conc => $held + 100,
-	    backlog => 1024, env => { SMTPFRONT_RULES => $CDB } };
-	my $s = start_server($row, '127.77.17.1');
+# Held once through smtpfront (row m) and once through bench/lib/floor.c
+# (row z: a static program that greets, answers 250 and holds one 512-byte
+# buffer), the floor of any design with one process a connection.
+sub hold_run {
+	my ($row, $ip, $held) = @_;
+	my $s = start_server($row, $ip);
 	lat($s, 20);		# warm
 	my @idle = lat($s, 50);
 	idle($s, 60);
@@ -1413,25 +1421,44 @@ if ($ONLY{many}) {
 	reap($pid, 120) // stop_pid($pid);
 	idle($s, 120);
 	stop_pid($s->{pid});
-	%MANY = (held => $held, procs => scalar(@procs),
+	return { held => $held, procs => scalar(@procs),
 	    used_mb => ($m0 - $m1) / 1024, per_kb => ($m0 - $m1) / $held,
 	    idle_us => median(@idle), busy_us => median(@busy),
 	    pss => $n ? $pss / $n : 0,
 	    fields => join(', ', map { sprintf("%s %.1f", $_,
-	    ($f1->{$_} - $f0->{$_}) / $held) } @MEMF));
+	    ($f1->{$_} - $f0->{$_}) / $held) } @MEMF) };
+}
+if ($ONLY{many}) {
+	my $held = $quick ? 2000 : 10000;
+	$MANY{m} = hold_run({ key => 'm', argv => [$SF, $SINK],
+	    conc => $held + 100, backlog => 1024,
+	    env => { SMTPFRONT_RULES => $CDB } }, '127.77.17.1', $held);
+	$MANY{z} = hold_run({ key => 'z', argv => ["$BD/floor"],
+	    conc => $held + 100, backlog => 1024 }, '127.77.17.2', $held);
 }
 sub many_table {
-	return ("", sprintf("%d sessions held idle after HELO (%d " .
-	    "smtpfront processes): memory in use (MemAvailable before minus " .
-	    "during) %.0f MB, %.1f KB a session; Pss of 200 of them %.1f KB " .
-	    "each; a new session's latency, median of 50: %.0f us with " .
-	    "none held, %.0f us with them held (%.2f times).",
-	    $MANY{held}, $MANY{procs}, $MANY{used_mb}, $MANY{per_kb},
-	    $MANY{pss}, $MANY{idle_us}, $MANY{busy_us},
-	    $MANY{idle_us} ? $MANY{busy_us} / $MANY{idle_us} : 0),
-	    "", "Where it goes, KB a session (/proc/meminfo, during minus " .
-	    "before; the client's side of each connection counts too): " .
-	    ($MANY{fields} // '') . ".");
+	my @t;
+	for my $k ('m', 'z') {
+		my $r = $MANY{$k} or next;
+		push @t, "", sprintf("(%s) %d sessions held idle after HELO " .
+		    "through %s (%d processes): memory in use (MemAvailable " .
+		    "before minus during) %.0f MB, %.1f KB a session; Pss of " .
+		    "200 of them %.1f KB each; a new session's latency, median " .
+		    "of 50: %.0f us with none held, %.0f us with them held " .
+		    "(%.2f times).", $k, $r->{held},
+		    $k eq 'm' ? 'smtpfront' : 'bench/lib/floor.c, the floor ' .
+		    'of a process a connection', $r->{procs}, $r->{used_mb},
+		    $r->{per_kb}, $r->{pss}, $r->{idle_us}, $r->{busy_us},
+		    $r->{idle_us} ? $r->{busy_us} / $r->{idle_us} : 0),
+		    "", "Where it goes, KB a session (/proc/meminfo, during " .
+		    "minus before; the client's side of each connection counts " .
+		    "too): $r->{fields}.";
+	}
+	push @t, "", sprintf("smtpfront over the floor: %.1f KB a session " .
+	    "(%.2f times the floor's %.1f KB).", $MANY{m}{per_kb} -
+	    $MANY{z}{per_kb}, $MANY{z}{per_kb} ? $MANY{m}{per_kb} /
+	    $MANY{z}{per_kb} : 0, $MANY{z}{per_kb}) if $MANY{m} && $MANY{z};
+	return @t;
 }
 if ($only eq 'many') {
 	my $text = join("\n", "# smtpfront benchmark: 10,000 held connections",
