@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 #include "authres.h"
+#include "cold.h"
 #include "spool.h"
 
 #define NAME		"authentication-results:"
@@ -55,7 +56,7 @@ authres_ours(const char *f, size_t n, const char *id)
 static long
 pass(struct spool *in, const char *id, struct spool *out)
 {
-	static char buf[BUF];
+	static COLD char buf[BUF];
 	char head[HEAD_MAX];
 	size_t hl = 0, i, from;
 	long got, found = 0;

@@ -23,6 +23,7 @@
 #include <emmintrin.h>
 #endif
 #include "child.h"
+#include "cold.h"
 #include "crlf.h"
 #include "dot.h"
 #include "proc.h"
@@ -622,7 +623,7 @@ static int
 bdat_spool(struct child *c, const char *prefix, size_t plen,
     struct spool *sp, struct creply *rep)
 {
-	static char buf[DATA_BLOCK];
+	static COLD char buf[DATA_BLOCK];
 	unsigned long long size = spool_size(sp), done = 0;
 	int h;
 	long r;
@@ -663,7 +664,7 @@ int
 child_data(struct child *c, const char *prefix, size_t plen,
     struct spool *sp, int bdat, struct creply *rep)
 {
-	static char in[DATA_BLOCK], out[2 * DATA_BLOCK];
+	static COLD char in[DATA_BLOCK], out[2 * DATA_BLOCK];
 	time_t deadline;
 	int bol = 1;
 	long r;

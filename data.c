@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "authres.h"
+#include "cold.h"
 #include "data.h"
 #include "dot.h"
 #include "envvar.h"
@@ -46,7 +47,7 @@ static int
 receive(struct conn *c, struct spool *sp, int *toobig, int *sperr,
     unsigned long long *total)
 {
-	static char out[CLIENT_IBUF + 2];
+	static COLD char out[CLIENT_IBUF + 2];
 	struct session *s = &c->s;
 	struct dot d;
 	size_t used, outlen;
@@ -307,7 +308,7 @@ take:
 static int
 stream(struct conn *c, struct dstate *ds, unsigned long long *total)
 {
-	static char body[CLIENT_IBUF + 2];
+	static COLD char body[CLIENT_IBUF + 2];
 	struct session *s = &c->s;
 	struct dot d;
 	char hold[3];
@@ -470,7 +471,7 @@ data_done(struct conn *c, int failed, const struct creply *rep,
 static int
 bdat_last(struct conn *c, const struct dstate *ds)
 {
-	static char buf[BDAT_HEAD + PREFIX_MAX + CLIENT_IBUF + 2];
+	static COLD char buf[BDAT_HEAD + PREFIX_MAX + CLIENT_IBUF + 2];
 	char head[BDAT_HEAD], *body = buf + BDAT_HEAD + PREFIX_MAX;
 	struct dot d;
 	size_t used, n, plen;

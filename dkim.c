@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "cold.h"
 #include "dkim.h"
 #include "feed.h"
 
@@ -101,7 +102,7 @@ dkim_parse(const char *line, struct dkim_sig *sig)
 int
 dkim_finish(struct dkim_sig *sigs, int max, int *n, char *why, size_t wsize)
 {
-	static char ans[ANSWER_MAX + 1];
+	static COLD char ans[ANSWER_MAX + 1];
 	char *p, *nl, w[200];
 	int ended = 0;
 

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <fcntl.h>
+#include "cold.h"
 #include "filter.h"
 #include "proc.h"
 #include "spool.h"
@@ -541,7 +542,7 @@ filter_run(const struct filter_spec *f, char *const *envp, struct spool *in,
     struct spool *out, unsigned long long max, long long deadline,
     struct filter_result *r)
 {
-	static char wbuf[FEED_BUF], rbuf[READ_BUF], cbuf[2 * READ_BUF + 2];
+	static COLD char wbuf[FEED_BUF], rbuf[READ_BUF], cbuf[2 * READ_BUF + 2];
 	struct filter_crlf crlf;
 	struct pollfd p[3];
 	int pin[2] = { -1, -1 }, pout[2] = { -1, -1 }, perr[2] = { -1, -1 };

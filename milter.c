@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cold.h"
 #include "milter.h"
 
 /* reply commands (SMFIR_*) */
@@ -374,7 +375,7 @@ milter_apply(const char *h, const struct milter_field *f, int n,
     const struct milter_mods *m, int leadspc,
     int (*out)(void *, const char *, size_t), void *arg)
 {
-	static struct slot s[SLOTS_MAX];
+	static COLD struct slot s[SLOTS_MAX];
 	const struct milter_mod *x;
 	const char *name, *mn;
 	unsigned long seen, want;
@@ -445,7 +446,7 @@ milter_apply(const char *h, const struct milter_field *f, int n,
 #define INET		"inet:"
 #define UNIX		"unix:"
 
-static char	 pkt[MILTER_PACKET_MAX + 5];
+static COLD char	 pkt[MILTER_PACKET_MAX + 5];
 
 static int
 fail(struct milter_conn *c, char *why, size_t wsize, const char *a,
@@ -469,7 +470,7 @@ int
 milter_send(struct milter_conn *c, int cmd, const char *data, size_t len,
     unsigned long timeout, char *why, size_t wsize)
 {
-	static char out[5 + MILTER_DATA_MAX];
+	static COLD char out[5 + MILTER_DATA_MAX];
 	time_t deadline = time(NULL) + (time_t)timeout;
 	int r;
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "cold.h"
 #include "feed.h"
 #include "scan.h"
 
@@ -63,7 +64,7 @@ scan_feed(const char *buf, size_t n)
 int
 scan_finish(unsigned char *matched, size_t n, char *why, size_t wsize)
 {
-	static char ans[ANSWER_MAX + 1];
+	static COLD char ans[ANSWER_MAX + 1];
 	char *p, *nl, *end;
 	unsigned long id;
 	int ended = 0;

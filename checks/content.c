@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "check.h"
+#include "cold.h"
 #include "content.h"
 #include "rules.h"
 #include "scan.h"
@@ -93,7 +94,7 @@ failed(const struct session *s, struct check_hit *hit, const char *why)
 static enum verdict
 content_eod(const struct session *s, struct check_hit *hit)
 {
-	static struct content_rule r;
+	static COLD struct content_rule r;
 	struct state *st = hit->state;
 	char key[32], val[RULES_VALUE_MAX], why[REASON_MAX + 1];
 	char err[128], warnwhy[REASON_MAX + 1], warnrule[RULE_MAX + 1];

@@ -45,6 +45,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include "check.h"
+#include "cold.h"
 #include "envvar.h"
 #include "filter.h"
 #include "rules.h"
@@ -58,7 +59,7 @@ struct state {
 };
 
 /* The filters, read at their first use: one process, one session. */
-static struct filter_spec specs[FILTER_MAX];
+static COLD struct filter_spec specs[FILTER_MAX];
 static char where[FILTER_MAX][RULE_MAX + 1];
 static int nspecs = -1;		/* -1: not read; -2: unreadable */
 static char load_why[REASON_MAX + 1];
@@ -194,7 +195,7 @@ static char **
 environment(const struct session *s, const struct state *st,
     const struct filter_spec *f, int at_rcpt)
 {
-	static char text[ENV_TEXT_MAX];
+	static COLD char text[ENV_TEXT_MAX];
 	char num[32], buf[HOSTNAME_MAX + 256];
 	const char *name = check_result(s, "fcrdns");
 	size_t n = 0, ne = 0, tl = 0, len;

@@ -62,6 +62,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "check.h"
+#include "cold.h"
 #include "envvar.h"
 #include "milter.h"
 #include "resolver.h"
@@ -103,12 +104,12 @@ struct state {
 #define ANS_REFUSE	1	/* hit filled */
 #define ANS_FAIL	2	/* the milter failed: why */
 
-static char	 hbuf[MILTER_HEADER_MAX];
-static char	 obuf[MILTER_DATA_MAX];
-static char	 cbuf[MILTER_CHUNK];
+static COLD char	 hbuf[MILTER_HEADER_MAX];
+static COLD char	 obuf[MILTER_DATA_MAX];
+static COLD char	 cbuf[MILTER_CHUNK];
 #define NAME_SENT_MAX	1000	/* a header name sent, cut */
-static struct milter_field fields[MILTER_FIELDS_MAX];
-static struct milter_mods mods;
+static COLD struct milter_field fields[MILTER_FIELDS_MAX];
+static COLD struct milter_mods mods;
 
 static void __attribute__((format(printf, 3, 4)))
 say(char *dst, size_t size, const char *fmt, ...)
