@@ -13,6 +13,7 @@
 #include "check.h"
 #include "conn.h"
 #include "envvar.h"
+#include "match.h"
 #include "rules.h"
 
 const char *
@@ -139,6 +140,24 @@ check_tempfail(struct check_hit *hit, enum action a, const char *reply,
 }
 
 
+
+enum verdict
+check_name_listed(const struct session *s, const char *list,
+    struct check_hit *hit)
+{
+	const char *name = check_result(s, "fcrdns");
+	int r;
+
+	if (name == NULL || name[0] == '\0')
+		return VERDICT_PASS;
+	r = match_domain(s->rules, list, name, strlen(name), hit->rule,
+	    sizeof(hit->rule));
+	if (r == -1) {
+		hit->lookup_failed = 1;
+		return VERDICT_PASS;
+	}
+	return r == 1 ? VERDICT_ACCEPT : VERDICT_PASS;
+}
 
 void
 check_rcpts_add(struct check_rcpts *r, const char *rcpt)

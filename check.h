@@ -176,6 +176,14 @@ void		 check_rule_of(const struct session *, const char *, char *,
 		    size_t);
 /* The result a check left in this session or transaction, or NULL. */
 const char	*check_result(const struct session *, const char *);
+/*
+ * The client's name as fcrdns verified it, in the domain list named
+ * (allow_name, trust_name): accept when listed, pass when not, when there
+ * is no verified name, or when the list cannot be read (then
+ * hit->lookup_failed).
+ */
+enum verdict	 check_name_listed(const struct session *, const char *,
+		    struct check_hit *);
 /* printf into a check's field (reason, text, failed, ...), cut. */
 void		 check_say(char *, size_t, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));

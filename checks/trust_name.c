@@ -19,25 +19,12 @@
  *     trusted.
  */
 #include <stddef.h>
-#include <string.h>
 #include "check.h"
-#include "match.h"
 
 static enum verdict
 trust_name_connect(const struct session *s, struct check_hit *hit)
 {
-	const char *name = check_result(s, "fcrdns");
-	int r;
-
-	if (name == NULL || name[0] == '\0')
-		return VERDICT_PASS;
-	r = match_domain(s->rules, "trust_name", name, strlen(name),
-	    hit->rule, sizeof(hit->rule));
-	if (r == -1) {
-		hit->lookup_failed = 1;
-		return VERDICT_PASS;
-	}
-	return r == 1 ? VERDICT_ACCEPT : VERDICT_PASS;
+	return check_name_listed(s, "trust_name", hit);
 }
 
 /* No action setting: trust is not a refusal. */

@@ -23,7 +23,7 @@ use MIME::Base64 qw(encode_base64);
 use Test::More;
 use Time::HiRes qw(time);
 use SF;
-use Conn;
+use Conn qw(:DEFAULT delivered);
 
 my $T = SF::tmp();
 my $RULES_SRC = <<'EOF';
@@ -55,13 +55,6 @@ sub session {
 	$c->cmd('QUIT');
 	$c->closed(30);
 	return $m;
-}
-
-sub delivered {
-	my ($s, $subject) = @_;
-	my @m = grep { $_->{msg} =~ /^Subject: \Q$subject\E\r$/m }
-	    sink_messages($s->{sinkdir});
-	return $m[0]{msg} // '';
 }
 
 my $s = server();

@@ -21,7 +21,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
 use SF;
-use Conn;
+use Conn qw(:DEFAULT delivered);
 use DNS;
 
 my $T = SF::tmp();
@@ -82,13 +82,6 @@ sub session {
 	$cl->cmd('QUIT');
 	$cl->closed(30);
 	return $m;
-}
-
-sub delivered {
-	my ($s, $subject) = @_;
-	my @m = grep { $_->{msg} =~ /^Subject: \Q$subject\E\r$/m }
-	    sink_messages($s->{sinkdir});
-	return $m[0]{msg} // '';
 }
 
 # The header, unfolded.

@@ -18,7 +18,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
 use SF;
-use Conn;
+use Conn qw(:DEFAULT delivered);
 use DNS;
 
 my $T = SF::tmp();
@@ -76,13 +76,6 @@ sub session {
 	$cl->cmd('QUIT');
 	$cl->closed(30);
 	return $m;
-}
-
-sub delivered {
-	my ($s, $subject) = @_;
-	my @m = grep { $_->{msg} =~ /^Subject: \Q$subject\E\r$/m }
-	    sink_messages($s->{sinkdir});
-	return $m[0]{msg} // '';
 }
 
 # The dmarc entry of the one Authentication-Results header, as "; ENTRY".

@@ -22,7 +22,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
 use SF;
-use Conn;
+use Conn qw(:DEFAULT delivered child_env);
 use DNS;
 use Time::HiRes qw(time);
 
@@ -68,19 +68,6 @@ sub session {
 	$c->cmd('QUIT');
 	$c->closed(5);
 	return $m;
-}
-
-sub delivered {
-	my ($s, $subject) = @_;
-	my @m = grep { $_->{msg} =~ /^Subject: \Q$subject\E\r$/m }
-	    sink_messages($s->{sinkdir});
-	return $m[0]{msg} // '';
-}
-
-sub child_env {
-	my ($s) = @_;
-	my $t = wait_for(sub { slurp($s->{envfile}) }, 5) // '';
-	return map { /^([^=]+)=(.*)$/ ? ($1 => $2) : () } split(/\n/, $t);
 }
 
 # --- verified ---------------------------------------------------------------------

@@ -26,7 +26,7 @@ use POSIX ();
 use Test::More;
 use Time::HiRes qw(sleep time);
 use SF;
-use Conn;
+use Conn qw(:DEFAULT delivered);
 
 my $T = SF::tmp();
 my $top = SF::top();
@@ -57,13 +57,6 @@ sub session {
 	$c->cmd('QUIT');
 	$c->closed(10);
 	return $m;
-}
-
-sub delivered {
-	my ($s, $subject) = @_;
-	my @m = grep { $_->{msg} =~ /^Subject: \Q$subject\E\r$/m }
-	    sink_messages($s->{sinkdir});
-	return $m[0]{msg} // '';
 }
 
 sub nothing_delivered {

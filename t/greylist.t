@@ -23,7 +23,7 @@ use lib "$FindBin::Bin/lib";
 use Test::More;
 use Time::HiRes qw(sleep time);
 use SF;
-use Conn;
+use Conn qw(:DEFAULT delivered);
 
 my $IP = '127.77.54.1';
 my $T = SF::tmp();
@@ -48,13 +48,6 @@ sub session {
 	$c->cmd('QUIT');
 	$c->closed(5);
 	return $m;
-}
-
-sub delivered {
-	my ($s, $subject) = @_;
-	my @m = grep { $_->{msg} =~ /^Subject: \Q$subject\E\r$/m }
-	    sink_messages($s->{sinkdir});
-	return $m[0]{msg} // '';
 }
 
 # --- the life cycle ---------------------------------------------------------------

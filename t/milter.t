@@ -35,7 +35,7 @@ use POSIX ();
 use Test::More;
 use Time::HiRes qw(sleep time);
 use SF;
-use Conn;
+use Conn qw(:DEFAULT delivered);
 use DNS;
 use Policy ();
 
@@ -81,13 +81,6 @@ sub session {
 	$c->cmd('QUIT');
 	$c->closed(10);
 	return $m;
-}
-
-sub delivered {
-	my ($s, $subject) = @_;
-	my @m = grep { $_->{msg} =~ /^Subject: \Q$subject\E\r$/m }
-	    sink_messages($s->{sinkdir});
-	return $m[0]{msg} // '';
 }
 
 sub nothing_delivered {

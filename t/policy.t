@@ -23,7 +23,7 @@ use POSIX ();
 use Test::More;
 use Time::HiRes qw(sleep time);
 use SF;
-use Conn;
+use Conn qw(:DEFAULT delivered);
 
 my $T = SF::tmp();
 my $RULES = cdb("list rcpt_domain example.test\n");
@@ -46,13 +46,6 @@ sub session {
 	$c->cmd('QUIT');
 	$c->closed(5);
 	return $m;
-}
-
-sub delivered {
-	my ($s, $subject) = @_;
-	my @m = grep { $_->{msg} =~ /^Subject: \Q$subject\E\r$/m }
-	    sink_messages($s->{sinkdir});
-	return $m[0]{msg} // '';
 }
 
 # A policy server of our own: each answer the next of @actions

@@ -27,7 +27,7 @@ use POSIX ();
 use Test::More;
 use Time::HiRes qw(sleep time);
 use SF;
-use Conn;
+use Conn qw(:DEFAULT delivered);
 use SFRedis;
 
 my $T = SF::tmp();
@@ -60,13 +60,6 @@ sub session {
 	}
 	$c->closed(5);
 	return $m;
-}
-
-sub delivered {
-	my ($s, $subject) = @_;
-	my @m = grep { $_->{msg} =~ /^Subject: \Q$subject\E\r$/m }
-	    sink_messages($s->{sinkdir});
-	return $m[0]{msg} // '';
 }
 
 sub tool {

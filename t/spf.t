@@ -27,7 +27,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
 use SF;
-use Conn;
+use Conn qw(:DEFAULT delivered);
 use DNS;
 
 # into a network namespace of our own, where 192.0.2.0/24 is local
@@ -81,13 +81,6 @@ sub session {
 	$c->cmd('QUIT');
 	$c->closed(5);
 	return $m;
-}
-
-sub delivered {
-	my ($s, $subject) = @_;
-	my @m = grep { $_->{msg} =~ /^Subject: \Q$subject\E\r$/m }
-	    sink_messages($s->{sinkdir});
-	return $m[0]{msg} // '';
 }
 
 {

@@ -15,6 +15,12 @@
 #   log_has($s, $re)             lines of the log matching, waited for
 #   ratware(%o)                  a raw client: bytes in one write, replies
 #   corrupt_copy($db, $key)      a copy of a CDB whose lookups of $key fail
+#   delivered($s, $subject)      the message the sink got with that Subject
+#                                ('' if none); on request: use Conn
+#                                qw(:DEFAULT delivered)
+#   child_env($s)                the environment the MTA child got (the
+#                                sink's SINK_ENV_FILE, $s->{envfile}); on
+#                                request too
 package Conn;
 
 use strict;
@@ -26,6 +32,7 @@ use SF;
 
 our @EXPORT = qw(line timed send_ahead replies mail session_pids cpu_ticks
     tcprules_cdb summaries log_has ratware corrupt_copy);
+our @EXPORT_OK = qw(delivered child_env);
 
 # One line (without CRLF) within $secs and the time it was complete;
 # (undef, time) on timeout or end of file.
@@ -193,6 +200,23 @@ sub corrupt_copy {
 		$slot = ($slot + 1) % $hslots;
 	}
 	die "corrupt_copy: $key not found";
+}
+
+# The text of the first message the sink of $s got whose Subject is
+# $subject, '' when there is none.
+sub delivered {
+	my ($s, $subject) = @_;
+	my @m = grep { $_->{msg} =~ /^Subject: \Q$subject\E\r$/m }
+	    sink_messages($s->{sinkdir});
+	return $m[0]{msg} // '';
+}
+
+# The environment of the last MTA child the sink of $s started (its
+# SINK_ENV_FILE, named by $s->{envfile}), waited for: NAME => value.
+sub child_env {
+	my ($s) = @_;
+	my $t = wait_for(sub { slurp($s->{envfile}) }, 5) // '';
+	return map { /^([^=]+)=(.*)$/ ? ($1 => $2) : () } split(/\n/, $t);
 }
 
 1;
