@@ -551,6 +551,7 @@ child_start(struct child *c, char *const *argv, unsigned long timeout,
 	c->sock = 0;
 	c->pos = c->len = 0;
 	c->esmtp = c->size = c->eightbit = c->pipelining = c->expect = 0;
+	c->data_sent = 0;
 	c->chunking = c->xclient = c->xforward = 0;
 	c->xfwd_len = 0;
 	c->why[0] = '\0';
@@ -669,9 +670,14 @@ child_data(struct child *c, const char *prefix, size_t plen,
 	long r;
 	size_t n;
 
-	if (bdat && c->chunking)
+	if (c->data_sent) {
+		/* DATA went with the last RCPT */
+		c->data_sent = 0;
+		if (getreply(c, rep) == -1)
+			return -1;
+	} else if (bdat && c->chunking)
 		return bdat_spool(c, prefix, plen, sp, rep);
-	if (child_cmd(c, "DATA", 4, rep) == -1)
+	else if (child_cmd(c, "DATA", 4, rep) == -1)
 		return -1;
 	if (rep->code != 354) {
 		if (rep->code >= 400)
@@ -736,6 +742,11 @@ child_stop(struct child *c)
 
 	if (!child_up(c))
 		return;
+	if (c->data_sent) {
+		/* perhaps inside DATA: QUIT would be message text */
+		child_kill(c);
+		return;
+	}
 	if (c->timeout > CHILD_QUIT_WAIT)
 		c->timeout = CHILD_QUIT_WAIT;
 	(void)child_cmd(c, "QUIT", 4, &rep);
@@ -751,6 +762,7 @@ child_kill(struct child *c)
 {
 	int st;
 
+	c->data_sent = 0;
 	if (c->sock) {
 		hang_up(c);
 		return;

@@ -604,7 +604,10 @@ verdict_reset(struct conn *c)
 		memset(&s->held, 0, sizeof(s->held));
 	c->rcpt_tries = 0;
 	hooks(c, HOOK_RESET);
-	if (child_up(&c->ch) && c->mail_fwd) {
+	/* a child that got DATA early may be inside it: RSET would be text */
+	if (child_up(&c->ch) && c->ch.data_sent)
+		child_kill(&c->ch);
+	else if (child_up(&c->ch) && c->mail_fwd) {
 		struct creply rep;
 
 		if (child_cmd(&c->ch, "RSET", 4, &rep) == -1 ||
