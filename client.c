@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include "client.h"
+#include "proc.h"
 
 static ssize_t
 fd_read(struct client *c, char *buf, size_t n)
@@ -94,7 +95,7 @@ client_init(struct client *c, int in, int out, unsigned long timeout,
 static int
 wait_ms(const struct client *c, int *ceiling)
 {
-	time_t now = time(NULL);
+	time_t now = proc_now();
 	unsigned long left;
 
 	*ceiling = 0;
