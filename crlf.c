@@ -121,6 +121,38 @@ crlf_clean(const char *s, size_t n, int nul)
 	return i;
 }
 
+int
+crlf_flags(const char *s, size_t n)
+{
+	size_t i = 0;
+	int f = 0;
+	unsigned char ch;
+#if defined(__SSE2__)
+	const __m128i cr = _mm_set1_epi8('\r'), zero = _mm_setzero_si128();
+	__m128i v;
+
+	for (; n - i >= VEC; i += VEC) {
+		v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+		if (_mm_movemask_epi8(_mm_cmpeq_epi8(v, zero)))
+			f |= CRLF_NUL;
+		if (_mm_movemask_epi8(v))
+			f |= CRLF_8BIT;
+		if (_mm_movemask_epi8(_mm_cmpeq_epi8(v, cr)))
+			f |= CRLF_CR;
+	}
+#endif
+	for (; i < n; i++) {
+		ch = (unsigned char)s[i];
+		if (ch == '\0')
+			f |= CRLF_NUL;
+		else if (ch >= 128)
+			f |= CRLF_8BIT;
+		else if (ch == '\r')
+			f |= CRLF_CR;
+	}
+	return f;
+}
+
 size_t
 crlf_lf(const char *s, size_t n)
 {

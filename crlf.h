@@ -20,6 +20,11 @@ size_t	crlf_find_nul(const char *, size_t);
  * s[0] a plain byte); after the run the same holds again.
  */
 size_t	crlf_clean(const char *, size_t, int);
+/* What s[0..n) holds of NUL, bytes over 127 and CR, as CRLF_ bits. */
+#define CRLF_NUL	0x1
+#define CRLF_8BIT	0x2
+#define CRLF_CR		0x4
+int	crlf_flags(const char *, size_t);
 /* Offset of the first LF in s[0..n), or n when there is none. */
 size_t	crlf_lf(const char *, size_t);
 /*
