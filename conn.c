@@ -59,64 +59,40 @@ conn_say_rt(struct conn *c, const struct rtext *rt)
 }
 
 /*
- * The replies said at every message (250 to MAIL, 354) are looked up once
- * a session and kept as they go out: the rules are constant.  A failed
- * lookup is not kept (the next one tries again, and logs).
+ * The replies said at every message (250 to MAIL, 354): the rules are
+ * constant, so one that they leave as in the table is looked up once a
+ * session and then said from the table.  name is a string constant (every
+ * caller's is), kept by its address.
  */
-#define SAID_MAX	4
-#define SAID_NAME	24
-#define SAID_LINE	(REPLY_CODE_MAX + REPLY_ESC_MAX + REPLY_TEXT_MAX + 4)
-static struct said {
-	char	 name[SAID_NAME];
-	size_t	 len;
-	char	 line[SAID_LINE];
-} said[SAID_MAX];
-static int nsaid;
-
-static size_t
-cat(char *dst, size_t at, const char *s)
-{
-	size_t n = strlen(s);
-
-	memcpy(dst + at, s, n);
-	return at + n;
-}
-
 void
 conn_say(struct conn *c, const char *name)
 {
+	const struct reply_default *d;
 	struct rtext rt;
-	struct said *k;
-	size_t n = strlen(name);
 	int i;
 
-	for (i = 0; i < nsaid; i++)
-		if (memcmp(said[i].name, name, n + 1) == 0) {
-			client_put(&c->cl, said[i].line, said[i].len);
-			return;
+	for (i = 0; i < CONN_SAID && c->said[i] != NULL; i++)
+		if (c->said_name[i] == name)
+			break;
+	if (i < CONN_SAID && c->said[i] == NULL &&
+	    (d = reply_plain(c->s.rules, name)) != NULL) {
+		c->said_name[i] = name;
+		c->said[i] = d;
+	}
+	if (i < CONN_SAID && c->said[i] != NULL) {
+		d = c->said[i];
+		client_puts(&c->cl, d->code);
+		client_lit(&c->cl, " ");
+		if (d->esc[0] != '\0') {
+			client_puts(&c->cl, d->esc);
+			client_lit(&c->cl, " ");
 		}
-	if (reply_load(c->s.rules, name, &rt) == -1) {
-		c->s.lookup_failed = 1;
-		log_warning("rules database read error for reply", name);
-		conn_say_rt(c, &rt);
+		client_puts(&c->cl, d->text);
+		client_lit(&c->cl, "\r\n");
 		return;
 	}
-	if (nsaid == SAID_MAX || n >= SAID_NAME) {
-		conn_say_rt(c, &rt);
-		return;
-	}
-	/* the fields are NUL-terminated within their sizes: it fits */
-	k = &said[nsaid++];
-	memcpy(k->name, name, n + 1);
-	n = cat(k->line, 0, rt.code);
-	n = cat(k->line, n, " ");
-	if (rt.esc[0] != '\0') {
-		n = cat(k->line, n, rt.esc);
-		n = cat(k->line, n, " ");
-	}
-	n = cat(k->line, n, rt.text);
-	k->len = cat(k->line, n, "\r\n");
-	client_put(&c->cl, k->line, k->len);
+	conn_reply(c, name, &rt);
+	conn_say_rt(c, &rt);
 }
 
 void

@@ -21,6 +21,7 @@
 #define EXIT_USAGE	100
 #define EXIT_TEMP	111
 #define CHECKS_MAX	64	/* checks in check_list */
+#define CONN_SAID	4	/* replies conn_say keeps */
 
 struct conn;
 struct check;
@@ -53,6 +54,9 @@ struct conn {
 					 * may be a check's replacement) */
 	conn_end_fn	 on_end;
 	const struct check *const *checks;	/* NULL: check_list */
+	/* replies the rules leave as in the table, by name (conn_say) */
+	const char	*said_name[CONN_SAID];
+	const struct reply_default *said[CONN_SAID];
 	/*
 	 * Which checks (bit i: checks[i]) have a function for each phase
 	 * (outside relay control, then relay control), an ask for each
