@@ -167,7 +167,7 @@ getreply(struct child *c, struct creply *rep)
 {
 	char line[CREPLY_LINE_MAX + 1];
 	size_t n, room;
-	time_t deadline = time(NULL) + (time_t)c->timeout;
+	time_t deadline = proc_now() + (time_t)c->timeout;
 	int code, final;
 
 	rep->len = 0;
@@ -222,7 +222,7 @@ getreply(struct child *c, struct creply *rep)
 int
 child_cmd(struct child *c, const char *cmd, size_t n, struct creply *rep)
 {
-	time_t deadline = time(NULL) + (time_t)c->timeout;
+	time_t deadline = proc_now() + (time_t)c->timeout;
 
 	char line[CREPLY_LINE_MAX + 2];
 
@@ -249,13 +249,13 @@ child_send(struct child *c, const char *s, size_t n)
 		why(c, "child not running", NULL);
 		return -1;
 	}
-	return writeall(c, s, n, time(NULL) + (time_t)c->timeout);
+	return writeall(c, s, n, proc_now() + (time_t)c->timeout);
 }
 
 int
 child_splice(struct child *c, int fd, size_t n, size_t *moved)
 {
-	time_t deadline = time(NULL) + (time_t)c->timeout;
+	time_t deadline = proc_now() + (time_t)c->timeout;
 	ssize_t r;
 	int w;
 
@@ -552,13 +552,14 @@ child_start(struct child *c, char *const *argv, unsigned long timeout,
 	c->sock = 0;
 	c->pos = c->len = 0;
 	c->esmtp = c->size = c->eightbit = c->pipelining = c->expect = 0;
+	c->data_sent = 0;
 	c->chunking = c->xclient = c->xforward = 0;
 	c->xfwd_len = 0;
 	c->why[0] = '\0';
 	c->timeout = timeout;
 	c->to = c->from = -1;
 	if (tcp) {
-		if (tcp_connect(c, argv[0], time(NULL) + (time_t)timeout) ==
+		if (tcp_connect(c, argv[0], proc_now() + (time_t)timeout) ==
 		    -1)
 			return -1;
 		goto talk;
@@ -649,7 +650,7 @@ bdat_spool(struct child *c, const char *prefix, size_t plen,
 			done += (unsigned long long)r;
 		}
 		if (n > 0 && writeall(c, buf, n,
-		    time(NULL) + (time_t)c->timeout) == -1)
+		    proc_now() + (time_t)c->timeout) == -1)
 			return -1;
 		n = 0;
 	} while (r > 0);
@@ -670,9 +671,14 @@ child_data(struct child *c, const char *prefix, size_t plen,
 	long r;
 	size_t n;
 
-	if (bdat && c->chunking)
+	if (c->data_sent) {
+		/* DATA went with the last RCPT */
+		c->data_sent = 0;
+		if (getreply(c, rep) == -1)
+			return -1;
+	} else if (bdat && c->chunking)
 		return bdat_spool(c, prefix, plen, sp, rep);
-	if (child_cmd(c, "DATA", 4, rep) == -1)
+	else if (child_cmd(c, "DATA", 4, rep) == -1)
 		return -1;
 	if (rep->code != 354) {
 		if (rep->code >= 400)
@@ -683,7 +689,7 @@ child_data(struct child *c, const char *prefix, size_t plen,
 	}
 	/* The whole message gets one child timeout per block written. */
 	n = dot_stuff(prefix, plen, &bol, out);
-	deadline = time(NULL) + (time_t)c->timeout;
+	deadline = proc_now() + (time_t)c->timeout;
 	if (writeall(c, out, n, deadline) == -1)
 		return -1;
 	if (spool_rewind(sp) == -1) {
@@ -692,7 +698,7 @@ child_data(struct child *c, const char *prefix, size_t plen,
 	}
 	while ((r = spool_read(sp, in, sizeof(in))) > 0) {
 		n = dot_stuff(in, (size_t)r, &bol, out);
-		deadline = time(NULL) + (time_t)c->timeout;
+		deadline = proc_now() + (time_t)c->timeout;
 		if (writeall(c, out, n, deadline) == -1)
 			return -1;
 	}
@@ -700,7 +706,7 @@ child_data(struct child *c, const char *prefix, size_t plen,
 		why(c, "spool", strerror(errno));
 		return -1;
 	}
-	deadline = time(NULL) + (time_t)c->timeout;
+	deadline = proc_now() + (time_t)c->timeout;
 	if (!bol && writeall(c, "\r\n", 2, deadline) == -1)
 		return -1;
 	if (writeall(c, ".\r\n", 3, deadline) == -1)
@@ -713,7 +719,7 @@ reap(struct child *c, int wait_s)
 {
 	int st;
 
-	(void)proc_reap(c->pid, &c->to, &c->from, time(NULL) + wait_s, &st);
+	(void)proc_reap(c->pid, &c->to, &c->from, proc_now() + wait_s, &st);
 	c->pid = 0;
 }
 
@@ -737,6 +743,11 @@ child_stop(struct child *c)
 
 	if (!child_up(c))
 		return;
+	if (c->data_sent) {
+		/* perhaps inside DATA: QUIT would be message text */
+		child_kill(c);
+		return;
+	}
 	if (c->timeout > CHILD_QUIT_WAIT)
 		c->timeout = CHILD_QUIT_WAIT;
 	(void)child_cmd(c, "QUIT", 4, &rep);
@@ -752,6 +763,7 @@ child_kill(struct child *c)
 {
 	int st;
 
+	c->data_sent = 0;
 	if (c->sock) {
 		hang_up(c);
 		return;

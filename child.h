@@ -69,6 +69,11 @@ struct child {
 	char		 xfwd[CHILD_XCLIENT_MAX];
 	int		 sock;		/* a TCP child: to and from, one socket */
 	int		 expect;	/* a reply is probably there: read first */
+	/* DATA went with the last RCPT (RFC 2920), its reply is not read
+	 * yet: the child may be inside DATA, where any command we wrote
+	 * would be message text.  child_data() and the streamed DATA take
+	 * the reply instead of writing DATA; child_stop() kills. */
+	int		 data_sent;
 	char		 why[128];	/* the last failure, for the log */
 	char		 buf[CHILD_BUF];	/* last: used from its start */
 };
@@ -93,7 +98,7 @@ int	child_xforward(struct child *);
 /* Send a command line (without CRLF), read the reply. 0 or -1. */
 int	child_cmd(struct child *, const char *, size_t, struct creply *);
 /*
- * Send DATA, expect 354, send the prefix (header lines), the spooled
+ * Send DATA (or take its reply, when data_sent), expect 354, send the prefix (header lines), the spooled
  * message dot-stuffed and the terminator, read the final reply; with
  * bdat set and CHUNKING offered, one "BDAT n LAST" of the prefix and the
  * message instead.  0 with the reply (which may be the refusal of DATA
@@ -115,7 +120,7 @@ int	child_reply(struct child *, struct creply *);
 int	child_splice(struct child *, int, size_t, size_t *);
 /* Does reply text (after "250 ") start with an enhanced code of class? */
 int	creply_esc(const char *, size_t, char);
-/* QUIT politely, then reap. */
+/* QUIT politely, then reap (kill, when data_sent). */
 void	child_stop(struct child *);
 /* Kill and reap at once: after a failure. */
 void	child_kill(struct child *);

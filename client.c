@@ -19,6 +19,8 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include "client.h"
+#include "crlf.h"
+#include "proc.h"
 
 static ssize_t
 fd_read(struct client *c, char *buf, size_t n)
@@ -94,7 +96,7 @@ client_init(struct client *c, int in, int out, unsigned long timeout,
 static int
 wait_ms(const struct client *c, int *ceiling)
 {
-	time_t now = time(NULL);
+	time_t now = proc_now();
 	unsigned long left;
 
 	*ceiling = 0;
@@ -369,11 +371,32 @@ int
 client_line(struct client *c, char *buf, size_t max, size_t *len, int *flags)
 {
 	size_t n = 0, i;
-	int toolong = 0, r;
+	int toolong = 0, r, f;
 	unsigned char ch;
 
 	*flags = 0;
 	*len = 0;
+	if ((r = client_fill(c)) != CLIENT_OK)
+		return r;
+	/* a whole line that fits, as every command of a client that is no
+	 * ratware: found, copied and looked at 16 bytes at a time */
+	n = crlf_lf(c->ibuf + c->ipos, c->ilen - c->ipos);
+	if (n < c->ilen - c->ipos && n < max) {
+		memcpy(buf, c->ibuf + c->ipos, n);
+		c->ipos += n + 1;
+		if (n > 0 && buf[n - 1] == '\r')
+			n--;
+		else
+			*flags |= LINE_BARELF;
+		buf[n] = '\0';
+		f = crlf_flags(buf, n);
+		*flags |= (f & CRLF_NUL ? LINE_NUL : 0) |
+		    (f & CRLF_8BIT ? LINE_8BIT : 0) |
+		    (f & CRLF_CR ? LINE_CR : 0);
+		*len = n;
+		return CLIENT_OK;
+	}
+	n = 0;
 	for (;;) {
 		if ((r = client_fill(c)) != CLIENT_OK)
 			return r;

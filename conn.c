@@ -58,11 +58,39 @@ conn_say_rt(struct conn *c, const struct rtext *rt)
 	client_lit(&c->cl, "\r\n");
 }
 
+/*
+ * The replies said at every message (250 to MAIL, 354): the rules are
+ * constant, so one that they leave as in the table is looked up once a
+ * session and then said from the table.  name is a string constant (every
+ * caller's is), kept by its address.
+ */
 void
 conn_say(struct conn *c, const char *name)
 {
+	const struct reply_default *d;
 	struct rtext rt;
+	int i;
 
+	for (i = 0; i < CONN_SAID && c->said[i] != NULL; i++)
+		if (c->said_name[i] == name)
+			break;
+	if (i < CONN_SAID && c->said[i] == NULL &&
+	    (d = reply_plain(c->s.rules, name)) != NULL) {
+		c->said_name[i] = name;
+		c->said[i] = d;
+	}
+	if (i < CONN_SAID && c->said[i] != NULL) {
+		d = c->said[i];
+		client_puts(&c->cl, d->code);
+		client_lit(&c->cl, " ");
+		if (d->esc[0] != '\0') {
+			client_puts(&c->cl, d->esc);
+			client_lit(&c->cl, " ");
+		}
+		client_puts(&c->cl, d->text);
+		client_lit(&c->cl, "\r\n");
+		return;
+	}
 	conn_reply(c, name, &rt);
 	conn_say_rt(c, &rt);
 }

@@ -9,6 +9,7 @@
 #ifndef CONN_H
 #define CONN_H
 
+#include <stdint.h>
 #include <sys/time.h>
 
 #include "child.h"
@@ -20,6 +21,7 @@
 #define EXIT_USAGE	100
 #define EXIT_TEMP	111
 #define CHECKS_MAX	64	/* checks in check_list */
+#define CONN_SAID	4	/* replies conn_say keeps */
 
 struct conn;
 struct check;
@@ -52,6 +54,19 @@ struct conn {
 					 * may be a check's replacement) */
 	conn_end_fn	 on_end;
 	const struct check *const *checks;	/* NULL: check_list */
+	/* replies the rules leave as in the table, by name (conn_say) */
+	const char	*said_name[CONN_SAID];
+	const struct reply_default *said[CONN_SAID];
+	/*
+	 * Which checks (bit i: checks[i]) have a function for each phase
+	 * (outside relay control, then relay control), an ask for each
+	 * phase, the body hook and each of the hooks below: the loops of
+	 * every command visit only those (verdict_init).
+	 */
+	uint64_t	 with_phase[PHASE_COUNT][2];
+	uint64_t	 with_ask[PHASE_COUNT];
+	uint64_t	 with_body;
+	uint64_t	 with_hook[4];
 	char		*state;		/* the checks' per-session state */
 	size_t		 state_off[CHECKS_MAX];
 	struct timeval	 t0;

@@ -11,6 +11,20 @@
 size_t	crlf_find(const char *, size_t);
 /* Offset of the first CR, LF or NUL in s[0..n), or n when there is none. */
 size_t	crlf_find_nul(const char *, size_t);
+/*
+ * Length, a multiple of 64, of the leading 64-byte blocks of s[0..n) that
+ * hold nothing for the DATA machine to look at: no NUL (when nul is set),
+ * no bare CR or LF, no line that starts with a dot, CR or LF, and no CR
+ * in a block's last two bytes (so no CRLF reaches past it).  Called in
+ * the middle of a line (s[-1] is no CR or LF, or s is a line's start and
+ * s[0] a plain byte); after the run the same holds again.
+ */
+size_t	crlf_clean(const char *, size_t, int);
+/* What s[0..n) holds of NUL, bytes over 127 and CR, as CRLF_ bits. */
+#define CRLF_NUL	0x1
+#define CRLF_8BIT	0x2
+#define CRLF_CR		0x4
+int	crlf_flags(const char *, size_t);
 /* Offset of the first LF in s[0..n), or n when there is none. */
 size_t	crlf_lf(const char *, size_t);
 /*

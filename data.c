@@ -202,6 +202,8 @@ data_ready(struct conn *c, struct dstate *ds)
 		c->ch.expect = 1;
 	if (child_reply(&c->ch, &ds->rep) == -1)
 		goto fail;
+	/* taken from what was read before: the next reply is to wait for */
+	c->ch.expect = 0;
 	if (ds->rep.code != 354) {
 		if (ds->rep.code < 400) {
 			const char *w = "child answered DATA with neither "
@@ -512,7 +514,9 @@ data_streamed(struct conn *c)
 	ds.tail_len = 0;
 	ds.joined = 0;
 	ds.whole = 0;
-	if (c->ch.chunking && s->cfg.child_bdat)
+	if (c->ch.data_sent)
+		c->ch.data_sent = 0;	/* DATA went with the last RCPT */
+	else if (c->ch.chunking && s->cfg.child_bdat)
 		ds.state = DS_WAIT;
 	else if (child_send(&c->ch, "DATA\r\n", 6) == -1) {
 		ds.state = DS_FAILED;

@@ -87,6 +87,12 @@ dot_feed(struct dot *d, const char *in, size_t n, size_t *used, char *out,
 			 */
 			size_t span;
 
+			/* whole blocks of plain lines first */
+			span = crlf_clean(in + i, n - i, d->nul);
+			if (out != NULL)
+				memcpy(out + o, in + i, span);
+			o += span;
+			i += span;
 			for (;;) {
 				span = d->nul ? crlf_find_nul(in + i, n - i) :
 				    crlf_find(in + i, n - i);

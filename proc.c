@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include "proc.h"
 
@@ -25,10 +26,20 @@
 #define REAP_STEP_MIN	100	/* us: proc_reap's first back-off ... */
 #define REAP_STEP_MAX	10000	/* ... doubled up to this */
 
+time_t
+proc_now(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_REALTIME_COARSE, &ts) == -1)
+		return time(NULL);
+	return ts.tv_sec;
+}
+
 static int
 ms_left(time_t deadline)
 {
-	time_t now = time(NULL);
+	time_t now = proc_now();
 
 	if (now >= deadline)
 		return 0;

@@ -22,6 +22,13 @@
 #include <sys/types.h>
 #include <time.h>
 
+/*
+ * The time in seconds, as time(NULL) gives it, from the kernel's coarse
+ * clock (a few milliseconds behind, no clock source read): what the
+ * deadlines of every command are counted from, several times a message.
+ */
+time_t	proc_now(void);
+
 /* Results of the waits, reads and writes (0 or more: success). */
 #define PROC_EIO	(-1)	/* read or write failed: errno */
 #define PROC_TIMEOUT	(-2)	/* the deadline passed */

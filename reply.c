@@ -279,6 +279,20 @@ copystr(char *dst, size_t size, const char *src, size_t n)
 	dst[n] = '\0';
 }
 
+const struct reply_default *
+reply_plain(struct rules *rules, const char *name)
+{
+	const struct reply_default *d;
+	char key[64], val[RULES_VALUE_MAX];
+	size_t kn = strlen(name);
+
+	if (kn > sizeof(key) - 3 || (d = reply_find(name, kn)) == NULL)
+		return NULL;
+	memcpy(key, "r:", 2);
+	memcpy(key + 2, name, kn);
+	return rules_get(rules, key, kn + 2, val, sizeof(val)) == 0 ? d : NULL;
+}
+
 int
 reply_load(struct rules *rules, const char *name, struct rtext *rt)
 {

@@ -46,6 +46,9 @@ int	reply_text_valid(const char *, size_t, char *, size_t);
  * when the database could not be read (the table's reply is in rt).
  */
 int	reply_load(struct rules *, const char *, struct rtext *);
+/* The table's entry for name when the rules do not override it; NULL
+ * when they do, when they cannot be read, or for no such name. */
+const struct reply_default *reply_plain(struct rules *, const char *);
 /* Make a reply temporary: 5xx becomes 4xx, its enhanced code too. */
 void	reply_temp(struct rtext *);
 

@@ -68,11 +68,60 @@ cmd_path(char *cmd, const char *verb, const char *path)
 }
 
 /*
+ * RFC 2920: a client that pipelines sends its last RCPT and DATA in one
+ * group, and DATA ends it: nothing may follow.  When DATA is all that is
+ * left of what the client sent, a child that offers PIPELINING can get it
+ * with that RCPT, in the same write: the child then answers RCPT and DATA
+ * at once, and wakes once for the envelope instead of twice.  Only where
+ * the message will be streamed to it with DATA (not as BDAT) and no data
+ * delay is to be kept.  Should we refuse DATA after all, the child, which
+ * may be inside DATA, is killed: it never sees an end of data, and accepts
+ * nothing (child_stop, verdict_reset and command() see to it).
+ */
+static int
+data_follows(struct conn *c)
+{
+	const struct client *cl = &c->cl;
+	const struct session *s = &c->s;
+
+	if (!c->ch.pipelining || (c->ch.chunking && s->cfg.child_bdat) ||
+	    !s->esmtp || !s->cfg.pipelining || s->cfg.data_spool ||
+	    s->spool_session || s->spool_txn ||
+	    (!s->trusted && s->cfg.data_delay > 0))
+		return 0;
+	return cl->ilen - cl->ipos == 6 &&
+	    strncasecmp(cl->ibuf + cl->ipos, "DATA\r\n", 6) == 0;
+}
+
+/*
+ * After the child's replies to RCPT (and MAIL): with no recipient taken,
+ * the client's DATA will be refused here, and the child's answer to the
+ * DATA that went early is read now (a child that said 354 all the same
+ * is killed, being inside DATA).
+ */
+static void
+data_settle(struct conn *c)
+{
+	struct creply rep;
+
+	if (!c->ch.data_sent || c->s.rcpts > 0)
+		return;
+	c->ch.data_sent = 0;
+	if (child_reply(&c->ch, &rep) == -1)
+		conn_child_failed(c, "data");
+	else if (rep.code == 354) {
+		child_kill(&c->ch);
+		c->mail_fwd = 0;
+	}
+}
+
+/*
  * Start the child if needed, give it MAIL and the first recipient's RCPT
  * (rcmd): in one write when it offers PIPELINING, one round trip fewer
- * per message.  The child first hears of a transaction when a recipient
- * has passed the checks.  Returns 0 with the replies in mrep and rrep
- * (rrep is meaningful only when mrep is 2xx), or -1 (451 already said,
+ * per message, and the client's DATA with them when data_follows().  The
+ * child first hears of a transaction when a recipient has passed the
+ * checks.  Returns 0 with the replies in mrep and rrep (rrep is
+ * meaningful only when mrep is 2xx), or -1 (451 already said,
  * transaction over).
  */
 static int
@@ -125,11 +174,17 @@ forward_mail(struct conn *c, const char *rcmd, size_t rlen, struct creply *mrep,
 		    " BODY=8BITMIME");
 	memcpy(cmd + n, "\r\n", 2);
 	n += 2;
-	if (c->ch.pipelining && rlen <= sizeof(cmd) - n - 2) {
+	if (c->ch.pipelining && rlen <= sizeof(cmd) - n - 8) {
+		int data = data_follows(c);
+
 		memcpy(cmd + n, rcmd, rlen);
-		memcpy(cmd + n + rlen, "\r\n", 2);
-		if (child_send(&c->ch, cmd, n + rlen + 2) == -1 ||
-		    child_reply(&c->ch, mrep) == -1 ||
+		n += rlen;
+		memcpy(cmd + n, "\r\nDATA\r\n", 8);
+		n += data ? 8 : 2;
+		if (child_send(&c->ch, cmd, n) == -1)
+			goto fail;
+		c->ch.data_sent = data;
+		if (child_reply(&c->ch, mrep) == -1 ||
 		    child_reply(&c->ch, rrep) == -1)
 			goto fail;
 		if (mrep->code / 100 == 2)
@@ -308,13 +363,29 @@ rcpt_refuse(struct conn *c, struct held *d)
 		c->s.rcpt_refused++;
 }
 
+/*
+ * A further RCPT (cmd, n bytes, with room for 8 more) to the child, with
+ * the client's DATA when data_follows().  0 with the reply, or -1.
+ */
+static int
+rcpt_forward(struct conn *c, char *cmd, size_t n, struct creply *rep)
+{
+	if (!data_follows(c))
+		return child_cmd(&c->ch, cmd, n, rep);
+	memcpy(cmd + n, "\r\nDATA\r\n", 8);
+	if (child_send(&c->ch, cmd, n + 8) == -1)
+		return -1;
+	c->ch.data_sent = 1;
+	return child_reply(&c->ch, rep);
+}
+
 static void
 do_rcpt(struct conn *c, const char *arg, size_t n)
 {
 	struct session *s = &c->s;
 	struct creply rep, mrep;
 	struct held d;
-	char cmd[ADDR_MAX + 16];
+	char cmd[ADDR_MAX + 24];
 	size_t pos, k, kl, v, vl;
 	int role, len;
 
@@ -371,11 +442,12 @@ do_rcpt(struct conn *c, const char *arg, size_t n)
 		}
 		if (mrep.code / 100 != 2) {
 			/* the child refused the sender: say so here */
+			data_settle(c);
 			conn_relay(c, &mrep);
 			log_child_refusal(c, "MAIL", mrep.code);
 			return;
 		}
-	} else if (child_cmd(&c->ch, cmd, (size_t)len, &rep) == -1) {
+	} else if (rcpt_forward(c, cmd, (size_t)len, &rep) == -1) {
 		conn_child_failed(c, "rcpt");
 		conn_say(c, "child_fail");
 		verdict_reset(c);
@@ -393,6 +465,7 @@ do_rcpt(struct conn *c, const char *arg, size_t n)
 			s->rcpt_refused++;
 		log_child_refusal(c, "RCPT", rep.code);
 	}
+	data_settle(c);
 }
 
 /*
@@ -867,6 +940,11 @@ command(struct conn *c, const char *line, size_t len, int flags)
 		conn_proto(c, "unknown", "-");
 		s->errors++;
 		break;
+	}
+	/* DATA went to the child early, and no message followed it */
+	if (c->ch.data_sent && verb != SMTP_RCPT) {
+		child_kill(&c->ch);
+		c->mail_fwd = 0;
 	}
 }
 

@@ -50,30 +50,45 @@ state_of(struct conn *c, const struct check *const *cp)
 #define STATE_ROOM	32768
 static char state_room[STATE_ROOM] __attribute__((aligned(16)));
 
-/* c->hooks: which hooks any active check has (none: no loop to pay) */
+/* c->hooks: which of these hooks any check has (none: no loop to pay) */
 #define HOOK_START	0x01
 #define HOOK_WAIT	0x02
-#define HOOK_RESET	0x04
-#define HOOK_ACCEPTED	0x08
-#define HOOK_END	0x10
-#define HOOK_ASK	0x20
-#define HOOK_RCPT	0x40
+
+/* c->with_hook[]: the hooks run for every transaction, and at the end */
+enum { WH_RESET, WH_ACCEPTED, WH_RCPT, WH_END };
+
+/* The first check of mask m, its bit taken off; the mask must not be 0. */
+static const struct check *const *
+next_check(const struct conn *c, uint64_t *m)
+{
+	int i = __builtin_ctzll(*m);
+
+	*m &= *m - 1;
+	return c->checks + i;
+}
 
 static void
-hooks_of(struct conn *c, const struct check *k)
+hooks_of(struct conn *c, const struct check *k, size_t i)
 {
 	const struct check_hooks *h = k->hooks;
+	uint64_t bit = (uint64_t)1 << i;
 	int p;
 
 	for (p = 0; p < PHASE_COUNT; p++)
 		if (h->ask[p] != NULL)
-			c->hooks |= HOOK_ASK;
+			c->with_ask[p] |= bit;
+	if (h->body != NULL)
+		c->with_body |= bit;
+	if (h->reset != NULL)
+		c->with_hook[WH_RESET] |= bit;
+	if (h->accepted != NULL)
+		c->with_hook[WH_ACCEPTED] |= bit;
+	if (h->rcpt_accepted != NULL)
+		c->with_hook[WH_RCPT] |= bit;
+	if (h->end != NULL)
+		c->with_hook[WH_END] |= bit;
 	c->hooks |= (h->start != NULL ? HOOK_START : 0) |
-	    (h->wait != NULL ? HOOK_WAIT : 0) |
-	    (h->reset != NULL ? HOOK_RESET : 0) |
-	    (h->accepted != NULL ? HOOK_ACCEPTED : 0) |
-	    (h->rcpt_accepted != NULL ? HOOK_RCPT : 0) |
-	    (h->end != NULL ? HOOK_END : 0);
+	    (h->wait != NULL ? HOOK_WAIT : 0);
 	if (h->body != NULL && action_of(&c->s, k) != ACTION_OFF)
 		c->body = 1;
 }
@@ -95,16 +110,26 @@ verdict_init(struct conn *c)
 	if (c->checks == NULL)
 		c->checks = check_list;
 	header_init(&c->s.hdr);
+	memset(c->with_phase, 0, sizeof(c->with_phase));
+	memset(c->with_ask, 0, sizeof(c->with_ask));
+	memset(c->with_hook, 0, sizeof(c->with_hook));
+	c->with_body = 0;
 	/*
 	 * Which hooks the list has at all: where none, no loop is paid for
 	 * them (the loops skip the checks that are off).  Only what a check
 	 * that is off must not cause is asked of its action here.
 	 */
 	for (i = 0; (k = c->checks[i]) != NULL; i++) {
+		int p;
+
 		if (i == CHECKS_MAX)
 			return -1;
+		for (p = 0; p < PHASE_COUNT; p++)
+			if (k->phase[p] != NULL)
+				c->with_phase[p][(k->flags & CHECK_F_RELAY)
+				    != 0] |= (uint64_t)1 << i;
 		if (k->hooks != NULL)
-			hooks_of(c, k);
+			hooks_of(c, k, i);
 		header_of(c, k);
 		if (k->state_size > 0) {
 			/* each check's state aligned as malloc aligns */
@@ -443,24 +468,26 @@ verdict_run(struct conn *c, enum phase ph, struct held *d, const char *cmd,
 	const struct check *const *cp;
 	const struct check *k;
 	enum verdict v;
+	uint64_t m;
 
 	held_clear(d);
 	if (!relay && (s->session_accept ||
 	    (s->txn_accept && ph >= PHASE_MAIL)))
 		return VERDICT_PASS;
 	/* the questions about this command's input, once a command */
-	if ((c->hooks & HOOK_ASK) && (relay || ph != PHASE_RCPT))
-		for (cp = c->checks; (k = *cp) != NULL; cp++)
-			if (k->hooks != NULL && k->hooks->ask[ph] != NULL &&
-			    action_of(s, k) != ACTION_OFF)
-				k->hooks->ask[ph](s, state_of(c, cp));
+	if (relay || ph != PHASE_RCPT)
+		for (m = c->with_ask[ph]; m != 0; ) {
+			cp = next_check(c, &m);
+			if (action_of(s, *cp) != ACTION_OFF)
+				(*cp)->hooks->ask[ph](s, state_of(c, cp));
+		}
 	/* the answers the checks of this phase want */
 	if (resolver_pending(ph))
 		resolver_wait(ph);
-	for (cp = c->checks; (k = *cp) != NULL; cp++) {
-		if (k->phase[ph] == NULL ||
-		    ((k->flags & CHECK_F_RELAY) != 0) != (relay != 0) ||
-		    action_of(s, k) == ACTION_OFF)
+	for (m = c->with_phase[ph][relay != 0]; m != 0; ) {
+		cp = next_check(c, &m);
+		k = *cp;
+		if (action_of(s, k) == ACTION_OFF)
 			continue;
 		v = one(c, cp, k->phase[ph], ph, d, cmd, 0);
 		if (v == VERDICT_PASS || v == VERDICT_WARN)
@@ -580,17 +607,16 @@ hooks(struct conn *c, int which)
 	const struct check *const *cp;
 	const struct check *k;
 	check_hook f;
+	uint64_t m;
 
-	if (!(c->hooks & which))
-		return;
-	for (cp = c->checks; (k = *cp) != NULL; cp++) {
-		if (k->hooks == NULL)
-			continue;
-		f = which == HOOK_RESET ? k->hooks->reset :
-		    which == HOOK_ACCEPTED ? k->hooks->accepted :
-		    which == HOOK_RCPT ? k->hooks->rcpt_accepted :
+	for (m = c->with_hook[which]; m != 0; ) {
+		cp = next_check(c, &m);
+		k = *cp;
+		f = which == WH_RESET ? k->hooks->reset :
+		    which == WH_ACCEPTED ? k->hooks->accepted :
+		    which == WH_RCPT ? k->hooks->rcpt_accepted :
 		    k->hooks->end;
-		if (f != NULL && action_of(s, k) != ACTION_OFF)
+		if (action_of(s, k) != ACTION_OFF)
 			f(s, state_of(c, cp));
 	}
 }
@@ -614,8 +640,11 @@ verdict_reset(struct conn *c)
 	if (s->held.verdict != VERDICT_PASS && s->held.phase >= PHASE_MAIL)
 		memset(&s->held, 0, sizeof(s->held));
 	c->rcpt_tries = 0;
-	hooks(c, HOOK_RESET);
-	if (child_up(&c->ch) && c->mail_fwd) {
+	hooks(c, WH_RESET);
+	/* a child that got DATA early may be inside it: RSET would be text */
+	if (child_up(&c->ch) && c->ch.data_sent)
+		child_kill(&c->ch);
+	else if (child_up(&c->ch) && c->mail_fwd) {
 		struct creply rep;
 
 		if (child_cmd(&c->ch, "RSET", 4, &rep) == -1 ||
@@ -630,19 +659,19 @@ verdict_reset(struct conn *c)
 void
 verdict_rcpt_accepted(struct conn *c)
 {
-	hooks(c, HOOK_RCPT);
+	hooks(c, WH_RCPT);
 }
 
 void
 verdict_accepted(struct conn *c)
 {
-	hooks(c, HOOK_ACCEPTED);
+	hooks(c, WH_ACCEPTED);
 }
 
 void
 verdict_end(struct conn *c)
 {
-	hooks(c, HOOK_END);
+	hooks(c, WH_END);
 	store_close();		/* after every check that may use it */
 	if (c->state != state_room)
 		free(c->state);
@@ -654,16 +683,17 @@ verdict_body(struct conn *c, const char *buf, size_t n)
 {
 	struct session *s = &c->s;
 	const struct check *const *cp;
-	const struct check *k;
+	uint64_t m;
 
 	if (!c->body || n == 0 || s->session_accept || s->txn_accept)
 		return;
 	if (c->headers)
 		(void)header_feed(&s->hdr, buf, n);
-	for (cp = c->checks; (k = *cp) != NULL; cp++)
-		if (k->hooks != NULL && k->hooks->body != NULL &&
-		    action_of(s, k) != ACTION_OFF)
-			k->hooks->body(s, state_of(c, cp), buf, n);
+	for (m = c->with_body; m != 0; ) {
+		cp = next_check(c, &m);
+		if (action_of(s, *cp) != ACTION_OFF)
+			(*cp)->hooks->body(s, state_of(c, cp), buf, n);
+	}
 }
 
 size_t

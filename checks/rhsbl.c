@@ -45,6 +45,10 @@
 static const char *const kind_list[KINDS] = {
 	"rhsbl_helo", "rhsbl_client", "rhsbl_sender"
 };
+/* the rules keys of the lists' lengths: no formatting at every MAIL */
+static const char *const kind_count[KINDS] = {
+	"c:rhsbl_helo", "c:rhsbl_client", "c:rhsbl_sender"
+};
 static const char *const kind_what[KINDS] = {
 	"HELO name", "client name", "sender domain"
 };
@@ -111,7 +115,7 @@ ask(const struct session *s, struct check_hit *hit, int kind,
 {
 	struct zones *z = &((struct state *)hit->state)->k[kind];
 	struct dnslist_entry de;
-	char val[RULES_VALUE_MAX], q[DNSPKT_NAME_MAX + 2], key[48];
+	char val[RULES_VALUE_MAX], q[DNSPKT_NAME_MAX + 2];
 	const char *where, *err;
 	unsigned long count;
 	size_t n = strlen(name);
@@ -120,8 +124,8 @@ ask(const struct session *s, struct check_hit *hit, int kind,
 	z->n = 0;
 	if (n == 0 || n > DNSPKT_NAME_MAX || name[0] == '[')
 		return;
-	say(key, sizeof(key), "c:%s", kind_list[kind]);
-	r = rules_get(s->rules, key, strlen(key), val, sizeof(val));
+	r = rules_get(s->rules, kind_count[kind], strlen(kind_count[kind]),
+	    val, sizeof(val));
 	if (r != 1) {
 		hit->lookup_failed |= r == -1;
 		return;

@@ -2,7 +2,8 @@
 # t/child.t: smtpfront and its MTA child (build/t/sink): the child is
 # started lazily (not for EHLO/QUIT, not for a refused MAIL, not before
 # a recipient passes), gets the envelope (MAIL and the first RCPT in one
-# write when it offers PIPELINING), its MAIL and RCPT replies reach the
+# write when it offers PIPELINING, with the client's DATA when it came
+# with the last RCPT), its MAIL and RCPT replies reach the
 # client as they are (an
 # enhanced status code added when it gave none), a child whose banner
 # fails gives a temporary failure, a child without EHLO gets HELO, and a
@@ -96,6 +97,76 @@ sub server { return start_tcpserver(rules => test_rules(), @_) }
 	    'child accepted exactly the two good recipients, in order');
 	ok(grep({ $_ eq 'RCPT TO:<nobody@example.test>' } sink_log($s->{sinkdir})),
 	    'the refused recipient was asked of the child');
+	stop($s);
+}
+
+# --- DATA with the last RCPT (RFC 2920) -----------------------------------------
+# A client that pipelines sends its last RCPT and DATA together; the child
+# gets DATA with that RCPT.  A recipient the child refuses still reaches the
+# client as the child said it, DATA is then refused here and the child's
+# transaction goes on; a DATA refused by a check after the child got it
+# kills the child, which delivers nothing, and the next transaction gets a
+# new one.
+{
+	my $s = server(env => {
+	    SINK_FAULT => 'rcpt-refuse=nobody@example.test' });
+	my $c = client(server => $s, local => '127.0.0.2');
+	$c->start('client.test');
+	$c->send("MAIL FROM:<sender\@example.org>\r\n" .
+	    "RCPT TO:<one\@example.test>\r\nDATA\r\n");
+	reply_is($c->reply, '250', '2.1.0', 'pipelined MAIL');
+	reply_is($c->reply, '250', '2.1.5', 'pipelined RCPT');
+	reply_is($c->reply, '354', undef, 'pipelined DATA');
+	$c->send(crlf("Subject: one\n\nbody\n.\n"));
+	reply_is($c->reply, '250', '2.0.0', 'message accepted');
+
+	$c->send("MAIL FROM:<sender\@example.org>\r\n" .
+	    "RCPT TO:<nobody\@example.test>\r\nDATA\r\n");
+	reply_is($c->reply, '250', '2.1.0', 'pipelined MAIL, refused RCPT');
+	my $r = $c->reply;
+	reply_is($r, '550', '5.1.1', "the child's refusal of the RCPT");
+	is($r->{last}, '550 5.1.1 sink: no such user', "... in its own words");
+	reply_is($c->reply, '554', '5.5.1', 'DATA without recipients refused');
+	reply_is($c->cmd('RSET'), '250', '2.0.0', 'RSET');
+
+	$c->send("MAIL FROM:<sender\@example.org>\r\n" .
+	    "RCPT TO:<two\@example.test>\r\nDATA\r\n");
+	reply_is($c->reply, '250', '2.1.0', 'MAIL again');
+	reply_is($c->reply, '250', '2.1.5', 'RCPT again');
+	reply_is($c->reply, '354', undef, 'DATA again');
+	$c->send(crlf("Subject: two\n\nbody\n.\n"));
+	reply_is($c->reply, '250', '2.0.0', 'second message accepted');
+
+	# a null sender to two recipients: bounce_multi refuses DATA
+	$c->send("MAIL FROM:<>\r\nRCPT TO:<one\@example.test>\r\n" .
+	    "RCPT TO:<two\@example.test>\r\nDATA\r\n");
+	reply_is($c->reply, '250', '2.1.0', 'null sender');
+	reply_is($c->reply, '250', '2.1.5', 'its RCPT one');
+	reply_is($c->reply, '250', '2.1.5', 'its RCPT two');
+	reply_is($c->reply, '550', '5.5.3', 'DATA refused by bounce_multi');
+	reply_is($c->cmd('RSET'), '250', '2.0.0', 'RSET after it');
+	$c->send("MAIL FROM:<sender\@example.org>\r\n" .
+	    "RCPT TO:<one\@example.test>\r\nDATA\r\n");
+	reply_is($c->reply, '250', '2.1.0', 'MAIL after the refused DATA');
+	reply_is($c->reply, '250', '2.1.5', 'RCPT after the refused DATA');
+	reply_is($c->reply, '354', undef, 'DATA after the refused DATA');
+	$c->send(crlf("Subject: three\n\nbody\n.\n"));
+	reply_is($c->reply, '250', '2.0.0', 'third message accepted');
+	reply_is($c->cmd('QUIT'), '221', '2.0.0', 'QUIT');
+	ok($c->closed(5), 'closed');
+
+	my @m = sink_messages($s->{sinkdir});
+	is(join(',', map { $_->{msg} =~ /^Subject: (\w+)/m ? $1 : '?' } @m),
+	    'one,two,three', 'the three messages delivered, nothing else');
+	is(scalar(sink_started($s->{sinkdir})), 2,
+	    'the child that had DATA when it was refused was replaced');
+	my @log = sink_log($s->{sinkdir});
+	is(scalar(grep { /^DATA$/i } @log), 5,
+	    'the child got DATA with each last RCPT');
+	my ($first) = sink_started($s->{sinkdir});
+	my @l1 = split(/\n/, slurp("$s->{sinkdir}/$first.log") // '');
+	is($l1[-1] // '', 'DATA',
+	    'the replaced child got nothing after that DATA (no RSET, no end)');
 	stop($s);
 }
 

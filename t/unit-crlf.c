@@ -2,7 +2,8 @@
  * t/unit-crlf.c: the byte scanners of crlf.c (SSE2 where there is SSE2)
  * against plain byte loops: every byte value at every position of
  * buffers of 0 to 40 bytes, at every alignment of the first 16, and
- * buffers with nothing to find.  crlf_find (first CR or LF), crlf_lf
+ * buffers with nothing to find.  crlf_find (first CR or LF), crlf_flags
+ * (NUL, 8-bit, CR), crlf_lf
  * (first LF) and crlf_plain (leading run of bytes 33..126 but '"').
  * Also log values through log.c: a plain value goes as it is, others are
  * quoted and made printable as before.  Prints TAP.
@@ -102,13 +103,31 @@ ref_plain(const char *s, size_t n)
 	return i;
 }
 
+/* crlf_flags as a byte loop */
+static int
+ref_flags(const char *s, size_t n)
+{
+	size_t i;
+	int f = 0;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] == '\0')
+			f |= CRLF_NUL;
+		if ((unsigned char)s[i] >= 128)
+			f |= CRLF_8BIT;
+		if (s[i] == '\r')
+			f |= CRLF_CR;
+	}
+	return f;
+}
+
 int
 main(void)
 {
 	char store[64 + 16];
 	char *s;
 	size_t n, pos, off;
-	int b, bad_find = 0, bad_lf = 0, bad_plain = 0, plain_seen = 0;
+	int b, bad_find = 0, bad_lf = 0, bad_plain = 0, plain_seen = 0, bad_flags = 0;
 	int bad_nul = 0;
 
 	for (off = 0; off < 16; off++) {
@@ -130,6 +149,8 @@ main(void)
 						bad_nul++;
 					if (crlf_lf(s, n) != ref_lf(s, n))
 						bad_lf++;
+					if (crlf_flags(s, n) != ref_flags(s, n))
+						bad_flags++;
 					if (crlf_plain(s, n) != ref_plain(s, n))
 						bad_plain++;
 					if (ref_plain(s, n) == n)
@@ -140,6 +161,8 @@ main(void)
 	ok(bad_find == 0, "crlf_find agrees with a byte loop (%d differ)",
 	    bad_find);
 	ok(bad_lf == 0, "crlf_lf agrees with a byte loop (%d differ)", bad_lf);
+	ok(bad_flags == 0, "crlf_flags agrees with a byte loop (%d differ)",
+	    bad_flags);
 	ok(bad_nul == 0, "crlf_find_nul agrees with a byte loop (%d differ)",
 	    bad_nul);
 	ok(bad_plain == 0, "crlf_plain agrees with a byte loop (%d differ)",

@@ -706,10 +706,89 @@ test_pending(void)
 	    total, ends);
 }
 
+/* Feed in steps of step bytes, d.nul as given. */
+static void
+feed_steps(const char *in, size_t n, size_t step, int nul, struct run *r)
+{
+	struct dot	d;
+	size_t		at, k, used, outlen;
+	int		ret = DOT_MORE;
+
+	dot_init(&d);
+	d.nul = nul;
+	r->out = xmalloc(n + 2);
+	r->outlen = r->used = 0;
+	r->bound_ok = 1;
+	for (at = 0; at < n && ret == DOT_MORE; at += k) {
+		k = n - at < step ? n - at : step;
+		ret = dot_feed(&d, in + at, k, &used, r->out + r->outlen,
+		    &outlen);
+		r->outlen += outlen;
+		r->used += used;
+	}
+	r->ret = ret;
+}
+
+/*
+ * Long inputs, fed whole, take the 64-byte blocks of crlf_clean(); fed a
+ * byte at a time they never do: both must agree, on lines of plain text
+ * with a dot, a bare CR or LF, a NUL or a CRLF put anywhere, block edges
+ * included, with NUL counting and not.
+ */
+static void
+test_blocks(void)
+{
+	static const char	odd[] = ".\r\n\0";
+	char			in[800];
+	struct run		whole, bytes;
+	size_t			n, k;
+	int			i, nul, good = 1, ends = 0, bad = 0;
+
+	for (i = 0; i < 4000 && good; i++) {
+		n = 0;
+		while (n < 700) {
+			k = rng() % 100;
+			if (k < 3)
+				in[n++] = odd[rng() % 4];
+			else if (k < 30) {
+				in[n++] = '\r';
+				in[n++] = '\n';
+			} else {
+				k = 1 + rng() % 90;
+				memset(in + n, 'a', k);
+				n += k;
+			}
+			if (rng() % 40 == 0)
+				break;
+		}
+		if (rng() % 2) {
+			memcpy(in + n, "\r\n.\r\n", 5);
+			n += 5;
+		}
+		for (nul = 0; nul < 2 && good; nul++) {
+			feed_steps(in, n, n, nul, &whole);
+			feed_steps(in, n, 1, nul, &bytes);
+			good = run_equal(&whole, &bytes);
+			ends += whole.ret == DOT_END;
+			bad += whole.ret == DOT_BAD;
+			if (!good)
+				fprintf(stderr, "# blocks: \"%s\" nul %d: whole "
+				    "%d after %zu, bytes %d after %zu\n",
+				    show(in, n), nul, whole.ret, whole.used,
+				    bytes.ret, bytes.used);
+			free(whole.out);
+			free(bytes.out);
+		}
+	}
+	ok(good && ends > 100 && bad > 100, "long inputs fed whole (64-byte "
+	    "blocks) and byte by byte agree (%d ends, %d refused)", ends, bad);
+}
+
 int
 main(void)
 {
 	test_nul();
+	test_blocks();
 	test_feed_cases();
 	test_smuggling_never_ends();
 	test_after_end();

@@ -17,14 +17,17 @@
  *                                 where USEC runs from the DATA command to
  *                                 the final reply, then waits for a line
  *                                 on standard input before QUIT
- *   bclient pipe IP PORT S M BYTES
+ *   bclient pipe IP PORT S M BYTES [PER]
  *                                 S sessions at once share M messages of
  *                                 BYTES body bytes, as an MTA sends them:
  *                                 EHLO, then for each message MAIL, RCPT
  *                                 and DATA in one write (PIPELINING), the
  *                                 three replies, the message and its end
  *                                 in one write, the final reply; QUIT when
- *                                 none is left.  Prints "done USEC", from
+ *                                 none is left, or after PER messages
+ *                                 (then a new session takes its place
+ *                                 while messages are left: PER 1 measures
+ *                                 sessions).  Prints "done USEC", from
  *                                 the first connect to the last 221
  *   bclient refused IP PORT N RCPT
  *                                 N sequential sessions refused at RCPT:
@@ -452,13 +455,14 @@ take_reply(struct conn *c)
 }
 
 static void
-pipe_run(int nsess, long msgs, unsigned long long bytes)
+pipe_run(int nsess, long msgs, unsigned long long bytes, long per)
 {
 	static const char group[] = "MAIL FROM:<sender@example.org>\r\n"
 	    "RCPT TO:<user@example.test>\r\nDATA\r\n";
 	static struct conn c[HOLD_MAX];
 	static struct pollfd p[HOLD_MAX];
 	static enum pstate st[HOLD_MAX];
+	static long sent[HOLD_MAX];	/* messages of the session */
 	static char msg[sizeof(hdr) + BLOCK + 8];
 	size_t mlen;
 	long left = msgs, done = 0;
@@ -466,7 +470,8 @@ pipe_run(int nsess, long msgs, unsigned long long bytes)
 	int i, open_n, code, want;
 	ssize_t r;
 
-	if (nsess < 1 || nsess > HOLD_MAX || msgs < 1 || bytes > BLOCK)
+	if (nsess < 1 || nsess > HOLD_MAX || msgs < 1 || bytes > BLOCK ||
+	    per < 0)
 		fail("pipe: bad sessions, messages or size", NULL);
 	memcpy(msg, hdr, sizeof(hdr) - 1);
 	memcpy(msg + sizeof(hdr) - 1, block, (size_t)bytes);
@@ -522,7 +527,15 @@ pipe_run(int nsess, long msgs, unsigned long long bytes)
 				case P_QUIT:
 					close(c[i].fd);
 					p[i].fd = -1;
-					open_n--;
+					if (left == 0) {
+						open_n--;
+						break;
+					}
+					/* PER reached: a new session */
+					conn_open(&c[i]);
+					p[i].fd = c[i].fd;
+					st[i] = P_BANNER;
+					sent[i] = 0;
 					break;
 				case P_BANNER:
 					sendall(&c[i],
@@ -533,8 +546,10 @@ pipe_run(int nsess, long msgs, unsigned long long bytes)
 					done++;
 					/* FALLTHROUGH */
 				case P_EHLO:
-					if (left > 0) {
+					if (left > 0 &&
+					    (per == 0 || sent[i] < per)) {
 						left--;
+						sent[i]++;
 						sendall(&c[i], group,
 						    sizeof(group) - 1);
 						st[i] = P_MAIL;
@@ -559,7 +574,7 @@ usage(void)
 	fprintf(stderr, "usage: bclient lat IP PORT N BYTES\n"
 	    "       bclient hold IP PORT N helo|data\n"
 	    "       bclient big IP PORT BYTES\n"
-	    "       bclient pipe IP PORT SESSIONS MESSAGES BYTES\n"
+	    "       bclient pipe IP PORT SESSIONS MESSAGES BYTES [PER]\n"
 	    "       bclient refused IP PORT N RCPT\n"
 	    "       bclient talk IP PORT N early|silent\n");
 	exit(100);
@@ -589,9 +604,9 @@ main(int argc, char **argv)
 		refused(atoi(argv[4]), argv[5]);
 	else if (strcmp(argv[1], "talk") == 0 && argc == 6)
 		talk(atoi(argv[4]), strcmp(argv[5], "early") == 0);
-	else if (strcmp(argv[1], "pipe") == 0 && argc == 7)
+	else if (strcmp(argv[1], "pipe") == 0 && (argc == 7 || argc == 8))
 		pipe_run(atoi(argv[4]), atol(argv[5]),
-		    strtoull(argv[6], NULL, 10));
+		    strtoull(argv[6], NULL, 10), argc == 8 ? atol(argv[7]) : 0);
 	else
 		usage();
 	return 0;

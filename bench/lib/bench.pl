@@ -56,7 +56,8 @@
 #   pipelined    messages/s with bclient pipe: 20 sessions sharing M
 #                messages, each saying EHLO and sending MAIL, RCPT and DATA
 #                in one write, as MTAs do where PIPELINING is offered
-#                (smtp-source says HELO and waits for every reply)
+#                (smtp-source says HELO and waits for every reply); and
+#                sessions/s with it, one message a session, 20 at once
 #   CPU          per message in the messages/s run: the server's (tcpserver
 #                and every session it reaped, /proc/PID/stat), smtp-source's
 #                (times), and what no process used (CPUs x wall time less
@@ -417,14 +418,16 @@ sub smtp_source {
 }
 
 # bclient pipe: EHLO, MAIL RCPT DATA in one write, as MTAs send; (messages
-# per second, server CPU ms per message)
+# per second, server CPU ms per message); with $per, a new session after
+# every $per messages (1: sessions per second)
 sub pipe_rate {
-	my ($s, $msgs) = @_;
+	my ($s, $msgs, $per) = @_;
 	idle($s, 60);
 	my $cpu0 = server_cpu($s);
 	my $out = "$TMP/pipe.out";
 	my ($st) = run(argv => ["$BD/bclient", 'pipe', $s->{ip}, $s->{port},
-	    $CONC, $msgs, $BODY], stdout => $out, stderr => "$out.err");
+	    $CONC, $msgs, $BODY, ($per ? ($per) : ())], stdout => $out,
+	    stderr => "$out.err");
 	my ($us) = (slurp($out) // '') =~ /^done (\d+)$/m;
 	die "bclient pipe against ($s->{row}{key}) failed: " .
 	    (slurp("$out.err") // '') if $st != 0 || !$us;
@@ -696,6 +699,10 @@ for my $rep (1 .. $N{reps}) {
 		($r, $c) = smtp_source($row->{srv}, $N{sess}, 0);
 		push @{$rate{sess}{$k}}, $r;
 		push @{$cpu{sess}{$k}}, $c;
+		pf_drain() if $mta;
+		($r, $c) = pipe_rate($row->{srv}, $N{sess}, 1);
+		push @{$rate{pipe_sess}{$k}}, $r;
+		push @{$cpu{pipe_sess}{$k}}, $c;
 	}
 }
 for my $row (@ROWS) {
@@ -705,6 +712,9 @@ for my $row (@ROWS) {
 	$R{pipe}{$k} = median(@{$rate{pipe}{$k}});
 	$R{cpu_pipe}{$k} = 0;
 	$R{cpu_pipe}{$k} += $_ / $N{reps} for @{$cpu{pipe}{$k}};
+	$R{pipe_sess}{$k} = median(@{$rate{pipe_sess}{$k}});
+	$R{cpu_pipe_sess}{$k} = 0;
+	$R{cpu_pipe_sess}{$k} += $_ / $N{reps} for @{$cpu{pipe_sess}{$k}};
 	# CPU over all rounds: the clock tick is 10 ms
 	$R{cpu_msg}{$k} = 0;
 	$R{cpu_msg}{$k} += $_ / $N{reps} for @{$cpu{msgs}{$k}};
@@ -1737,6 +1747,8 @@ my @M = (
 	[cpu_sess => "server CPU ms per session in that run", 3],
 	[pipe => "messages/s, bclient pipe: $CONC sessions, EHLO, MAIL RCPT DATA in one write (PIPELINING, as MTAs send), $N{msgs} messages of $BODY bytes (median of $N{reps})", 0],
 	[cpu_pipe => "server CPU ms per message in that run", 3],
+	[pipe_sess => "sessions/s, bclient pipe: $CONC at once, EHLO, MAIL RCPT DATA in one write, 1 message a session, $N{sess} sessions (median of $N{reps})", 0],
+	[cpu_pipe_sess => "server CPU ms per session in that run", 3],
 	[lat50 => "latency of a session, median, ms ($N{lat} sequential)", 2],
 	[lat99 => "latency of a session, p99, ms", 2],
 	[pss_idle => "Pss per connection after HELO, KB ($N{hold} held)", 1],
