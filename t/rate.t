@@ -92,6 +92,9 @@ for my $kind ('lmdb', 'redis') {
 		    "$kind: once one session ended, a new one is let in");
 		$_->cmd('QUIT') for ($c2, $c4, $c5);
 		$_->closed(5) for ($c2, $c4, $c5);
+		# a session gives its place back after it let its client go
+		# (conn_finish): stopping the server first would kill it before
+		wait_for(sub { !session_pids($s) }, 10);
 		stop($s);
 	}
 
