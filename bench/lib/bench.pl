@@ -1797,7 +1797,9 @@ push @out, "# smtpfront benchmark" . ($quick ? " (--quick)" : ""), "",
     "(c) has no rules database and SMTPFRONT_RCPT_DOMAIN_ACTION=off so " .
     "that mail flows; (d) has $nrules list entries (3,000 rcpt_users, " .
     "2,000 sender_list, 500 helo_list, trust and allow lists), every " .
-    "check at its default action, greet_delay 0.  The sink offers no " .
+    "check at its default action, greet_delay 0.  Every smtpfront row " .
+    "has SMTPFRONT_FCRDNS_ACTION=off: no DNS (--only dns measures it).  " .
+    "The sink offers no " .
     "CHUNKING (as qmail-smtpd and Sendmail), but in (e), where it " .
     "does (as Postfix and Exim): smtpfront gives it a message that " .
     "came in one read as one BDAT LAST instead of DATA and its 354. " .
