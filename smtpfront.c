@@ -770,8 +770,8 @@ client_facts(struct session *s)
  * qmail habit, or a trust rule) or at connect (trust_name, once the DNS
  * verified its name) may relay: the child is told so, as tcprules would.
  * With trust_exec it is handed to the MTA child right here: no filtering
- * cost at all.  Called twice; the second time it has nothing to do when
- * the first did it.
+ * cost at all.  Called after the checks' start and, when nothing was
+ * decided there, after the connect phase.
  */
 static void
 trusted(struct conn *c)

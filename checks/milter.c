@@ -55,7 +55,6 @@
  *     5xx a milter did not give.  A milter that failed is not asked
  *     again in the session: every phase it would be asked in fails.
  */
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,21 +110,11 @@ static COLD char	 cbuf[MILTER_CHUNK];
 static COLD struct milter_field fields[MILTER_FIELDS_MAX];
 static COLD struct milter_mods mods;
 
-static void __attribute__((format(printf, 3, 4)))
-say(char *dst, size_t size, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	(void)vsnprintf(dst, size, fmt, ap);
-	va_end(ap);
-}
-
 static void
 die(struct one *m, const char *why)
 {
 	if (!m->dead)
-		say(m->why, sizeof(m->why), "%s", why);
+		check_say(m->why, sizeof(m->why), "%s", why);
 	m->dead = 1;
 	m->owed = 0;
 	milter_close(&m->c, 0);
@@ -135,18 +124,9 @@ static enum verdict
 failed(const struct session *s, struct check_hit *hit, const char *name,
     const char *why)
 {
-	say(hit->failed, sizeof(hit->failed), "%s %s", name, why);
-	switch (s->cfg.milter_tempfail_action) {
-	case ACTION_OFF:
-		return VERDICT_PASS;
-	case ACTION_WARN:
-		say(hit->reason, sizeof(hit->reason), "%s", hit->failed);
-		return VERDICT_WARN;
-	default:
-		say(hit->reason, sizeof(hit->reason), "%s", hit->failed);
-		memcpy(hit->reply, "milter_tempfail", sizeof("milter_tempfail"));
-		return VERDICT_DEFER;
-	}
+	check_say(hit->failed, sizeof(hit->failed), "%s %s", name, why);
+	return check_tempfail(hit, s->cfg.milter_tempfail_action,
+	    "milter_tempfail", hit->failed);
 }
 
 static const char *
@@ -163,7 +143,7 @@ client_name(const struct session *s)
 static void
 queue_id(const struct session *s, char *buf, size_t size)
 {
-	say(buf, size, "%lX%llX%lu", (unsigned long)getpid(),
+	check_say(buf, size, "%lX%llX%lu", (unsigned long)getpid(),
 	    (unsigned long long)s->start, s->msgs);
 }
 
@@ -188,15 +168,15 @@ read_list(const struct session *s, struct state *st)
 		return;
 	}
 	for (i = 0; i < (int)count; i++) {
-		say(key, sizeof(key), "e:milter:%d", i);
+		check_say(key, sizeof(key), "e:milter:%d", i);
 		r = rules_get(s->rules, key, strlen(key), val, sizeof(val));
 		if (r != 1 || (sp = strchr(val, ' ')) == NULL) {
 			st->listfail = 1;
 			return;
 		}
 		*sp = '\0';
-		say(st->m[i].name, sizeof(st->m[i].name), "%s", val);
-		say(st->m[i].where, sizeof(st->m[i].where), "%s", sp + 1);
+		check_say(st->m[i].name, sizeof(st->m[i].name), "%s", val);
+		check_say(st->m[i].where, sizeof(st->m[i].where), "%s", sp + 1);
 		st->m[i].c.fd = st->m[i].c.q = -1;
 		st->n = i + 1;
 	}
@@ -267,7 +247,7 @@ milter_start(const struct session *s, struct check_hit *hit)
 	if (st->n == 0)
 		return VERDICT_PASS;
 	hit->spool = 1;
-	say(who, sizeof(who), "%s [%s]", name, s->remote_ip);
+	check_say(who, sizeof(who), "%s [%s]", name, s->remote_ip);
 	nv[0] = "j";
 	nv[1] = s->cfg.hostname;
 	nv[2] = "{daemon_name}";
@@ -330,21 +310,21 @@ answer(const struct session *s, struct one *m, const struct milter_reply *r,
 	case MILTER_R_REJECT:
 	case MILTER_R_DISCARD:
 		*v = VERDICT_REJECT;
-		say(hit->reason, sizeof(hit->reason), "%s: %s at %s", m->name,
+		check_say(hit->reason, sizeof(hit->reason), "%s: %s at %s", m->name,
 		    r->kind == MILTER_R_REJECT ? "REJECT" : "DISCARD", what);
 		break;
 	case MILTER_R_TEMPFAIL:
 		*v = VERDICT_DEFER;
 		memcpy(hit->reply, "milter_tempfail", sizeof("milter_tempfail"));
-		say(hit->reason, sizeof(hit->reason), "%s: TEMPFAIL at %s",
+		check_say(hit->reason, sizeof(hit->reason), "%s: TEMPFAIL at %s",
 		    m->name, what);
 		break;
 	case MILTER_R_REPLYCODE:
 		*v = r->code[0] == '5' ? VERDICT_REJECT : VERDICT_DEFER;
-		say(hit->reason, sizeof(hit->reason), "%s: REPLYCODE %s %s "
+		check_say(hit->reason, sizeof(hit->reason), "%s: REPLYCODE %s %s "
 		    "at %s", m->name, r->code, r->text, what);
 		if (r->text[0] != '\0')
-			say(hit->text, sizeof(hit->text), "%s", r->text);
+			check_say(hit->text, sizeof(hit->text), "%s", r->text);
 		break;
 	case MILTER_R_SHUTDOWN:
 		die(m, "the milter shut down");
@@ -353,7 +333,7 @@ answer(const struct session *s, struct one *m, const struct milter_reply *r,
 		die(m, "an answer out of place");
 		return ANS_FAIL;
 	}
-	say(hit->rule, sizeof(hit->rule), "%s", m->where);
+	check_say(hit->rule, sizeof(hit->rule), "%s", m->where);
 	/* refused at connect or HELO: the session is, nothing more */
 	if (ph <= PHASE_HELO)
 		m->done_session = 1;
@@ -481,7 +461,7 @@ milter_ask_mail(const struct session *s, void *state)
 	int i;
 
 	queue_id(s, id, sizeof(id));
-	say(addr, sizeof(addr), "<%s>", s->sender);
+	check_say(addr, sizeof(addr), "<%s>", s->sender);
 	for (i = 0; i < st->n; i++) {
 		m = &st->m[i];
 		if (!active(m, 0))
@@ -510,7 +490,7 @@ milter_ask_rcpt(const struct session *s, void *state)
 	const char *nv[2] = { "{rcpt_addr}", s->rcpt };
 	int i;
 
-	say(addr, sizeof(addr), "<%s>", s->rcpt);
+	check_say(addr, sizeof(addr), "<%s>", s->rcpt);
 	for (i = 0; i < st->n; i++) {
 		m = &st->m[i];
 		if (!active(m, 1))
@@ -786,7 +766,7 @@ one_message(const struct session *s, struct one *m, struct msg *g,
 			else {
 				got = spool_read(g->sp, buf, sizeof(cbuf));
 				if (got < 0) {
-					say(why, sizeof(why), "spool unreadable");
+					check_say(why, sizeof(why), "spool unreadable");
 					goto fail;
 				}
 				if (got == 0)
@@ -816,47 +796,47 @@ one_message(const struct session *s, struct one *m, struct msg *g,
 		case MILTER_R_CHGHEADER:
 			if (!(m->c.actions & (r.kind == MILTER_R_CHGHEADER ?
 			    MILTER_F_CHGHDRS : MILTER_F_ADDHDRS))) {
-				say(why, sizeof(why), "a header change not "
+				check_say(why, sizeof(why), "a header change not "
 				    "negotiated");
 				goto protocol;
 			}
 			if (milter_mod(&mods, &r) == -1) {
-				say(why, sizeof(why), "too many header changes");
+				check_say(why, sizeof(why), "too many header changes");
 				goto protocol;
 			}
 			continue;
 		case MILTER_R_REPLBODY:
 			if (!(m->c.actions & MILTER_F_CHGBODY)) {
-				say(why, sizeof(why), "REPLBODY not negotiated");
+				check_say(why, sizeof(why), "REPLBODY not negotiated");
 				goto protocol;
 			}
 			if (nb.sp == NULL && (nb.sp = spool_new(
 			    s->cfg.spool_memory, spool_dir(s))) == NULL) {
-				say(why, sizeof(why), "no spool for the body");
+				check_say(why, sizeof(why), "no spool for the body");
 				goto protocol;
 			}
 			if (body_add(&nb, r.value, r.vlen) == -1) {
-				say(why, sizeof(why), "cannot spool the body");
+				check_say(why, sizeof(why), "cannot spool the body");
 				goto protocol;
 			}
 			if (nb.size > s->cfg.size_max) {
-				say(why, sizeof(why), "new body over size_max "
+				check_say(why, sizeof(why), "new body over size_max "
 				    "(%lu bytes)", s->cfg.size_max);
 				goto protocol;
 			}
 			continue;
 		case MILTER_R_QUARANTINE:
 			if (!(m->c.actions & MILTER_F_QUARANTINE)) {
-				say(why, sizeof(why), "QUARANTINE not "
+				check_say(why, sizeof(why), "QUARANTINE not "
 				    "negotiated");
 				goto protocol;
 			}
 			quarantine = 1;
-			say(hit->reason, sizeof(hit->reason), "%s: QUARANTINE "
+			check_say(hit->reason, sizeof(hit->reason), "%s: QUARANTINE "
 			    "%s at eod", m->name, r.text);
 			continue;
 		case MILTER_R_ENVELOPE:
-			say(hit->failed, sizeof(hit->failed), "%s: an "
+			check_say(hit->failed, sizeof(hit->failed), "%s: an "
 			    "envelope change not applied (%c %s)", m->name,
 			    r.cmd, r.text);
 			continue;
@@ -874,7 +854,7 @@ one_message(const struct session *s, struct one *m, struct msg *g,
 		spool_free(nb.sp);
 		*v = VERDICT_DEFER;
 		memcpy(hit->reply, "milter_tempfail", sizeof("milter_tempfail"));
-		say(hit->rule, sizeof(hit->rule), "%s", m->where);
+		check_say(hit->rule, sizeof(hit->rule), "%s", m->where);
 		return ANS_REFUSE;
 	}
 	if (mods.n > 0 || nb.sp != NULL) {
