@@ -10,7 +10,8 @@
 #     the list's line
 #   the same PTR name without the address leading back: not trusted
 #     (relay control, the DNS list)
-#   a name outside the list; fcrdns off: nobody trusted
+#   a name outside the list; fcrdns off; a DNS server that fails:
+#     nobody trusted
 #   trust_exec yes: the trusted client is handed to the child (an exec
 #     line, no header of ours); a client that talked during the greet
 #     delay is not (its bytes were read), and is refused as an early
@@ -26,7 +27,9 @@ use DNS;
 
 my $IP = '127.77.53.9';
 my $NS = '127.53.19.1';
+my $FAILING = '127.53.19.2';
 
+start_fake_dns(ip => $FAILING, mode => 'servfail');
 start_dnsmasq(ip => $NS, lines => [
     # .2: verified, below .relays.test
     'host-record=mx.relays.test,127.0.0.2',
@@ -111,6 +114,22 @@ sub session {
 	$m = session($s, '127.0.0.2');
 	reply_is($m->{rcpt}[0], '554', '5.7.1',
 	    'fcrdns off: the DNS list refuses it');
+	stop($s);
+}
+
+# --- the DNS server fails: no verified name, nobody trusted ----------------------
+{
+	my $s = server(DNSCACHEIP => $FAILING);
+	my $m = session($s, '127.0.0.2', to => ['user@elsewhere.test']);
+	reply_is($m->{rcpt}[0], '550', '5.7.1',
+	    'DNS server failing: mx.relays.test not verified, may not relay');
+	$m = session($s, '127.0.0.2');
+	reply_is($m->{rcpt}[0], '553', '5.7.1',
+	    'DNS server failing: not trusted, the sender list applies');
+	my ($l) = log_has($s, qr/warning: fcrdns: /);
+	like($l // '', qr/servfail/, 'DNS server failing: a warning says why');
+	ok(!log_has($s, qr/ check=trust_name /, 1),
+	    'DNS server failing: trust_name decided nothing');
 	stop($s);
 }
 
