@@ -104,12 +104,14 @@ dryrun(struct conn *c, char *const *args)
 		printf("sender %s: syntax error\n", what);
 		exit(1);
 	}
+	s->sender_len = strlen(s->sender);
 	snprintf(what, sizeof(what), "TO:<%s>", args[3]);
 	if (smtp_path(what, strlen(what), "TO:", s->rcpt, sizeof(s->rcpt),
 	    &pos) == -1) {
 		printf("recipient %s: syntax error\n", what);
 		exit(1);
 	}
+	s->rcpt_len = strlen(s->rcpt);
 	/* a verdict at the checks' start counts as one found at connect */
 	v = verdict_start(c, &d);
 	if (s->trusted)
@@ -135,7 +137,7 @@ dryrun(struct conn *c, char *const *args)
 		dry_print(c, "rcpt", what, v, &d, "relay control");
 		exit(1);
 	}
-	if (addr_is_role(s->rcpt, strlen(s->rcpt))) {
+	if (addr_is_role(s->rcpt, s->rcpt_len)) {
 		printf("rcpt %s: accept (postmaster and abuse take all "
 		    "mail)\n", what);
 		exit(0);

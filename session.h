@@ -95,9 +95,11 @@ struct session {
 	char		 helo[HELO_MAX + 2];	/* one more: an over-long name shows */
 	int		 in_txn;		/* MAIL accepted */
 	char		 sender[ADDR_MAX + 1];	/* without brackets, "" for <> */
+	size_t		 sender_len;		/* strlen(sender) */
 	unsigned long	 size_declared;		/* ESMTP SIZE=, 0 if none */
 	int		 body_8bit;
 	char		 rcpt[ADDR_MAX + 1];	/* the RCPT being checked */
+	size_t		 rcpt_len;		/* strlen(rcpt) */
 	unsigned long	 rcpts;			/* accepted in this transaction */
 	unsigned long	 rcpts_role;		/* of them postmaster or abuse */
 	struct spool	*spool;			/* end-of-data phase only */

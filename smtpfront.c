@@ -282,10 +282,12 @@ do_mail(struct conn *c, const char *arg, size_t n)
 	if (smtp_path(arg, n, "FROM:", s->sender, sizeof(s->sender),
 	    &pos) == -1) {
 		s->sender[0] = '\0';
+		s->sender_len = 0;
 		conn_proto(c, "syntax", "MAIL");
 		s->errors++;
 		return;
 	}
+	s->sender_len = strlen(s->sender);
 	s->size_declared = 0;
 	s->body_8bit = 0;
 	while ((r = smtp_param(arg, n, &pos, &k, &kl, &v, &vl)) == 1) {
@@ -320,6 +322,7 @@ do_mail(struct conn *c, const char *arg, size_t n)
 	    verdict_run(c, PHASE_MAIL, &d, "MAIL", 0) != VERDICT_PASS &&
 	    verdict_early(c, &d, "MAIL")) {
 		s->sender[0] = '\0';
+		s->sender_len = 0;
 		return;
 	}
 	s->in_txn = 1;
@@ -335,6 +338,7 @@ do_mail(struct conn *c, const char *arg, size_t n)
 bad:
 	s->errors++;
 	s->sender[0] = '\0';
+	s->sender_len = 0;
 	s->size_declared = 0;
 	s->body_8bit = 0;
 }
@@ -396,10 +400,12 @@ do_rcpt(struct conn *c, const char *arg, size_t n)
 	}
 	if (smtp_path(arg, n, "TO:", s->rcpt, sizeof(s->rcpt), &pos) == -1) {
 		s->rcpt[0] = '\0';
+		s->rcpt_len = 0;
 		conn_proto(c, "syntax", "RCPT");
 		s->errors++;
 		return;
 	}
+	s->rcpt_len = strlen(s->rcpt);
 	if (smtp_param(arg, n, &pos, &k, &kl, &v, &vl) != 0) {
 		conn_proto(c, "param", "RCPT");
 		s->errors++;
@@ -422,7 +428,7 @@ do_rcpt(struct conn *c, const char *arg, size_t n)
 		rcpt_refuse(c, &d);
 		return;
 	}
-	role = addr_is_role(s->rcpt, strlen(s->rcpt));
+	role = addr_is_role(s->rcpt, s->rcpt_len);
 	if (!role && verdict_run(c, PHASE_RCPT, &d, "RCPT", 0) != VERDICT_ACCEPT) {
 		if (s->held.verdict != VERDICT_PASS) {
 			d = s->held;

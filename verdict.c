@@ -77,8 +77,10 @@ hooks_of(struct conn *c, const struct check *k, size_t i)
 	for (p = 0; p < PHASE_COUNT; p++)
 		if (h->ask[p] != NULL)
 			c->with_ask[p] |= bit;
-	if (h->body != NULL)
+	if (h->body != NULL) {
 		c->with_body |= bit;
+		c->body = 1;
+	}
 	if (h->reset != NULL)
 		c->with_hook[WH_RESET] |= bit;
 	if (h->accepted != NULL)
@@ -89,16 +91,6 @@ hooks_of(struct conn *c, const struct check *k, size_t i)
 		c->with_hook[WH_END] |= bit;
 	c->hooks |= (h->start != NULL ? HOOK_START : 0) |
 	    (h->wait != NULL ? HOOK_WAIT : 0);
-	if (h->body != NULL && action_of(&c->s, k) != ACTION_OFF)
-		c->body = 1;
-}
-
-/* A check that reads the header section: the core reads it for it. */
-static void
-header_of(struct conn *c, const struct check *k)
-{
-	if ((k->flags & CHECK_F_HEADER) && action_of(&c->s, k) != ACTION_OFF)
-		c->body = c->headers = 1;
 }
 
 int
@@ -115,22 +107,27 @@ verdict_init(struct conn *c)
 	memset(c->with_hook, 0, sizeof(c->with_hook));
 	c->with_body = 0;
 	/*
-	 * Which hooks the list has at all: where none, no loop is paid for
-	 * them (the loops skip the checks that are off).  Only what a check
-	 * that is off must not cause is asked of its action here.
+	 * The masks hold the checks that are on, by phase and by hook: a
+	 * check that is off costs no message a visit.  The actions are read
+	 * here, once: the settings are the session's from the start (warn
+	 * and reject may still change after, off and on may not).
 	 */
 	for (i = 0; (k = c->checks[i]) != NULL; i++) {
 		int p;
 
 		if (i == CHECKS_MAX)
 			return -1;
-		for (p = 0; p < PHASE_COUNT; p++)
-			if (k->phase[p] != NULL)
-				c->with_phase[p][(k->flags & CHECK_F_RELAY)
-				    != 0] |= (uint64_t)1 << i;
-		if (k->hooks != NULL)
-			hooks_of(c, k, i);
-		header_of(c, k);
+		if (action_of(&c->s, k) != ACTION_OFF) {
+			for (p = 0; p < PHASE_COUNT; p++)
+				if (k->phase[p] != NULL)
+					c->with_phase[p][(k->flags &
+					    CHECK_F_RELAY) != 0] |=
+					    (uint64_t)1 << i;
+			if (k->hooks != NULL)
+				hooks_of(c, k, i);
+			if (k->flags & CHECK_F_HEADER)
+				c->body = c->headers = 1;
+		}
 		if (k->state_size > 0) {
 			/* each check's state aligned as malloc aligns */
 			sz = (k->state_size + 15) & ~(size_t)15;
@@ -478,8 +475,7 @@ verdict_run(struct conn *c, enum phase ph, struct held *d, const char *cmd,
 	if (relay || ph != PHASE_RCPT)
 		for (m = c->with_ask[ph]; m != 0; ) {
 			cp = next_check(c, &m);
-			if (action_of(s, *cp) != ACTION_OFF)
-				(*cp)->hooks->ask[ph](s, state_of(c, cp));
+			(*cp)->hooks->ask[ph](s, state_of(c, cp));
 		}
 	/* the answers the checks of this phase want */
 	if (resolver_pending(ph))
@@ -487,8 +483,6 @@ verdict_run(struct conn *c, enum phase ph, struct held *d, const char *cmd,
 	for (m = c->with_phase[ph][relay != 0]; m != 0; ) {
 		cp = next_check(c, &m);
 		k = *cp;
-		if (action_of(s, k) == ACTION_OFF)
-			continue;
 		v = one(c, cp, k->phase[ph], ph, d, cmd, 0);
 		if (v == VERDICT_PASS || v == VERDICT_WARN)
 			continue;
@@ -616,8 +610,7 @@ hooks(struct conn *c, int which)
 		    which == WH_ACCEPTED ? k->hooks->accepted :
 		    which == WH_RCPT ? k->hooks->rcpt_accepted :
 		    k->hooks->end;
-		if (action_of(s, k) != ACTION_OFF)
-			f(s, state_of(c, cp));
+		f(s, state_of(c, cp));
 	}
 }
 
@@ -628,7 +621,9 @@ verdict_reset(struct conn *c)
 
 	s->in_txn = 0;
 	s->sender[0] = '\0';
+	s->sender_len = 0;
 	s->rcpt[0] = '\0';
+	s->rcpt_len = 0;
 	s->rcpts = 0;
 	s->size_declared = 0;
 	s->body_8bit = 0;
@@ -691,8 +686,7 @@ verdict_body(struct conn *c, const char *buf, size_t n)
 		(void)header_feed(&s->hdr, buf, n);
 	for (m = c->with_body; m != 0; ) {
 		cp = next_check(c, &m);
-		if (action_of(s, *cp) != ACTION_OFF)
-			(*cp)->hooks->body(s, state_of(c, cp), buf, n);
+		(*cp)->hooks->body(s, state_of(c, cp), buf, n);
 	}
 }
 

@@ -21,7 +21,7 @@
 static enum verdict
 addr_syntax_mail(const struct session *s, struct check_hit *hit)
 {
-	size_t n = strlen(s->sender);
+	size_t n = s->sender_len;
 
 	if (n == 0 || addr_mailbox_valid(s->sender, n))
 		return VERDICT_PASS;
@@ -33,7 +33,7 @@ addr_syntax_mail(const struct session *s, struct check_hit *hit)
 static enum verdict
 addr_syntax_rcpt(const struct session *s, struct check_hit *hit)
 {
-	size_t n = strlen(s->rcpt);
+	size_t n = s->rcpt_len;
 
 	if (n > 0 && (addr_mailbox_valid(s->rcpt, n) ||
 	    strcasecmp(s->rcpt, "postmaster") == 0))

@@ -21,7 +21,7 @@ allow_rcpt_rcpt(const struct session *s, struct check_hit *hit)
 {
 	int r;
 
-	r = match_addr(s->rules, "allow_rcpt", s->rcpt, strlen(s->rcpt),
+	r = match_addr(s->rules, "allow_rcpt", s->rcpt, s->rcpt_len,
 	    hit->rule, sizeof(hit->rule));
 	if (r == -1) {
 		hit->lookup_failed = 1;

@@ -22,7 +22,7 @@ allow_sender_mail(const struct session *s, struct check_hit *hit)
 	int r;
 
 	r = match_addr(s->rules, "allow_sender", s->sender,
-	    strlen(s->sender), hit->rule, sizeof(hit->rule));
+	    s->sender_len, hit->rule, sizeof(hit->rule));
 	if (r == -1) {
 		hit->lookup_failed = 1;
 		return VERDICT_PASS;

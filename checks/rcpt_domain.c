@@ -26,7 +26,7 @@
 static enum verdict
 rcpt_domain_rcpt(const struct session *s, struct check_hit *hit)
 {
-	size_t n = strlen(s->rcpt);
+	size_t n = s->rcpt_len;
 	long at;
 	int r;
 

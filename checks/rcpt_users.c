@@ -36,7 +36,7 @@ static enum verdict
 rcpt_users_rcpt(const struct session *s, struct check_hit *hit)
 {
 	char count[COUNT_MAX];
-	size_t n = strlen(s->rcpt), dn;
+	size_t n = s->rcpt_len, dn;
 	const char *dom;
 	long at;
 	int r;

@@ -62,6 +62,9 @@ struct zones {
 
 struct state {
 	struct zones	 k[KINDS];
+	/* each list's length, read once: the rules are the session's */
+	unsigned long	 count[KINDS];
+	unsigned char	 counted[KINDS];
 };
 
 static void __attribute__((format(printf, 3, 4)))
@@ -113,24 +116,31 @@ static void
 ask(const struct session *s, struct check_hit *hit, int kind,
     const char *name, int need)
 {
-	struct zones *z = &((struct state *)hit->state)->k[kind];
+	struct state *st = hit->state;
+	struct zones *z = &st->k[kind];
 	struct dnslist_entry de;
 	char val[RULES_VALUE_MAX], q[DNSPKT_NAME_MAX + 2];
 	const char *where, *err;
 	unsigned long count;
-	size_t n = strlen(name);
+	size_t n;
 	int i, r;
 
 	z->n = 0;
+	if (!st->counted[kind]) {
+		r = rules_get(s->rules, kind_count[kind],
+		    strlen(kind_count[kind]), val, sizeof(val));
+		if (r == -1) {
+			hit->lookup_failed = 1;
+			return;
+		}
+		st->count[kind] = r == 1 ? strtoul(val, NULL, 10) : 0;
+		st->counted[kind] = 1;
+	}
+	if ((count = st->count[kind]) == 0)
+		return;
+	n = strlen(name);
 	if (n == 0 || n > DNSPKT_NAME_MAX || name[0] == '[')
 		return;
-	r = rules_get(s->rules, kind_count[kind], strlen(kind_count[kind]),
-	    val, sizeof(val));
-	if (r != 1) {
-		hit->lookup_failed |= r == -1;
-		return;
-	}
-	count = strtoul(val, NULL, 10);
 	memcpy(z->name, name, n + 1);
 	if (n > 0 && z->name[n - 1] == '.')
 		z->name[n - 1] = '\0';
@@ -285,7 +295,7 @@ rhsbl_helo(const struct session *s, struct check_hit *hit)
 static enum verdict
 rhsbl_mail(const struct session *s, struct check_hit *hit)
 {
-	const char *at = strrchr(s->sender, '@');
+	const char *at = memrchr(s->sender, '@', s->sender_len);
 
 	if (at != NULL)
 		ask(s, hit, KIND_SENDER, at + 1, PHASE_RCPT);

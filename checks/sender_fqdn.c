@@ -17,7 +17,7 @@
 static enum verdict
 sender_fqdn_mail(const struct session *s, struct check_hit *hit)
 {
-	size_t n = strlen(s->sender);
+	size_t n = s->sender_len;
 	long at;
 
 	(void)hit;

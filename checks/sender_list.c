@@ -21,7 +21,7 @@ sender_list_mail(const struct session *s, struct check_hit *hit)
 {
 	int r;
 
-	r = match_addr(s->rules, "sender_list", s->sender, strlen(s->sender),
+	r = match_addr(s->rules, "sender_list", s->sender, s->sender_len,
 	    hit->rule, sizeof(hit->rule));
 	if (r == -1) {
 		hit->lookup_failed = 1;
