@@ -1,6 +1,6 @@
 /*
- * crlf.c: find line ends in message data, and plain log text (see
- * crlf.h).  Every byte of
+ * crlf.c: find line ends in message data, plain log text and the end
+ * of a path (see crlf.h).  Every byte of
  * every message passes here, once or twice: musl's memchr() is a C loop
  * with a byte-wise head and tail (~175 instructions for a line of 78
  * bytes, ~1.3 per byte), glibc's uses SSE2.  With SSE2 (every x86-64)
@@ -198,6 +198,56 @@ crlf_plain(const char *s, size_t n)
 #endif
 	for (; i < n; i++)
 		if ((unsigned char)(s[i] - 33) > 93 || s[i] == '"')
+			return i;
+	return n;
+}
+
+size_t
+crlf_text(const char *s, size_t n)
+{
+	size_t i = 0;
+#if defined(__SSE2__)
+	/* (unsigned)(b - 32) > 94 as a signed compare, top bit flipped */
+	const __m128i k32 = _mm_set1_epi8(32), flip = _mm_set1_epi8(-128);
+	const __m128i lim = _mm_set1_epi8((char)(94 ^ 0x80));
+	const __m128i dq = _mm_set1_epi8('"');
+	__m128i v, w;
+	unsigned int m;
+
+	for (; n - i >= VEC; i += VEC) {
+		v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+		w = _mm_xor_si128(_mm_sub_epi8(v, k32), flip);
+		m = (unsigned int)_mm_movemask_epi8(_mm_or_si128(
+		    _mm_cmpgt_epi8(w, lim), _mm_cmpeq_epi8(v, dq)));
+		if (m != 0)
+			return i + (size_t)__builtin_ctz(m);
+	}
+#endif
+	for (; i < n; i++)
+		if ((unsigned char)(s[i] - 32) > 94 || s[i] == '"')
+			return i;
+	return n;
+}
+
+size_t
+crlf_either(const char *s, size_t n, char a, char b)
+{
+	size_t i = 0;
+#if defined(__SSE2__)
+	const __m128i va = _mm_set1_epi8(a), vb = _mm_set1_epi8(b);
+	__m128i v;
+	unsigned int m;
+
+	for (; n - i >= VEC; i += VEC) {
+		v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+		m = (unsigned int)_mm_movemask_epi8(_mm_or_si128(
+		    _mm_cmpeq_epi8(v, va), _mm_cmpeq_epi8(v, vb)));
+		if (m != 0)
+			return i + (size_t)__builtin_ctz(m);
+	}
+#endif
+	for (; i < n; i++)
+		if (s[i] == a || s[i] == b)
 			return i;
 	return n;
 }

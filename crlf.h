@@ -32,5 +32,12 @@ size_t	crlf_lf(const char *, size_t);
  * is: bytes 33..126 but '"' (no blank, no control, no 8-bit, no quote).
  */
 size_t	crlf_plain(const char *, size_t);
+/*
+ * Length of the leading run of s[0..n) of bytes 32..126 but '"': text a
+ * log value takes as it is, once quoted when it has a blank.
+ */
+size_t	crlf_text(const char *, size_t);
+/* Offset of the first byte a or b in s[0..n), or n when there is none. */
+size_t	crlf_either(const char *, size_t, char, char);
 
 #endif

@@ -207,12 +207,19 @@ put_value(const char *v, size_t n, char open, char close)
 {
 	size_t i, m = n > LOG_VALUE_MAX ? LOG_VALUE_MAX : n;
 	char *o;
-	/* the usual value (an address, a name, a number) is plain: it goes
-	 * as it is, found so 16 bytes at a time */
-	int plain = m > 0 && crlf_plain(v, m) == m;
-	int quote = (m == 0);
+	/*
+	 * The usual value (an address, a name, a number) is plain: it goes
+	 * as it is.  The next usual (a reply's text) has blanks but nothing
+	 * to change: it goes as it is, quoted.  Both found 16 bytes at a
+	 * time.
+	 */
+	size_t p = m > 0 ? crlf_plain(v, m) : 0;
+	int plain = m > 0 && p == m;
+	int text = !plain && p + crlf_text(v + p, m - p) == m;
+	int quote = (m == 0) || (text && m > 0);
 
-	for (i = 0; i < m && !quote && !plain; i++)
+	/* text: the byte that ended the plain run is a blank */
+	for (i = p; i < m && !quote && !plain; i++)
 		if (v[i] == ' ' || v[i] == '"')
 			quote = 1;
 	if (open == '\0' && quote) {
@@ -235,7 +242,7 @@ put_value(const char *v, size_t n, char open, char close)
 		return;
 	}
 	o = line + len;
-	if (plain)
+	if (plain || text)
 		memcpy(o, v, m);
 	else
 		for (i = 0; i < m; i++) {

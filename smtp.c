@@ -17,32 +17,40 @@
  */
 #include <limits.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include "crlf.h"
 #include "session.h"
 #include "smtp.h"
 
 #define SIZE_DIGITS_MAX	20	/* size-value ::= 1*20DIGIT, RFC 1870 */
 #define DECIMAL		10
 
+/* a four-letter name as one word, its first letter the low byte */
+#define NAME4(a, b, c, d)	((uint32_t)(a) | (uint32_t)(b) << 8 | \
+				    (uint32_t)(c) << 16 | (uint32_t)(d) << 24)
+
 static const struct {
 	const char	*name;
 	enum smtp_verb	 verb;
+	uint32_t	 name4;		/* 0: not four letters */
 } verbs[] = {
-	{ "HELO",	SMTP_HELO },
-	{ "EHLO",	SMTP_EHLO },
-	{ "MAIL",	SMTP_MAIL },
-	{ "RCPT",	SMTP_RCPT },
-	{ "DATA",	SMTP_DATA },
-	{ "RSET",	SMTP_RSET },
-	{ "NOOP",	SMTP_NOOP },
-	{ "VRFY",	SMTP_VRFY },
-	{ "EXPN",	SMTP_EXPN },
-	{ "HELP",	SMTP_HELP },
-	{ "QUIT",	SMTP_QUIT },
-	{ "STARTTLS",	SMTP_STARTTLS },
-	{ "AUTH",	SMTP_AUTH },
-	{ "BDAT",	SMTP_BDAT },
-	{ "ETRN",	SMTP_ETRN },
-	{ "TURN",	SMTP_TURN }
+	{ "MAIL",	SMTP_MAIL,	NAME4('M', 'A', 'I', 'L') },
+	{ "RCPT",	SMTP_RCPT,	NAME4('R', 'C', 'P', 'T') },
+	{ "DATA",	SMTP_DATA,	NAME4('D', 'A', 'T', 'A') },
+	{ "EHLO",	SMTP_EHLO,	NAME4('E', 'H', 'L', 'O') },
+	{ "HELO",	SMTP_HELO,	NAME4('H', 'E', 'L', 'O') },
+	{ "QUIT",	SMTP_QUIT,	NAME4('Q', 'U', 'I', 'T') },
+	{ "RSET",	SMTP_RSET,	NAME4('R', 'S', 'E', 'T') },
+	{ "NOOP",	SMTP_NOOP,	NAME4('N', 'O', 'O', 'P') },
+	{ "BDAT",	SMTP_BDAT,	NAME4('B', 'D', 'A', 'T') },
+	{ "VRFY",	SMTP_VRFY,	NAME4('V', 'R', 'F', 'Y') },
+	{ "EXPN",	SMTP_EXPN,	NAME4('E', 'X', 'P', 'N') },
+	{ "HELP",	SMTP_HELP,	NAME4('H', 'E', 'L', 'P') },
+	{ "AUTH",	SMTP_AUTH,	NAME4('A', 'U', 'T', 'H') },
+	{ "ETRN",	SMTP_ETRN,	NAME4('E', 'T', 'R', 'N') },
+	{ "TURN",	SMTP_TURN,	NAME4('T', 'U', 'R', 'N') },
+	{ "STARTTLS",	SMTP_STARTTLS,	0 }
 };
 
 #define NVERBS	(sizeof(verbs) / sizeof(verbs[0]))
@@ -103,6 +111,22 @@ smtp_verb(const char *s, size_t n, size_t *arg)
 	*arg = skip_blanks(s, n, word);
 	if (word == 0)
 		return SMTP_UNKNOWN;
+	/*
+	 * Four letters, as every verb but STARTTLS: compared at once, each
+	 * byte's 0x20 bit cleared, which maps a lower-case letter, and
+	 * nothing else, onto the upper-case one the name has.
+	 */
+	if (word == 4) {
+		uint32_t w = ((uint32_t)(unsigned char)s[0] |
+		    (uint32_t)(unsigned char)s[1] << 8 |
+		    (uint32_t)(unsigned char)s[2] << 16 |
+		    (uint32_t)(unsigned char)s[3] << 24) & 0xdfdfdfdfU;
+
+		for (i = 0; i < NVERBS; i++)
+			if (verbs[i].name4 == w)
+				return verbs[i].verb;
+		return SMTP_UNKNOWN;
+	}
 	/* the first letter rules out most names at once */
 	first = to_upper((unsigned char)s[0]);
 	for (i = 0; i < NVERBS; i++)
@@ -125,22 +149,25 @@ smtp_verb_name(enum smtp_verb v)
 
 /*
  * Offset of the '>' that closes the path starting at s[i], or n when
- * there is none.  A quoted local part may hold '>' (and quoted-pairs).
+ * there is none, or when a NUL comes first (the copy is NUL-terminated:
+ * a NUL would cut it short).  A quoted local part may hold '>' (and
+ * quoted-pairs), and no NUL either.
  */
 static size_t
 path_end(const char *s, size_t n, size_t i)
 {
 	if (i < n && s[i] == '"') {
 		for (i++; i < n && s[i] != '"'; i++)
-			if (s[i] == '\\' && ++i == n)
+			if (s[i] == '\0' || (s[i] == '\\' &&
+			    (++i == n || s[i] == '\0')))
 				return n;
 		if (i == n)
 			return n;
 		i++;
 	}
-	while (i < n && s[i] != '>')
-		i++;
-	return i;
+	/* found 16 bytes at a time: paths are 20 to 40 bytes */
+	i += crlf_either(s + i, n - i, '>', '\0');
+	return i < n && s[i] == '>' ? i : n;
 }
 
 /*
@@ -188,12 +215,7 @@ smtp_path(const char *s, size_t n, const char *keyword, char *out,
 	len = end - start;
 	if (len > outsize - 1 || len > ADDR_MAX)
 		return -1;
-	/* A NUL would cut the NUL-terminated copy short: refuse it. */
-	for (k = 0; k < len; k++)
-		if (s[start + k] == '\0')
-			return -1;
-	for (k = 0; k < len; k++)
-		out[k] = s[start + k];
+	memcpy(out, s + start, len);
 	out[len] = '\0';
 	i = end + 1;
 	if (i < n && !is_blank((unsigned char)s[i])) {

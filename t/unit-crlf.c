@@ -103,6 +103,20 @@ ref_plain(const char *s, size_t n)
 	return i;
 }
 
+static size_t
+ref_text(const char *s, size_t n)
+{
+	size_t i;
+	unsigned char c;
+
+	for (i = 0; i < n; i++) {
+		c = (unsigned char)s[i];
+		if (c < 32 || c > 126 || c == '"')
+			break;
+	}
+	return i;
+}
+
 /* crlf_flags as a byte loop */
 static int
 ref_flags(const char *s, size_t n)
@@ -128,7 +142,7 @@ main(void)
 	char *s;
 	size_t n, pos, off;
 	int b, bad_find = 0, bad_lf = 0, bad_plain = 0, plain_seen = 0, bad_flags = 0;
-	int bad_nul = 0;
+	int bad_nul = 0, bad_text = 0;
 
 	for (off = 0; off < 16; off++) {
 		s = store + off;
@@ -136,7 +150,8 @@ main(void)
 			/* a filler found by none: 'a' */
 			memset(s, 'a', n);
 			if (crlf_find(s, n) != n || crlf_lf(s, n) != n ||
-			    crlf_plain(s, n) != n || crlf_find_nul(s, n) != n)
+			    crlf_plain(s, n) != n || crlf_find_nul(s, n) != n ||
+			    crlf_text(s, n) != n)
 				bad_find++;
 			for (pos = 0; pos < n; pos++)
 				for (b = 0; b < 256; b++) {
@@ -153,6 +168,8 @@ main(void)
 						bad_flags++;
 					if (crlf_plain(s, n) != ref_plain(s, n))
 						bad_plain++;
+					if (crlf_text(s, n) != ref_text(s, n))
+						bad_text++;
 					if (ref_plain(s, n) == n)
 						plain_seen++;
 				}
@@ -167,6 +184,8 @@ main(void)
 	    bad_nul);
 	ok(bad_plain == 0, "crlf_plain agrees with a byte loop (%d differ)",
 	    bad_plain);
+	ok(bad_text == 0, "crlf_text agrees with a byte loop (%d differ)",
+	    bad_text);
 	ok(plain_seen > 0 && plain_seen < 16 * 41 * 40 * 256 / 2,
 	    "crlf_plain: both plain and other buffers were tried (%d plain)",
 	    plain_seen);
@@ -194,6 +213,11 @@ main(void)
 			{ "ctl\x01" "and\x7f" "8bit\xc3\xa9", "ctl?and?8bit??",
 			    0 },
 			{ "0123456789abcdef\"", "\"0123456789abcdef'\"", 0 },
+			{ "250 2.0.0 Ok: queued as 12.34",
+			    "\"250 2.0.0 Ok: queued as 12.34\"", 0 },
+			{ "a b\x01", "\"a b?\"", 0 },
+			{ "a b\"c", "\"a b'c\"", 0 },
+			{ "ab c", "<ab c>", 1 },
 		};
 		size_t i;
 		const char *line;
