@@ -64,6 +64,35 @@ conn_say_rt(struct conn *c, const struct rtext *rt)
  * session and then said from the table.  name is a string constant (every
  * caller's is), kept by its address.
  */
+/* The lines of c->said, made once: one copy to say one (one session a
+ * process).  A length of 0: too long, said piece by piece. */
+#define SAID_LINE	256
+static char said_line[CONN_SAID][SAID_LINE];
+static size_t said_len[CONN_SAID];
+
+static size_t
+said_make(char *line, const struct reply_default *d)
+{
+	size_t code = strlen(d->code), esc = strlen(d->esc);
+	size_t text = strlen(d->text), n;
+
+	if (code + esc + text + 4 > SAID_LINE)
+		return 0;
+	memcpy(line, d->code, code);
+	n = code;
+	line[n++] = ' ';
+	if (esc > 0) {
+		memcpy(line + n, d->esc, esc);
+		n += esc;
+		line[n++] = ' ';
+	}
+	memcpy(line + n, d->text, text);
+	n += text;
+	line[n++] = '\r';
+	line[n++] = '\n';
+	return n;
+}
+
 void
 conn_say(struct conn *c, const char *name)
 {
@@ -78,6 +107,11 @@ conn_say(struct conn *c, const char *name)
 	    (d = reply_plain(c->s.rules, name)) != NULL) {
 		c->said_name[i] = name;
 		c->said[i] = d;
+		said_len[i] = said_make(said_line[i], d);
+	}
+	if (i < CONN_SAID && said_len[i] > 0 && c->said[i] != NULL) {
+		client_put(&c->cl, said_line[i], said_len[i]);
+		return;
 	}
 	if (i < CONN_SAID && c->said[i] != NULL) {
 		d = c->said[i];
@@ -143,6 +177,11 @@ conn_relay(struct conn *c, const struct creply *rep)
 	const char *p = rep->text, *end = rep->text + rep->len, *eol;
 	char esc[24];
 
+	/* one line with its enhanced code (Postfix's, Exim's): as it is */
+	if (rep->lines == 1 && (rep->has_esc || rep->code == 354)) {
+		client_put(&c->cl, rep->text, rep->len);
+		return;
+	}
 	esc[0] = (char)('0' + rep->code / 100);
 	memcpy(esc + 1, ".0.0 ", 6);
 	/* the code a qmail child gives in its last line's text, if any */

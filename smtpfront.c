@@ -56,9 +56,9 @@ static struct conn conn;
 /* "MAIL FROM:<path>" and the like into cmd (size >= strlen(verb) +
  * ADDR_MAX + 3); returns the length. */
 static size_t
-cmd_path(char *cmd, const char *verb, const char *path)
+cmd_path(char *cmd, const char *verb, const char *path, size_t n)
 {
-	size_t v = strlen(verb), n = strnlen(path, ADDR_MAX);
+	size_t v = strlen(verb);
 
 	memcpy(cmd, verb, v);
 	cmd[v] = '<';
@@ -165,7 +165,7 @@ forward_mail(struct conn *c, const char *rcmd, size_t rlen, struct creply *mrep,
 	}
 	if (c->ch.xfwd_len > 0 && child_xforward(&c->ch) == -1)
 		goto fail;
-	n = cmd_path(cmd, "MAIL FROM:", s->sender);
+	n = cmd_path(cmd, "MAIL FROM:", s->sender, s->sender_len);
 	if (s->size_declared > 0 && c->ch.size)
 		n += (size_t)snprintf(cmd + n, sizeof(cmd) - n, " SIZE=%lu",
 		    s->size_declared);
@@ -440,7 +440,7 @@ do_rcpt(struct conn *c, const char *arg, size_t n)
 			return;
 		}
 	}
-	len = (int)cmd_path(cmd, "RCPT TO:", s->rcpt);
+	len = (int)cmd_path(cmd, "RCPT TO:", s->rcpt, s->rcpt_len);
 	if (!c->mail_fwd) {
 		if (forward_mail(c, cmd, (size_t)len, &mrep, &rep) == -1) {
 			verdict_reset(c);
