@@ -61,10 +61,32 @@ writeall(struct child *c, const char *s, size_t n, time_t deadline)
 	return -1;
 }
 
-/* One line from the child, without its CRLF. 0, or -1. */
+/*
+ * writeall() with the child's timeout from now, the clock read only when
+ * the pipe is full: a command fits the pipe, and is written at once.
+ */
 static int
-getline_(struct child *c, char *line, size_t max, size_t *len,
-    time_t deadline)
+write_now(struct child *c, const char *s, size_t n)
+{
+	ssize_t w = write(c->to, s, n);
+
+	if (w == (ssize_t)n)
+		return 0;
+	if (w < 0)
+		w = 0;	/* proc_write tries again, and says why */
+	return writeall(c, s + w, n - (size_t)w,
+	    proc_now() + (time_t)c->timeout);
+}
+
+/*
+ * One line from the child, without its CRLF, at *out: in the child's
+ * buffer itself when it is all there (the usual case: no copy), else
+ * gathered into line (max bytes).  *deadline, 0 until a wait needs it,
+ * is then the reply's timeout from now.  0, or -1.
+ */
+static int
+getline_(struct child *c, char *line, size_t max, char **out, size_t *len,
+    time_t *deadline)
 {
 	size_t n = 0;
 	ssize_t r;
@@ -74,6 +96,14 @@ getline_(struct child *c, char *line, size_t max, size_t *len,
 			size_t k = crlf_lf(c->buf + c->pos, c->len - c->pos);
 			int lf = k < c->len - c->pos;
 
+			if (n == 0 && lf && k + 1 <= max) {
+				*out = c->buf + c->pos;
+				c->pos += k + 1;
+				if (k > 0 && (*out)[k - 1] == '\r')
+					k--;
+				*len = k;
+				return 0;
+			}
 			if (n + k + 1 > max) {
 				why(c, "child reply line too long", NULL);
 				return -1;
@@ -86,6 +116,7 @@ getline_(struct child *c, char *line, size_t max, size_t *len,
 				if (n > 0 && line[n - 1] == '\r')
 					n--;
 				line[n] = '\0';
+				*out = line;
 				*len = n;
 				return 0;
 			}
@@ -95,7 +126,9 @@ getline_(struct child *c, char *line, size_t max, size_t *len,
 		 * the caller gave it time, try before waiting.
 		 */
 		c->pos = c->len = 0;
-		r = proc_read(c->from, c->buf, sizeof(c->buf), deadline,
+		if (*deadline == 0)
+			*deadline = proc_now() + (time_t)c->timeout;
+		r = proc_read(c->from, c->buf, sizeof(c->buf), *deadline,
 		    c->expect);
 		c->expect = 0;
 		if (r == 0) {
@@ -165,9 +198,9 @@ printable(char *s, size_t n)
 static int
 getreply(struct child *c, struct creply *rep)
 {
-	char line[CREPLY_LINE_MAX + 1];
+	char buf[CREPLY_LINE_MAX + 1], *line;
 	size_t n, room;
-	time_t deadline = proc_now() + (time_t)c->timeout;
+	time_t deadline = 0;
 	int code, final;
 
 	rep->len = 0;
@@ -175,7 +208,7 @@ getreply(struct child *c, struct creply *rep)
 	rep->code = 0;
 	rep->has_esc = 0;
 	for (;;) {
-		if (getline_(c, line, sizeof(line), &n, deadline) == -1)
+		if (getline_(c, buf, sizeof(buf), &line, &n, &deadline) == -1)
 			return -1;
 		if (n < 3 || !isdig(line[0]) || !isdig(line[1]) ||
 		    !isdig(line[2]) || line[0] < '2' || line[0] > '5' ||
@@ -222,8 +255,6 @@ getreply(struct child *c, struct creply *rep)
 int
 child_cmd(struct child *c, const char *cmd, size_t n, struct creply *rep)
 {
-	time_t deadline = proc_now() + (time_t)c->timeout;
-
 	char line[CREPLY_LINE_MAX + 2];
 
 	if (!child_up(c)) {
@@ -237,7 +268,7 @@ child_cmd(struct child *c, const char *cmd, size_t n, struct creply *rep)
 	/* one write: the child wakes once per command */
 	memcpy(line, cmd, n);
 	memcpy(line + n, "\r\n", 2);
-	if (writeall(c, line, n + 2, deadline) == -1)
+	if (write_now(c, line, n + 2) == -1)
 		return -1;
 	return getreply(c, rep);
 }
@@ -249,7 +280,7 @@ child_send(struct child *c, const char *s, size_t n)
 		why(c, "child not running", NULL);
 		return -1;
 	}
-	return writeall(c, s, n, proc_now() + (time_t)c->timeout);
+	return write_now(c, s, n);
 }
 
 int
