@@ -189,6 +189,14 @@ printable(char *s, size_t n)
 			if ((unsigned char)(s[j] - 32) > 94)
 				s[j] = '?';
 	}
+	/* the tail as the last 16 bytes, which overlap what was done */
+	if (i < n && n >= 16) {
+		i = n - 16;
+		v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+		v = _mm_xor_si128(_mm_sub_epi8(v, k32), flip);
+		if (_mm_movemask_epi8(_mm_cmpgt_epi8(v, lim)) == 0)
+			i = n;
+	}
 #endif
 	for (; i < n; i++)
 		if ((unsigned char)(s[i] - 32) > 94)

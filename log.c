@@ -24,6 +24,7 @@ static int	 log_to_syslog;
 static char	 log_prefix[sizeof("smtpfront[] : ") + 24 + LOG_VALUE_MAX];
 static size_t	 log_prefixlen;
 static char	 line[LOG_LINE_MAX];
+#define LOG_KEY_FAST	24	/* a key of at most this, written at once */
 static size_t	 len;
 static int	 cut;
 
@@ -139,6 +140,19 @@ putc_(char c)
 static void
 put_key(const char *key)
 {
+	size_t i;
+
+	/* the keys are short words: where a long one would fit, no count */
+	if (!cut && sizeof(line) - 4 - len > LOG_KEY_FAST + 2) {
+		line[len] = ' ';
+		for (i = 0; key[i] != '\0' && i < LOG_KEY_FAST; i++)
+			line[len + 1 + i] = key[i];
+		if (key[i] == '\0') {
+			line[len + 1 + i] = '=';
+			len += i + 2;
+			return;
+		}
+	}
 	putc_(' ');
 	puts_(key);
 	putc_('=');

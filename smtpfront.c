@@ -89,8 +89,13 @@ data_follows(struct conn *c)
 	    s->spool_session || s->spool_txn ||
 	    (!s->trusted && s->cfg.data_delay > 0))
 		return 0;
+	/* "DATA\r\n" in any case: the letters' 0x20 bit cleared */
 	return cl->ilen - cl->ipos == 6 &&
-	    strncasecmp(cl->ibuf + cl->ipos, "DATA\r\n", 6) == 0;
+	    (cl->ibuf[cl->ipos] & 0xdf) == 'D' &&
+	    (cl->ibuf[cl->ipos + 1] & 0xdf) == 'A' &&
+	    (cl->ibuf[cl->ipos + 2] & 0xdf) == 'T' &&
+	    (cl->ibuf[cl->ipos + 3] & 0xdf) == 'A' &&
+	    cl->ibuf[cl->ipos + 4] == '\r' && cl->ibuf[cl->ipos + 5] == '\n';
 }
 
 /*
