@@ -732,13 +732,14 @@ feed_steps(const char *in, size_t n, size_t step, int nul, struct run *r)
 /*
  * Long inputs, fed whole, take the 64-byte blocks of crlf_clean(); fed a
  * byte at a time they never do: both must agree, on lines of plain text
- * with a dot, a bare CR or LF, a NUL or a CRLF put anywhere, block edges
- * included, with NUL counting and not.
+ * with a dot, a bare CR or LF, a NUL, a TAB or another control byte or a
+ * CRLF put anywhere, block edges included, with NUL counting and not.
  */
 static void
 test_blocks(void)
 {
-	static const char	odd[] = ".\r\n\0";
+	/* and the other bytes of 13 and below, which the blocks look at */
+	static const char	odd[] = ".\r\n\0\t\001\013\014";
 	char			in[800];
 	struct run		whole, bytes;
 	size_t			n, k;
@@ -749,7 +750,7 @@ test_blocks(void)
 		while (n < 700) {
 			k = rng() % 100;
 			if (k < 3)
-				in[n++] = odd[rng() % 4];
+				in[n++] = odd[rng() % (sizeof(odd) - 1)];
 			else if (k < 30) {
 				in[n++] = '\r';
 				in[n++] = '\n';
