@@ -332,7 +332,7 @@ do_mail(struct conn *c, const char *arg, size_t n)
 	}
 	s->in_txn = 1;
 	c->rcpt_tries = 0;
-	memcpy(c->last_from, s->sender, sizeof(c->last_from));
+	copystr(c->last_from, sizeof(c->last_from), s->sender, s->sender_len);
 	/*
 	 * The child hears of the sender with the first recipient that
 	 * passes (or not at all); its verdict on the sender is relayed
