@@ -147,6 +147,13 @@ struct check {
 	size_t		 state_size;	/* bytes of per-session state */
 	check_fn	 phase[PHASE_COUNT];
 	const struct check_hooks *hooks;	/* NULL: none */
+	/*
+	 * The rules lists every finding of the check comes from,
+	 * NULL-terminated: where the session's rules have none of them
+	 * (no "c:LIST" entry count), the check could find nothing and is
+	 * left out of the session, as if off.  NULL: it always runs.
+	 */
+	const char *const *lists;
 };
 
 /* flags: relay control runs for every recipient, allowlisted or not */

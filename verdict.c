@@ -93,6 +93,31 @@ hooks_of(struct conn *c, const struct check *k, size_t i)
 	    (h->wait != NULL ? HOOK_WAIT : 0);
 }
 
+/*
+ * Are all of k's lists empty in the session's rules?  Asked once, at the
+ * start: the rules are constant.  A read error says no: the check runs,
+ * and fails as it would.
+ */
+static int
+lists_empty(const struct session *s, const struct check *k)
+{
+	char key[RULE_MAX + 3], val[32];
+	size_t i;
+	int n, r;
+
+	if (k->lists == NULL)
+		return 0;
+	for (i = 0; k->lists[i] != NULL; i++) {
+		n = snprintf(key, sizeof(key), "c:%s", k->lists[i]);
+		if (n < 0 || (size_t)n >= sizeof(key))
+			return 0;
+		r = rules_get(s->rules, key, (size_t)n, val, sizeof(val));
+		if (r == -1 || (r == 1 && strcmp(val, "0") != 0))
+			return 0;
+	}
+	return 1;
+}
+
 int
 verdict_init(struct conn *c)
 {
@@ -108,16 +133,18 @@ verdict_init(struct conn *c)
 	c->with_body = 0;
 	/*
 	 * The masks hold the checks that are on, by phase and by hook: a
-	 * check that is off costs no message a visit.  The actions are read
-	 * here, once: the settings are the session's from the start (warn
-	 * and reject may still change after, off and on may not).
+	 * check that is off, or whose lists the rules do not have, costs no
+	 * message a visit.  The actions are read here, once: the settings
+	 * are the session's from the start (warn and reject may still change
+	 * after, off and on may not).
 	 */
 	for (i = 0; (k = c->checks[i]) != NULL; i++) {
 		int p;
 
 		if (i == CHECKS_MAX)
 			return -1;
-		if (action_of(&c->s, k) != ACTION_OFF) {
+		if (action_of(&c->s, k) != ACTION_OFF &&
+		    !lists_empty(&c->s, k)) {
 			for (p = 0; p < PHASE_COUNT; p++)
 				if (k->phase[p] != NULL)
 					c->with_phase[p][(k->flags &

@@ -30,9 +30,12 @@ allow_rcpt_rcpt(const struct session *s, struct check_hit *hit)
 	return r == 1 ? VERDICT_ACCEPT : VERDICT_PASS;
 }
 
+static const char *const lists[] = { "allow_rcpt", NULL };
+
 const struct check check_allow_rcpt = {
 	.name = "allow_rcpt",
 	.reply = "reject",
 	.action_off = CHECK_ALWAYS,
 	.phase[PHASE_RCPT] = allow_rcpt_rcpt,
+	.lists = lists,
 };

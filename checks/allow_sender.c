@@ -30,9 +30,12 @@ allow_sender_mail(const struct session *s, struct check_hit *hit)
 	return r == 1 ? VERDICT_ACCEPT : VERDICT_PASS;
 }
 
+static const char *const lists[] = { "allow_sender", NULL };
+
 const struct check check_allow_sender = {
 	.name = "allow_sender",
 	.reply = "reject",
 	.action_off = CHECK_ALWAYS,
 	.phase[PHASE_MAIL] = allow_sender_mail,
+	.lists = lists,
 };

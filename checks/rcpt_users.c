@@ -73,9 +73,12 @@ rcpt_users_rcpt(const struct session *s, struct check_hit *hit)
 	return VERDICT_REJECT;
 }
 
+static const char *const lists[] = { "rcpt_users", NULL };
+
 const struct check check_rcpt_users = {
 	.name = "rcpt_users",
 	.reply = "rcpt_users",
 	.action_off = offsetof(struct config, rcpt_users_action),
 	.phase[PHASE_RCPT] = rcpt_users_rcpt,
+	.lists = lists,
 };

@@ -324,6 +324,8 @@ static const struct check_hooks rhsbl_hooks = {
 	.reset = rhsbl_reset,
 };
 
+static const char *const lists[] = { "rhsbl_helo", "rhsbl_client", "rhsbl_sender", NULL };
+
 const struct check check_rhsbl = {
 	.name = "rhsbl",
 	.reply = "rhsbl_sender",
@@ -333,4 +335,5 @@ const struct check check_rhsbl = {
 	.phase[PHASE_MAIL] = rhsbl_mail,
 	.phase[PHASE_RCPT] = rhsbl_rcpt,
 	.hooks = &rhsbl_hooks,
+	.lists = lists,
 };

@@ -30,9 +30,12 @@ sender_list_mail(const struct session *s, struct check_hit *hit)
 	return r == 1 ? VERDICT_REJECT : VERDICT_PASS;
 }
 
+static const char *const lists[] = { "sender_list", NULL };
+
 const struct check check_sender_list = {
 	.name = "sender_list",
 	.reply = "sender_list",
 	.action_off = offsetof(struct config, sender_list_action),
 	.phase[PHASE_MAIL] = sender_list_mail,
+	.lists = lists,
 };
