@@ -45,7 +45,10 @@
  *
  * The checks below have no action setting (CHECK_ALWAYS: they run with
  * the action reject); a real check names its own with
- * .action_off = offsetof(struct config, NAME_action).
+ * .action_off = offsetof(struct config, NAME_action).  A check whose
+ * every finding comes from rules lists names them in .lists (a
+ * NULL-terminated array): a session whose rules have none of them skips
+ * the check, at no cost a message (checks/sender_list.c).
  */
 #include <stddef.h>
 #include <stdio.h>
