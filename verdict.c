@@ -102,16 +102,20 @@ static int
 lists_empty(const struct session *s, const struct check *k)
 {
 	char key[RULE_MAX + 3], val[32];
-	size_t i;
-	int n, r;
+	size_t i, n;
+	int r;
 
 	if (k->lists == NULL)
 		return 0;
 	for (i = 0; k->lists[i] != NULL; i++) {
-		n = snprintf(key, sizeof(key), "c:%s", k->lists[i]);
-		if (n < 0 || (size_t)n >= sizeof(key))
+		/* "c:LIST", no printf: seven of them start every session */
+		n = strlen(k->lists[i]);
+		if (n > sizeof(key) - 3)
 			return 0;
-		r = rules_get(s->rules, key, (size_t)n, val, sizeof(val));
+		key[0] = 'c';
+		key[1] = ':';
+		memcpy(key + 2, k->lists[i], n);
+		r = rules_get(s->rules, key, n + 2, val, sizeof(val));
 		if (r == -1 || (r == 1 && strcmp(val, "0") != 0))
 			return 0;
 	}
