@@ -349,7 +349,7 @@ one(struct conn *c, const struct check *const *cp, check_fn f, enum phase ph,
 	struct session *s = &c->s;
 	const struct check *k = *cp;
 	struct check_hit hit;
-	enum action act = action_of(s, k);
+	enum action act;
 	enum verdict v;
 
 	/* the checks write C strings: their first bytes will do */
@@ -407,6 +407,8 @@ one(struct conn *c, const struct check *const *cp, check_fn f, enum phase ph,
 		log_end();
 		return v;
 	}
+	/* the action, only for a hit: a check that is off does not run */
+	act = action_of(s, k);
 	if (v == VERDICT_WARN || act == ACTION_WARN) {
 		note_warn(c, k->name, d, cmd);
 		return VERDICT_WARN;
