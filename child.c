@@ -79,6 +79,30 @@ write_now(struct child *c, const char *s, size_t n)
 }
 
 /*
+ * A read of the child's replies from its socket (proc_replies): it
+ * blocks for at most the child's timeout; the reply's deadline, which a
+ * child that trickles its reply would pass read by read, is checked
+ * between reads.  Bytes read, 0 at its end, or a PROC_ code.
+ */
+static ssize_t
+read_sock(struct child *c, time_t deadline)
+{
+	ssize_t r;
+
+	for (;;) {
+		r = read(c->from, c->buf, sizeof(c->buf));
+		if (r >= 0)
+			return r;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return PROC_TIMEOUT;
+		if (errno != EINTR)
+			return PROC_EIO;
+		if (proc_now() >= deadline)
+			return PROC_TIMEOUT;
+	}
+}
+
+/*
  * One line from the child, without its CRLF, at *out: in the child's
  * buffer itself when it is all there (the usual case: no copy), else
  * gathered into line (max bytes).  *deadline, 0 until a wait needs it,
@@ -123,13 +147,23 @@ getline_(struct child *c, char *line, size_t max, char **out, size_t *len,
 		}
 		/*
 		 * The child answers after our command: wait, then read; when
-		 * the caller gave it time, try before waiting.
+		 * the caller gave it time, try before waiting.  From a
+		 * socket, a read that blocks: the reply's deadline is checked
+		 * before each further read of it (a reply that trickles).
 		 */
 		c->pos = c->len = 0;
-		if (*deadline == 0)
+		if (*deadline == 0) {
 			*deadline = proc_now() + (time_t)c->timeout;
-		r = proc_read(c->from, c->buf, sizeof(c->buf), *deadline,
-		    c->expect);
+			r = c->from_sock ? read_sock(c, *deadline) :
+			    proc_read(c->from, c->buf, sizeof(c->buf),
+			    *deadline, c->expect);
+		} else if (!c->from_sock)
+			r = proc_read(c->from, c->buf, sizeof(c->buf),
+			    *deadline, c->expect);
+		else if (proc_now() >= *deadline)
+			r = PROC_TIMEOUT;
+		else
+			r = read_sock(c, *deadline);
 		c->expect = 0;
 		if (r == 0) {
 			why(c, "child closed its output", NULL);
@@ -588,7 +622,7 @@ child_start(struct child *c, char *const *argv, unsigned long timeout,
 
 	/* not memset: the reply buffer needs no zeroing */
 	c->pid = 0;
-	c->sock = 0;
+	c->sock = c->from_sock = 0;
 	c->pos = c->len = 0;
 	c->esmtp = c->size = c->eightbit = c->pipelining = c->expect = 0;
 	c->data_sent = 0;
@@ -608,7 +642,10 @@ child_start(struct child *c, char *const *argv, unsigned long timeout,
 		why(c, "pipe", strerror(errno));
 		return CHILD_NOEXEC;
 	}
-	if (proc_pipe(from, PROC_NB_READ) == -1) {
+	/* its replies: one system call each (a pipe, where sockets fail) */
+	if (proc_replies(from, timeout) == 0)
+		c->from_sock = 1;
+	else if (proc_pipe(from, PROC_NB_READ) == -1) {
 		why(c, "pipe", strerror(errno));
 		close(to[0]);
 		close(to[1]);

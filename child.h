@@ -69,6 +69,9 @@ struct child {
 	char		 xfwd[CHILD_XCLIENT_MAX];
 	int		 sock;		/* a TCP child: to and from, one socket */
 	int		 expect;	/* a reply is probably there: read first */
+	/* from is a blocking socket whose reads time out (proc_replies):
+	 * read at once, no poll */
+	int		 from_sock;
 	/* DATA went with the last RCPT (RFC 2920), its reply is not read
 	 * yet: the child may be inside DATA, where any command we wrote
 	 * would be message text.  child_data() and the streamed DATA take

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -150,6 +151,28 @@ proc_pipe(int *p, int nb)
 	if (lift(p) == -1 ||
 	    ((nb & PROC_NB_READ) && fcntl(p[0], F_SETFL, O_NONBLOCK) == -1) ||
 	    ((nb & PROC_NB_WRITE) && fcntl(p[1], F_SETFL, O_NONBLOCK) == -1)) {
+		e = errno;
+		close(p[0]);
+		close(p[1]);
+		p[0] = p[1] = -1;
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+int
+proc_replies(int *p, unsigned long timeout)
+{
+	struct timeval tv;
+	int e;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p) == -1)
+		return -1;
+	tv.tv_sec = (time_t)timeout;
+	tv.tv_usec = 0;
+	if (lift(p) == -1 || setsockopt(p[0], SOL_SOCKET, SO_RCVTIMEO, &tv,
+	    sizeof(tv)) == -1) {
 		e = errno;
 		close(p[0]);
 		close(p[1]);

@@ -67,6 +67,14 @@ pid_t	proc_spawn(char *const *, char *const *, int, int, int, int *);
  * non-blocking.  0, or -1 with errno and nothing left open.
  */
 int	proc_pipe(int *, int);
+/*
+ * A pipe's like, made of a Unix stream socket pair: p[1] for a started
+ * process to write (its stdout), p[0] for us to read, blocking, each
+ * read given up after the timeout in seconds (SO_RCVTIMEO): a reply is
+ * then one system call, not a poll and a read.  Both ends above fd 2,
+ * close-on-exec.  0, or -1 with errno and nothing left open.
+ */
+int	proc_replies(int *, unsigned long);
 /* Wait until fd is ready for events (POLLIN, POLLOUT): 0 or a PROC_ code. */
 int	proc_wait(int, short, time_t);
 /*
