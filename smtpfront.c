@@ -152,6 +152,7 @@ forward_mail(struct conn *c, const char *rcmd, size_t rlen, struct creply *mrep,
 		who.helo = s->helo;
 		who.esmtp = s->esmtp;
 		who.self = s->cfg.hostname;
+		c->child_tried = 1;
 		r = child_start(&c->ch, c->argv, s->cfg.child_timeout, helo,
 		    &who);
 		if (r == CHILD_NOEXEC)
@@ -526,8 +527,8 @@ do_starttls(struct conn *c, size_t n)
 		conn_fatal(c, "config", "cannot take the TLS socketpair",
 		    strerror(errno));
 	close(fd);
-	client_init(&c->cl, 0, 1, s->cfg.tls_timeout + TLS_FACTS_SLACK,
-	    c->cl.deadline);
+	client_init(&c->cl, c->ibuf, 0, 1,
+	    s->cfg.tls_timeout + TLS_FACTS_SLACK, c->cl.deadline);
 	r = client_line(&c->cl, line, sizeof(line), &len, &flags);
 	c->cl.timeout = s->cfg.timeout;
 	if (r != CLIENT_OK || starttls_facts(line, len, &f) == -1) {
@@ -942,7 +943,7 @@ command(struct conn *c, const char *line, size_t len, int flags)
 		break;
 	}
 	/* DATA went to the child early, and no message followed it */
-	if (c->ch.data_sent && verb != SMTP_RCPT) {
+	if (c->child_tried && c->ch.data_sent && verb != SMTP_RCPT) {
 		child_kill(&c->ch);
 		c->mail_fwd = 0;
 	}
@@ -1006,7 +1007,7 @@ main(int argc, char **argv)
 	client_facts(s);
 	log_init(s->remote_ip);
 	/* the client may be on one socket for both directions */
-	client_init(&c->cl, 0, 1, 300, s->start + 3600);
+	client_init(&c->cl, c->ibuf, 0, 1, 300, s->start + 3600);
 	if (getuid() == 0 || geteuid() == 0)
 		log_warning("running as root; "
 		    "run smtpfront as an unprivileged user", NULL);
