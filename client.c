@@ -59,11 +59,12 @@ set_blocking(int fd, int nonblock)
 }
 
 void
-client_init(struct client *c, int in, int out, unsigned long timeout,
-    time_t deadline)
+client_init(struct client *c, char *ibuf, int in, int out,
+    unsigned long timeout, time_t deadline)
 {
 	/* no memset: the buffers need no zeroing, and untouched pages
 	 * cost nothing (a connection's memory is what a held one costs) */
+	c->ibuf = ibuf;
 	c->ipos = c->ilen = c->olen = 0;
 	c->failed = c->stalled = c->more = 0;
 	c->in = in;
@@ -267,10 +268,10 @@ client_fill(struct client *c)
 				return CLIENT_ERROR;
 		}
 		wait = 1;
-		r = c->rd(c, c->ibuf, sizeof(c->ibuf));
+		r = c->rd(c, c->ibuf, CLIENT_IBUF);
 		if (r > 0) {
 			c->ilen = (size_t)r;
-			c->more = c->ilen == sizeof(c->ibuf);
+			c->more = c->ilen == CLIENT_IBUF;
 			return CLIENT_OK;
 		}
 		if (r == 0)
@@ -312,7 +313,7 @@ client_peek(struct client *c, int *status)
 			}
 			flags = MSG_PEEK;
 		}
-		r = recv(c->in, c->ibuf, sizeof(c->ibuf), flags);
+		r = recv(c->in, c->ibuf, CLIENT_IBUF, flags);
 		if (r > 0) {
 			*status = CLIENT_OK;
 			return r;
@@ -355,7 +356,7 @@ client_take(struct client *c, size_t n)
 
 	/* the bytes were peeked: they are there, no wait is needed */
 	while (n > 0) {
-		k = n < sizeof(c->ibuf) ? n : sizeof(c->ibuf);
+		k = n < CLIENT_IBUF ? n : CLIENT_IBUF;
 		r = recv(c->in, c->ibuf, k, MSG_DONTWAIT);
 		if (r == -1 && errno == EINTR)
 			continue;

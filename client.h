@@ -47,11 +47,14 @@ struct client {
 	 * (SO_RCVTIMEO, SO_SNDTIMEO), sock_ms milliseconds */
 	int		 sock;
 	int		 sock_ms;
-	char		 obuf[CLIENT_OBUF];
-	char		 ibuf[CLIENT_IBUF];	/* last: used from its start */
+	char		*ibuf;		/* CLIENT_IBUF bytes, the caller's:
+					 * struct conn puts them after the
+					 * session, whose last fields a
+					 * waiting session has written */
+	char		 obuf[CLIENT_OBUF];	/* last: used from its start */
 };
 
-void	client_init(struct client *, int, int, unsigned long, time_t);
+void	client_init(struct client *, char *, int, int, unsigned long, time_t);
 /* Read one line into buf (size max); CRLF or LF removed, NUL-terminated. */
 int	client_line(struct client *, char *, size_t, size_t *, int *);
 /* Make sure input is buffered: CLIENT_OK, or EOF/TIMEOUT/CEILING/ERROR. */

@@ -30,14 +30,22 @@ struct check;
 typedef void (*conn_end_fn)(struct conn *);
 
 /*
- * Small fields first, big buffers last: the pages a held connection
- * touches are what it costs (the buffers are used from their start).
+ * The pages a held connection has touched are what it costs
+ * (bench/run --only many), so what a session writes before it waits for
+ * a command sits together: the small fields here, then the client's
+ * output buffer (used from its start), whose rest and the session's big
+ * buffers (first in struct session) a waiting session has not written,
+ * then the session's other fields, then the client's input buffer (used
+ * from its start too), then the child, untouched before MAIL.
  */
 struct conn {
 	char *const	*argv;		/* the MTA child's */
 	const char	*self;		/* our argv[0]: smtpfront-tls is beside it */
 	int		 mail_fwd;	/* MAIL given to the child */
 	int		 in_data;	/* the child is inside a streamed DATA */
+	int		 child_tried;	/* child_start was called: before, c->ch
+					 * is all zeros and is not read (a
+					 * read costs a held session a page) */
 	unsigned long	 rcpt_tries;	/* RCPT commands in this transaction */
 	int		 dry;		/* -n: dry run */
 	int		 test;		/* -t: check the installation */
@@ -71,8 +79,9 @@ struct conn {
 	size_t		 state_off[CHECKS_MAX];
 	struct timeval	 t0;
 	char		 last_from[ADDR_MAX + 1];	/* for the summary */
-	struct session	 s;
 	struct client	 cl;
+	struct session	 s;
+	char		 ibuf[CLIENT_IBUF];	/* cl.ibuf */
 	struct child	 ch;
 };
 

@@ -61,7 +61,18 @@ struct held {
 	char		 text[REASON_MAX + 1];	/* reply text from the check */
 };
 
+/*
+ * The big buffers come first: a session that waits for a command has not
+ * written them, and the fields after them, which it has, then sit
+ * together with what struct conn puts after the session (the client's
+ * input buffer), in as few pages as they fill (bench/run --only many).
+ */
 struct session {
+	/* what the checks leave (counted below) */
+	struct check_result results[RESULTS_MAX];
+	char		 headers[HEADERS_MAX];	/* lines with CRLF */
+	char		 auth[AUTHS_MAX];	/* "; ENTRY" each, '\n' between */
+
 	/* client facts */
 	char		 remote_ip[IPSTR_MAX];
 	char		 remote_port[PORTSTR_MAX];
@@ -149,9 +160,6 @@ struct session {
 
 	struct rules	*rules;
 	struct config	 cfg;
-	struct check_result results[RESULTS_MAX];
-	char		 headers[HEADERS_MAX];	/* lines with CRLF */
-	char		 auth[AUTHS_MAX];	/* "; ENTRY" each, '\n' between */
 };
 
 #endif

@@ -19,6 +19,7 @@
  * (unreadable rules, out of memory, child could not be started).
  */
 #include <arpa/inet.h>
+#include <elf.h>
 #include <errno.h>
 #include <limits.h>
 #include <netinet/in.h>
@@ -157,6 +158,7 @@ forward_mail(struct conn *c, const char *rcmd, size_t rlen, struct creply *mrep,
 		who.helo = s->helo;
 		who.esmtp = s->esmtp;
 		who.self = s->cfg.hostname;
+		c->child_tried = 1;
 		r = child_start(&c->ch, c->argv, s->cfg.child_timeout, helo,
 		    &who);
 		if (r == CHILD_NOEXEC)
@@ -537,8 +539,8 @@ do_starttls(struct conn *c, size_t n)
 		conn_fatal(c, "config", "cannot take the TLS socketpair",
 		    strerror(errno));
 	close(fd);
-	client_init(&c->cl, 0, 1, s->cfg.tls_timeout + TLS_FACTS_SLACK,
-	    c->cl.deadline);
+	client_init(&c->cl, c->ibuf, 0, 1,
+	    s->cfg.tls_timeout + TLS_FACTS_SLACK, c->cl.deadline);
 	r = client_line(&c->cl, line, sizeof(line), &len, &flags);
 	c->cl.timeout = s->cfg.timeout;
 	if (r != CLIENT_OK || starttls_facts(line, len, &f) == -1) {
@@ -953,10 +955,38 @@ command(struct conn *c, const char *line, size_t len, int flags)
 		break;
 	}
 	/* DATA went to the child early, and no message followed it */
-	if (c->ch.data_sent && verb != SMTP_RCPT) {
+	if (c->child_tried && c->ch.data_sent && verb != SMTP_RCPT) {
 		child_kill(&c->ch);
 		c->mail_fwd = 0;
 	}
+}
+
+/*
+ * musl looks for the vdso (the time without a system call) in the
+ * auxiliary vector at the first call for the time; with that entry
+ * renamed it makes the system call instead.  Called first in main.  A
+ * session asks the time a few times, and no vdso means no page-table
+ * pages for the region the kernel put it in, once the rules database is
+ * mapped elsewhere too (rules_map_below): 8 KB a held session (bench/run
+ * --only many).  1 when done.  glibc looks before main: nothing to do.
+ */
+static int
+novdso(void)
+{
+#ifdef SF_LIBC_MUSL
+	extern char **environ;
+	char **e = environ;
+	unsigned long *a;
+
+	while (*e != NULL)
+		e++;
+	for (a = (unsigned long *)(void *)(e + 1); a[0] != AT_NULL; a += 2)
+		if (a[0] == AT_SYSINFO_EHDR) {
+			a[0] = AT_IGNORE;
+			return 1;
+		}
+#endif
+	return 0;
 }
 
 int
@@ -971,6 +1001,11 @@ main(int argc, char **argv)
 	size_t len;
 	int i, r, flags, split;
 
+	if (novdso()) {
+		extern char __executable_start[];
+
+		rules_map_below(__executable_start);
+	}
 	signal(SIGPIPE, SIG_IGN);
 	log_guard();
 	for (i = 1; i < argc; i++) {
@@ -1017,7 +1052,7 @@ main(int argc, char **argv)
 	client_facts(s);
 	log_init(s->remote_ip);
 	/* the client may be on one socket for both directions */
-	client_init(&c->cl, 0, 1, 300, s->start + 3600);
+	client_init(&c->cl, c->ibuf, 0, 1, 300, s->start + 3600);
 	if (getuid() == 0 || geteuid() == 0)
 		log_warning("running as root; "
 		    "run smtpfront as an unprivileged user", NULL);

@@ -231,7 +231,7 @@ setup(void)
 		exit(1);
 	fcntl(p[0], F_SETFL, O_NONBLOCK);
 	cl_rd = p[0];
-	client_init(&conn.cl, -1, p[1], 10, time(NULL) + 60);
+	client_init(&conn.cl, conn.ibuf, -1, p[1], 10, time(NULL) + 60);
 	memcpy(s->remote_ip, "192.0.2.1", 10);
 	log_init(s->remote_ip);
 	s->rules = rules_open_none();
