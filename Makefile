@@ -60,18 +60,12 @@ SF_INC = $(B)/owfat-include/.stamp
 # (fortified printf and memcpy, __fxstat, the ctype tables): compat.c
 # gives them to them
 SF_COMPAT = compat
-# smtpfront's program is linked 1 MB into a 2 MB page-table region, not
-# at its start: rules_open maps the rules database (bench's: 411 KB)
-# below it, in the same region, one page-table page a session fewer
-# (rules.c, map_below).
-SF_LAYOUT = -Wl,-Ttext-segment=0x500000
 else ifeq ($(LIBC),glibc)
 SF_CC = $(CC)
 SF_CFLAGS = $(ALL_CFLAGS)
 SF_LIBS = $(OWFAT_LIBS) $(LMDB_LIBS) $(HIREDIS_LIBS)
 SF_INC =
 SF_COMPAT =
-SF_LAYOUT =
 else
 $(error LIBC must be musl or glibc, not $(LIBC))
 endif
@@ -111,7 +105,7 @@ TESTPROGS = $(UNIT:%=$(B)/t/%) $(TOOLS:%=$(B)/%) $(B)/t/smtpfront-template
 all: $(PROGS) $(TESTPROGS)
 
 $(B)/smtpfront: $(SF_OBJS)
-	$(SF_CC) $(CFLAGS) $(LDFLAGS) $(SF_LAYOUT) -o $@ $(SF_OBJS) $(SF_LIBS)
+	$(SF_CC) $(CFLAGS) $(LDFLAGS) -o $@ $(SF_OBJS) $(SF_LIBS)
 
 # smtpfront-store: the store's maintenance command, built as smtpfront
 STORE_OBJS = $(B)/smtpfront-store.o $(B)/store.o $(B)/store_redis.o \

@@ -397,18 +397,15 @@ lookup(struct rules *r, const char *key, size_t klen, char *out,
 }
 
 /*
- * Where rules_open maps a database: map_below 0, where the kernel chooses
- * (below the stack, beside the vdso and any library), or else just below
- * that address.  A process pays page-table pages for each region it
- * touches: one for every 2 MB, one for every 1 GB, one for every 512 GB.
- * smtpfront built with musl touches no vdso, and its database mapped
- * right below the program shares the program's upper two, and its 2 MB
- * one too when it fits below the program in it (the Makefile links the
- * program 1 MB into one): three pages a session fewer (bench/run --only
- * many).
+ * Where rules_open maps a database: 0, where the kernel chooses (below
+ * the stack, beside the vdso and any library), or just below this
+ * address, aligned to PT_SPAN.  A process pays page-table pages for each
+ * region it touches: one for every 2 MB, one for every 1 GB, one for
+ * every 512 GB.  smtpfront built with musl touches no vdso, and its
+ * database mapped below the program shares the program's upper two:
+ * two pages a session fewer (bench/run --only many).
  */
-#define MAP_PAGE	((uintptr_t)4096)
-#define MAP_LOWEST	((uintptr_t)1 << 20)
+#define PT_SPAN	((uintptr_t)2 << 20)
 static uintptr_t map_below;
 
 void
@@ -430,9 +427,9 @@ map(struct rules *r, const struct stat *st)
 		cdb_init(&r->c, r->fd);
 		return;
 	}
-	want = (map_below - size) & ~(MAP_PAGE - 1);
-	p = want >= MAP_LOWEST ? mmap((void *)want, size, PROT_READ,
-	    MAP_SHARED, r->fd, 0) : MAP_FAILED;
+	want = (map_below - size) & ~(PT_SPAN - 1);
+	p = want >= PT_SPAN ? mmap((void *)want, size, PROT_READ, MAP_SHARED,
+	    r->fd, 0) : MAP_FAILED;
 	if (p == MAP_FAILED) {
 		cdb_init(&r->c, r->fd);
 		return;
