@@ -51,7 +51,7 @@ ALL_CFLAGS = $(WARN) $(CFLAGS) $(OWFAT_CFLAGS) -I.
 # path, as CC finds it.
 ifeq ($(LIBC),musl)
 SF_CC = $(MUSL_CC)
-SF_CFLAGS = $(WARN) $(CFLAGS) -DSF_LIBC_MUSL -I$(B)/owfat-include -I.
+SF_CFLAGS = $(WARN) $(CFLAGS) -I$(B)/owfat-include -I.
 SF_LIBS = $(shell $(CC) -print-file-name=libowfat.a) \
 	$(shell $(CC) -print-file-name=liblmdb.a) \
 	$(shell $(CC) -print-file-name=libhiredis.a)

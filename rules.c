@@ -15,14 +15,12 @@
  * client, logs or exits.
  */
 #include <sys/types.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -396,51 +394,6 @@ lookup(struct rules *r, const char *key, size_t klen, char *out,
 	return 1;
 }
 
-/*
- * Where rules_open maps a database: 0, where the kernel chooses (below
- * the stack, beside the vdso and any library), or just below this
- * address, aligned to PT_SPAN.  A process pays page-table pages for each
- * region it touches: one for every 2 MB, one for every 1 GB, one for
- * every 512 GB.  smtpfront built with musl touches no vdso, and its
- * database mapped below the program shares the program's upper two:
- * two pages a session fewer (bench/run --only many).
- */
-#define PT_SPAN	((uintptr_t)2 << 20)
-static uintptr_t map_below;
-
-void
-rules_map_below(const void *addr)
-{
-	map_below = (uintptr_t)addr;
-}
-
-/* cdb_init, with the mapping placed as map_below asks. */
-static void
-map(struct rules *r, const struct stat *st)
-{
-	uintptr_t want;
-	size_t size = (size_t)st->st_size;
-	void *p;
-
-	if (map_below == 0 || st->st_size <= 0 || st->st_size > 0xffffffff ||
-	    size > map_below) {
-		cdb_init(&r->c, r->fd);
-		return;
-	}
-	want = (map_below - size) & ~(PT_SPAN - 1);
-	p = want >= PT_SPAN ? mmap((void *)want, size, PROT_READ, MAP_SHARED,
-	    r->fd, 0) : MAP_FAILED;
-	if (p == MAP_FAILED) {
-		cdb_init(&r->c, r->fd);
-		return;
-	}
-	/* no descriptor: cdb_init maps nothing; the mapping is ours */
-	cdb_init(&r->c, -1);
-	r->c.fd = r->fd;
-	r->c.map = p;
-	r->c.size = (uint32)size;
-}
-
 struct rules *
 rules_open(const char *path)
 {
@@ -468,7 +421,7 @@ rules_open(const char *path)
 		saved = EINVAL;
 		goto fail;
 	}
-	map(r, &st);
+	cdb_init(&r->c, r->fd);
 	errno = 0;
 	f = lookup(r, "v", 1, v, sizeof(v), &vlen);
 	if (f == -1) {

@@ -93,9 +93,6 @@ struct rules;
  * with no file), anything else is an unreadable database (421).
  */
 struct rules	*rules_open(const char *);
-/* Map databases opened from now on just below addr when there is room
- * (smtpfront.c: its page tables), not where the kernel would. */
-void		 rules_map_below(const void *);
 struct rules	*rules_open_none(void);
 void		 rules_close(struct rules *);
 /* The database's descriptor (smtpfront-scan reads it), -1 when none. */

@@ -19,7 +19,6 @@
  * (unreadable rules, out of memory, child could not be started).
  */
 #include <arpa/inet.h>
-#include <elf.h>
 #include <errno.h>
 #include <limits.h>
 #include <netinet/in.h>
@@ -961,34 +960,6 @@ command(struct conn *c, const char *line, size_t len, int flags)
 	}
 }
 
-/*
- * musl looks for the vdso (the time without a system call) in the
- * auxiliary vector at the first call for the time; with that entry
- * renamed it makes the system call instead.  Called first in main.  A
- * session asks the time a few times, and no vdso means no page-table
- * pages for the region the kernel put it in, once the rules database is
- * mapped elsewhere too (rules_map_below): 8 KB a held session (bench/run
- * --only many).  1 when done.  glibc looks before main: nothing to do.
- */
-static int
-novdso(void)
-{
-#ifdef SF_LIBC_MUSL
-	extern char **environ;
-	char **e = environ;
-	unsigned long *a;
-
-	while (*e != NULL)
-		e++;
-	for (a = (unsigned long *)(void *)(e + 1); a[0] != AT_NULL; a += 2)
-		if (a[0] == AT_SYSINFO_EHDR) {
-			a[0] = AT_IGNORE;
-			return 1;
-		}
-#endif
-	return 0;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -1001,11 +972,6 @@ main(int argc, char **argv)
 	size_t len;
 	int i, r, flags, split;
 
-	if (novdso()) {
-		extern char __executable_start[];
-
-		rules_map_below(__executable_start);
-	}
 	signal(SIGPIPE, SIG_IGN);
 	log_guard();
 	for (i = 1; i < argc; i++) {
