@@ -374,7 +374,13 @@ conn_finish(struct conn *c, int code)
 		conn_log_refusal(c, "timeout", "protocol", "timeout", NULL, 0,
 		    NULL, NULL, "client not reading", 0);
 	}
-	/* the client is done: let it go before the child is reaped */
+	/*
+	 * The checks' end first: what they count (the rate counters, the
+	 * concurrency place) is in the store before the client sees the
+	 * end, so a client that comes straight back finds it there.  Then
+	 * the client is let go, before the child is reaped.
+	 */
+	session_end(c);
 	close(0);
 	close(1);
 	/* a child inside DATA must not see anything that could end it */
@@ -386,7 +392,6 @@ conn_finish(struct conn *c, int code)
 	 * and ends */
 	if (c->tls_pid != 0)
 		starttls_reap(c->tls_pid, TLS_REAP_WAIT);
-	session_end(c);
 	summary(c);
 	leave(code);
 }
