@@ -171,8 +171,9 @@ verdict_init(struct conn *c)
 		    action_of(&c->s, k) != ACTION_OFF)
 			c->lookahead = 1;
 	}
-	/* zeroed pages nobody has written cost a session nothing: the
-	 * checks' state lives in them unless it is larger */
+	/* the checks' state in zeroed static pages, unless it is larger:
+	 * a page costs a session only once a check touches it (here a
+	 * read allocates it as a write does) */
 	if (total <= sizeof(state_room))
 		c->state = total > 0 ? state_room : NULL;
 	else if ((c->state = calloc(1, total)) == NULL)
