@@ -75,6 +75,8 @@ struct conn {
 	uint64_t	 with_ask[PHASE_COUNT];
 	uint64_t	 with_body;
 	uint64_t	 with_hook[4];
+	uint64_t	 on;		/* the checks the session runs: on, and
+					 * not every list of theirs empty */
 	char		*state;		/* the checks' per-session state */
 	size_t		 state_off[CHECKS_MAX];
 	struct timeval	 t0;

@@ -135,6 +135,7 @@ verdict_init(struct conn *c)
 	memset(c->with_ask, 0, sizeof(c->with_ask));
 	memset(c->with_hook, 0, sizeof(c->with_hook));
 	c->with_body = 0;
+	c->on = 0;
 	/*
 	 * The masks hold the checks that are on, by phase and by hook: a
 	 * check that is off, or whose lists the rules do not have, costs no
@@ -149,6 +150,7 @@ verdict_init(struct conn *c)
 			return -1;
 		if (action_of(&c->s, k) != ACTION_OFF &&
 		    !lists_empty(&c->s, k)) {
+			c->on |= (uint64_t)1 << i;
 			for (p = 0; p < PHASE_COUNT; p++)
 				if (k->phase[p] != NULL)
 					c->with_phase[p][(k->flags &
@@ -451,7 +453,7 @@ verdict_start(struct conn *c, struct held *d)
 		return VERDICT_PASS;
 	for (cp = c->checks; (k = *cp) != NULL; cp++) {
 		if (k->hooks == NULL || k->hooks->start == NULL ||
-		    action_of(s, k) == ACTION_OFF)
+		    !(c->on & (uint64_t)1 << (cp - c->checks)))
 			continue;
 		/* a client handed to the child logs "exec", no accept */
 		v = one(c, cp, k->hooks->start, PHASE_CONNECT, d, "CONNECT",
@@ -482,7 +484,7 @@ verdict_wait(struct conn *c, enum phase ph)
 		return 0;
 	for (cp = c->checks; (k = *cp) != NULL; cp++) {
 		if (k->hooks == NULL || k->hooks->wait == NULL ||
-		    action_of(s, k) == ACTION_OFF)
+		    !(c->on & (uint64_t)1 << (cp - c->checks)))
 			continue;
 		ms = k->hooks->wait(s, state_of(c, cp), ph);
 		if (ms > max)

@@ -321,6 +321,8 @@ static const struct check_hooks dnsbl_hooks = {
 	.start = dnsbl_start,
 };
 
+static const char *const lists[] = { "dnsbl", NULL };
+
 const struct check check_dnsbl = {
 	.name = "dnsbl",
 	.reply = "dnsbl",
@@ -328,4 +330,5 @@ const struct check check_dnsbl = {
 	.state_size = sizeof(struct state),
 	.phase[PHASE_CONNECT] = dnsbl_connect,
 	.hooks = &dnsbl_hooks,
+	.lists = lists,
 };
