@@ -17,19 +17,20 @@
 
 #define VEC	16	/* bytes compared at once */
 
-size_t
-crlf_find(const char *s, size_t n)
+/* The offset of the first byte a or b, or n. */
+static inline size_t
+either(const char *s, size_t n, char a, char b)
 {
 	size_t i = 0;
 #if defined(__SSE2__)
-	const __m128i cr = _mm_set1_epi8('\r'), lf = _mm_set1_epi8('\n');
+	const __m128i va = _mm_set1_epi8(a), vb = _mm_set1_epi8(b);
 	__m128i v;
 	unsigned int m;
 
 	for (; n - i >= VEC; i += VEC) {
 		v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
 		m = (unsigned int)_mm_movemask_epi8(_mm_or_si128(
-		    _mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, lf)));
+		    _mm_cmpeq_epi8(v, va), _mm_cmpeq_epi8(v, vb)));
 		if (m != 0)
 			return i + (size_t)__builtin_ctz(m);
 	}
@@ -38,14 +39,20 @@ crlf_find(const char *s, size_t n)
 		i = n - VEC;
 		v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
 		m = (unsigned int)_mm_movemask_epi8(_mm_or_si128(
-		    _mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, lf)));
+		    _mm_cmpeq_epi8(v, va), _mm_cmpeq_epi8(v, vb)));
 		return m != 0 ? i + (size_t)__builtin_ctz(m) : n;
 	}
 #endif
 	for (; i < n; i++)
-		if (s[i] == '\r' || s[i] == '\n')
+		if (s[i] == a || s[i] == b)
 			return i;
 	return n;
+}
+
+size_t
+crlf_find(const char *s, size_t n)
+{
+	return either(s, n, '\r', '\n');
 }
 
 size_t
@@ -146,6 +153,20 @@ crlf_clean(const char *s, size_t n, int nul)
 	return i;
 }
 
+#if defined(__SSE2__)
+/* The flags of the 16 bytes at p. */
+static inline int
+flags16(const char *p)
+{
+	const __m128i cr = _mm_set1_epi8('\r'), zero = _mm_setzero_si128();
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+
+	return (_mm_movemask_epi8(_mm_cmpeq_epi8(v, zero)) ? CRLF_NUL : 0) |
+	    (_mm_movemask_epi8(v) ? CRLF_8BIT : 0) |
+	    (_mm_movemask_epi8(_mm_cmpeq_epi8(v, cr)) ? CRLF_CR : 0);
+}
+#endif
+
 int
 crlf_flags(const char *s, size_t n)
 {
@@ -153,28 +174,11 @@ crlf_flags(const char *s, size_t n)
 	int f = 0;
 	unsigned char ch;
 #if defined(__SSE2__)
-	const __m128i cr = _mm_set1_epi8('\r'), zero = _mm_setzero_si128();
-	__m128i v;
-
-	for (; n - i >= VEC; i += VEC) {
-		v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-		if (_mm_movemask_epi8(_mm_cmpeq_epi8(v, zero)))
-			f |= CRLF_NUL;
-		if (_mm_movemask_epi8(v))
-			f |= CRLF_8BIT;
-		if (_mm_movemask_epi8(_mm_cmpeq_epi8(v, cr)))
-			f |= CRLF_CR;
-	}
+	for (; n - i >= VEC; i += VEC)
+		f |= flags16(s + i);
 	/* the tail as the last 16 bytes: flags taken twice are the same */
 	if (i < n && n >= VEC) {
-		v = _mm_loadu_si128((const __m128i *)(const void *)(s + n -
-		    VEC));
-		if (_mm_movemask_epi8(_mm_cmpeq_epi8(v, zero)))
-			f |= CRLF_NUL;
-		if (_mm_movemask_epi8(v))
-			f |= CRLF_8BIT;
-		if (_mm_movemask_epi8(_mm_cmpeq_epi8(v, cr)))
-			f |= CRLF_CR;
+		f |= flags16(s + n - VEC);
 		i = n;
 	}
 #endif
@@ -219,105 +223,62 @@ crlf_lf(const char *s, size_t n)
 	return n;
 }
 
-size_t
-crlf_plain(const char *s, size_t n)
+#if defined(__SSE2__)
+/* The bytes of the 16 at p outside lo..126 (lim: 126 - lo, top bit
+ * flipped, k: lo), or '"', as bits: a signed compare of b - lo with the
+ * top bit flipped is the unsigned one. */
+static inline unsigned int
+outside(const char *p, __m128i k, __m128i lim)
+{
+	const __m128i flip = _mm_set1_epi8(-128), dq = _mm_set1_epi8('"');
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+	__m128i w = _mm_xor_si128(_mm_sub_epi8(v, k), flip);
+
+	return (unsigned int)_mm_movemask_epi8(_mm_or_si128(
+	    _mm_cmpgt_epi8(w, lim), _mm_cmpeq_epi8(v, dq)));
+}
+#endif
+
+/* Length of the leading run of bytes lo..126 but '"'. */
+static inline size_t
+run(const char *s, size_t n, unsigned char lo)
 {
 	size_t i = 0;
 #if defined(__SSE2__)
-	/* (unsigned)(b - 33) > 93 as a signed compare, top bit flipped */
-	const __m128i k33 = _mm_set1_epi8(33), flip = _mm_set1_epi8(-128);
-	const __m128i lim = _mm_set1_epi8((char)(93 ^ 0x80));
-	const __m128i dq = _mm_set1_epi8('"');
-	__m128i v, w;
+	const __m128i k = _mm_set1_epi8((char)lo);
+	const __m128i lim = _mm_set1_epi8((char)((126 - lo) ^ 0x80));
 	unsigned int m;
 
-	for (; n - i >= VEC; i += VEC) {
-		v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-		w = _mm_xor_si128(_mm_sub_epi8(v, k33), flip);
-		m = (unsigned int)_mm_movemask_epi8(_mm_or_si128(
-		    _mm_cmpgt_epi8(w, lim), _mm_cmpeq_epi8(v, dq)));
-		if (m != 0)
+	for (; n - i >= VEC; i += VEC)
+		if ((m = outside(s + i, k, lim)) != 0)
 			return i + (size_t)__builtin_ctz(m);
-	}
 	/* the tail as the last 16 bytes: those it shares were clean */
 	if (i < n && n >= VEC) {
 		i = n - VEC;
-		v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-		w = _mm_xor_si128(_mm_sub_epi8(v, k33), flip);
-		m = (unsigned int)_mm_movemask_epi8(_mm_or_si128(
-		    _mm_cmpgt_epi8(w, lim), _mm_cmpeq_epi8(v, dq)));
+		m = outside(s + i, k, lim);
 		return m != 0 ? i + (size_t)__builtin_ctz(m) : n;
 	}
 #endif
 	for (; i < n; i++)
-		if ((unsigned char)(s[i] - 33) > 93 || s[i] == '"')
+		if ((unsigned char)(s[i] - lo) > 126 - lo || s[i] == '"')
 			return i;
 	return n;
+}
+
+size_t
+crlf_plain(const char *s, size_t n)
+{
+	return run(s, n, 33);
 }
 
 size_t
 crlf_text(const char *s, size_t n)
 {
-	size_t i = 0;
-#if defined(__SSE2__)
-	/* (unsigned)(b - 32) > 94 as a signed compare, top bit flipped */
-	const __m128i k32 = _mm_set1_epi8(32), flip = _mm_set1_epi8(-128);
-	const __m128i lim = _mm_set1_epi8((char)(94 ^ 0x80));
-	const __m128i dq = _mm_set1_epi8('"');
-	__m128i v, w;
-	unsigned int m;
-
-	for (; n - i >= VEC; i += VEC) {
-		v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-		w = _mm_xor_si128(_mm_sub_epi8(v, k32), flip);
-		m = (unsigned int)_mm_movemask_epi8(_mm_or_si128(
-		    _mm_cmpgt_epi8(w, lim), _mm_cmpeq_epi8(v, dq)));
-		if (m != 0)
-			return i + (size_t)__builtin_ctz(m);
-	}
-	/* the tail as the last 16 bytes: those it shares were clean */
-	if (i < n && n >= VEC) {
-		i = n - VEC;
-		v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-		w = _mm_xor_si128(_mm_sub_epi8(v, k32), flip);
-		m = (unsigned int)_mm_movemask_epi8(_mm_or_si128(
-		    _mm_cmpgt_epi8(w, lim), _mm_cmpeq_epi8(v, dq)));
-		return m != 0 ? i + (size_t)__builtin_ctz(m) : n;
-	}
-#endif
-	for (; i < n; i++)
-		if ((unsigned char)(s[i] - 32) > 94 || s[i] == '"')
-			return i;
-	return n;
+	return run(s, n, 32);
 }
 
 size_t
 crlf_either(const char *s, size_t n, char a, char b)
 {
-	size_t i = 0;
-#if defined(__SSE2__)
-	const __m128i va = _mm_set1_epi8(a), vb = _mm_set1_epi8(b);
-	__m128i v;
-	unsigned int m;
-
-	for (; n - i >= VEC; i += VEC) {
-		v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-		m = (unsigned int)_mm_movemask_epi8(_mm_or_si128(
-		    _mm_cmpeq_epi8(v, va), _mm_cmpeq_epi8(v, vb)));
-		if (m != 0)
-			return i + (size_t)__builtin_ctz(m);
-	}
-	/* the tail as the last 16 bytes: those it shares were clean */
-	if (i < n && n >= VEC) {
-		i = n - VEC;
-		v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-		m = (unsigned int)_mm_movemask_epi8(_mm_or_si128(
-		    _mm_cmpeq_epi8(v, va), _mm_cmpeq_epi8(v, vb)));
-		return m != 0 ? i + (size_t)__builtin_ctz(m) : n;
-	}
-#endif
-	for (; i < n; i++)
-		if (s[i] == a || s[i] == b)
-			return i;
-	return n;
+	return either(s, n, a, b);
 }

@@ -137,11 +137,22 @@ lift(int *p)
 	return 0;
 }
 
+/* Both ends of p closed and set to -1, errno kept: -1. */
+static int
+undo(int *p)
+{
+	int e = errno;
+
+	close(p[0]);
+	close(p[1]);
+	p[0] = p[1] = -1;
+	errno = e;
+	return -1;
+}
+
 int
 proc_pipe(int *p, int nb)
 {
-	int e;
-
 	if (pipe2(p, O_CLOEXEC) == -1)
 		return -1;
 	/*
@@ -150,14 +161,8 @@ proc_pipe(int *p, int nb)
 	 */
 	if (lift(p) == -1 ||
 	    ((nb & PROC_NB_READ) && fcntl(p[0], F_SETFL, O_NONBLOCK) == -1) ||
-	    ((nb & PROC_NB_WRITE) && fcntl(p[1], F_SETFL, O_NONBLOCK) == -1)) {
-		e = errno;
-		close(p[0]);
-		close(p[1]);
-		p[0] = p[1] = -1;
-		errno = e;
-		return -1;
-	}
+	    ((nb & PROC_NB_WRITE) && fcntl(p[1], F_SETFL, O_NONBLOCK) == -1))
+		return undo(p);
 	return 0;
 }
 
@@ -165,21 +170,14 @@ int
 proc_replies(int *p, unsigned long timeout)
 {
 	struct timeval tv;
-	int e;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p) == -1)
 		return -1;
 	tv.tv_sec = (time_t)timeout;
 	tv.tv_usec = 0;
 	if (lift(p) == -1 || setsockopt(p[0], SOL_SOCKET, SO_RCVTIMEO, &tv,
-	    sizeof(tv)) == -1) {
-		e = errno;
-		close(p[0]);
-		close(p[1]);
-		p[0] = p[1] = -1;
-		errno = e;
-		return -1;
-	}
+	    sizeof(tv)) == -1)
+		return undo(p);
 	return 0;
 }
 

@@ -89,32 +89,31 @@ ref_lf(const char *s, size_t n)
 	return i;
 }
 
+/* the leading run of bytes lo..126 but '"', a byte at a time */
 static size_t
-ref_plain(const char *s, size_t n)
+ref_run(const char *s, size_t n, unsigned char lo)
 {
 	size_t i;
 	unsigned char c;
 
 	for (i = 0; i < n; i++) {
 		c = (unsigned char)s[i];
-		if (c < 33 || c > 126 || c == '"')
+		if (c < lo || c > 126 || c == '"')
 			break;
 	}
 	return i;
 }
 
 static size_t
+ref_plain(const char *s, size_t n)
+{
+	return ref_run(s, n, 33);
+}
+
+static size_t
 ref_text(const char *s, size_t n)
 {
-	size_t i;
-	unsigned char c;
-
-	for (i = 0; i < n; i++) {
-		c = (unsigned char)s[i];
-		if (c < 32 || c > 126 || c == '"')
-			break;
-	}
-	return i;
+	return ref_run(s, n, 32);
 }
 
 /* crlf_flags as a byte loop */
